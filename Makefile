@@ -1,0 +1,57 @@
+# jupyter-ide: `make run` starts the IDE, `make test` runs the whole suite. Both set up what they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8888
+UI := labextension
+UI_OUT := jupyter_ide/static/ide/index.html
+UI_SOURCES := $(shell find $(UI)/src -type f 2>/dev/null) $(UI)/index.html $(UI)/vite.config.ts $(UI)/package.json
+
+.PHONY: run test lint test-ui pytest bench build setup services clean
+
+run: setup
+	$(BIN)/jupyter ide --ip=127.0.0.1 --port=$(PORT)
+
+test: setup services lint test-ui pytest
+
+setup: $(VENV)/.installed
+
+build: $(UI_OUT)
+
+services:
+	scripts/services.sh
+
+$(VENV)/.installed: pyproject.toml $(UI_OUT)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -U pip
+	$(BIN)/pip install -q hatchling hatch-jupyter-builder
+	$(BIN)/pip install -q --no-build-isolation -e ".[dev]"
+	touch $@
+
+$(UI)/node_modules/.installed: $(UI)/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: install Node.js 20 or newer"; exit 1; }
+	cd $(UI) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(UI_OUT): $(UI)/node_modules/.installed $(UI_SOURCES)
+	cd $(UI) && npm run build
+
+lint: setup $(UI)/node_modules/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	cd $(UI) && npm run typecheck && npm run lint
+
+test-ui: $(UI)/node_modules/.installed
+	cd $(UI) && npm test
+
+pytest: setup services
+	mkdir -p test-output
+	$(BIN)/python -m pytest -p no:cacheprovider
+
+bench: setup services
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) $(UI)/node_modules jupyter_ide/static/ide test-output

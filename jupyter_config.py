@@ -1,0 +1,40 @@
+# A full jupyter-ide deployment's config, commented. Copy it to a Jupyter config dir as
+# jupyter_server_config.py (or set the JUPYTER_IDE_* environment variables instead: every
+# setting below also reads one, which is how JupyterHub's singleuser.extraEnv sets them).
+# ruff: noqa
+c = get_config()  # type: ignore[name-defined]  # noqa: F821
+
+# --- The IDE -------------------------------------------------------------------------------
+c.ServerApp.jpserver_extensions = {"jupyter_ide": True}
+c.ServerApp.default_url = "/ide"
+# Files go through jupyter-ide's contents manager (path checks, size limit, atomic uploads).
+c.ServerApp.contents_manager_class = "jupyter_ide.contents_manager.IDEContentsManager"
+c.IDEContentsManager.max_file_size = 100 * 1024 * 1024  # bytes; 413 beyond it
+
+# --- Database (JUPYTER_IDE_DB_URL) ---------------------------------------------------------
+# Default: a SQLite file in the Jupyter data dir. A deployment shares PostgreSQL (psycopg 3).
+# Run `jupyter ide upgrade-db` after each upgrade; the server refuses to start on a mismatch.
+c.IDESettings.db_url = "postgresql+psycopg://jupyter_ide:secret@postgres:5432/jupyter_ide"
+
+# --- Cache, rate limits, quotas (JUPYTER_IDE_REDIS_URL) -----------------------------------
+# Empty = in-process (one server only). Redis makes counters atomic across every server.
+c.IDESettings.redis_url = "redis://redis:6379/0"
+
+# --- Files (JUPYTER_IDE_STORAGE_URL, JUPYTER_IDE_S3_ENDPOINT_URL) -------------------------
+# S3 blob storage is not in this build yet (doctor reports it as broken); until then keep
+# the default local folder, or a file:/// URL.
+# c.IDESettings.storage_url = "s3://classroom-files/ide"
+# c.IDESettings.s3_endpoint_url = "http://minio:9000"  # empty for AWS itself
+
+# --- Sandbox (JUPYTER_IDE_SANDBOX) ---------------------------------------------------------
+# docker: kernels must run in Docker sandboxes; auto: Docker when an engine answers, else
+# local kernels with a visible warning; local: no sandbox (single-user laptops only).
+# The Docker kernel provisioner is not in this build yet: "docker" is reported as broken.
+c.IDESettings.sandbox = "auto"
+
+# --- Secrets at rest (JUPYTER_IDE_CRYPT_KEY) ----------------------------------------------
+# One or more Fernet keys separated by ';' — the first encrypts, all decrypt (rotation).
+# c.IDESettings.crypt_key = "…"
+
+# --- AI (JUPYTER_IDE_AI_POOL_URL, OPENAI_API_KEY, GEMINI_API_KEY) -------------------------
+c.IDESettings.ai_pool_url = "http://vllm.internal:8000/v1"

@@ -1,0 +1,16 @@
+"""jupyter-ide: an AI-assisted, multi-language browser IDE as a Jupyter Server extension."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._version import __version__
+
+__all__ = ["__version__"]
+
+
+def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+    """Name the extension app Jupyter Server loads."""
+    from .server_extension.app import IDEApp
+
+    return [{"module": "jupyter_ide", "app": IDEApp}]

@@ -1,0 +1,5 @@
+"""Contents: the file store behind /api/contents."""
+
+from .local import IDEContentsManager
+
+__all__ = ["IDEContentsManager"]

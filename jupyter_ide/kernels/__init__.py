@@ -1,0 +1,1 @@
+"""Kernels: Docker-sandboxed kernels, warm pool, images and the judge API."""

@@ -1,0 +1,80 @@
+"""IDEApp: the jupyter-ide Jupyter Server extension and the `jupyter ide` command."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jupyter_server.extension.application import ExtensionApp
+from traitlets import Instance
+
+from .._version import __version__
+from ..cache import Cache, make_cache
+from ..db import Database, SchemaMismatchError, ensure_schema
+from .cli import DoctorApp, UpgradeDBApp
+from .handlers import default_handlers
+from .settings import IDESettings
+
+
+class IDEApp(ExtensionApp):
+    """The browser IDE at /ide, served by Jupyter Server."""
+
+    name = "ide"
+    app_name = "jupyter-ide"
+    description = "An AI-assisted, multi-language browser IDE for classrooms and JupyterHub."
+    version = __version__
+    extension_url = "/ide"
+    default_url = "/ide"
+    load_other_extensions = True
+    classes = [IDESettings]
+    serverapp_config = {
+        "contents_manager_class": "jupyter_ide.contents_manager.IDEContentsManager",
+    }
+    subcommands = {
+        "doctor": (DoctorApp, DoctorApp.description),
+        "upgrade-db": (UpgradeDBApp, UpgradeDBApp.description),
+    }
+
+    ide_settings = Instance(IDESettings, allow_none=True)
+    db = Instance(Database, allow_none=True)
+    cache = Instance(Cache, allow_none=True)
+
+    def initialize_settings(self) -> None:
+        """Open the database (refusing a schema mismatch) and the cache."""
+        self.ide_settings = IDESettings(parent=self)
+        url = self.ide_settings.db_url
+        try:
+            ensure_schema(url)
+        except SchemaMismatchError as e:
+            self.log.critical("%s", e)
+            # SystemExit passes through Jupyter Server's catch-all around extension loading.
+            raise SystemExit(f"jupyter-ide refuses to start: {e}") from e
+        self.db = Database(url)
+        self.cache = make_cache(self.ide_settings.redis_url)
+        self.log.info(
+            "jupyter-ide %s: database %s, cache %s, sandbox %s",
+            __version__,
+            self.db.safe_url,
+            self.cache.describe(),
+            self.ide_settings.sandbox,
+        )
+        self.settings.update(
+            jupyter_ide_settings=self.ide_settings,
+            jupyter_ide_db=self.db,
+            jupyter_ide_cache=self.cache,
+        )
+
+    def initialize_handlers(self) -> None:
+        """Register the extension's routes."""
+        self.handlers.extend(default_handlers())
+
+    async def stop_extension(self) -> None:
+        """Close the database pool and the cache."""
+        if self.cache is not None:
+            await self.cache.close()
+        if self.db is not None:
+            await self.db.dispose()
+
+
+def main(argv: list[str] | None = None, **kwargs: Any) -> None:
+    """Run `jupyter ide`."""
+    IDEApp.launch_instance(argv, **kwargs)

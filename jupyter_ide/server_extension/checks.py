@@ -1,0 +1,242 @@
+"""Checks of every dependency, shared by `jupyter ide doctor` and /ide/api/health."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+from urllib.parse import urlparse
+from urllib.request import url2pathname
+
+if TYPE_CHECKING:
+    from ..cache import Cache
+    from ..db import Database
+    from .settings import IDESettings
+
+State = Literal["ok", "off", "missing", "broken"]
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "ide"
+IMAGE_LABEL = "org.jupyter-ide.language"
+DOCKER_TIMEOUT = 3.0
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The state of one dependency, with the exact fix when it is not ok."""
+
+    name: str
+    state: State
+    detail: str
+    fix: str = ""
+    required: bool = True
+
+    @property
+    def failed(self) -> bool:
+        """Return True when a required dependency is missing or broken."""
+        return self.required and self.state in ("missing", "broken")
+
+    def as_json(self) -> dict[str, str | bool]:
+        """Return the result as a JSON-able dict."""
+        return asdict(self)
+
+
+def check_frontend(static_dir: Path = STATIC_DIR) -> CheckResult:
+    """Check that the /ide app has been built into the package."""
+    if (static_dir / "index.html").is_file():
+        return CheckResult("frontend", "ok", f"/ide app built ({static_dir.name}/index.html)")
+    return CheckResult(
+        "frontend",
+        "broken",
+        "the /ide app is not built",
+        fix="run `make build` (or `pip install .`, which builds it with npm)",
+    )
+
+
+async def check_database(db: Database, *, verify_schema: bool = True) -> CheckResult:
+    """Check that the database answers and, optionally, that its schema matches."""
+    from ..db import SchemaState, head_revision, schema_state
+
+    try:
+        await db.ping()
+    except Exception as e:
+        fix = (
+            "start PostgreSQL or correct JUPYTER_IDE_DB_URL"
+            if db.backend == "postgresql"
+            else "check that the data dir is writable or set JUPYTER_IDE_DB_URL"
+        )
+        return CheckResult("database", "broken", f"{db.safe_url}: {e}", fix=fix)
+    if not verify_schema:
+        return CheckResult("database", "ok", f"{db.backend} {db.safe_url}")
+    state = await asyncio.to_thread(schema_state, db.url)
+    head = head_revision()
+    if state is SchemaState.CURRENT:
+        return CheckResult("database", "ok", f"{db.backend} {db.safe_url} (schema {head})")
+    if state is SchemaState.FRESH:
+        return CheckResult(
+            "database",
+            "missing",
+            f"{db.safe_url} has no tables yet",
+            fix="run `jupyter ide upgrade-db` (the server also creates them on first start)",
+        )
+    if state is SchemaState.BEHIND:
+        return CheckResult(
+            "database", "broken", f"{db.safe_url}: schema is older than {head}",
+            fix="run `jupyter ide upgrade-db`",
+        )
+    return CheckResult(
+        "database",
+        "broken",
+        f"{db.safe_url}: schema is not one this version knows ({state.name.lower()})",
+        fix="upgrade jupyter-ide, or run `jupyter ide upgrade-db` on an unversioned database",
+    )
+
+
+async def check_cache(cache: Cache) -> CheckResult:
+    """Check that the cache answers."""
+    try:
+        alive = await cache.ping()
+    except Exception as e:
+        alive, error = False, str(e)
+    else:
+        error = "no answer to PING"
+    if alive:
+        return CheckResult("cache", "ok", cache.describe())
+    return CheckResult(
+        "cache",
+        "broken",
+        f"{cache.describe()}: {error}",
+        fix="start redis-server, or unset JUPYTER_IDE_REDIS_URL to use the in-process cache",
+    )
+
+
+def check_storage(settings: IDESettings) -> CheckResult:
+    """Check that the blob store can be written."""
+    url = settings.storage_url
+    if url.startswith("s3://"):
+        return CheckResult(
+            "storage",
+            "broken",
+            f"{url}: the S3 blob store is not part of this build yet",
+            fix="use a file:// JUPYTER_IDE_STORAGE_URL until the S3 contents manager lands",
+        )
+    path = Path(url2pathname(urlparse(url).path))
+    probe = path if path.exists() else _nearest_existing(path)
+    if not os.access(probe, os.W_OK):
+        return CheckResult(
+            "storage", "broken", f"{path} is not writable",
+            fix=f"make {probe} writable or set JUPYTER_IDE_STORAGE_URL",
+        )
+    if not path.exists():
+        return CheckResult("storage", "ok", f"local folder {path} (created on first use)")
+    return CheckResult("storage", "ok", f"local folder {path}")
+
+
+def _nearest_existing(path: Path) -> Path:
+    """Return the closest existing ancestor of ``path``."""
+    for parent in path.parents:
+        if parent.exists():
+            return parent
+    return Path("/")
+
+
+def _docker_ping() -> str:
+    """Ping the Docker engine; return its version or raise."""
+    import docker
+
+    client = docker.from_env(timeout=int(DOCKER_TIMEOUT))
+    try:
+        client.ping()
+        return str(client.version().get("Version", "?"))
+    finally:
+        client.close()
+
+
+async def check_docker(settings: IDESettings) -> CheckResult:
+    """Check that a Docker engine answers."""
+    required = settings.sandbox == "docker"
+    try:
+        version = await asyncio.wait_for(asyncio.to_thread(_docker_ping), DOCKER_TIMEOUT + 1)
+    except Exception as e:
+        reason = str(e) or type(e).__name__
+        return CheckResult(
+            "docker",
+            "missing",
+            f"no Docker engine answers ({reason[:200]})",
+            fix="install Debian's docker.io and start dockerd, or set DOCKER_HOST",
+            required=required,
+        )
+    return CheckResult("docker", "ok", f"Docker engine {version}", required=required)
+
+
+def _list_images() -> list[str]:
+    """Return the tags of the sandbox images the engine holds."""
+    import docker
+
+    client = docker.from_env(timeout=int(DOCKER_TIMEOUT))
+    try:
+        images = client.images.list(filters={"label": IMAGE_LABEL})
+        return sorted(tag for image in images for tag in image.tags)
+    finally:
+        client.close()
+
+
+async def check_images(settings: IDESettings, docker_state: CheckResult) -> CheckResult:
+    """Check that the sandbox images are present in the engine."""
+    required = settings.sandbox == "docker"
+    if docker_state.state != "ok":
+        return CheckResult(
+            "images", "missing", "no Docker engine to hold images",
+            fix=docker_state.fix, required=required,
+        )
+    try:
+        tags = await asyncio.wait_for(asyncio.to_thread(_list_images), DOCKER_TIMEOUT + 1)
+    except Exception as e:
+        return CheckResult("images", "broken", f"cannot list images: {e}", required=required)
+    if not tags:
+        return CheckResult(
+            "images",
+            "missing",
+            "no jupyter-ide sandbox images are built",
+            fix="sandbox images arrive with the Docker sandbox; nothing to build in this version",
+            required=required,
+        )
+    return CheckResult("images", "ok", ", ".join(tags), required=required)
+
+
+def check_sandbox(settings: IDESettings, docker_state: CheckResult) -> CheckResult:
+    """Say whether code runs sandboxed; in this version kernels are local."""
+    if settings.sandbox == "docker":
+        return CheckResult(
+            "sandbox",
+            "broken",
+            "JUPYTER_IDE_SANDBOX=docker, but this version has no Docker kernel provisioner",
+            fix="set JUPYTER_IDE_SANDBOX=auto or local until the Docker sandbox lands",
+        )
+    engine = "engine found" if docker_state.state == "ok" else "no engine"
+    return CheckResult(
+        "sandbox",
+        "off",
+        f"local kernels: code is not sandboxed (Docker {engine})",
+        required=False,
+    )
+
+
+def check_ai(settings: IDESettings) -> CheckResult:
+    """Report which AI providers are configured."""
+    providers = settings.ai_providers()
+    if not providers:
+        return CheckResult(
+            "ai",
+            "off",
+            "no provider configured",
+            fix="set OPENAI_API_KEY, GEMINI_API_KEY or JUPYTER_IDE_AI_POOL_URL",
+            required=False,
+        )
+    return CheckResult(
+        "ai",
+        "off",
+        f"credentials found for {', '.join(providers)}; the AI proxy is not part of this build",
+        required=False,
+    )

@@ -1,0 +1,117 @@
+"""The `jupyter ide doctor` and `jupyter ide upgrade-db` subcommands."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import TextIO
+
+from jupyter_core.application import JupyterApp
+from traitlets import Unicode
+
+from .._version import __version__
+from .checks import (
+    CheckResult,
+    check_ai,
+    check_cache,
+    check_database,
+    check_docker,
+    check_frontend,
+    check_images,
+    check_sandbox,
+    check_storage,
+)
+from .settings import IDESettings
+
+STATE_WIDTH = 8
+NAME_WIDTH = 10
+
+
+class _IDESubApp(JupyterApp):
+    """A subcommand that reads the same config files as the server."""
+
+    classes = [IDESettings]
+    config_file_name = Unicode("jupyter_server_config", config=True)
+
+    def settings(self) -> IDESettings:
+        """Return the deployment settings from config files and environment."""
+        return IDESettings(parent=self)
+
+
+async def run_checks(settings: IDESettings) -> list[CheckResult]:
+    """Check every dependency the deployment uses."""
+    from ..cache import make_cache
+    from ..db import Database
+
+    results = [check_frontend()]
+    db = Database(settings.db_url)
+    try:
+        results.append(await check_database(db))
+    finally:
+        await db.dispose()
+    cache = make_cache(settings.redis_url)
+    try:
+        results.append(await check_cache(cache))
+    finally:
+        await cache.close()
+    results.append(check_storage(settings))
+    docker_state = await check_docker(settings)
+    results += [
+        docker_state,
+        await check_images(settings, docker_state),
+        check_sandbox(settings, docker_state),
+        check_ai(settings),
+    ]
+    return results
+
+
+def print_report(results: list[CheckResult], out: TextIO) -> int:
+    """Print one line per check with its fix; return the number of required failures."""
+    out.write(f"jupyter-ide {__version__}: checking every dependency\n\n")
+    for result in results:
+        optional = "" if result.required else " (optional)"
+        out.write(
+            f"  {result.state:<{STATE_WIDTH}} {result.name:<{NAME_WIDTH}} {result.detail}{optional}\n"
+        )
+        if result.fix and result.state != "ok":
+            out.write(f"  {'':<{STATE_WIDTH}} {'':<{NAME_WIDTH}} fix: {result.fix}\n")
+    failures = sum(result.failed for result in results)
+    if failures:
+        out.write(f"\n{failures} required part(s) missing or broken: see the fixes above.\n")
+    else:
+        out.write("\nEverything required is ok.\n")
+    return failures
+
+
+class DoctorApp(_IDESubApp):
+    """Check every dependency and say how to fix what is missing or broken."""
+
+    name = "jupyter-ide-doctor"
+    description = "Check the database, cache, storage, Docker engine, images and AI providers."
+
+    def start(self) -> None:
+        """Run the checks; exit non-zero when something required is broken."""
+        results = asyncio.run(run_checks(self.settings()))
+        failures = print_report(results, sys.stdout)
+        self.exit(1 if failures else 0)
+
+
+class UpgradeDBApp(_IDESubApp):
+    """Migrate the database schema to this version."""
+
+    name = "jupyter-ide-upgrade-db"
+    description = "Create or migrate the database schema to this version (Alembic)."
+
+    def start(self) -> None:
+        """Upgrade the configured database to the newest schema."""
+        from ..db import Database, current_revision, head_revision, upgrade
+
+        url = self.settings().db_url
+        safe = Database(url).safe_url
+        before = current_revision(url)
+        upgrade(url)
+        after = head_revision()
+        if before == after:
+            print(f"{safe} is already at schema {after}.")
+        else:
+            print(f"{safe}: schema {before or '(empty)'} -> {after}.")

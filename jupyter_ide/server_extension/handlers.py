@@ -1,0 +1,119 @@
+"""HTTP handlers of the extension: the /ide page, its static files and the health API."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.base.handlers import APIHandler, JupyterHandler
+from jupyter_server.extension.handler import ExtensionHandlerMixin
+from jupyter_server.utils import url_path_join
+from tornado import web
+
+from .._version import __version__
+from .checks import STATIC_DIR
+from .health import collect_health
+
+AUTH_RESOURCE = "ide"
+CONFIG_SCRIPT_ID = "jupyter-config-data"
+
+
+def render_index(index_html: str, base_url: str, page_config: dict[str, Any]) -> str:
+    """Point the built page's relative asset URLs at the static route and inject page config."""
+    static_url = url_path_join(base_url, "ide", "static") + "/"
+    page = index_html.replace('"./', '"' + static_url)
+    payload = json.dumps(page_config).replace("</", "<\\/")
+    script = f'<script id="{CONFIG_SCRIPT_ID}" type="application/json">{payload}</script>\n'
+    if "</head>" not in page:
+        raise ValueError("the built index.html has no </head>")
+    return page.replace("</head>", script + "</head>", 1)
+
+
+class IDEPageHandler(ExtensionHandlerMixin, JupyterHandler):
+    """Serve the /ide single-page app."""
+
+    auth_resource = AUTH_RESOURCE
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """Return the app's HTML page with this server's config."""
+        index = Path(STATIC_DIR) / "index.html"
+        if not index.is_file():
+            raise web.HTTPError(
+                503, "The /ide app is not built: run `make build` or `pip install .`"
+            )
+        self.xsrf_token  # noqa: B018 - sets the _xsrf cookie the app's API calls send back
+        user = self.current_user
+        page_config = {
+            "baseUrl": self.base_url,
+            "wsUrl": "",
+            "appName": "jupyter-ide",
+            "appVersion": __version__,
+            "ideStaticUrl": url_path_join(self.base_url, "ide", "static") + "/",
+            "userName": getattr(user, "name", "") or getattr(user, "username", ""),
+        }
+        self.set_header("Content-Type", "text/html; charset=UTF-8")
+        self.set_header("Cache-Control", "no-store")
+        self.finish(render_index(index.read_text("utf-8"), self.base_url, page_config))
+
+
+class IDEStaticHandler(JupyterHandler, web.StaticFileHandler):
+    """Serve the built app's files to signed-in users."""
+
+    auth_resource = AUTH_RESOURCE
+
+    def initialize(self, path: str, default_filename: str | None = None) -> None:
+        """Set the folder the files come from."""
+        web.StaticFileHandler.initialize(self, path, default_filename)
+
+    @web.authenticated
+    @authorized
+    async def get(self, path: str, include_body: bool = True) -> None:
+        """Return one built file."""
+        await web.StaticFileHandler.get(self, path, include_body)
+
+    @web.authenticated
+    @authorized
+    async def head(self, path: str) -> None:
+        """Return one built file's headers."""
+        await web.StaticFileHandler.get(self, path, include_body=False)
+
+    def set_extra_headers(self, path: str) -> None:
+        """Let browsers cache the hashed assets; never the page itself."""
+        if path.startswith("assets/"):
+            self.set_header("Cache-Control", "public, max-age=31536000, immutable")
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """Answer missing files with a short plain message."""
+        self.set_header("Content-Type", "text/plain; charset=UTF-8")
+        self.finish(html.escape(self._reason))
+
+
+class HealthHandler(ExtensionHandlerMixin, APIHandler):
+    """Report the state of every subsystem."""
+
+    auth_resource = AUTH_RESOURCE
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """Return each subsystem's state as JSON."""
+        health = await collect_health(
+            self.settings["jupyter_ide_settings"],
+            self.settings["jupyter_ide_db"],
+            self.settings["jupyter_ide_cache"],
+        )
+        self.finish(json.dumps(health))
+
+
+def default_handlers() -> list[tuple[str, type[web.RequestHandler], dict[str, Any]]]:
+    """Return the extension's routes (relative to the server's base URL)."""
+    return [
+        (r"/ide/?", IDEPageHandler, {}),
+        (r"/ide/static/(.*)", IDEStaticHandler, {"path": str(STATIC_DIR)}),
+        (r"/ide/api/health", HealthHandler, {}),
+    ]

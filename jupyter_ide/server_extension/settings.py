@@ -1,0 +1,109 @@
+"""Deployment settings: traitlets that also read the JUPYTER_IDE_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from jupyter_core.paths import jupyter_data_dir
+from traitlets import CaselessStrEnum, Unicode, default, validate
+from traitlets.config import Configurable
+
+SANDBOX_MODES = ("docker", "auto", "local")
+
+
+def data_dir() -> Path:
+    """Return jupyter-ide's folder inside the Jupyter data dir."""
+    return Path(jupyter_data_dir()) / "jupyter_ide"
+
+
+def _env(name: str, fallback: str = "") -> str:
+    """Return an environment variable, or ``fallback`` when it is unset or empty."""
+    return os.environ.get(name, "").strip() or fallback
+
+
+class IDESettings(Configurable):
+    """Where jupyter-ide keeps its state and which backends it uses."""
+
+    db_url = Unicode(
+        help="SQLAlchemy URL of the database (sqlite:///… or postgresql+psycopg://…). "
+        "Env: JUPYTER_IDE_DB_URL. Default: a SQLite file in the Jupyter data dir.",
+    ).tag(config=True)
+
+    redis_url = Unicode(
+        help="redis:// URL of the shared cache; empty means in-process. Env: JUPYTER_IDE_REDIS_URL.",
+    ).tag(config=True)
+
+    storage_url = Unicode(
+        help="Where file contents are kept: s3://bucket/prefix or file:///dir. "
+        "Env: JUPYTER_IDE_STORAGE_URL. Default: a folder in the Jupyter data dir.",
+    ).tag(config=True)
+
+    s3_endpoint_url = Unicode(
+        help="Endpoint of the S3 API (MinIO, Ceph, moto); empty means AWS. "
+        "Env: JUPYTER_IDE_S3_ENDPOINT_URL.",
+    ).tag(config=True)
+
+    sandbox = CaselessStrEnum(
+        SANDBOX_MODES,
+        help="docker: kernels must run in Docker sandboxes; auto: Docker when an engine "
+        "answers, else local kernels with a warning; local: no sandbox (single-user only). "
+        "Env: JUPYTER_IDE_SANDBOX.",
+    ).tag(config=True)
+
+    crypt_key = Unicode(
+        help="Key(s) for secrets at rest, ';'-separated; the first one encrypts. "
+        "Env: JUPYTER_IDE_CRYPT_KEY.",
+    ).tag(config=True)
+
+    ai_pool_url = Unicode(
+        help="OpenAI-compatible endpoint of an institution's shared model pool. "
+        "Env: JUPYTER_IDE_AI_POOL_URL.",
+    ).tag(config=True)
+
+    @default("db_url")
+    def _default_db_url(self) -> str:
+        return _env("JUPYTER_IDE_DB_URL", f"sqlite:///{data_dir() / 'ide.db'}")
+
+    @default("redis_url")
+    def _default_redis_url(self) -> str:
+        return _env("JUPYTER_IDE_REDIS_URL")
+
+    @default("storage_url")
+    def _default_storage_url(self) -> str:
+        return _env("JUPYTER_IDE_STORAGE_URL", (data_dir() / "blobs").as_uri())
+
+    @default("s3_endpoint_url")
+    def _default_s3_endpoint_url(self) -> str:
+        return _env("JUPYTER_IDE_S3_ENDPOINT_URL")
+
+    @default("sandbox")
+    def _default_sandbox(self) -> str:
+        return _env("JUPYTER_IDE_SANDBOX", "auto")
+
+    @default("crypt_key")
+    def _default_crypt_key(self) -> str:
+        return _env("JUPYTER_IDE_CRYPT_KEY")
+
+    @default("ai_pool_url")
+    def _default_ai_pool_url(self) -> str:
+        return _env("JUPYTER_IDE_AI_POOL_URL")
+
+    @validate("storage_url")
+    def _validate_storage_url(self, proposal: dict[str, Any]) -> str:
+        value = str(proposal["value"])
+        if not value.startswith(("s3://", "file://")):
+            raise ValueError(f"storage_url must start with s3:// or file://, not {value!r}")
+        return value
+
+    def ai_providers(self) -> list[str]:
+        """Return the AI providers that have credentials configured."""
+        found = []
+        if _env("OPENAI_API_KEY"):
+            found.append("openai")
+        if _env("GEMINI_API_KEY"):
+            found.append("gemini")
+        if self.ai_pool_url:
+            found.append("pool")
+        return found

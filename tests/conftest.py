@@ -1,0 +1,32 @@
+"""Shared fixtures: a real Jupyter Server with the jupyter-ide extension, on loopback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
+SMALL_FILE_LIMIT = 4096
+
+
+@pytest.fixture
+def ide_db_url(tmp_path: Path) -> str:
+    """A SQLite database for one server, outside its root dir."""
+    return f"sqlite:///{tmp_path / 'state' / 'ide.db'}"
+
+
+@pytest.fixture
+def jp_server_config(ide_db_url: str) -> dict[str, Any]:
+    """Enable jupyter-ide on a server that refuses unauthenticated access."""
+    return {
+        "ServerApp": {
+            "jpserver_extensions": {"jupyter_ide": True},
+            "allow_unauthenticated_access": False,
+            "contents_manager_class": "jupyter_ide.contents_manager.IDEContentsManager",
+        },
+        "IDESettings": {"db_url": ide_db_url, "redis_url": ""},
+        "IDEContentsManager": {"max_file_size": SMALL_FILE_LIMIT},
+    }

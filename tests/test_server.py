@@ -1,0 +1,131 @@
+"""The extension loads, serves /ide, and every /ide route refuses anonymous callers."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPResponse
+
+from jupyter_ide import __version__
+from jupyter_ide.server_extension.app import IDEApp
+from jupyter_ide.server_extension.checks import STATIC_DIR
+from jupyter_ide.server_extension.handlers import render_index
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+GROUP = re.compile(r"\((?:[^()]|\([^()]*\))*\)")
+
+
+def _ide_patterns(serverapp: Any) -> list[str]:
+    """Every route pattern the server registered under <base>/ide."""
+    base = serverapp.base_url
+    patterns = []
+    for rule in serverapp.web_app.wildcard_router.rules:
+        regex = getattr(rule.matcher, "regex", None)
+        if regex is not None and regex.pattern.startswith(f"{base}ide"):
+            patterns.append(regex.pattern)
+    return patterns
+
+
+def _sample_path(pattern: str) -> str:
+    """Turn a route regex into a concrete URL path."""
+    path = GROUP.sub("x", pattern).rstrip("$")
+    return path.replace("/?", "/").replace("\\", "")
+
+
+async def _anonymous(port: int, path: str, method: str) -> HTTPResponse:
+    """Send a request with no token and no cookie."""
+    body = b"{}" if method in ("POST", "PUT", "PATCH") else None
+    return await AsyncHTTPClient().fetch(
+        f"http://127.0.0.1:{port}{path}",
+        method=method,
+        body=body,
+        follow_redirects=False,
+        raise_error=False,
+        allow_nonstandard_methods=True,
+    )
+
+
+async def test_extension_is_loaded(jp_serverapp: Any) -> None:
+    """The server links IDEApp and puts its state in the web app settings."""
+    app = jp_serverapp.extension_manager.extension_apps["jupyter_ide"]
+    assert any(isinstance(a, IDEApp) for a in app)
+    assert jp_serverapp.web_app.settings["jupyter_ide_db"].backend == "sqlite"
+
+
+async def test_every_ide_route_rejects_anonymous_callers(
+    jp_serverapp: Any, jp_http_port: int
+) -> None:
+    """Each registered /ide route answers 401/403 (API) or a login redirect (pages)."""
+    patterns = _ide_patterns(jp_serverapp)
+    api = [p for p in patterns if "/ide/api/" in p]
+    assert api, "no /ide/api routes registered"
+    for pattern in patterns:
+        path = _sample_path(pattern)
+        for method in METHODS:
+            response = await _anonymous(jp_http_port, path, method)
+            if "/ide/api/" in pattern:
+                assert response.code in (401, 403), (method, path, response.code)
+            else:
+                assert response.code in (302, 401, 403), (method, path, response.code)
+                if response.code == 302:
+                    assert "/login" in response.headers["Location"]
+
+
+async def test_health_reports_each_subsystem(jp_fetch: Any) -> None:
+    """The health API names every part and says code is not sandboxed."""
+    response = await jp_fetch("ide", "api", "health")
+    health = json.loads(response.body)
+    assert health["version"] == __version__
+    subsystems = health["subsystems"]
+    assert set(subsystems) == {"database", "cache", "storage", "sandbox", "ai"}
+    assert subsystems["database"]["state"] == "ok"
+    assert subsystems["cache"]["state"] == "ok"
+    assert subsystems["sandbox"]["state"] == "off"
+    assert "not sandboxed" in subsystems["sandbox"]["detail"]
+    assert subsystems["ai"]["state"] == "off"
+
+
+async def test_ide_page_serves_the_built_app(jp_fetch: Any, jp_base_url: str) -> None:
+    """/ide returns the app's HTML with assets under /ide/static and the page config."""
+    response = await jp_fetch("ide")
+    page = response.body.decode()
+    assert response.headers["Content-Type"].startswith("text/html")
+    config = re.search(
+        r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', page, re.S
+    )
+    assert config is not None
+    data = json.loads(config.group(1))
+    assert data["baseUrl"] == jp_base_url
+    assert data["appVersion"] == __version__
+    assets = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', page)
+    assert assets, "the page loads no script"
+    assert all(a.startswith(f"{jp_base_url}ide/static/") for a in assets)
+    asset = assets[0][len(jp_base_url) :].split("/")
+    served = await jp_fetch(*asset)
+    assert served.code == 200 and served.body
+
+
+async def test_static_files_are_not_served_outside_the_build(jp_fetch: Any) -> None:
+    """A traversal out of the static folder is refused."""
+    with pytest.raises(HTTPClientError) as e:
+        await jp_fetch("ide", "static", "..%2F..%2F__init__.py")
+    assert e.value.code in (403, 404)
+
+
+def test_render_index_escapes_the_page_config() -> None:
+    """A user name cannot close the config script and inject markup."""
+    page = render_index(
+        '<html><head><script src="./assets/a.js"></script></head></html>',
+        "/user/x/",
+        {"userName": "</script><script>alert(1)</script>"},
+    )
+    assert 'src="/user/x/ide/static/assets/a.js"' in page
+    assert "</script><script>alert" not in page
+
+
+def test_the_app_is_built_into_the_package() -> None:
+    """`make build` (and `pip install .`) put the app inside the package."""
+    assert (STATIC_DIR / "index.html").is_file()
