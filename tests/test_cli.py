@@ -29,7 +29,9 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def _run(args: list[str], env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def _run(
+    args: list[str], env: dict[str, str], timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     """Run `jupyter ide …` and capture what it prints."""
     return subprocess.run(
         [JUPYTER_IDE, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False

@@ -50,9 +50,7 @@ TRAVERSALS = [
 
 
 @pytest.mark.parametrize("encoded", TRAVERSALS)
-async def test_path_traversal_is_refused(
-    jp_fetch: Any, jp_root_dir: Path, encoded: str
-) -> None:
+async def test_path_traversal_is_refused(jp_fetch: Any, jp_root_dir: Path, encoded: str) -> None:
     """Traversal, absolute, encoded and control-character paths get 400 and write nothing."""
     before = _tree(jp_root_dir.parent)
     model = {"type": "file", "format": "text", "content": "pwned"}
@@ -85,7 +83,9 @@ async def test_oversize_save_is_refused_and_keeps_the_old_file(
     assert str(SMALL_FILE_LIMIT) in message
     assert (jp_root_dir / "big.txt").read_text() == "old"
     encoded = base64.b64encode(b"y" * (SMALL_FILE_LIMIT + 1)).decode()
-    await _expect(413, _put(jp_fetch, "new.bin", {"type": "file", "format": "base64", "content": encoded}))
+    await _expect(
+        413, _put(jp_fetch, "new.bin", {"type": "file", "format": "base64", "content": encoded})
+    )
     assert not (jp_root_dir / "new.bin").exists()
 
 
@@ -129,7 +129,15 @@ async def test_chunk_without_a_start_is_refused(jp_fetch: Any, jp_root_dir: Path
 MALFORMED_NOTEBOOKS: list[dict[str, Any]] = [
     {"type": "notebook", "content": "not a notebook"},
     {"type": "notebook", "content": {"cells": "nope"}},
-    {"type": "notebook", "content": {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "code"}]}},
+    {
+        "type": "notebook",
+        "content": {
+            "nbformat": 4,
+            "nbformat_minor": 5,
+            "metadata": {},
+            "cells": [{"cell_type": "code"}],
+        },
+    },
     {"type": "file", "format": "text", "content": "{ this is not json"},
     {"type": "file", "format": "text", "content": '{"cells": []}'},
 ]
@@ -155,8 +163,14 @@ async def test_a_valid_notebook_round_trips(jp_fetch: Any) -> None:
         "nbformat_minor": 5,
         "metadata": {},
         "cells": [
-            {"cell_type": "code", "id": "c1", "source": "print(1)", "metadata": {},
-             "outputs": [], "execution_count": None}
+            {
+                "cell_type": "code",
+                "id": "c1",
+                "source": "print(1)",
+                "metadata": {},
+                "outputs": [],
+                "execution_count": None,
+            }
         ],
     }
     await _put(jp_fetch, "ok.ipynb", {"type": "notebook", "content": notebook})

@@ -100,9 +100,7 @@ class IDEContentsManager(AsyncLargeFileManager):
             raise web.HTTPError(400, "No file content provided")
         os_path = self._get_os_path(path)
         staging = self._staging_path(os_path)
-        if chunk != 1 and not os.path.isfile(staging):
-            raise web.HTTPError(400, f"Upload of {path} must start with chunk 1")
-        already = os.path.getsize(staging) if chunk != 1 else 0
+        already = self._staged_bytes(staging, chunk, path)
         try:
             self._check_size(already + content_size(model["content"], model.get("format")), path)
         except web.HTTPError:
@@ -119,14 +117,26 @@ class IDEContentsManager(AsyncLargeFileManager):
             try:
                 with open(staging, encoding="utf-8") as f:  # noqa: ASYNC230 - small, local
                     check_notebook_text(f.read())
-            except (web.HTTPError, UnicodeDecodeError) as e:
+            except web.HTTPError:
                 self._discard(staging)
-                raise web.HTTPError(400, f"Malformed notebook: {e}") from e
+                raise
+            except UnicodeDecodeError as e:
+                self._discard(staging)
+                raise web.HTTPError(400, "Malformed notebook: not UTF-8 text") from e
         os.replace(staging, os_path)
         saved = dict(await super().get(path, content=False))
         self.run_post_save_hooks(model=saved, os_path=os_path)
         self.emit(data={"action": "save", "path": path})
         return saved
+
+    def _staged_bytes(self, staging: str, chunk: int, path: str) -> int:
+        """Return the bytes an upload has staged so far (0 at chunk 1)."""
+        if chunk == 1:
+            return 0
+        try:
+            return os.path.getsize(staging)
+        except FileNotFoundError:
+            raise web.HTTPError(400, f"Upload of {path} must start with chunk 1") from None
 
     def _discard(self, staging: str) -> None:
         """Remove a staging file left by a rejected upload."""

@@ -82,7 +82,9 @@ async def check_database(db: Database, *, verify_schema: bool = True) -> CheckRe
         )
     if state is SchemaState.BEHIND:
         return CheckResult(
-            "database", "broken", f"{db.safe_url}: schema is older than {head}",
+            "database",
+            "broken",
+            f"{db.safe_url}: schema is older than {head}",
             fix="run `jupyter ide upgrade-db`",
         )
     return CheckResult(
@@ -125,7 +127,9 @@ def check_storage(settings: IDESettings) -> CheckResult:
     probe = path if path.exists() else _nearest_existing(path)
     if not os.access(probe, os.W_OK):
         return CheckResult(
-            "storage", "broken", f"{path} is not writable",
+            "storage",
+            "broken",
+            f"{path} is not writable",
             fix=f"make {probe} writable or set JUPYTER_IDE_STORAGE_URL",
         )
     if not path.exists():
@@ -187,8 +191,11 @@ async def check_images(settings: IDESettings, docker_state: CheckResult) -> Chec
     required = settings.sandbox == "docker"
     if docker_state.state != "ok":
         return CheckResult(
-            "images", "missing", "no Docker engine to hold images",
-            fix=docker_state.fix, required=required,
+            "images",
+            "missing",
+            "no Docker engine to hold images",
+            fix=docker_state.fix,
+            required=required,
         )
     try:
         tags = await asyncio.wait_for(asyncio.to_thread(_list_images), DOCKER_TIMEOUT + 1)

@@ -70,9 +70,8 @@ def print_report(results: list[CheckResult], out: TextIO) -> int:
     out.write(f"jupyter-ide {__version__}: checking every dependency\n\n")
     for result in results:
         optional = "" if result.required else " (optional)"
-        out.write(
-            f"  {result.state:<{STATE_WIDTH}} {result.name:<{NAME_WIDTH}} {result.detail}{optional}\n"
-        )
+        state, name = f"{result.state:<{STATE_WIDTH}}", f"{result.name:<{NAME_WIDTH}}"
+        out.write(f"  {state} {name} {result.detail}{optional}\n")
         if result.fix and result.state != "ok":
             out.write(f"  {'':<{STATE_WIDTH}} {'':<{NAME_WIDTH}} fix: {result.fix}\n")
     failures = sum(result.failed for result in results)

@@ -32,7 +32,8 @@ class IDESettings(Configurable):
     ).tag(config=True)
 
     redis_url = Unicode(
-        help="redis:// URL of the shared cache; empty means in-process. Env: JUPYTER_IDE_REDIS_URL.",
+        help="redis:// URL of the shared cache; empty means in-process. "
+        "Env: JUPYTER_IDE_REDIS_URL.",
     ).tag(config=True)
 
     storage_url = Unicode(

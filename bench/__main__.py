@@ -1,0 +1,16 @@
+"""Run every benchmark: `python -m bench` (or `make bench`)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from . import contents
+
+
+def main() -> None:
+    """Run the benchmarks in turn."""
+    asyncio.run(contents.main())
+
+
+if __name__ == "__main__":
+    main()
