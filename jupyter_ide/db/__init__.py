@@ -1,0 +1,45 @@
+"""The database: typed models, async sessions and Alembic migrations."""
+
+from .engine import Database
+from .migrate import (
+    SchemaMismatchError,
+    SchemaState,
+    current_revision,
+    downgrade,
+    ensure_schema,
+    head_revision,
+    schema_state,
+    upgrade,
+)
+from .models import (
+    AIUsage,
+    Base,
+    Extension,
+    File,
+    User,
+    UserExtension,
+    UserToken,
+    Workspace,
+)
+from .urls import safe_url
+
+__all__ = [
+    "AIUsage",
+    "Base",
+    "Database",
+    "Extension",
+    "File",
+    "SchemaMismatchError",
+    "SchemaState",
+    "User",
+    "UserExtension",
+    "UserToken",
+    "Workspace",
+    "current_revision",
+    "downgrade",
+    "ensure_schema",
+    "head_revision",
+    "safe_url",
+    "schema_state",
+    "upgrade",
+]

@@ -1,0 +1,25 @@
+"""Alembic environment: runs the packaged migrations on the URL the caller configured."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
+
+from jupyter_ide.db.models import Base
+
+config = context.config
+url = config.attributes["sync_url"]
+engine = create_engine(url, poolclass=NullPool)
+try:
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=Base.metadata,
+            render_as_batch=url.get_backend_name() == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+finally:
+    engine.dispose()
