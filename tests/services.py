@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -63,18 +64,23 @@ def any_db_url(request: pytest.FixtureRequest) -> str:
     return str(request.getfixturevalue(fixture))
 
 
-@pytest.fixture
-async def redis_cache() -> AsyncIterator[RedisCache]:
-    """A Redis cache under a random prefix, its keys removed afterwards."""
-    cache = RedisCache(redis_url(), prefix=f"test:{uuid.uuid4().hex}:")
-    try:
-        await cache.ping()
-    except Exception as e:
-        await cache.close()
-        pytest.fail(f"Redis at {redis_url()} does not answer ({e}); {START_HINT}")
-    yield cache
+async def _drop_keys(cache: RedisCache) -> None:
+    """Delete every key under the cache's prefix, then close it."""
     client = cache._client
     keys = [key async for key in client.scan_iter(match=cache.prefix + "*")]
     if keys:
         await client.delete(*keys)
     await cache.close()
+
+
+@pytest.fixture
+def redis_cache(jp_asyncio_loop: asyncio.AbstractEventLoop) -> Iterator[RedisCache]:
+    """A Redis cache under a random prefix, its keys removed afterwards."""
+    cache = RedisCache(redis_url(), prefix=f"test:{uuid.uuid4().hex}:")
+    try:
+        jp_asyncio_loop.run_until_complete(cache.ping())
+    except Exception as e:
+        jp_asyncio_loop.run_until_complete(cache.close())
+        pytest.fail(f"Redis at {redis_url()} does not answer ({e}); {START_HINT}")
+    yield cache
+    jp_asyncio_loop.run_until_complete(_drop_keys(cache))

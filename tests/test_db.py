@@ -105,16 +105,34 @@ async def test_models_round_trip(any_db_url: str) -> None:
             s.add(user)
             await s.flush()
             workspace = Workspace(user_id=user.id, name="default", settings={"theme": "dark"})
-            extension = Extension(name="lint", version="1.0.0", manifest={"a": [1]}, author_id=user.id)
+            extension = Extension(
+                name="lint", version="1.0.0", manifest={"a": [1]}, author_id=user.id
+            )
             s.add_all([workspace, extension])
             await s.flush()
             s.add_all(
                 [
-                    UserToken(user_id=user.id, provider="openai", encrypted_token=b"\x00\xffsecret"),
-                    File(workspace_id=workspace.id, path="src/main.py", content_hash="a" * 64, size=2**40),
-                    AIUsage(user_id=user.id, course="cs101", provider="openai", model="gpt",
-                            prompt_tokens=10, completion_tokens=5, cost=Decimal("0.000123")),
-                    UserExtension(user_id=user.id, extension_id=extension.id, settings={"on": True}),
+                    UserToken(
+                        user_id=user.id, provider="openai", encrypted_token=b"\x00\xffsecret"
+                    ),
+                    File(
+                        workspace_id=workspace.id,
+                        path="src/main.py",
+                        content_hash="a" * 64,
+                        size=2**40,
+                    ),
+                    AIUsage(
+                        user_id=user.id,
+                        course="cs101",
+                        provider="openai",
+                        model="gpt",
+                        prompt_tokens=10,
+                        completion_tokens=5,
+                        cost=Decimal("0.000123"),
+                    ),
+                    UserExtension(
+                        user_id=user.id, extension_id=extension.id, settings={"on": True}
+                    ),
                 ]
             )
         async with db.session() as s:

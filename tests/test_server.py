@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 import pytest
-from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPResponse
+from tornado.httpclient import HTTPClientError, HTTPResponse
 
 from jupyter_ide import __version__
 from jupyter_ide.server_extension.app import IDEApp
@@ -18,15 +18,22 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 GROUP = re.compile(r"\((?:[^()]|\([^()]*\))*\)")
 
 
+def _route_patterns(router: Any) -> list[str]:
+    """Every path regex in a tornado router, descending into nested (per-host) routers."""
+    patterns = []
+    for rule in router.rules:
+        if hasattr(rule.target, "rules"):
+            patterns += _route_patterns(rule.target)
+        elif getattr(rule.matcher, "regex", None) is not None:
+            patterns.append(rule.matcher.regex.pattern)
+    return patterns
+
+
 def _ide_patterns(serverapp: Any) -> list[str]:
     """Every route pattern the server registered under <base>/ide."""
-    base = serverapp.base_url
-    patterns = []
-    for rule in serverapp.web_app.wildcard_router.rules:
-        regex = getattr(rule.matcher, "regex", None)
-        if regex is not None and regex.pattern.startswith(f"{base}ide"):
-            patterns.append(regex.pattern)
-    return patterns
+    prefix = f"{serverapp.base_url}ide"
+    routes = _route_patterns(serverapp.web_app.default_router)
+    return sorted({p for p in routes if p.startswith(prefix)})
 
 
 def _sample_path(pattern: str) -> str:
@@ -35,11 +42,11 @@ def _sample_path(pattern: str) -> str:
     return path.replace("/?", "/").replace("\\", "")
 
 
-async def _anonymous(port: int, path: str, method: str) -> HTTPResponse:
+async def _anonymous(client: Any, path: str, method: str) -> HTTPResponse:
     """Send a request with no token and no cookie."""
     body = b"{}" if method in ("POST", "PUT", "PATCH") else None
-    return await AsyncHTTPClient().fetch(
-        f"http://127.0.0.1:{port}{path}",
+    return await client.fetch(
+        path,
         method=method,
         body=body,
         follow_redirects=False,
@@ -56,7 +63,7 @@ async def test_extension_is_loaded(jp_serverapp: Any) -> None:
 
 
 async def test_every_ide_route_rejects_anonymous_callers(
-    jp_serverapp: Any, jp_http_port: int
+    jp_serverapp: Any, http_server_client: Any
 ) -> None:
     """Each registered /ide route answers 401/403 (API) or a login redirect (pages)."""
     patterns = _ide_patterns(jp_serverapp)
@@ -65,7 +72,7 @@ async def test_every_ide_route_rejects_anonymous_callers(
     for pattern in patterns:
         path = _sample_path(pattern)
         for method in METHODS:
-            response = await _anonymous(jp_http_port, path, method)
+            response = await _anonymous(http_server_client, path, method)
             if "/ide/api/" in pattern:
                 assert response.code in (401, 403), (method, path, response.code)
             else:

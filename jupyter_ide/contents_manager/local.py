@@ -41,6 +41,12 @@ class IDEContentsManager(AsyncLargeFileManager):
         """Delete a file or folder."""
         await super().delete_file(check_api_path(path))
 
+    async def update(self, model: dict[str, Any], path: str) -> dict[str, Any]:
+        """Rename or move a file, checking the target before Jupyter normalises it."""
+        if isinstance(model, dict) and "path" in model:
+            check_api_path(model["path"])
+        return dict(await super().update(model, check_api_path(path)))
+
     async def rename_file(self, old_path: str, new_path: str) -> None:
         """Rename or move a file or folder."""
         await super().rename_file(check_api_path(old_path), check_api_path(new_path))
