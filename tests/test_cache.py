@@ -9,7 +9,7 @@ import pytest
 
 from jupyter_ide.cache import Cache, MemoryCache, RedisCache, make_cache
 
-from .services import redis_cache, redis_url  # noqa: F401
+from .services import redis_url
 
 
 @pytest.fixture(params=["memory", "redis"])

@@ -33,7 +33,6 @@ from jupyter_ide.db import (
 from jupyter_ide.db.engine import ensure_sqlite_folder
 from jupyter_ide.db.urls import sync_url
 
-from .services import any_db_url, pg_database_url, sqlite_url  # noqa: F401
 
 TABLES = {
     "users",
