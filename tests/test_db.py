@@ -33,7 +33,6 @@ from jupyter_ide.db import (
 from jupyter_ide.db.engine import ensure_sqlite_folder
 from jupyter_ide.db.urls import sync_url
 
-
 TABLES = {
     "users",
     "user_tokens",
