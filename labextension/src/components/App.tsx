@@ -1,0 +1,213 @@
+/** The IDE: explorer, tabs with editors and notebooks, terminal panel and status bar. */
+import { lazy, Suspense, useCallback, useRef, useState } from 'react';
+import type { Services } from '../services';
+import { Explorer } from './Explorer';
+import { StatusBar } from './StatusBar';
+import { TabBar, type OpenTab } from './TabBar';
+import { Toasts, type Notify, type Toast } from './Toasts';
+
+// Monaco, the notebook view and xterm load on demand: the first paint does not wait for them.
+const FileEditor = lazy(() => import('./FileEditor'));
+const NotebookView = lazy(() => import('./NotebookView'));
+const TerminalPanel = lazy(() => import('./TerminalPanel'));
+
+const TOAST_MS = 6000;
+const MIN_TERMINAL = 80;
+
+function renamePath(path: string, from: string, to: string): string {
+  if (path === from) {
+    return to;
+  }
+  return path.startsWith(`${from}/`) ? to + path.slice(from.length) : path;
+}
+
+function isUnder(path: string, folder: string): boolean {
+  return path === folder || path.startsWith(`${folder}/`);
+}
+
+export function App({ services }: { services: Services }) {
+  const [tabs, setTabs] = useState<OpenTab[]>([]);
+  const [active, setActive] = useState<string | null>(null);
+  const [dirty, setDirty] = useState<Set<string>>(new Set());
+  const [kernels, setKernels] = useState<Record<string, string | null>>({});
+  const [version, setVersion] = useState(0);
+  const [toasts, setToasts] = useState<Toast[]>([]);
+  const [terminalOpen, setTerminalOpen] = useState(false);
+  const [terminalStarted, setTerminalStarted] = useState(false);
+  const [terminalHeight, setTerminalHeight] = useState(260);
+  const toastId = useRef(0);
+
+  const notify: Notify = useCallback((kind, text) => {
+    toastId.current += 1;
+    const id = toastId.current;
+    setToasts((prev) => [...prev, { id, kind, text }]);
+    window.setTimeout(() => setToasts((prev) => prev.filter((t) => t.id !== id)), TOAST_MS);
+  }, []);
+
+  const open = useCallback((path: string, type: string) => {
+    setTabs((prev) =>
+      prev.some((t) => t.path === path)
+        ? prev
+        : [
+            ...prev,
+            { path, kind: type === 'notebook' || path.endsWith('.ipynb') ? 'notebook' : 'file' },
+          ],
+    );
+    setActive(path);
+  }, []);
+
+  const close = useCallback(
+    (path: string) => {
+      if (dirty.has(path) && !window.confirm(`${path} has unsaved changes. Close it anyway?`)) {
+        return;
+      }
+      setTabs((prev) => {
+        const next = prev.filter((t) => t.path !== path);
+        setActive((current) =>
+          current === path ? (next[next.length - 1]?.path ?? null) : current,
+        );
+        return next;
+      });
+      setDirty((prev) => {
+        const next = new Set(prev);
+        next.delete(path);
+        return next;
+      });
+    },
+    [dirty],
+  );
+
+  const onDirty = useCallback((path: string, isDirty: boolean) => {
+    setDirty((prev) => {
+      if (prev.has(path) === isDirty) {
+        return prev;
+      }
+      const next = new Set(prev);
+      if (isDirty) {
+        next.add(path);
+      } else {
+        next.delete(path);
+      }
+      return next;
+    });
+  }, []);
+
+  const onKernelStatus = useCallback((path: string, status: string | null) => {
+    setKernels((prev) => (prev[path] === status ? prev : { ...prev, [path]: status }));
+  }, []);
+
+  const onRenamed = useCallback((from: string, to: string) => {
+    setTabs((prev) => prev.map((t) => ({ ...t, path: renamePath(t.path, from, to) })));
+    setActive((current) => (current === null ? null : renamePath(current, from, to)));
+  }, []);
+
+  const onDeleted = useCallback((path: string) => {
+    setTabs((prev) => prev.filter((t) => !isUnder(t.path, path)));
+    setActive((current) => (current !== null && isUnder(current, path) ? null : current));
+  }, []);
+
+  const toggleTerminal = () => {
+    setTerminalStarted(true);
+    setTerminalOpen((o) => !o);
+  };
+
+  const startResize = (event: React.PointerEvent) => {
+    const startY = event.clientY;
+    const startHeight = terminalHeight;
+    const move = (e: PointerEvent) =>
+      setTerminalHeight(
+        Math.max(
+          MIN_TERMINAL,
+          Math.min(window.innerHeight - 160, startHeight + startY - e.clientY),
+        ),
+      );
+    const up = () => {
+      window.removeEventListener('pointermove', move);
+      window.removeEventListener('pointerup', up);
+    };
+    window.addEventListener('pointermove', move);
+    window.addEventListener('pointerup', up);
+  };
+
+  const activeTab = tabs.find((t) => t.path === active);
+  const kernelStatus = activeTab?.kind === 'notebook' ? (kernels[activeTab.path] ?? null) : null;
+
+  return (
+    <div className="app">
+      <Explorer
+        services={services}
+        version={version}
+        onOpen={open}
+        onRenamed={onRenamed}
+        onDeleted={onDeleted}
+        onChanged={() => setVersion((v) => v + 1)}
+        notify={notify}
+      />
+      <main className="workbench">
+        <TabBar tabs={tabs} active={active} dirty={dirty} onSelect={setActive} onClose={close} />
+        <div className="documents">
+          {tabs.length === 0 && (
+            <div className="welcome" data-testid="welcome">
+              <h1>jupyter-ide</h1>
+              <p>
+                Open a file from the explorer, or create a file or notebook with the buttons above
+                it.
+              </p>
+            </div>
+          )}
+          <Suspense fallback={<div className="loading">Loading the editor…</div>}>
+            {tabs.map((tab) => (
+              <div key={tab.path} className="document" hidden={tab.path !== active}>
+                {tab.kind === 'notebook' ? (
+                  <NotebookView
+                    path={tab.path}
+                    services={services}
+                    active={tab.path === active}
+                    onDirty={onDirty}
+                    onKernelStatus={onKernelStatus}
+                    notify={notify}
+                  />
+                ) : (
+                  <FileEditor
+                    path={tab.path}
+                    services={services}
+                    active={tab.path === active}
+                    onDirty={onDirty}
+                    notify={notify}
+                  />
+                )}
+              </div>
+            ))}
+          </Suspense>
+        </div>
+        {terminalStarted && (
+          <section
+            className="terminal-panel"
+            hidden={!terminalOpen}
+            style={{ height: terminalHeight }}
+            aria-label="Terminal"
+          >
+            <div
+              className="terminal-resize"
+              data-testid="terminal-resize-handle"
+              onPointerDown={startResize}
+            />
+            <Suspense fallback={<div className="loading">Starting the terminal…</div>}>
+              <TerminalPanel services={services} notify={notify} />
+            </Suspense>
+          </section>
+        )}
+      </main>
+      <StatusBar
+        services={services}
+        kernelStatus={kernelStatus}
+        terminalOpen={terminalOpen}
+        onToggleTerminal={toggleTerminal}
+      />
+      <Toasts
+        toasts={toasts}
+        onDismiss={(id) => setToasts((prev) => prev.filter((t) => t.id !== id))}
+      />
+    </div>
+  );
+}

@@ -1,0 +1,76 @@
+/** One notebook cell's Monaco editor, as tall as its content; Shift+Enter runs it. */
+import { useEffect, useRef } from 'react';
+import { monaco } from '../monaco/setup';
+
+interface Props {
+  source: string;
+  language: string;
+  autoFocus: boolean;
+  onChange: (source: string) => void;
+  onRun: () => void;
+  onSave: () => void;
+  onFocus: () => void;
+}
+
+const LINE_HEIGHT = 19;
+
+export function CellEditor({
+  source,
+  language,
+  autoFocus,
+  onChange,
+  onRun,
+  onSave,
+  onFocus,
+}: Props) {
+  const host = useRef<HTMLDivElement>(null);
+  const handlers = useRef({ onChange, onRun, onSave, onFocus });
+  handlers.current = { onChange, onRun, onSave, onFocus };
+
+  useEffect(() => {
+    if (!host.current) {
+      return;
+    }
+    const element = host.current;
+    const editor = monaco.editor.create(element, {
+      value: source,
+      language,
+      minimap: { enabled: false },
+      scrollBeyondLastLine: false,
+      lineNumbers: 'off',
+      glyphMargin: false,
+      folding: false,
+      lineDecorationsWidth: 6,
+      renderLineHighlight: 'none',
+      overviewRulerLanes: 0,
+      scrollbar: { vertical: 'hidden', alwaysConsumeMouseWheel: false },
+      fontSize: 14,
+      lineHeight: LINE_HEIGHT,
+      automaticLayout: true,
+    });
+    const fit = () => {
+      element.style.height = `${Math.max(editor.getContentHeight(), LINE_HEIGHT + 8)}px`;
+      editor.layout();
+    };
+    fit();
+    const disposables = [
+      editor.onDidContentSizeChange(fit),
+      editor.onDidChangeModelContent(() => handlers.current.onChange(editor.getValue())),
+      editor.onDidFocusEditorText(() => handlers.current.onFocus()),
+    ];
+    editor.addCommand(monaco.KeyMod.Shift | monaco.KeyCode.Enter, () => handlers.current.onRun());
+    editor.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyS, () => handlers.current.onSave());
+    if (autoFocus) {
+      editor.focus();
+    }
+    return () => {
+      disposables.forEach((d) => d.dispose());
+      editor.getModel()?.dispose();
+      editor.dispose();
+    };
+    // The editor owns its text after creation; parents learn of edits through onChange.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [language]);
+
+  return <div className="cell-editor" ref={host} data-testid="cell-editor" />;
+}

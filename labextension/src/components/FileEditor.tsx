@@ -1,0 +1,163 @@
+/** A text file in Monaco: save with Ctrl/Cmd+S, autosave, and "changed on disk" detection. */
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { errorMessage } from '../api/client';
+import { decideOnFocus, decideSave, type DiskState } from '../lib/diskState';
+import { languageForPath } from '../lib/languages';
+import { monaco } from '../monaco/setup';
+import type { Services } from '../services';
+import type { Notify } from './Toasts';
+
+export const AUTOSAVE_MS = 1500;
+
+interface Props {
+  path: string;
+  services: Services;
+  active: boolean;
+  onDirty: (path: string, dirty: boolean) => void;
+  notify: Notify;
+}
+
+export default function FileEditor({ path, services, active, onDirty, notify }: Props) {
+  const host = useRef<HTMLDivElement>(null);
+  const editor = useRef<monaco.editor.IStandaloneCodeEditor | null>(null);
+  const disk = useRef<DiskState>({ knownModified: null, dirty: false });
+  const autosave = useRef<number | undefined>(undefined);
+  const [conflict, setConflict] = useState(false);
+  const [problem, setProblem] = useState<string | null>(null);
+  const contents = services.contents;
+
+  const setDirty = useCallback(
+    (dirty: boolean) => {
+      disk.current.dirty = dirty;
+      onDirty(path, dirty);
+    },
+    [onDirty, path],
+  );
+
+  const remoteModified = useCallback(async (): Promise<string | null> => {
+    try {
+      return (await contents.get(path, { content: false })).last_modified;
+    } catch {
+      return null;
+    }
+  }, [contents, path]);
+
+  const reload = useCallback(async () => {
+    const model = await contents.get(path, { type: 'file', content: true });
+    if (model.format === 'base64') {
+      setProblem('This is a binary file; it cannot be edited here.');
+      return;
+    }
+    editor.current?.getModel()?.setValue(String(model.content ?? ''));
+    disk.current.knownModified = model.last_modified;
+    setDirty(false);
+    setConflict(false);
+  }, [contents, path, setDirty]);
+
+  const save = useCallback(
+    async (force = false) => {
+      window.clearTimeout(autosave.current);
+      const text = editor.current?.getModel()?.getValue();
+      if (text === undefined) {
+        return;
+      }
+      if (!force && decideSave(disk.current, await remoteModified()) === 'conflict') {
+        setConflict(true);
+        return;
+      }
+      try {
+        const saved = await contents.save(path, { type: 'file', format: 'text', content: text });
+        disk.current.knownModified = saved.last_modified;
+        if (editor.current?.getModel()?.getValue() === text) {
+          setDirty(false);
+        }
+        setConflict(false);
+      } catch (e) {
+        notify('error', `Could not save ${path}: ${await errorMessage(e)}`);
+      }
+    },
+    [contents, notify, path, remoteModified, setDirty],
+  );
+
+  const saveRef = useRef(save);
+  saveRef.current = save;
+
+  useEffect(() => {
+    if (!host.current) {
+      return;
+    }
+    const instance = monaco.editor.create(host.current, {
+      value: '',
+      language: languageForPath(path),
+      automaticLayout: true,
+      minimap: { enabled: false },
+      fontSize: 14,
+      tabSize: 4,
+      scrollBeyondLastLine: false,
+    });
+    editor.current = instance;
+    instance.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyS, () => void saveRef.current());
+    let loading = true;
+    const changes = instance.onDidChangeModelContent(() => {
+      if (loading) {
+        return;
+      }
+      setDirty(true);
+      window.clearTimeout(autosave.current);
+      autosave.current = window.setTimeout(() => void saveRef.current(), AUTOSAVE_MS);
+    });
+    reload()
+      .catch(async (e) => setProblem(`Could not open ${path}: ${await errorMessage(e)}`))
+      .finally(() => {
+        loading = false;
+      });
+    return () => {
+      window.clearTimeout(autosave.current);
+      changes.dispose();
+      instance.getModel()?.dispose();
+      instance.dispose();
+      editor.current = null;
+    };
+    // Created once per path; save/reload are read through refs.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [path]);
+
+  useEffect(() => {
+    if (active) {
+      editor.current?.focus();
+    }
+    const onFocus = async () => {
+      if (!active) {
+        return;
+      }
+      const decision = decideOnFocus(disk.current, await remoteModified());
+      if (decision === 'reload') {
+        await reload();
+        notify('info', `${path} changed on disk and was reloaded`);
+      } else if (decision === 'conflict') {
+        setConflict(true);
+      }
+    };
+    const listener = () => void onFocus();
+    window.addEventListener('focus', listener);
+    return () => window.removeEventListener('focus', listener);
+  }, [active, notify, path, reload, remoteModified]);
+
+  return (
+    <div className="file-editor" data-testid={`editor-${path}`}>
+      {conflict && (
+        <div className="banner banner-warn" data-testid="disk-conflict-banner" role="alert">
+          <span>{path} changed on disk since you opened it.</span>
+          <button data-testid="conflict-reload" onClick={() => void reload()}>
+            Reload from disk
+          </button>
+          <button data-testid="conflict-overwrite" onClick={() => void save(true)}>
+            Overwrite with mine
+          </button>
+        </div>
+      )}
+      {problem && <div className="banner banner-error">{problem}</div>}
+      <div className="monaco-host" ref={host} />
+    </div>
+  );
+}

@@ -1,0 +1,523 @@
+/** A notebook: Monaco cells, rendered markdown, a kernel session, and rich outputs. */
+import type { KernelSpec, Session } from '@jupyterlab/services';
+import DOMPurify from 'dompurify';
+import { marked } from 'marked';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { errorMessage } from '../api/client';
+import { decideSave, type DiskState } from '../lib/diskState';
+import { baseName } from '../lib/languages';
+import {
+  fromJSON,
+  insertAfter,
+  moveCell,
+  newCell,
+  removeCell,
+  setCellType,
+  toJSON,
+  updateCell,
+  type Cell,
+  type CellType,
+  type Notebook,
+} from '../lib/notebook';
+import { appendOutput, outputFromMessage, type Output } from '../lib/outputs';
+import type { Services } from '../services';
+import { CellEditor } from './CellEditor';
+import { AUTOSAVE_MS } from './FileEditor';
+import { OutputArea } from './OutputArea';
+import type { Notify } from './Toasts';
+
+interface Props {
+  path: string;
+  services: Services;
+  active: boolean;
+  onDirty: (path: string, dirty: boolean) => void;
+  onKernelStatus: (path: string, status: string | null) => void;
+  notify: Notify;
+}
+
+function kernelLanguage(notebook: Notebook | null, specs: KernelSpec.ISpecModels | null): string {
+  const info = notebook?.metadata.language_info as { name?: string } | undefined;
+  const spec = notebook?.metadata.kernelspec as { name?: string } | undefined;
+  const language = info?.name ?? specs?.kernelspecs[spec?.name ?? '']?.language ?? 'python';
+  return language.toLowerCase() === 'bash' ? 'shell' : language.toLowerCase();
+}
+
+export default function NotebookView({
+  path,
+  services,
+  active,
+  onDirty,
+  onKernelStatus,
+  notify,
+}: Props) {
+  const [notebook, setNotebook] = useState<Notebook | null>(null);
+  const [selected, setSelected] = useState<string | null>(null);
+  const [editingMarkdown, setEditingMarkdown] = useState<Set<string>>(new Set());
+  const [running, setRunning] = useState<Set<string>>(new Set());
+  const [specs, setSpecs] = useState<KernelSpec.ISpecModels | null>(null);
+  const [status, setStatus] = useState<string>('starting');
+  const [conflict, setConflict] = useState(false);
+  const [problem, setProblem] = useState<string | null>(null);
+  const session = useRef<Session.ISessionConnection | null>(null);
+  const notebookRef = useRef<Notebook | null>(null);
+  const disk = useRef<DiskState>({ knownModified: null, dirty: false });
+  const autosave = useRef<number | undefined>(undefined);
+  const focusNext = useRef<string | null>(null);
+  notebookRef.current = notebook;
+
+  const reportStatus = useCallback(
+    (next: string) => {
+      setStatus(next);
+      onKernelStatus(path, next);
+    },
+    [onKernelStatus, path],
+  );
+
+  const save = useCallback(
+    async (force = false) => {
+      window.clearTimeout(autosave.current);
+      const current = notebookRef.current;
+      if (!current) {
+        return;
+      }
+      let remote: string | null;
+      try {
+        remote = (await services.contents.get(path, { content: false })).last_modified;
+      } catch {
+        remote = null;
+      }
+      if (!force && decideSave(disk.current, remote) === 'conflict') {
+        setConflict(true);
+        return;
+      }
+      try {
+        const saved = await services.contents.save(path, {
+          type: 'notebook',
+          format: 'json',
+          content: toJSON(current),
+        });
+        disk.current.knownModified = saved.last_modified;
+        if (notebookRef.current === current) {
+          disk.current.dirty = false;
+          onDirty(path, false);
+        }
+        setConflict(false);
+      } catch (e) {
+        notify('error', `Could not save ${path}: ${await errorMessage(e)}`);
+      }
+    },
+    [notify, onDirty, path, services.contents],
+  );
+  const saveRef = useRef(save);
+  saveRef.current = save;
+
+  const edit = useCallback(
+    (change: (nb: Notebook) => Notebook) => {
+      setNotebook((prev) => (prev ? change(prev) : prev));
+      disk.current.dirty = true;
+      onDirty(path, true);
+      window.clearTimeout(autosave.current);
+      autosave.current = window.setTimeout(() => void saveRef.current(), AUTOSAVE_MS);
+    },
+    [onDirty, path],
+  );
+
+  const load = useCallback(async () => {
+    const model = await services.contents.get(path, { type: 'notebook', content: true });
+    const nb = fromJSON(model.content);
+    disk.current = { knownModified: model.last_modified, dirty: false };
+    setNotebook(nb);
+    setSelected(nb.cells[0]?.id ?? null);
+    setConflict(false);
+    onDirty(path, false);
+    return nb;
+  }, [onDirty, path, services.contents]);
+
+  const connectKernel = useCallback(
+    async (nb: Notebook) => {
+      await services.kernelspecs.ready;
+      const models = services.kernelspecs.specs;
+      setSpecs(models);
+      const wanted = (nb.metadata.kernelspec as { name?: string } | undefined)?.name;
+      const name = wanted && models?.kernelspecs[wanted] ? wanted : (models?.default ?? 'python3');
+      const existing = await services.sessions.findByPath(path);
+      const connection = existing
+        ? services.sessions.connectTo({ model: existing })
+        : await services.sessions.startNew({
+            path,
+            type: 'notebook',
+            name: baseName(path),
+            kernel: { name },
+          });
+      session.current = connection;
+      const watch = () => {
+        const kernel = connection.kernel;
+        reportStatus(kernel?.status ?? 'dead');
+        kernel?.statusChanged.connect((_, next) => reportStatus(next));
+      };
+      connection.kernelChanged.connect(watch);
+      watch();
+    },
+    [path, reportStatus, services],
+  );
+
+  useEffect(() => {
+    let disposed = false;
+    load()
+      .then((nb) => (disposed ? undefined : connectKernel(nb)))
+      .catch(async (e) => setProblem(`Could not open ${path}: ${await errorMessage(e)}`));
+    return () => {
+      disposed = true;
+      window.clearTimeout(autosave.current);
+      session.current?.dispose();
+      session.current = null;
+      onKernelStatus(path, null);
+    };
+    // One load and one session per notebook path.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [path]);
+
+  useEffect(() => {
+    if (active) {
+      onKernelStatus(path, status);
+    }
+  }, [active, onKernelStatus, path, status]);
+
+  const runCell = useCallback(
+    async (id: string): Promise<boolean> => {
+      const cell = notebookRef.current?.cells.find((c) => c.id === id);
+      if (!cell) {
+        return false;
+      }
+      if (cell.cell_type !== 'code') {
+        setEditingMarkdown((prev) => {
+          const next = new Set(prev);
+          next.delete(id);
+          return next;
+        });
+        return true;
+      }
+      const kernel = session.current?.kernel;
+      if (!kernel) {
+        notify('error', 'No kernel is running for this notebook: pick one or restart.');
+        return false;
+      }
+      edit((nb) => updateCell(nb, id, (c) => ({ ...c, outputs: [], execution_count: null })));
+      setRunning((prev) => new Set(prev).add(id));
+      let clearPending = false;
+      const push = (output: Output) =>
+        edit((nb) =>
+          updateCell(nb, id, (c) => ({
+            ...c,
+            outputs: appendOutput(clearPending ? [] : c.outputs, output),
+          })),
+        );
+      try {
+        const future = kernel.requestExecute({ code: cell.source, stop_on_error: true });
+        future.onIOPub = (msg) => {
+          const type = msg.header.msg_type;
+          const content = msg.content as Record<string, unknown>;
+          if (type === 'clear_output') {
+            if (content.wait) {
+              clearPending = true;
+            } else {
+              edit((nb) => updateCell(nb, id, (c) => ({ ...c, outputs: [] })));
+            }
+            return;
+          }
+          const output = outputFromMessage(type, content);
+          if (output) {
+            push(output);
+            clearPending = false;
+          }
+        };
+        const reply = await future.done;
+        const content = reply.content as { status: string; execution_count?: number | null };
+        edit((nb) =>
+          updateCell(nb, id, (c) => ({ ...c, execution_count: content.execution_count ?? null })),
+        );
+        return content.status === 'ok';
+      } catch (e) {
+        push({
+          output_type: 'error',
+          ename: 'KernelError',
+          evalue: String(e),
+          traceback: [`The kernel stopped before answering: ${String(e)}`],
+        });
+        return false;
+      } finally {
+        setRunning((prev) => {
+          const next = new Set(prev);
+          next.delete(id);
+          return next;
+        });
+      }
+    },
+    [edit, notify],
+  );
+
+  const runAndAdvance = useCallback(
+    (id: string) => {
+      const cells = notebookRef.current?.cells ?? [];
+      const index = cells.findIndex((c) => c.id === id);
+      const next = cells[index + 1];
+      if (next) {
+        setSelected(next.id);
+        focusNext.current = next.id;
+      } else {
+        const cell = newCell('code');
+        edit((nb) => insertAfter(nb, id, cell));
+        setSelected(cell.id);
+        focusNext.current = cell.id;
+      }
+      void runCell(id);
+    },
+    [edit, runCell],
+  );
+
+  const runAll = async () => {
+    for (const cell of notebookRef.current?.cells ?? []) {
+      if (!(await runCell(cell.id))) {
+        break;
+      }
+    }
+  };
+
+  const kernelAction = async (action: 'interrupt' | 'restart') => {
+    const kernel = session.current?.kernel;
+    if (!kernel) {
+      notify('error', 'No kernel is running for this notebook.');
+      return;
+    }
+    try {
+      await (action === 'interrupt' ? kernel.interrupt() : kernel.restart());
+    } catch (e) {
+      notify('error', `Could not ${action} the kernel: ${await errorMessage(e)}`);
+    }
+  };
+
+  const changeKernel = async (name: string) => {
+    const spec = specs?.kernelspecs[name];
+    edit((nb) => ({
+      ...nb,
+      metadata: {
+        ...nb.metadata,
+        kernelspec: { name, display_name: spec?.display_name ?? name, language: spec?.language },
+      },
+    }));
+    try {
+      if (session.current) {
+        await session.current.changeKernel({ name });
+      }
+    } catch (e) {
+      notify('error', `Could not start ${name}: ${await errorMessage(e)}`);
+    }
+  };
+
+  const addCell = (cellType: CellType) => {
+    const cell = newCell(cellType);
+    edit((nb) => insertAfter(nb, selected, cell));
+    setSelected(cell.id);
+    focusNext.current = cell.id;
+    if (cellType === 'markdown') {
+      setEditingMarkdown((prev) => new Set(prev).add(cell.id));
+    }
+  };
+
+  if (problem) {
+    return <div className="banner banner-error">{problem}</div>;
+  }
+  if (!notebook) {
+    return <div className="loading">Opening {path}…</div>;
+  }
+  const selectedCell = notebook.cells.find((c) => c.id === selected);
+  const currentKernel =
+    (notebook.metadata.kernelspec as { name?: string } | undefined)?.name ?? specs?.default ?? '';
+  const language = kernelLanguage(notebook, specs);
+
+  const renderCell = (cell: Cell) => {
+    const isSelected = cell.id === selected;
+    const isRunning = running.has(cell.id);
+    const editingThis =
+      cell.cell_type !== 'markdown' || editingMarkdown.has(cell.id) || cell.source === '';
+    const prompt =
+      cell.cell_type === 'code' ? `[${isRunning ? '*' : (cell.execution_count ?? ' ')}]:` : '';
+    const autoFocus = focusNext.current === cell.id;
+    if (autoFocus) {
+      focusNext.current = null;
+    }
+    return (
+      <div
+        key={cell.id}
+        className={`cell cell-${cell.cell_type} ${isSelected ? 'cell-selected' : ''}`}
+        data-testid="cell"
+        data-cell-type={cell.cell_type}
+        onClick={() => setSelected(cell.id)}
+      >
+        <div className="cell-prompt" data-testid="cell-prompt">
+          {prompt}
+        </div>
+        <div className="cell-body">
+          {editingThis ? (
+            <CellEditor
+              source={cell.source}
+              language={
+                cell.cell_type === 'code'
+                  ? language
+                  : cell.cell_type === 'markdown'
+                    ? 'markdown'
+                    : 'plaintext'
+              }
+              autoFocus={autoFocus}
+              onChange={(source) =>
+                edit((nb) => updateCell(nb, cell.id, (c) => ({ ...c, source })))
+              }
+              onRun={() => runAndAdvance(cell.id)}
+              onSave={() => void saveRef.current()}
+              onFocus={() => setSelected(cell.id)}
+            />
+          ) : (
+            <div
+              className="markdown markdown-rendered"
+              data-testid="markdown-rendered"
+              title="Double-click to edit"
+              onDoubleClick={() => setEditingMarkdown((prev) => new Set(prev).add(cell.id))}
+              dangerouslySetInnerHTML={{
+                __html: DOMPurify.sanitize(marked.parse(cell.source, { async: false })),
+              }}
+            />
+          )}
+          {cell.cell_type === 'code' && <OutputArea outputs={cell.outputs} />}
+        </div>
+      </div>
+    );
+  };
+
+  return (
+    <div className="notebook" data-testid={`notebook-${path}`}>
+      <div className="notebook-toolbar" role="toolbar" aria-label="Notebook">
+        <button
+          data-testid="nb-save"
+          aria-label="Save"
+          title="Save (Ctrl+S)"
+          onClick={() => void save()}
+        >
+          💾
+        </button>
+        <button
+          data-testid="nb-add-code"
+          aria-label="Add code cell"
+          title="Add code cell"
+          onClick={() => addCell('code')}
+        >
+          ＋ Code
+        </button>
+        <button
+          data-testid="nb-add-markdown"
+          aria-label="Add markdown cell"
+          title="Add markdown cell"
+          onClick={() => addCell('markdown')}
+        >
+          ＋ Markdown
+        </button>
+        <button
+          data-testid="nb-run"
+          aria-label="Run cell"
+          title="Run cell (Shift+Enter)"
+          disabled={!selectedCell}
+          onClick={() => selectedCell && runAndAdvance(selectedCell.id)}
+        >
+          ▶ Run
+        </button>
+        <button
+          data-testid="nb-run-all"
+          aria-label="Run all cells"
+          title="Run all"
+          onClick={() => void runAll()}
+        >
+          ⏩ Run all
+        </button>
+        <button
+          data-testid="nb-interrupt"
+          aria-label="Interrupt kernel"
+          title="Interrupt"
+          onClick={() => void kernelAction('interrupt')}
+        >
+          ■
+        </button>
+        <button
+          data-testid="nb-restart"
+          aria-label="Restart kernel"
+          title="Restart"
+          onClick={() => void kernelAction('restart')}
+        >
+          ↻
+        </button>
+        <select
+          aria-label="Cell type"
+          data-testid="nb-cell-type"
+          value={selectedCell?.cell_type ?? 'code'}
+          onChange={(e) =>
+            selectedCell &&
+            edit((nb) => setCellType(nb, selectedCell.id, e.target.value as CellType))
+          }
+        >
+          <option value="code">Code</option>
+          <option value="markdown">Markdown</option>
+          <option value="raw">Raw</option>
+        </select>
+        <button
+          aria-label="Move cell up"
+          title="Move up"
+          onClick={() => selectedCell && edit((nb) => moveCell(nb, selectedCell.id, -1))}
+        >
+          ↑
+        </button>
+        <button
+          aria-label="Move cell down"
+          title="Move down"
+          onClick={() => selectedCell && edit((nb) => moveCell(nb, selectedCell.id, 1))}
+        >
+          ↓
+        </button>
+        <button
+          aria-label="Delete cell"
+          title="Delete cell"
+          onClick={() => selectedCell && edit((nb) => removeCell(nb, selectedCell.id))}
+        >
+          ✂
+        </button>
+        <span className="toolbar-spacer" />
+        <select
+          aria-label="Kernel"
+          data-testid="kernel-picker"
+          value={currentKernel}
+          onChange={(e) => void changeKernel(e.target.value)}
+        >
+          {Object.values(specs?.kernelspecs ?? {}).map((spec) =>
+            spec ? (
+              <option key={spec.name} value={spec.name}>
+                {spec.display_name}
+              </option>
+            ) : null,
+          )}
+        </select>
+        <span
+          className={`kernel-status kernel-${status}`}
+          data-testid="kernel-status"
+          title={`Kernel ${status}`}
+        >
+          ● {status}
+        </span>
+      </div>
+      {conflict && (
+        <div className="banner banner-warn" data-testid="disk-conflict-banner" role="alert">
+          <span>{path} changed on disk since you opened it.</span>
+          <button onClick={() => void load()}>Reload from disk</button>
+          <button onClick={() => void save(true)}>Overwrite with mine</button>
+        </div>
+      )}
+      <div className="cells">{notebook.cells.map(renderCell)}</div>
+    </div>
+  );
+}

@@ -1,0 +1,93 @@
+/** The state of the server's parts: kernel, sandbox, storage, database, AI. */
+import { useEffect, useState } from 'react';
+import type { Health, Subsystem } from '../api/client';
+import type { Services } from '../services';
+
+const POLL_MS = 15_000;
+
+interface Props {
+  services: Services;
+  kernelStatus: string | null;
+  terminalOpen: boolean;
+  onToggleTerminal: () => void;
+}
+
+function sandboxText(sandbox: Subsystem | undefined): string {
+  if (!sandbox) {
+    return 'Sandbox: unknown';
+  }
+  if (sandbox.state === 'ok') {
+    return 'Sandboxed (Docker)';
+  }
+  return '⚠ Not sandboxed: code runs in local kernels';
+}
+
+export function StatusBar({ services, kernelStatus, terminalOpen, onToggleTerminal }: Props) {
+  const [health, setHealth] = useState<Health | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    let stopped = false;
+    const poll = async () => {
+      try {
+        const next = await services.ide.health();
+        if (!stopped) {
+          setHealth(next);
+          setError(null);
+        }
+      } catch (e) {
+        if (!stopped) {
+          setError(e instanceof Error ? e.message : String(e));
+        }
+      }
+    };
+    void poll();
+    const timer = window.setInterval(() => void poll(), POLL_MS);
+    return () => {
+      stopped = true;
+      window.clearInterval(timer);
+    };
+  }, [services]);
+
+  const parts = health?.subsystems ?? {};
+  const sandbox = parts.sandbox;
+  return (
+    <footer className="statusbar" data-testid="statusbar">
+      <button
+        className="status-item status-button"
+        data-testid="toggle-terminal"
+        aria-pressed={terminalOpen}
+        onClick={onToggleTerminal}
+      >
+        ⌨ Terminal
+      </button>
+      <span className="status-item" data-testid="status-kernel">
+        Kernel: {kernelStatus ?? 'none'}
+      </span>
+      <span
+        className={`status-item ${sandbox?.state === 'ok' ? 'status-ok' : 'status-warn'}`}
+        data-testid="status-sandbox"
+        title={sandbox?.detail ?? ''}
+      >
+        {sandboxText(sandbox)}
+      </span>
+      {(['storage', 'database', 'cache', 'ai'] as const).map((name) => (
+        <span
+          key={name}
+          className={`status-item status-${parts[name]?.state ?? 'unknown'}`}
+          data-testid={`status-${name}`}
+          title={parts[name]?.detail ?? ''}
+        >
+          {name === 'ai' ? 'AI' : name[0]?.toUpperCase() + name.slice(1)}:{' '}
+          {parts[name]?.state ?? '…'}
+        </span>
+      ))}
+      {error && (
+        <span className="status-item status-broken" data-testid="status-error">
+          Server unreachable: {error}
+        </span>
+      )}
+      <span className="status-item status-version">jupyter-ide {health?.version ?? ''}</span>
+    </footer>
+  );
+}

@@ -1,0 +1,93 @@
+/** Monaco language ids by file extension. */
+const BY_EXTENSION: Record<string, string> = {
+  py: 'python',
+  pyi: 'python',
+  ipynb: 'json',
+  c: 'c',
+  h: 'c',
+  cc: 'cpp',
+  cpp: 'cpp',
+  cxx: 'cpp',
+  hpp: 'cpp',
+  hh: 'cpp',
+  java: 'java',
+  js: 'javascript',
+  mjs: 'javascript',
+  cjs: 'javascript',
+  jsx: 'javascript',
+  ts: 'typescript',
+  tsx: 'typescript',
+  go: 'go',
+  rs: 'rust',
+  sh: 'shell',
+  bash: 'shell',
+  json: 'json',
+  md: 'markdown',
+  markdown: 'markdown',
+  html: 'html',
+  htm: 'html',
+  css: 'css',
+  scss: 'scss',
+  yml: 'yaml',
+  yaml: 'yaml',
+  toml: 'ini',
+  ini: 'ini',
+  cfg: 'ini',
+  sql: 'sql',
+  xml: 'xml',
+  svg: 'xml',
+  r: 'r',
+  rb: 'ruby',
+  kt: 'kotlin',
+  swift: 'swift',
+  txt: 'plaintext',
+};
+
+const BY_NAME: Record<string, string> = {
+  makefile: 'shell',
+  dockerfile: 'dockerfile',
+};
+
+/** Return the Monaco language id for a file path ("plaintext" when unknown). */
+export function languageForPath(path: string): string {
+  const name = (path.split('/').pop() ?? '').toLowerCase();
+  const byName = BY_NAME[name];
+  if (byName) {
+    return byName;
+  }
+  const dot = name.lastIndexOf('.');
+  if (dot <= 0) {
+    return 'plaintext';
+  }
+  return BY_EXTENSION[name.slice(dot + 1)] ?? 'plaintext';
+}
+
+/** Return the last segment of a path. */
+export function baseName(path: string): string {
+  return path.split('/').pop() ?? path;
+}
+
+/** Return the folder part of a path ("" for the root). */
+export function dirName(path: string): string {
+  const slash = path.lastIndexOf('/');
+  return slash < 0 ? '' : path.slice(0, slash);
+}
+
+/** Join path segments, skipping empty ones. */
+export function joinPath(...parts: string[]): string {
+  return parts.filter((p) => p !== '').join('/');
+}
+
+/** Return a reason a new file name is unusable, or null when it is fine. */
+export function invalidName(name: string): string | null {
+  if (name.trim() === '') {
+    return 'A name cannot be empty';
+  }
+  if (name.includes('/') || name.includes('\\')) {
+    return 'A name cannot contain / or \\';
+  }
+  if (name === '.' || name === '..') {
+    return 'This name is reserved';
+  }
+  return null;
+}
