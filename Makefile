@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8888
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 UI := labextension
 UI_OUT := jupyter_ide/static/ide/index.html
 UI_SOURCES := $(shell find $(UI)/src -type f 2>/dev/null) $(UI)/index.html $(UI)/vite.config.ts $(UI)/package.json
@@ -11,7 +12,7 @@ UI_SOURCES := $(shell find $(UI)/src -type f 2>/dev/null) $(UI)/index.html $(UI)
 .PHONY: run test lint test-ui pytest bench build setup services clean
 
 run: setup
-	$(BIN)/jupyter ide --ip=127.0.0.1 --port=$(PORT)
+	$(BIN)/jupyter ide --ip=127.0.0.1 --port=$(PORT) $(ALLOW_ROOT)
 
 test: setup services lint test-ui pytest
 
@@ -25,7 +26,7 @@ services:
 $(VENV)/.installed: pyproject.toml $(UI_OUT)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q -U pip
-	$(BIN)/pip install -q hatchling hatch-jupyter-builder
+	$(BIN)/pip install -q hatchling hatch-jupyter-builder editables
 	$(BIN)/pip install -q --no-build-isolation -e ".[dev]"
 	touch $@
 

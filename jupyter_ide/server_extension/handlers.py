@@ -55,6 +55,8 @@ class IDEPageHandler(ExtensionHandlerMixin, JupyterHandler):
             "appVersion": __version__,
             "ideStaticUrl": url_path_join(self.base_url, "ide", "static") + "/",
             "userName": getattr(user, "name", "") or getattr(user, "username", ""),
+            "terminalsAvailable": bool(self.settings.get("terminals_available", False)),
+            "serverRoot": str(self.settings.get("server_root_dir", "")),
         }
         self.set_header("Content-Type", "text/html; charset=UTF-8")
         self.set_header("Cache-Control", "no-store")

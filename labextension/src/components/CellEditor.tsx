@@ -44,6 +44,8 @@ export function CellEditor({
       renderLineHighlight: 'none',
       overviewRulerLanes: 0,
       scrollbar: { vertical: 'hidden', alwaysConsumeMouseWheel: false },
+      quickSuggestions: false,
+      wordBasedSuggestions: 'off',
       fontSize: 14,
       lineHeight: LINE_HEIGHT,
       automaticLayout: true,

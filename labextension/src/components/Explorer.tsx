@@ -339,8 +339,8 @@ export function Explorer({
                     ? '▾'
                     : '▸'
                   : entry.type === 'notebook'
-                    ? '📓'
-                    : '📄'}
+                    ? '◆'
+                    : '·'}
               </span>
               <span className="explorer-name">{entry.name}</span>
               <span className="explorer-actions">
@@ -372,7 +372,7 @@ export function Explorer({
                     void remove(entry);
                   }}
                 >
-                  🗑
+                  ✕
                 </button>
               </span>
             </div>
@@ -395,7 +395,7 @@ export function Explorer({
           data-testid="explorer-new-file"
           onClick={() => setEditing({ mode: 'new-file', folder: selectedFolder() })}
         >
-          ＋📄
+          + File
         </button>
         <button
           aria-label="New notebook"
@@ -403,7 +403,7 @@ export function Explorer({
           data-testid="explorer-new-notebook"
           onClick={() => setEditing({ mode: 'new-notebook', folder: selectedFolder() })}
         >
-          ＋📓
+          + Notebook
         </button>
         <button
           aria-label="New folder"
@@ -411,7 +411,7 @@ export function Explorer({
           data-testid="explorer-new-folder"
           onClick={() => setEditing({ mode: 'new-folder', folder: selectedFolder() })}
         >
-          ＋📁
+          + Folder
         </button>
         <button
           aria-label="Upload files"
@@ -419,7 +419,7 @@ export function Explorer({
           data-testid="explorer-upload"
           onClick={() => uploadInput.current?.click()}
         >
-          ⤒
+          Upload
         </button>
         <button
           aria-label="Refresh"

@@ -63,7 +63,6 @@ export default function NotebookView({
   const disk = useRef<DiskState>({ knownModified: null, dirty: false });
   const autosave = useRef<number | undefined>(undefined);
   const focusNext = useRef<string | null>(null);
-  notebookRef.current = notebook;
 
   const reportStatus = useCallback(
     (next: string) => {
@@ -113,7 +112,15 @@ export default function NotebookView({
 
   const edit = useCallback(
     (change: (nb: Notebook) => Notebook) => {
-      setNotebook((prev) => (prev ? change(prev) : prev));
+      // The ref is the source of truth between renders: a run right after a keystroke
+      // must see that keystroke.
+      const previous = notebookRef.current;
+      if (!previous) {
+        return;
+      }
+      const next = change(previous);
+      notebookRef.current = next;
+      setNotebook(next);
       disk.current.dirty = true;
       onDirty(path, true);
       window.clearTimeout(autosave.current);
@@ -126,6 +133,7 @@ export default function NotebookView({
     const model = await services.contents.get(path, { type: 'notebook', content: true });
     const nb = fromJSON(model.content);
     disk.current = { knownModified: model.last_modified, dirty: false };
+    notebookRef.current = nb;
     setNotebook(nb);
     setSelected(nb.cells[0]?.id ?? null);
     setConflict(false);
@@ -402,7 +410,7 @@ export default function NotebookView({
           title="Save (Ctrl+S)"
           onClick={() => void save()}
         >
-          💾
+          Save
         </button>
         <button
           data-testid="nb-add-code"
@@ -435,7 +443,7 @@ export default function NotebookView({
           title="Run all"
           onClick={() => void runAll()}
         >
-          ⏩ Run all
+          ▶▶ Run all
         </button>
         <button
           data-testid="nb-interrupt"

@@ -1,0 +1,148 @@
+"""A real jupyter-ide server in its own process, and Debian's Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "e2e"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+START_TIMEOUT = 60
+
+
+@pytest.fixture(autouse=True)
+def jp_asyncio_loop() -> None:
+    """Browser tests drive Playwright's own loop: no pytest-jupyter loop here."""
+
+
+@pytest.fixture(autouse=True)
+def jp_server_cleanup() -> None:
+    """No in-process server to clean up: the server runs in its own process."""
+
+
+@dataclass
+class IDEServer:
+    """A running server: where it is, how to sign in, and the folder it serves."""
+
+    url: str
+    token: str
+    root: Path
+
+    def ide_url(self) -> str:
+        """The /ide page, signed in with the token."""
+        return f"{self.url}/ide?token={self.token}"
+
+
+def _free_port() -> int:
+    """A port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_until_up(url: str, token: str, process: subprocess.Popen[bytes]) -> None:
+    """Poll /api/status until the server answers, or fail with its output."""
+    deadline = time.monotonic() + START_TIMEOUT
+    request = urllib.request.Request(f"{url}/api/status", headers={"Authorization": f"token {token}"})
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the server exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(request, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.3)
+    pytest.fail("the server did not answer within a minute")
+
+
+@pytest.fixture(scope="session")
+def ide_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IDEServer]:
+    """Start `jupyter ide` on a free loopback port with its own dirs and database."""
+    base = tmp_path_factory.mktemp("e2e")
+    root = base / "root"
+    root.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER")}
+    for name in ("config", "data", "runtime"):
+        (base / name).mkdir()
+        env[f"JUPYTER_{name.upper()}_DIR"] = str(base / name)
+    env["JUPYTER_IDE_DB_URL"] = f"sqlite:///{base / 'ide.db'}"
+    env["JUPYTER_PLATFORM_DIRS"] = "1"
+    env["SHELL"] = "/bin/bash"
+    port, token = _free_port(), secrets.token_hex(16)
+    log = (base / "server.log").open("wb")
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "jupyter-ide"),
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={root}",
+            *(["--allow-root"] if os.geteuid() == 0 else []),
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        _wait_until_up(f"http://127.0.0.1:{port}", token, process)
+        yield IDEServer(f"http://127.0.0.1:{port}", token, root)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless; never a downloaded browser."""
+    executable = os.environ.get("CHROMIUM") or shutil.which("chromium")
+    if not executable:
+        pytest.fail("Chromium is missing: `make test` installs Debian's chromium package")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, ide_server: IDEServer) -> Iterator[Page]:
+    """A fresh browser context signed in to the IDE."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(ide_server.ide_url())
+    page.get_by_test_id("explorer").wait_for()
+    yield page
+    context.close()
+
+
+def shot(page: Page, name: str) -> None:
+    """Save a screenshot under test-output/e2e/."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))

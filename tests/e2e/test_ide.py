@@ -1,0 +1,149 @@
+"""The IDE in a real browser against a real server: files, notebooks, terminal, status."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from .conftest import IDEServer, shot
+
+pytestmark = pytest.mark.e2e
+
+
+def _new(page: Page, button: str, name: str) -> None:
+    """Create an entry through the explorer's toolbar and its name field."""
+    page.get_by_test_id(button).click()
+    field = page.get_by_test_id("explorer-name-input")
+    field.fill(name)
+    field.press("Enter")
+
+
+def _type_in_editor(page: Page, scope: str, text: str) -> None:
+    """Click into a Monaco editor and type like a person."""
+    page.locator(f"{scope} .monaco-editor .view-lines").first.click()
+    page.keyboard.type(text)
+
+
+def test_create_type_save_reload(page: Page, ide_server: IDEServer) -> None:
+    """A new file, typed into and saved with Ctrl+S, is there after a reload."""
+    _new(page, "explorer-new-file", "hello.py")
+    editor = '[data-testid="editor-hello.py"]'
+    page.locator(f"{editor} .monaco-editor").wait_for()
+    _type_in_editor(page, editor, "greeting = 'hello from the IDE'")
+    expect(page.get_by_test_id("tab-dirty")).to_be_visible()
+    shot(page, "01-file-typed")
+    page.keyboard.press("Control+s")
+    expect(page.get_by_test_id("tab-dirty")).to_have_count(0)
+    assert (ide_server.root / "hello.py").read_text() == "greeting = 'hello from the IDE'"
+    page.reload()
+    page.get_by_test_id("explorer-item-hello.py").click()
+    expect(page.locator(f"{editor} .view-lines")).to_contain_text("hello from the IDE")
+    shot(page, "02-file-after-reload")
+
+
+def test_changed_on_disk_is_detected(page: Page, ide_server: IDEServer) -> None:
+    """A save over a file that moved on behind the editor asks instead of overwriting."""
+    (ide_server.root / "shared.txt").write_text("first\n")
+    page.get_by_test_id("explorer-refresh").click()
+    page.get_by_test_id("explorer-item-shared.txt").click()
+    editor = '[data-testid="editor-shared.txt"]'
+    expect(page.locator(f"{editor} .view-lines")).to_contain_text("first")
+    (ide_server.root / "shared.txt").write_text("changed elsewhere\n")
+    _type_in_editor(page, editor, "mine ")
+    page.keyboard.press("Control+s")
+    expect(page.get_by_test_id("disk-conflict-banner")).to_be_visible()
+    shot(page, "03-changed-on-disk")
+    assert (ide_server.root / "shared.txt").read_text() == "changed elsewhere\n"
+    page.get_by_test_id("conflict-reload").click()
+    expect(page.locator(f"{editor} .view-lines")).to_contain_text("changed elsewhere")
+
+
+def test_rename_and_move_by_drag_and_drop(page: Page, ide_server: IDEServer) -> None:
+    """A file renamed in the explorer, then dragged into a folder, moves on disk."""
+    (ide_server.root / "draft.txt").write_text("text")
+    (ide_server.root / "folder").mkdir()
+    page.get_by_test_id("explorer-refresh").click()
+    page.get_by_test_id("explorer-item-draft.txt").hover()
+    page.get_by_test_id("explorer-rename-draft.txt").click()
+    field = page.get_by_test_id("explorer-rename-input")
+    field.fill("final.txt")
+    field.press("Enter")
+    item = page.get_by_test_id("explorer-item-final.txt")
+    expect(item).to_be_visible()
+    item.drag_to(page.get_by_test_id("explorer-item-folder"))
+    expect(page.get_by_test_id("explorer-item-folder/final.txt")).to_be_visible()
+    shot(page, "04-moved")
+    assert (ide_server.root / "folder" / "final.txt").read_text() == "text"
+    assert not (ide_server.root / "draft.txt").exists()
+
+
+def test_notebook_runs_and_shows_tracebacks(page: Page, ide_server: IDEServer) -> None:
+    """A new notebook runs print(6*7) to 42, and a failing cell shows its traceback."""
+    _new(page, "explorer-new-notebook", "first.ipynb")
+    notebook = page.get_by_test_id("notebook-first.ipynb")
+    expect(notebook.get_by_test_id("kernel-status")).to_contain_text("idle", timeout=60_000)
+    _type_in_editor(page, '[data-testid="notebook-first.ipynb"] [data-testid="cell"]', "print(6*7)")
+    page.keyboard.press("Shift+Enter")
+    first = notebook.get_by_test_id("cell").nth(0)
+    expect(first.get_by_test_id("cell-output")).to_contain_text("42")
+    expect(first.get_by_test_id("cell-prompt")).to_have_text("[1]:")
+    page.keyboard.type("1/0")
+    page.keyboard.press("Shift+Enter")
+    second = notebook.get_by_test_id("cell").nth(1)
+    expect(second.get_by_test_id("output-error")).to_contain_text("ZeroDivisionError")
+    expect(second.get_by_test_id("output-error")).to_contain_text("Traceback")
+    shot(page, "05-notebook")
+    notebook.get_by_test_id("nb-save").click()
+    expect(page.get_by_test_id("tab-dirty")).to_have_count(0)
+    saved = json.loads((ide_server.root / "first.ipynb").read_text())
+    assert "".join(saved["cells"][0]["outputs"][0]["text"]) == "42\n"
+    assert saved["cells"][1]["outputs"][0]["ename"] == "ZeroDivisionError"
+
+
+def test_notebook_renders_rich_outputs(page: Page, ide_server: IDEServer) -> None:
+    """HTML, markdown, JSON and PNG outputs are rendered, not shown as text."""
+    _new(page, "explorer-new-notebook", "rich.ipynb")
+    notebook = page.get_by_test_id("notebook-rich.ipynb")
+    expect(notebook.get_by_test_id("kernel-status")).to_contain_text("idle", timeout=60_000)
+    code = (
+        "from IPython.display import HTML, Markdown, JSON, Image, display\n"
+        "import base64\n"
+        "display(HTML('<b id=\"bold-html\">bold</b>'))\n"
+        "display(Markdown('# A heading'))\n"
+        "display(JSON({'answer': 42}))\n"
+        "display(Image(data=base64.b64decode('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJ"
+        "AAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==')))"
+    )
+    page.locator('[data-testid="notebook-rich.ipynb"] .monaco-editor .view-lines').first.click()
+    page.keyboard.insert_text(code)
+    page.keyboard.press("Shift+Enter")
+    output = notebook.get_by_test_id("cell").nth(0).get_by_test_id("cell-output")
+    expect(output.locator("#bold-html")).to_have_text("bold")
+    expect(output.locator("h1")).to_have_text("A heading")
+    expect(output.locator(".output-json")).to_contain_text('"answer": 42')
+    expect(output.locator("img.output-image")).to_be_visible()
+    shot(page, "06-rich-outputs")
+
+
+def test_terminal_echo(page: Page) -> None:
+    """The terminal panel runs a command and shows its output."""
+    page.get_by_test_id("toggle-terminal").click()
+    rows = page.locator('[data-testid="terminal"] .xterm-rows')
+    rows.wait_for()
+    expect(rows).to_contain_text(re.compile(r"[$#]"), timeout=20_000)
+    page.locator('[data-testid="terminal"] .xterm').click()
+    page.keyboard.type("echo hi-from-$((40+2))")
+    page.keyboard.press("Enter")
+    expect(rows).to_contain_text("hi-from-42")
+    shot(page, "07-terminal")
+
+
+def test_status_bar_says_code_is_not_sandboxed(page: Page) -> None:
+    """Until the Docker sandbox lands, the status bar says plainly that code is not sandboxed."""
+    sandbox = page.get_by_test_id("status-sandbox")
+    expect(sandbox).to_contain_text("Not sandboxed")
+    expect(page.get_by_test_id("status-database")).to_contain_text("ok")
+    shot(page, "08-status-bar")
