@@ -33,9 +33,23 @@ class IDEContentsManager(AsyncLargeFileManager):
         """Map an API path to the disk, refusing anything that could leave the root."""
         return str(super()._get_os_path(check_api_path(path)))
 
-    async def get(self, path: str, content: bool = True, **kwargs: Any) -> dict[str, Any]:
+    async def get(
+        self,
+        path: str,
+        content: bool = True,
+        type: str | None = None,
+        format: str | None = None,
+        require_hash: bool = False,
+    ) -> dict[str, Any]:
         """Return a file, notebook or folder model."""
-        return dict(await super().get(check_api_path(path), content=content, **kwargs))
+        model = await super().get(
+            check_api_path(path),
+            content=content,
+            type=type,
+            format=format,
+            require_hash=require_hash,
+        )
+        return dict(model)
 
     async def delete_file(self, path: str) -> None:
         """Delete a file or folder."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Instance
 
 from .._version import __version__
 from ..cache import Cache, make_cache
@@ -34,9 +33,9 @@ class IDEApp(ExtensionApp):
         "upgrade-db": (UpgradeDBApp, UpgradeDBApp.description),
     }
 
-    ide_settings = Instance(IDESettings, allow_none=True)
-    db = Instance(Database, allow_none=True)
-    cache = Instance(Cache, allow_none=True)
+    ide_settings: IDESettings | None = None
+    db: Database | None = None
+    cache: Cache | None = None
 
     def initialize_settings(self) -> None:
         """Open the database (refusing a schema mismatch) and the cache."""

@@ -68,19 +68,15 @@ class IDEStaticHandler(JupyterHandler, web.StaticFileHandler):
 
     auth_resource = AUTH_RESOURCE
 
-    def initialize(self, path: str, default_filename: str | None = None) -> None:
-        """Set the folder the files come from."""
-        web.StaticFileHandler.initialize(self, path, default_filename)
-
     @web.authenticated
     @authorized
-    async def get(self, path: str, include_body: bool = True) -> None:
+    async def get(self, path: str, include_body: bool = True) -> None:  # type: ignore[override]
         """Return one built file."""
         await web.StaticFileHandler.get(self, path, include_body)
 
     @web.authenticated
     @authorized
-    async def head(self, path: str) -> None:
+    async def head(self, path: str) -> None:  # type: ignore[override]
         """Return one built file's headers."""
         await web.StaticFileHandler.get(self, path, include_body=False)
 

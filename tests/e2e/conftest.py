@@ -63,7 +63,9 @@ def _free_port() -> int:
 def _wait_until_up(url: str, token: str, process: subprocess.Popen[bytes]) -> None:
     """Poll /api/status until the server answers, or fail with its output."""
     deadline = time.monotonic() + START_TIMEOUT
-    request = urllib.request.Request(f"{url}/api/status", headers={"Authorization": f"token {token}"})
+    request = urllib.request.Request(
+        f"{url}/api/status", headers={"Authorization": f"token {token}"}
+    )
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"the server exited with {process.returncode}")

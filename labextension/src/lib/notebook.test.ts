@@ -36,16 +36,17 @@ describe('notebook documents', () => {
   });
   it('never leaves a notebook without cells', () => {
     const nb = emptyNotebook('python3');
-    const only = nb.cells[0]!;
-    expect(removeCell(nb, only.id).cells).toHaveLength(1);
+    const only = nb.cells[0];
+    expect(only).toBeDefined();
+    expect(removeCell(nb, only?.id ?? '').cells).toHaveLength(1);
     expect(fromJSON({ cells: [] }).cells).toHaveLength(1);
   });
   it('inserts, moves and retypes cells', () => {
     let nb = emptyNotebook();
-    const first = nb.cells[0]!;
+    const firstId = nb.cells[0]?.id ?? '';
     const second = newCell('code', 'x');
-    nb = insertAfter(nb, first.id, second);
-    expect(nb.cells.map((c) => c.id)).toEqual([first.id, second.id]);
+    nb = insertAfter(nb, firstId, second);
+    expect(nb.cells.map((c) => c.id)).toEqual([firstId, second.id]);
     nb = moveCell(nb, second.id, -1);
     expect(nb.cells[0]?.id).toBe(second.id);
     expect(moveCell(nb, second.id, -1)).toBe(nb);
