@@ -77,7 +77,7 @@ def _wait_until_up(url: str, token: str, process: subprocess.Popen[bytes]) -> No
     pytest.fail("the server did not answer within a minute")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def ide_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IDEServer]:
     """Start `jupyter ide` on a free loopback port with its own dirs and database."""
     base = tmp_path_factory.mktemp("e2e")
@@ -118,7 +118,7 @@ def ide_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IDEServer]:
         log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """Debian's Chromium, headless; never a downloaded browser."""
     executable = os.environ.get("CHROMIUM") or shutil.which("chromium")

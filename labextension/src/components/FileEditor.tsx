@@ -1,13 +1,11 @@
 /** A text file in Monaco: save with Ctrl/Cmd+S, autosave, and "changed on disk" detection. */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { errorMessage } from '../api/client';
-import { decideOnFocus, decideSave, type DiskState } from '../lib/diskState';
+import { AUTOSAVE_MS, decideOnFocus, decideSave, type DiskState } from '../lib/diskState';
 import { languageForPath } from '../lib/languages';
 import { monaco } from '../monaco/setup';
 import type { Services } from '../services';
 import type { Notify } from './Toasts';
-
-export const AUTOSAVE_MS = 1500;
 
 interface Props {
   path: string;

@@ -4,7 +4,7 @@ import DOMPurify from 'dompurify';
 import { marked } from 'marked';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { errorMessage } from '../api/client';
-import { decideSave, type DiskState } from '../lib/diskState';
+import { AUTOSAVE_MS, decideSave, type DiskState } from '../lib/diskState';
 import { baseName } from '../lib/languages';
 import {
   fromJSON,
@@ -22,7 +22,6 @@ import {
 import { appendOutput, outputFromMessage, type Output } from '../lib/outputs';
 import type { Services } from '../services';
 import { CellEditor } from './CellEditor';
-import { AUTOSAVE_MS } from './FileEditor';
 import { OutputArea } from './OutputArea';
 import type { Notify } from './Toasts';
 

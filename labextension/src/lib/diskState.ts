@@ -1,5 +1,8 @@
 /** What a document knows about its file on the server, and what to do when saving. */
 
+/** Autosave this long after the last edit. */
+export const AUTOSAVE_MS = 1500;
+
 export interface DiskState {
   /** The server's last_modified of the version this editor loaded or last saved. */
   knownModified: string | null;
