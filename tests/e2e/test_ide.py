@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -147,3 +148,87 @@ def test_status_bar_says_code_is_not_sandboxed(page: Page) -> None:
     expect(sandbox).to_contain_text("Not sandboxed")
     expect(page.get_by_test_id("status-database")).to_contain_text("ok")
     shot(page, "08-status-bar")
+
+
+def test_autosave_after_a_pause(page: Page, ide_server: IDEServer) -> None:
+    """Typing without saving is written to disk after a short pause."""
+    _new(page, "explorer-new-file", "auto.txt")
+    editor = '[data-testid="editor-auto.txt"]'
+    page.locator(f"{editor} .monaco-editor").wait_for()
+    _type_in_editor(page, editor, "saved by itself")
+    expect(page.get_by_test_id("tab-dirty")).to_have_count(0, timeout=10_000)
+    assert (ide_server.root / "auto.txt").read_text() == "saved by itself"
+
+
+def test_upload_download_and_delete(page: Page, ide_server: IDEServer, tmp_path: Path) -> None:
+    """Files upload (a large one in chunks), download intact, and delete after a confirm."""
+    small = tmp_path / "small.txt"
+    small.write_text("tiny")
+    large = tmp_path / "large.bin"
+    payload = bytes(range(256)) * (3 * 4096 + 7)  # about 3 MB: several upload chunks
+    large.write_bytes(payload)
+    page.get_by_test_id("explorer-upload-input").set_input_files([str(small), str(large)])
+    expect(page.get_by_test_id("explorer-item-large.bin")).to_be_visible(timeout=20_000)
+    assert (ide_server.root / "large.bin").read_bytes() == payload
+    assert (ide_server.root / "small.txt").read_text() == "tiny"
+    assert not list(ide_server.root.glob(".*ide-upload"))
+    page.get_by_test_id("explorer-item-small.txt").hover()
+    with page.expect_download() as download:
+        page.get_by_test_id("explorer-download-small.txt").click()
+    assert Path(download.value.path()).read_text() == "tiny"
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_test_id("explorer-delete-small.txt").click()
+    expect(page.get_by_test_id("explorer-item-small.txt")).to_have_count(0)
+    assert not (ide_server.root / "small.txt").exists()
+    shot(page, "09-uploaded")
+
+
+def test_interrupt_and_restart(page: Page) -> None:
+    """A long cell is interrupted; a restart clears the kernel's state."""
+    _new(page, "explorer-new-notebook", "long.ipynb")
+    notebook = page.get_by_test_id("notebook-long.ipynb")
+    expect(notebook.get_by_test_id("kernel-status")).to_contain_text("idle", timeout=60_000)
+    _type_in_editor(page, '[data-testid="notebook-long.ipynb"] [data-testid="cell"]', "x = 1")
+    page.keyboard.press("Shift+Enter")
+    page.keyboard.type("import time; time.sleep(60)")
+    page.keyboard.press("Shift+Enter")
+    expect(notebook.get_by_test_id("kernel-status")).to_contain_text("busy")
+    notebook.get_by_test_id("nb-interrupt").click()
+    second = notebook.get_by_test_id("cell").nth(1)
+    expect(second.get_by_test_id("output-error")).to_contain_text("KeyboardInterrupt")
+    notebook.get_by_test_id("nb-restart").click()
+    expect(notebook.get_by_test_id("kernel-status")).to_contain_text("idle", timeout=60_000)
+    third = notebook.get_by_test_id("cell").nth(2)
+    third.locator(".view-lines").click()
+    page.keyboard.type("print('x' in globals())")
+    page.keyboard.press("Shift+Enter")
+    expect(third.get_by_test_id("cell-output")).to_contain_text("False")
+    shot(page, "10-interrupt-restart")
+
+
+def test_terminal_follows_the_panel_size(page: Page) -> None:
+    """Dragging the panel taller gives the shell more rows."""
+    page.get_by_test_id("toggle-terminal").click()
+    rows = page.locator('[data-testid="terminal"] .xterm-rows')
+    expect(rows).to_contain_text(re.compile(r"[$#]"), timeout=20_000)
+    page.locator('[data-testid="terminal"] .xterm').click()
+    page.keyboard.type("clear; echo size-$(tput lines)")
+    page.keyboard.press("Enter")
+    expect(rows).to_contain_text(re.compile(r"size-\d+"))
+    before = int(re.findall(r"size-(\d+)", rows.inner_text())[-1])
+    handle = page.get_by_test_id("terminal-resize-handle").bounding_box()
+    assert handle is not None
+    page.mouse.move(handle["x"] + 50, handle["y"] + 2)
+    page.mouse.down()
+    page.mouse.move(handle["x"] + 50, handle["y"] - 200, steps=5)
+    page.mouse.up()
+    page.locator('[data-testid="terminal"] .xterm').click()
+    page.keyboard.type("clear; echo size-$(tput lines)")
+    page.keyboard.press("Enter")
+    expect(rows).to_contain_text(re.compile(r"size-\d+"))
+    page.wait_for_function(
+        "before => [...document.querySelectorAll('[data-testid=terminal] .xterm-rows')]"
+        ".some(r => (r.innerText.match(/size-(\\d+)/g) || []).some(m => +m.slice(5) > before))",
+        arg=before,
+    )
+    shot(page, "11-terminal-resized")

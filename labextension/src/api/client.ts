@@ -27,7 +27,10 @@ export function parseHealth(data: unknown): Health {
   }
   const subsystems: Record<string, Subsystem> = {};
   for (const [name, value] of Object.entries(raw.subsystems as Record<string, unknown>)) {
-    const item = value as { state?: unknown; detail?: unknown };
+    const item = (typeof value === 'object' && value !== null ? value : {}) as {
+      state?: unknown;
+      detail?: unknown;
+    };
     const state = STATES.includes(item.state as SubsystemState)
       ? (item.state as SubsystemState)
       : 'broken';

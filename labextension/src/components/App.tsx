@@ -1,6 +1,7 @@
 /** The IDE: explorer, tabs with editors and notebooks, terminal panel and status bar. */
 import { lazy, Suspense, useCallback, useRef, useState } from 'react';
 import type { Services } from '../services';
+import { isUnder, renamePath } from '../lib/languages';
 import { Explorer } from './Explorer';
 import { StatusBar } from './StatusBar';
 import { TabBar, type OpenTab } from './TabBar';
@@ -13,17 +14,6 @@ const TerminalPanel = lazy(() => import('./TerminalPanel'));
 
 const TOAST_MS = 6000;
 const MIN_TERMINAL = 80;
-
-function renamePath(path: string, from: string, to: string): string {
-  if (path === from) {
-    return to;
-  }
-  return path.startsWith(`${from}/`) ? to + path.slice(from.length) : path;
-}
-
-function isUnder(path: string, folder: string): boolean {
-  return path === folder || path.startsWith(`${folder}/`);
-}
 
 export function App({ services }: { services: Services }) {
   const [tabs, setTabs] = useState<OpenTab[]>([]);

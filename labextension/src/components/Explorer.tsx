@@ -1,5 +1,5 @@
 /** The file explorer: browse, create, rename, move by drag and drop, delete, upload, download. */
-import type { Contents } from '@jupyterlab/services';
+import { ServerConnection, type Contents } from '@jupyterlab/services';
 import { zipSync } from 'fflate';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { errorMessage } from '../api/client';
@@ -10,7 +10,7 @@ import {
   downloadBytes,
   downloadUrl,
 } from '../lib/download';
-import { baseName, dirName, invalidName, joinPath } from '../lib/languages';
+import { baseName, dirName, invalidName, isUnder, joinPath, renamePath } from '../lib/languages';
 import { emptyNotebook, toJSON } from '../lib/notebook';
 import type { Services } from '../services';
 import type { Notify } from './Toasts';
@@ -36,6 +36,10 @@ interface Props {
   onDeleted: (path: string) => void;
   onChanged: () => void;
   notify: Notify;
+}
+
+function renameAll(paths: Set<string>, from: string, to: string): Set<string> {
+  return new Set([...paths].map((p) => renamePath(p, from, to)));
 }
 
 function sortEntries(entries: Entry[]): Entry[] {
@@ -73,6 +77,14 @@ export function Explorer({
         }));
         setChildren((prev) => ({ ...prev, [folder]: sortEntries(entries) }));
       } catch (e) {
+        if (
+          folder !== '' &&
+          e instanceof ServerConnection.ResponseError &&
+          e.response.status === 404
+        ) {
+          setExpanded((prev) => new Set([...prev].filter((p) => !isUnder(p, folder))));
+          return;
+        }
         notify('error', `Cannot list ${folder || 'the root folder'}: ${await errorMessage(e)}`);
       }
     },
@@ -151,6 +163,7 @@ export function Explorer({
       if (current.mode === 'rename') {
         await contents.rename(current.path, target);
         onRenamed(current.path, target);
+        setExpanded((prev) => renameAll(prev, current.path, target));
       } else if (current.mode === 'new-folder') {
         await contents.save(target, { type: 'directory' });
       } else if (current.mode === 'new-notebook' || target.endsWith('.ipynb')) {
@@ -188,7 +201,7 @@ export function Explorer({
       }
       await contents.rename(from, target);
       onRenamed(from, target);
-      setExpanded((prev) => new Set(prev).add(folder));
+      setExpanded((prev) => new Set([...renameAll(prev, from, target), folder]));
       onChanged();
     } catch (e) {
       notify('error', await errorMessage(e));
@@ -206,6 +219,7 @@ export function Explorer({
     try {
       await contents.delete(entry.path);
       onDeleted(entry.path);
+      setExpanded((prev) => new Set([...prev].filter((p) => !isUnder(p, entry.path))));
       onChanged();
     } catch (e) {
       notify('error', await errorMessage(e));
@@ -387,8 +401,18 @@ export function Explorer({
 
   return (
     <nav className="explorer" aria-label="Files" data-testid="explorer">
-      <div className="explorer-toolbar">
+      <div className="explorer-header">
         <span className="explorer-title">Files</span>
+        <button
+          aria-label="Refresh"
+          title="Refresh"
+          data-testid="explorer-refresh"
+          onClick={onChanged}
+        >
+          ⟳
+        </button>
+      </div>
+      <div className="explorer-toolbar" role="toolbar" aria-label="File actions">
         <button
           aria-label="New file"
           title="New file"
@@ -415,19 +439,11 @@ export function Explorer({
         </button>
         <button
           aria-label="Upload files"
-          title="Upload files"
+          title="Upload files (or drop them on a folder)"
           data-testid="explorer-upload"
           onClick={() => uploadInput.current?.click()}
         >
-          Upload
-        </button>
-        <button
-          aria-label="Refresh"
-          title="Refresh"
-          data-testid="explorer-refresh"
-          onClick={onChanged}
-        >
-          ⟳
+          ⇪ Upload
         </button>
         <input
           ref={uploadInput}

@@ -417,7 +417,7 @@ export default function NotebookView({
           title="Add code cell"
           onClick={() => addCell('code')}
         >
-          ＋ Code
+          + Code
         </button>
         <button
           data-testid="nb-add-markdown"
@@ -425,7 +425,7 @@ export default function NotebookView({
           title="Add markdown cell"
           onClick={() => addCell('markdown')}
         >
-          ＋ Markdown
+          + Markdown
         </button>
         <button
           data-testid="nb-run"

@@ -91,3 +91,16 @@ export function invalidName(name: string): string | null {
   }
   return null;
 }
+
+/** Map every path under `from` to the same place under `to`. */
+export function renamePath(path: string, from: string, to: string): string {
+  if (path === from) {
+    return to;
+  }
+  return path.startsWith(`${from}/`) ? to + path.slice(from.length) : path;
+}
+
+/** True when `path` is `folder` or inside it. */
+export function isUnder(path: string, folder: string): boolean {
+  return path === folder || path.startsWith(`${folder}/`);
+}
