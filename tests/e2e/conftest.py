@@ -28,6 +28,8 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 START_TIMEOUT = 60
+# Small enough that the upload test can hit the limit, large enough for a chunked upload.
+MAX_FILE_SIZE = 4 * 1024 * 1024
 
 
 @pytest.fixture(autouse=True)
@@ -100,6 +102,7 @@ def ide_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IDEServer]:
             f"--port={port}",
             f"--IdentityProvider.token={token}",
             f"--ServerApp.root_dir={root}",
+            f"--IDEContentsManager.max_file_size={MAX_FILE_SIZE}",
             *(["--allow-root"] if os.geteuid() == 0 else []),
         ],
         env=env,
@@ -122,8 +125,11 @@ def ide_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IDEServer]:
 def browser() -> Iterator[Browser]:
     """Debian's Chromium, headless; never a downloaded browser."""
     executable = os.environ.get("CHROMIUM") or shutil.which("chromium")
-    if not executable:
-        pytest.fail("Chromium is missing: `make test` installs Debian's chromium package")
+    if not executable or not Path(executable).is_file():
+        pytest.fail(
+            f"Chromium is missing ({executable or 'not on PATH'}): "
+            "`make test` installs Debian's chromium package"
+        )
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=executable, headless=True, args=CHROMIUM_ARGS
@@ -135,13 +141,16 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def page(browser: Browser, ide_server: IDEServer) -> Iterator[Page]:
     """A fresh browser context signed in to the IDE."""
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(30_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(ide_server.ide_url())
     page.get_by_test_id("explorer").wait_for()
     yield page
     context.close()
+    assert not errors, f"uncaught errors in the page: {errors}"
 
 
 def shot(page: Page, name: str) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import IDEServer, shot
+from .conftest import MAX_FILE_SIZE, IDEServer, shot
 
 pytestmark = pytest.mark.e2e
 
@@ -81,6 +81,24 @@ def test_rename_and_move_by_drag_and_drop(page: Page, ide_server: IDEServer) -> 
     assert not (ide_server.root / "draft.txt").exists()
 
 
+def test_oversize_upload_shows_the_server_message(page: Page, ide_server: IDEServer) -> None:
+    """An upload over the server's limit is refused (413) and the user reads why."""
+    page.get_by_test_id("explorer-upload-input").set_input_files(
+        [
+            {
+                "name": "huge.bin",
+                "mimeType": "application/octet-stream",
+                "buffer": bytes(MAX_FILE_SIZE + 1),
+            }
+        ]
+    )
+    toast = page.get_by_test_id("toast").filter(has_text="huge.bin")
+    expect(toast).to_contain_text(f"the largest file allowed is {MAX_FILE_SIZE} bytes")
+    shot(page, "05-upload-too-large")
+    assert not (ide_server.root / "huge.bin").exists()
+    assert not list(ide_server.root.glob(".*ide-upload"))
+
+
 def test_notebook_runs_and_shows_tracebacks(page: Page, ide_server: IDEServer) -> None:
     """A new notebook runs print(6*7) to 42, and a failing cell shows its traceback."""
     _new(page, "explorer-new-notebook", "first.ipynb")
@@ -96,7 +114,7 @@ def test_notebook_runs_and_shows_tracebacks(page: Page, ide_server: IDEServer) -
     second = notebook.get_by_test_id("cell").nth(1)
     expect(second.get_by_test_id("output-error")).to_contain_text("ZeroDivisionError")
     expect(second.get_by_test_id("output-error")).to_contain_text("Traceback")
-    shot(page, "05-notebook")
+    shot(page, "06-notebook")
     notebook.get_by_test_id("nb-save").click()
     expect(page.get_by_test_id("tab-dirty")).to_have_count(0)
     saved = json.loads((ide_server.root / "first.ipynb").read_text())
@@ -126,7 +144,16 @@ def test_notebook_renders_rich_outputs(page: Page, ide_server: IDEServer) -> Non
     expect(output.locator("h1")).to_have_text("A heading")
     expect(output.locator(".output-json")).to_contain_text('"answer": 42')
     expect(output.locator("img.output-image")).to_be_visible()
-    shot(page, "06-rich-outputs")
+    notebook.get_by_test_id("nb-cell-type").select_option("markdown")
+    page.locator('[data-testid="notebook-rich.ipynb"] [data-testid="cell"]').nth(1).locator(
+        ".view-lines"
+    ).click()
+    page.keyboard.type("## Notes with *emphasis*")
+    page.keyboard.press("Shift+Enter")
+    rendered = notebook.get_by_test_id("markdown-rendered")
+    expect(rendered.locator("h2")).to_have_text("Notes with emphasis")
+    expect(rendered.locator("em")).to_have_text("emphasis")
+    shot(page, "07-rich-outputs")
 
 
 def test_terminal_echo(page: Page) -> None:
@@ -139,7 +166,7 @@ def test_terminal_echo(page: Page) -> None:
     page.keyboard.type("echo hi-from-$((40+2))")
     page.keyboard.press("Enter")
     expect(rows).to_contain_text("hi-from-42")
-    shot(page, "07-terminal")
+    shot(page, "08-terminal")
 
 
 def test_status_bar_says_code_is_not_sandboxed(page: Page) -> None:
@@ -147,7 +174,7 @@ def test_status_bar_says_code_is_not_sandboxed(page: Page) -> None:
     sandbox = page.get_by_test_id("status-sandbox")
     expect(sandbox).to_contain_text("Not sandboxed")
     expect(page.get_by_test_id("status-database")).to_contain_text("ok")
-    shot(page, "08-status-bar")
+    shot(page, "09-status-bar")
 
 
 def test_autosave_after_a_pause(page: Page, ide_server: IDEServer) -> None:

@@ -24,6 +24,7 @@ export function CellEditor({
   onFocus,
 }: Props) {
   const host = useRef<HTMLDivElement>(null);
+  const editorRef = useRef<monaco.editor.IStandaloneCodeEditor | null>(null);
   const handlers = useRef({ onChange, onRun, onSave, onFocus });
   handlers.current = { onChange, onRun, onSave, onFocus };
 
@@ -65,13 +66,23 @@ export function CellEditor({
     if (autoFocus) {
       editor.focus();
     }
+    editorRef.current = editor;
     return () => {
       disposables.forEach((d) => d.dispose());
-      editor.getModel()?.dispose();
+      const model = editor.getModel();
       editor.dispose();
+      model?.dispose();
+      editorRef.current = null;
     };
     // The editor owns its text after creation; parents learn of edits through onChange.
     // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+
+  useEffect(() => {
+    const model = editorRef.current?.getModel();
+    if (model && model.getLanguageId() !== language) {
+      monaco.editor.setModelLanguage(model, language);
+    }
   }, [language]);
 
   return <div className="cell-editor" ref={host} data-testid="cell-editor" />;

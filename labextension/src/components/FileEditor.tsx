@@ -3,6 +3,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { errorMessage } from '../api/client';
 import { AUTOSAVE_MS, decideOnFocus, decideSave, type DiskState } from '../lib/diskState';
 import { languageForPath } from '../lib/languages';
+import { makeQueue } from '../lib/queue';
 import { monaco } from '../monaco/setup';
 import type { Services } from '../services';
 import type { Notify } from './Toasts';
@@ -20,6 +21,7 @@ export default function FileEditor({ path, services, active, onDirty, notify }: 
   const editor = useRef<monaco.editor.IStandaloneCodeEditor | null>(null);
   const disk = useRef<DiskState>({ knownModified: null, dirty: false });
   const autosave = useRef<number | undefined>(undefined);
+  const [queue] = useState(makeQueue);
   const [conflict, setConflict] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
   const contents = services.contents;
@@ -53,28 +55,29 @@ export default function FileEditor({ path, services, active, onDirty, notify }: 
   }, [contents, path, setDirty]);
 
   const save = useCallback(
-    async (force = false) => {
-      window.clearTimeout(autosave.current);
-      const text = editor.current?.getModel()?.getValue();
-      if (text === undefined) {
-        return;
-      }
-      if (!force && decideSave(disk.current, await remoteModified()) === 'conflict') {
-        setConflict(true);
-        return;
-      }
-      try {
-        const saved = await contents.save(path, { type: 'file', format: 'text', content: text });
-        disk.current.knownModified = saved.last_modified;
-        if (editor.current?.getModel()?.getValue() === text) {
-          setDirty(false);
+    (force = false) =>
+      queue(async () => {
+        window.clearTimeout(autosave.current);
+        const text = editor.current?.getModel()?.getValue();
+        if (text === undefined) {
+          return;
         }
-        setConflict(false);
-      } catch (e) {
-        notify('error', `Could not save ${path}: ${await errorMessage(e)}`);
-      }
-    },
-    [contents, notify, path, remoteModified, setDirty],
+        if (!force && decideSave(disk.current, await remoteModified()) === 'conflict') {
+          setConflict(true);
+          return;
+        }
+        try {
+          const saved = await contents.save(path, { type: 'file', format: 'text', content: text });
+          disk.current.knownModified = saved.last_modified;
+          if (editor.current?.getModel()?.getValue() === text) {
+            setDirty(false);
+          }
+          setConflict(false);
+        } catch (e) {
+          notify('error', `Could not save ${path}: ${await errorMessage(e)}`);
+        }
+      }),
+    [queue, contents, notify, path, remoteModified, setDirty],
   );
 
   const saveRef = useRef(save);
@@ -112,8 +115,9 @@ export default function FileEditor({ path, services, active, onDirty, notify }: 
     return () => {
       window.clearTimeout(autosave.current);
       changes.dispose();
-      instance.getModel()?.dispose();
+      const model = instance.getModel();
       instance.dispose();
+      model?.dispose();
       editor.current = null;
     };
     // Created once per path; save/reload are read through refs.
@@ -130,15 +134,27 @@ export default function FileEditor({ path, services, active, onDirty, notify }: 
       }
       const decision = decideOnFocus(disk.current, await remoteModified());
       if (decision === 'reload') {
-        await reload();
-        notify('info', `${path} changed on disk and was reloaded`);
+        try {
+          await reload();
+          notify('info', `${path} changed on disk and was reloaded`);
+        } catch (e) {
+          notify('error', `Could not reload ${path}: ${await errorMessage(e)}`);
+        }
       } else if (decision === 'conflict') {
         setConflict(true);
       }
     };
-    const listener = () => void onFocus();
+    const listener = () => {
+      if (document.visibilityState === 'visible') {
+        void onFocus();
+      }
+    };
     window.addEventListener('focus', listener);
-    return () => window.removeEventListener('focus', listener);
+    document.addEventListener('visibilitychange', listener);
+    return () => {
+      window.removeEventListener('focus', listener);
+      document.removeEventListener('visibilitychange', listener);
+    };
   }, [active, notify, path, reload, remoteModified]);
 
   return (

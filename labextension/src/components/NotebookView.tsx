@@ -4,7 +4,7 @@ import DOMPurify from 'dompurify';
 import { marked } from 'marked';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { errorMessage } from '../api/client';
-import { AUTOSAVE_MS, decideSave, type DiskState } from '../lib/diskState';
+import { AUTOSAVE_MS, decideOnFocus, decideSave, type DiskState } from '../lib/diskState';
 import { baseName } from '../lib/languages';
 import {
   fromJSON,
@@ -20,6 +20,7 @@ import {
   type Notebook,
 } from '../lib/notebook';
 import { appendOutput, outputFromMessage, type Output } from '../lib/outputs';
+import { makeQueue } from '../lib/queue';
 import type { Services } from '../services';
 import { CellEditor } from './CellEditor';
 import { OutputArea } from './OutputArea';
@@ -61,6 +62,7 @@ export default function NotebookView({
   const notebookRef = useRef<Notebook | null>(null);
   const disk = useRef<DiskState>({ knownModified: null, dirty: false });
   const autosave = useRef<number | undefined>(undefined);
+  const [queue] = useState(makeQueue);
   const focusNext = useRef<string | null>(null);
 
   const reportStatus = useCallback(
@@ -72,39 +74,40 @@ export default function NotebookView({
   );
 
   const save = useCallback(
-    async (force = false) => {
-      window.clearTimeout(autosave.current);
-      const current = notebookRef.current;
-      if (!current) {
-        return;
-      }
-      let remote: string | null;
-      try {
-        remote = (await services.contents.get(path, { content: false })).last_modified;
-      } catch {
-        remote = null;
-      }
-      if (!force && decideSave(disk.current, remote) === 'conflict') {
-        setConflict(true);
-        return;
-      }
-      try {
-        const saved = await services.contents.save(path, {
-          type: 'notebook',
-          format: 'json',
-          content: toJSON(current),
-        });
-        disk.current.knownModified = saved.last_modified;
-        if (notebookRef.current === current) {
-          disk.current.dirty = false;
-          onDirty(path, false);
+    (force = false) =>
+      queue(async () => {
+        window.clearTimeout(autosave.current);
+        const current = notebookRef.current;
+        if (!current) {
+          return;
         }
-        setConflict(false);
-      } catch (e) {
-        notify('error', `Could not save ${path}: ${await errorMessage(e)}`);
-      }
-    },
-    [notify, onDirty, path, services.contents],
+        let remote: string | null;
+        try {
+          remote = (await services.contents.get(path, { content: false })).last_modified;
+        } catch {
+          remote = null;
+        }
+        if (!force && decideSave(disk.current, remote) === 'conflict') {
+          setConflict(true);
+          return;
+        }
+        try {
+          const saved = await services.contents.save(path, {
+            type: 'notebook',
+            format: 'json',
+            content: toJSON(current),
+          });
+          disk.current.knownModified = saved.last_modified;
+          if (notebookRef.current === current) {
+            disk.current.dirty = false;
+            onDirty(path, false);
+          }
+          setConflict(false);
+        } catch (e) {
+          notify('error', `Could not save ${path}: ${await errorMessage(e)}`);
+        }
+      }),
+    [queue, notify, onDirty, path, services.contents],
   );
   const saveRef = useRef(save);
   saveRef.current = save;
@@ -189,6 +192,42 @@ export default function NotebookView({
       onKernelStatus(path, status);
     }
   }, [active, onKernelStatus, path, status]);
+
+  useEffect(() => {
+    if (!active) {
+      return;
+    }
+    // Coming back to the page: has someone else changed the notebook meanwhile?
+    const check = async () => {
+      if (document.visibilityState !== 'visible' || !notebookRef.current) {
+        return;
+      }
+      let remote: string | null;
+      try {
+        remote = (await services.contents.get(path, { content: false })).last_modified;
+      } catch {
+        return;
+      }
+      const decision = decideOnFocus(disk.current, remote);
+      if (decision === 'reload') {
+        try {
+          await load();
+          notify('info', `${path} changed on disk and was reloaded`);
+        } catch (e) {
+          notify('error', `Could not reload ${path}: ${await errorMessage(e)}`);
+        }
+      } else if (decision === 'conflict') {
+        setConflict(true);
+      }
+    };
+    const listener = () => void check();
+    window.addEventListener('focus', listener);
+    document.addEventListener('visibilitychange', listener);
+    return () => {
+      window.removeEventListener('focus', listener);
+      document.removeEventListener('visibilitychange', listener);
+    };
+  }, [active, load, notify, path, services.contents]);
 
   const runCell = useCallback(
     async (id: string): Promise<boolean> => {
@@ -401,7 +440,16 @@ export default function NotebookView({
   };
 
   return (
-    <div className="notebook" data-testid={`notebook-${path}`}>
+    <div
+      className="notebook"
+      data-testid={`notebook-${path}`}
+      onKeyDown={(e) => {
+        if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 's') {
+          e.preventDefault();
+          void save();
+        }
+      }}
+    >
       <div className="notebook-toolbar" role="toolbar" aria-label="Notebook">
         <button
           data-testid="nb-save"
@@ -520,8 +568,12 @@ export default function NotebookView({
       {conflict && (
         <div className="banner banner-warn" data-testid="disk-conflict-banner" role="alert">
           <span>{path} changed on disk since you opened it.</span>
-          <button onClick={() => void load()}>Reload from disk</button>
-          <button onClick={() => void save(true)}>Overwrite with mine</button>
+          <button data-testid="conflict-reload" onClick={() => void load()}>
+            Reload from disk
+          </button>
+          <button data-testid="conflict-overwrite" onClick={() => void save(true)}>
+            Overwrite with mine
+          </button>
         </div>
       )}
       <div className="cells">{notebook.cells.map(renderCell)}</div>
