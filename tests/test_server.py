@@ -115,6 +115,16 @@ async def test_ide_page_serves_the_built_app(jp_fetch: Any, jp_base_url: str) ->
     assert served.code == 200 and served.body
 
 
+async def test_first_paint_does_not_load_monaco(jp_fetch: Any) -> None:
+    """Monaco is code-split: the page's own scripts and preloads do not include it."""
+    page = (await jp_fetch("ide")).body.decode()
+    entry = re.findall(r'(?:src|href)="[^"]*/ide/static/(assets/[^"]+)"', page)
+    assert entry
+    assert not [name for name in entry if "editor" in name or "monaco" in name.lower()]
+    monaco = list((STATIC_DIR / "assets").glob("editor.api*.js"))
+    assert monaco, "the Monaco chunk is missing from the build"
+
+
 async def test_static_files_are_not_served_outside_the_build(jp_fetch: Any) -> None:
     """A traversal out of the static folder is refused."""
     with pytest.raises(HTTPClientError) as e:

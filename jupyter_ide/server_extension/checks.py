@@ -221,11 +221,11 @@ def check_sandbox(settings: IDESettings, docker_state: CheckResult) -> CheckResu
             "JUPYTER_IDE_SANDBOX=docker, but this version has no Docker kernel provisioner",
             fix="set JUPYTER_IDE_SANDBOX=auto or local until the Docker sandbox lands",
         )
-    engine = "engine found" if docker_state.state == "ok" else "no engine"
+    engine = "an engine answers" if docker_state.state == "ok" else "no engine answers"
     return CheckResult(
         "sandbox",
         "off",
-        f"local kernels: code is not sandboxed (Docker {engine})",
+        f"local kernels: code is not sandboxed (Docker: {engine})",
         required=False,
     )
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_core.paths import jupyter_data_dir
-from traitlets import CaselessStrEnum, Unicode, default, validate
+from traitlets import CaselessStrEnum, TraitError, Unicode, default, validate
 from traitlets.config import Configurable
 
 SANDBOX_MODES = ("docker", "auto", "local")
@@ -21,6 +21,13 @@ def data_dir() -> Path:
 def _env(name: str, fallback: str = "") -> str:
     """Return an environment variable, or ``fallback`` when it is unset or empty."""
     return os.environ.get(name, "").strip() or fallback
+
+
+def _checked_storage_url(value: str) -> str:
+    """Return a storage URL, or raise TraitError for a scheme we do not store to."""
+    if not value.startswith(("s3://", "file://")):
+        raise TraitError(f"storage_url must start with s3:// or file://, not {value!r}")
+    return value
 
 
 class IDESettings(Configurable):
@@ -73,7 +80,10 @@ class IDESettings(Configurable):
 
     @default("storage_url")
     def _default_storage_url(self) -> str:
-        return _env("JUPYTER_IDE_STORAGE_URL", (data_dir() / "blobs").as_uri())
+        # Defaults skip @validate, so a bad environment value is checked here.
+        return _checked_storage_url(
+            _env("JUPYTER_IDE_STORAGE_URL", (data_dir() / "blobs").as_uri())
+        )
 
     @default("s3_endpoint_url")
     def _default_s3_endpoint_url(self) -> str:
@@ -93,10 +103,7 @@ class IDESettings(Configurable):
 
     @validate("storage_url")
     def _validate_storage_url(self, proposal: dict[str, Any]) -> str:
-        value = str(proposal["value"])
-        if not value.startswith(("s3://", "file://")):
-            raise ValueError(f"storage_url must start with s3:// or file://, not {value!r}")
-        return value
+        return _checked_storage_url(str(proposal["value"]))
 
     def ai_providers(self) -> list[str]:
         """Return the AI providers that have credentials configured."""
