@@ -1,6 +1,7 @@
 /** A text file in Monaco: save with Ctrl/Cmd+S, autosave, and "changed on disk" detection. */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { errorMessage } from '../api/client';
+import { DiskConflictBanner } from './DiskConflictBanner';
 import { AUTOSAVE_MS, decideOnFocus, decideSave, type DiskState } from '../lib/diskState';
 import { languageForPath } from '../lib/languages';
 import { makeQueue } from '../lib/queue';
@@ -160,15 +161,11 @@ export default function FileEditor({ path, services, active, onDirty, notify }: 
   return (
     <div className="file-editor" data-testid={`editor-${path}`}>
       {conflict && (
-        <div className="banner banner-warn" data-testid="disk-conflict-banner" role="alert">
-          <span>{path} changed on disk since you opened it.</span>
-          <button data-testid="conflict-reload" onClick={() => void reload()}>
-            Reload from disk
-          </button>
-          <button data-testid="conflict-overwrite" onClick={() => void save(true)}>
-            Overwrite with mine
-          </button>
-        </div>
+        <DiskConflictBanner
+          path={path}
+          onReload={() => void reload()}
+          onOverwrite={() => void save(true)}
+        />
       )}
       {problem && <div className="banner banner-error">{problem}</div>}
       <div className="monaco-host" ref={host} />

@@ -4,6 +4,7 @@ import DOMPurify from 'dompurify';
 import { marked } from 'marked';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { errorMessage } from '../api/client';
+import { DiskConflictBanner } from './DiskConflictBanner';
 import { AUTOSAVE_MS, decideOnFocus, decideSave, type DiskState } from '../lib/diskState';
 import { baseName } from '../lib/languages';
 import {
@@ -52,7 +53,8 @@ export default function NotebookView({
 }: Props) {
   const [notebook, setNotebook] = useState<Notebook | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
-  const [editingMarkdown, setEditingMarkdown] = useState<Set<string>>(new Set());
+  // Markdown cells shown rendered; every other markdown cell is being edited.
+  const [rendered, setRendered] = useState<Set<string>>(new Set());
   const [running, setRunning] = useState<Set<string>>(new Set());
   const [specs, setSpecs] = useState<KernelSpec.ISpecModels | null>(null);
   const [status, setStatus] = useState<string>('starting');
@@ -138,6 +140,9 @@ export default function NotebookView({
     notebookRef.current = nb;
     setNotebook(nb);
     setSelected(nb.cells[0]?.id ?? null);
+    setRendered(
+      new Set(nb.cells.filter((c) => c.cell_type === 'markdown' && c.source).map((c) => c.id)),
+    );
     setConflict(false);
     onDirty(path, false);
     return nb;
@@ -236,11 +241,9 @@ export default function NotebookView({
         return false;
       }
       if (cell.cell_type !== 'code') {
-        setEditingMarkdown((prev) => {
-          const next = new Set(prev);
-          next.delete(id);
-          return next;
-        });
+        if (cell.cell_type === 'markdown' && cell.source.trim()) {
+          setRendered((prev) => new Set(prev).add(id));
+        }
         return true;
       }
       const kernel = session.current?.kernel;
@@ -365,9 +368,6 @@ export default function NotebookView({
     edit((nb) => insertAfter(nb, selected, cell));
     setSelected(cell.id);
     focusNext.current = cell.id;
-    if (cellType === 'markdown') {
-      setEditingMarkdown((prev) => new Set(prev).add(cell.id));
-    }
   };
 
   if (problem) {
@@ -384,8 +384,7 @@ export default function NotebookView({
   const renderCell = (cell: Cell) => {
     const isSelected = cell.id === selected;
     const isRunning = running.has(cell.id);
-    const editingThis =
-      cell.cell_type !== 'markdown' || editingMarkdown.has(cell.id) || cell.source === '';
+    const editingThis = cell.cell_type !== 'markdown' || !rendered.has(cell.id);
     const prompt =
       cell.cell_type === 'code' ? `[${isRunning ? '*' : (cell.execution_count ?? ' ')}]:` : '';
     const autoFocus = focusNext.current === cell.id;
@@ -427,7 +426,14 @@ export default function NotebookView({
               className="markdown markdown-rendered"
               data-testid="markdown-rendered"
               title="Double-click to edit"
-              onDoubleClick={() => setEditingMarkdown((prev) => new Set(prev).add(cell.id))}
+              onDoubleClick={() => {
+                focusNext.current = cell.id;
+                setRendered((prev) => {
+                  const next = new Set(prev);
+                  next.delete(cell.id);
+                  return next;
+                });
+              }}
               dangerouslySetInnerHTML={{
                 __html: DOMPurify.sanitize(marked.parse(cell.source, { async: false })),
               }}
@@ -566,15 +572,11 @@ export default function NotebookView({
         </span>
       </div>
       {conflict && (
-        <div className="banner banner-warn" data-testid="disk-conflict-banner" role="alert">
-          <span>{path} changed on disk since you opened it.</span>
-          <button data-testid="conflict-reload" onClick={() => void load()}>
-            Reload from disk
-          </button>
-          <button data-testid="conflict-overwrite" onClick={() => void save(true)}>
-            Overwrite with mine
-          </button>
-        </div>
+        <DiskConflictBanner
+          path={path}
+          onReload={() => void load()}
+          onOverwrite={() => void save(true)}
+        />
       )}
       <div className="cells">{notebook.cells.map(renderCell)}</div>
     </div>
