@@ -11,6 +11,12 @@ c.ServerApp.default_url = "/ide"
 c.ServerApp.contents_manager_class = "jupyter_ide.contents_manager.IDEContentsManager"
 c.IDEContentsManager.max_file_size = 100 * 1024 * 1024  # bytes; 413 beyond it
 
+# --- Roles --------------------------------------------------------------------------------
+# Standalone, the server's only user is an admin. Under JupyterHub, roles come from the hub:
+# custom scopes (custom:ide:admin, custom:ide:instructor), the hub admin flag, or groups.
+c.RoleResolver.instructor_groups = ["teachers"]
+c.RoleResolver.admin_groups = []
+
 # --- Database (JUPYTER_IDE_DB_URL) ---------------------------------------------------------
 # Default: a SQLite file in the Jupyter data dir. A deployment shares PostgreSQL (psycopg 3).
 # Run `jupyter ide upgrade-db` after each upgrade; the server refuses to start on a mismatch.

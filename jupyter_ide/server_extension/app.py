@@ -7,6 +7,7 @@ from typing import Any
 from jupyter_server.extension.application import ExtensionApp
 
 from .._version import __version__
+from ..auth import RoleResolver, undeclared_verbs
 from ..cache import Cache, make_cache
 from ..db import Database, SchemaMismatchError, ensure_schema
 from .cli import DoctorApp, UpgradeDBApp
@@ -24,7 +25,7 @@ class IDEApp(ExtensionApp):
     extension_url = "/ide"
     default_url = "/ide"
     load_other_extensions = True
-    classes = [IDESettings]
+    classes = [IDESettings, RoleResolver]
     serverapp_config = {
         "contents_manager_class": "jupyter_ide.contents_manager.IDEContentsManager",
     }
@@ -57,14 +58,22 @@ class IDEApp(ExtensionApp):
             self.ide_settings.sandbox,
         )
         self.settings.update(
+            jupyter_ide_roles=RoleResolver(parent=self),
             jupyter_ide_settings=self.ide_settings,
             jupyter_ide_db=self.db,
             jupyter_ide_cache=self.cache,
         )
 
     def initialize_handlers(self) -> None:
-        """Register the extension's routes."""
-        self.handlers.extend(default_handlers())
+        """Register the extension's routes, refusing any verb without a declared permission."""
+        routes = default_handlers()
+        missing = undeclared_verbs(handler for _, handler, _ in routes)
+        if missing:
+            raise SystemExit(
+                "jupyter-ide refuses to start: these handler verbs declare no permission "
+                f"(@requires): {', '.join(missing)}"
+            )
+        self.handlers.extend(routes)
 
     async def stop_extension(self) -> None:
         """Close the database pool and the cache."""

@@ -7,13 +7,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from jupyter_server.utils import url_path_join
 from tornado import web
 
 from .._version import __version__
+from ..auth import requires
 from .checks import STATIC_DIR
 from .health import collect_health
 
@@ -38,7 +38,7 @@ class IDEPageHandler(ExtensionHandlerMixin, JupyterHandler):
     auth_resource = AUTH_RESOURCE
 
     @web.authenticated
-    @authorized
+    @requires("ide:use")
     async def get(self) -> None:
         """Return the app's HTML page with this server's config."""
         index = Path(STATIC_DIR) / "index.html"
@@ -69,13 +69,13 @@ class IDEStaticHandler(JupyterHandler, web.StaticFileHandler):
     auth_resource = AUTH_RESOURCE
 
     @web.authenticated
-    @authorized
+    @requires("ide:use")
     async def get(self, path: str, include_body: bool = True) -> None:  # type: ignore[override]
         """Return one built file."""
         await web.StaticFileHandler.get(self, path, include_body)
 
     @web.authenticated
-    @authorized
+    @requires("ide:use")
     async def head(self, path: str) -> None:  # type: ignore[override]
         """Return one built file's headers."""
         await web.StaticFileHandler.get(self, path, include_body=False)
@@ -97,7 +97,7 @@ class HealthHandler(ExtensionHandlerMixin, APIHandler):
     auth_resource = AUTH_RESOURCE
 
     @web.authenticated
-    @authorized
+    @requires("health:read")
     async def get(self) -> None:
         """Return each subsystem's state as JSON."""
         health = await collect_health(
@@ -108,10 +108,33 @@ class HealthHandler(ExtensionHandlerMixin, APIHandler):
         self.finish(json.dumps(health))
 
 
+class AdminChecksHandler(ExtensionHandlerMixin, APIHandler):
+    """The doctor's report, with the fix for each part, for admins."""
+
+    auth_resource = AUTH_RESOURCE
+
+    @web.authenticated
+    @requires("admin:checks")
+    async def get(self) -> None:
+        """Run every check of `jupyter ide doctor` and return them as JSON."""
+        from .cli import run_checks
+
+        results = await run_checks(self.settings["jupyter_ide_settings"])
+        self.finish(
+            json.dumps(
+                {
+                    "ok": not any(r.failed for r in results),
+                    "checks": [r.as_json() for r in results],
+                }
+            )
+        )
+
+
 def default_handlers() -> list[tuple[str, type[web.RequestHandler], dict[str, Any]]]:
     """Return the extension's routes (relative to the server's base URL)."""
     return [
         (r"/ide/?", IDEPageHandler, {}),
         (r"/ide/static/(.*)", IDEStaticHandler, {"path": str(STATIC_DIR)}),
         (r"/ide/api/health", HealthHandler, {}),
+        (r"/ide/api/admin/checks", AdminChecksHandler, {}),
     ]

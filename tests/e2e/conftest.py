@@ -62,7 +62,17 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait_until_up(url: str, token: str, process: subprocess.Popen[bytes]) -> None:
+def _log_tail(log: Path) -> str:
+    """The end of the server's log, to say why it did not come up."""
+    try:
+        return log.read_text(errors="replace")[-3000:]
+    except OSError:
+        return ""
+
+
+def _wait_until_up(
+    url: str, token: str, process: subprocess.Popen[bytes], log: Path | None = None
+) -> None:
     """Poll /api/status until the server answers, or fail with its output."""
     deadline = time.monotonic() + START_TIMEOUT
     request = urllib.request.Request(
@@ -70,13 +80,15 @@ def _wait_until_up(url: str, token: str, process: subprocess.Popen[bytes]) -> No
     )
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"the server exited with {process.returncode}")
+            tail = _log_tail(log) if log else ""
+            pytest.fail(f"the server exited with {process.returncode}:\n{tail}")
         try:
             with urllib.request.urlopen(request, timeout=2):
                 return
         except OSError:
             time.sleep(0.3)
-    pytest.fail("the server did not answer within a minute")
+    tail = _log_tail(log) if log else ""
+    pytest.fail(f"the server did not answer within a minute:\n{tail}")
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +122,7 @@ def ide_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IDEServer]:
         stderr=subprocess.STDOUT,
     )
     try:
-        _wait_until_up(f"http://127.0.0.1:{port}", token, process)
+        _wait_until_up(f"http://127.0.0.1:{port}", token, process, base / "server.log")
         yield IDEServer(f"http://127.0.0.1:{port}", token, root)
     finally:
         process.terminate()
@@ -119,6 +131,14 @@ def ide_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IDEServer]:
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fresh_screenshots() -> None:
+    """Start each run with an empty screenshot folder, so stale pictures never mislead."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for old in SCREENSHOTS.glob("*.png"):
+        old.unlink()
 
 
 @pytest.fixture(scope="module")

@@ -207,7 +207,7 @@ def test_upload_download_and_delete(page: Page, ide_server: IDEServer, tmp_path:
     page.get_by_test_id("explorer-delete-small.txt").click()
     expect(page.get_by_test_id("explorer-item-small.txt")).to_have_count(0)
     assert not (ide_server.root / "small.txt").exists()
-    shot(page, "09-uploaded")
+    shot(page, "10-uploaded")
 
 
 def test_interrupt_and_restart(page: Page) -> None:
@@ -230,7 +230,7 @@ def test_interrupt_and_restart(page: Page) -> None:
     page.keyboard.type("print('x' in globals())")
     page.keyboard.press("Shift+Enter")
     expect(third.get_by_test_id("cell-output")).to_contain_text("False")
-    shot(page, "10-interrupt-restart")
+    shot(page, "11-interrupt-restart")
 
 
 def test_terminal_follows_the_panel_size(page: Page) -> None:
@@ -258,4 +258,4 @@ def test_terminal_follows_the_panel_size(page: Page) -> None:
         ".some(r => (r.innerText.match(/size-(\\d+)/g) || []).some(m => +m.slice(5) > before))",
         arg=before,
     )
-    shot(page, "11-terminal-resized")
+    shot(page, "12-terminal-resized")

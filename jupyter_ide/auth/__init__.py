@@ -1,0 +1,15 @@
+"""Identity, roles and the one permission table every handler is checked against."""
+
+from .decorators import PERMISSION_ATTR, requires, undeclared_verbs
+from .permissions import PERMISSIONS, Role, is_allowed
+from .roles import RoleResolver
+
+__all__ = [
+    "PERMISSIONS",
+    "PERMISSION_ATTR",
+    "Role",
+    "RoleResolver",
+    "is_allowed",
+    "requires",
+    "undeclared_verbs",
+]

@@ -1,0 +1,53 @@
+"""The check on every handler verb, and the start-up check that none was forgotten."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from tornado import web
+
+from .permissions import Role, is_allowed, known_permissions
+
+PERMISSION_ATTR = "__ide_permission__"
+VERBS = ("get", "head", "post", "put", "patch", "delete", "options")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def requires(permission: str) -> Callable[[F], F]:
+    """Allow the decorated verb only to roles whose permissions include ``permission``."""
+    if permission not in known_permissions():
+        raise ValueError(f"{permission!r} is not in the permission table")
+
+    def decorate(method: F) -> F:
+        @functools.wraps(method)
+        def wrapper(self: web.RequestHandler, *args: Any, **kwargs: Any) -> Any:
+            user = self.current_user
+            if not user:
+                raise web.HTTPError(403, "Sign in first")
+            role: Role = self.settings["jupyter_ide_roles"].role_of(user)
+            if not is_allowed(role, permission):
+                raise web.HTTPError(
+                    403, f"Your role ({role.value}) does not allow this ({permission})"
+                )
+            return method(self, *args, **kwargs)
+
+        setattr(wrapper, PERMISSION_ATTR, permission)
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def undeclared_verbs(handlers: Iterable[type[web.RequestHandler]]) -> list[str]:
+    """Return "Handler.verb" for each verb jupyter-ide's handlers define without @requires."""
+    missing = []
+    for handler in handlers:
+        for verb in VERBS:
+            owner = next((c for c in handler.__mro__ if verb in vars(c)), None)
+            if owner is None or not owner.__module__.startswith("jupyter_ide."):
+                continue
+            if not getattr(vars(owner)[verb], PERMISSION_ATTR, None):
+                missing.append(f"{handler.__name__}.{verb}")
+    return missing

@@ -1,0 +1,42 @@
+"""The declarative permission table: which role may do which action. Deny by default."""
+
+from __future__ import annotations
+
+import enum
+
+
+class Role(str, enum.Enum):
+    """What a person is in a course."""
+
+    STUDENT = "student"
+    INSTRUCTOR = "instructor"
+    ADMIN = "admin"
+
+
+# "resource:action" strings. A role holds exactly what is listed; anything else is denied.
+_STUDENT = frozenset(
+    {
+        "ide:use",  # the /ide app and its static files
+        "health:read",  # each subsystem's state
+    }
+)
+_INSTRUCTOR = _STUDENT
+_ADMIN = _INSTRUCTOR | {
+    "admin:checks",  # the doctor's report, with fixes, over HTTP
+}
+
+PERMISSIONS: dict[Role, frozenset[str]] = {
+    Role.STUDENT: _STUDENT,
+    Role.INSTRUCTOR: _INSTRUCTOR,
+    Role.ADMIN: _ADMIN,
+}
+
+
+def known_permissions() -> frozenset[str]:
+    """Every permission some role holds."""
+    return frozenset().union(*PERMISSIONS.values())
+
+
+def is_allowed(role: Role, permission: str) -> bool:
+    """Return True when ``role`` holds ``permission``."""
+    return permission in PERMISSIONS.get(role, frozenset())
