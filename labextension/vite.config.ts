@@ -6,8 +6,17 @@ export default defineConfig({
   build: {
     outDir: '../jupyter_ide/static/ide',
     emptyOutDir: true,
+    // Monaco's editor core is one large chunk by nature; it loads after the first paint.
     chunkSizeWarningLimit: 8000,
     sourcemap: false,
+    rolldownOptions: {
+      input: 'index.html',
+      checks: {
+        // @jupyterlab/coreutils reads config through eval('require') on Node only.
+        eval: false,
+        bundlerTimings: false,
+      },
+    },
   },
   worker: { format: 'es' },
   test: {

@@ -26,6 +26,7 @@ def jp_server_config(ide_db_url: str) -> dict[str, Any]:
             "jpserver_extensions": {"jupyter_ide": True},
             "allow_unauthenticated_access": False,
             "contents_manager_class": "jupyter_ide.contents_manager.IDEContentsManager",
+            "identity_provider_class": "jupyter_ide.auth.identity.IDEIdentityProvider",
         },
         "IDESettings": {"db_url": ide_db_url, "redis_url": ""},
         "IDEContentsManager": {"max_file_size": SMALL_FILE_LIMIT},

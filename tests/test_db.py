@@ -41,6 +41,8 @@ TABLES = {
     "ai_usage",
     "extensions",
     "user_extensions",
+    "refresh_tokens",
+    "audit_events",
 }
 
 

@@ -11,6 +11,7 @@ from tornado import web
 from .permissions import Role, is_allowed, known_permissions
 
 PERMISSION_ATTR = "__ide_permission__"
+PUBLIC = "public"
 VERBS = ("get", "head", "post", "put", "patch", "delete", "options")
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -36,6 +37,18 @@ def requires(permission: str) -> Callable[[F], F]:
 
         setattr(wrapper, PERMISSION_ATTR, permission)
         return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def public(reason: str) -> Callable[[F], F]:
+    """Declare a verb open to callers without a session; ``reason`` says what guards it."""
+    if not reason.strip():
+        raise ValueError("say what guards a public verb")
+
+    def decorate(method: F) -> F:
+        setattr(method, PERMISSION_ATTR, PUBLIC)
+        return method
 
     return decorate
 

@@ -18,6 +18,7 @@ _STUDENT = frozenset(
     {
         "ide:use",  # the /ide app and its static files
         "health:read",  # each subsystem's state
+        "token:issue",  # short-lived API tokens for the user's own programs
     }
 )
 _INSTRUCTOR = _STUDENT

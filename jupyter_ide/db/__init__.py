@@ -13,9 +13,11 @@ from .migrate import (
 )
 from .models import (
     AIUsage,
+    AuditEvent,
     Base,
     Extension,
     File,
+    RefreshToken,
     User,
     UserExtension,
     UserToken,
@@ -25,10 +27,12 @@ from .urls import safe_url
 
 __all__ = [
     "AIUsage",
+    "AuditEvent",
     "Base",
     "Database",
     "Extension",
     "File",
+    "RefreshToken",
     "SchemaMismatchError",
     "SchemaState",
     "User",

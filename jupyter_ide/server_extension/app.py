@@ -8,11 +8,13 @@ from jupyter_server.extension.application import ExtensionApp
 
 from .._version import __version__
 from ..auth import RoleResolver, undeclared_verbs
+from ..auth.handlers import default_handlers as auth_handlers
+from ..auth.tokens import TokenService, load_or_create_secret
 from ..cache import Cache, make_cache
 from ..db import Database, SchemaMismatchError, ensure_schema
 from .cli import DoctorApp, UpgradeDBApp
 from .handlers import default_handlers
-from .settings import IDESettings
+from .settings import IDESettings, data_dir
 
 
 class IDEApp(ExtensionApp):
@@ -28,6 +30,7 @@ class IDEApp(ExtensionApp):
     classes = [IDESettings, RoleResolver]
     serverapp_config = {
         "contents_manager_class": "jupyter_ide.contents_manager.IDEContentsManager",
+        "identity_provider_class": "jupyter_ide.auth.identity.IDEIdentityProvider",
     }
     subcommands = {
         "doctor": (DoctorApp, DoctorApp.description),
@@ -57,8 +60,10 @@ class IDEApp(ExtensionApp):
             self.cache.describe(),
             self.ide_settings.sandbox,
         )
+        secret = load_or_create_secret(data_dir() / "token_signing_secret")
         self.settings.update(
             jupyter_ide_roles=RoleResolver(parent=self),
+            jupyter_ide_tokens=TokenService(self.db, secret),
             jupyter_ide_settings=self.ide_settings,
             jupyter_ide_db=self.db,
             jupyter_ide_cache=self.cache,
@@ -66,7 +71,7 @@ class IDEApp(ExtensionApp):
 
     def initialize_handlers(self) -> None:
         """Register the extension's routes, refusing any verb without a declared permission."""
-        routes = default_handlers()
+        routes = default_handlers() + auth_handlers
         missing = undeclared_verbs(handler for _, handler, _ in routes)
         if missing:
             raise SystemExit(

@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,10 +92,9 @@ def _wait_until_up(
     pytest.fail(f"the server did not answer within a minute:\n{tail}")
 
 
-@pytest.fixture(scope="module")
-def ide_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IDEServer]:
-    """Start `jupyter ide` on a free loopback port with its own dirs and database."""
-    base = tmp_path_factory.mktemp("e2e")
+@contextmanager
+def _serve(base: Path, base_url: str = "/") -> Iterator[IDEServer]:
+    """Run `jupyter ide` on a free loopback port with its own dirs and database under base."""
     root = base / "root"
     root.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER")}
@@ -114,6 +114,7 @@ def ide_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IDEServer]:
             f"--port={port}",
             f"--IdentityProvider.token={token}",
             f"--ServerApp.root_dir={root}",
+            f"--ServerApp.base_url={base_url}",
             f"--IDEContentsManager.max_file_size={MAX_FILE_SIZE}",
             *(["--allow-root"] if os.geteuid() == 0 else []),
         ],
@@ -121,9 +122,10 @@ def ide_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IDEServer]:
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+    url = f"http://127.0.0.1:{port}{base_url.rstrip('/')}"
     try:
-        _wait_until_up(f"http://127.0.0.1:{port}", token, process, base / "server.log")
-        yield IDEServer(f"http://127.0.0.1:{port}", token, root)
+        _wait_until_up(url, token, process, base / "server.log")
+        yield IDEServer(url, token, root)
     finally:
         process.terminate()
         try:
@@ -131,6 +133,20 @@ def ide_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IDEServer]:
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def ide_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IDEServer]:
+    """A server at the root URL, shared by a module's tests."""
+    with _serve(tmp_path_factory.mktemp("e2e")) as server:
+        yield server
+
+
+@pytest.fixture
+def hub_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IDEServer]:
+    """A server under a JupyterHub-style base URL, as each user's server runs there."""
+    with _serve(tmp_path_factory.mktemp("e2e-hub"), base_url="/user/student/") as server:
+        yield server
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, Response, expect
 
 from .conftest import MAX_FILE_SIZE, IDEServer, shot
 
@@ -63,10 +63,12 @@ def test_changed_on_disk_is_detected(page: Page, ide_server: IDEServer) -> None:
 
 
 def test_rename_and_move_by_drag_and_drop(page: Page, ide_server: IDEServer) -> None:
-    """A file renamed in the explorer, then dragged into a folder, moves on disk."""
+    """A folder made in the explorer; a file renamed, then dragged into it, moves on disk."""
     (ide_server.root / "draft.txt").write_text("text")
-    (ide_server.root / "folder").mkdir()
     page.get_by_test_id("explorer-refresh").click()
+    _new(page, "explorer-new-folder", "folder")
+    expect(page.get_by_test_id("explorer-item-folder")).to_be_visible()
+    assert (ide_server.root / "folder").is_dir()
     page.get_by_test_id("explorer-item-draft.txt").hover()
     page.get_by_test_id("explorer-rename-draft.txt").click()
     field = page.get_by_test_id("explorer-rename-input")
@@ -259,3 +261,38 @@ def test_terminal_follows_the_panel_size(page: Page) -> None:
         arg=before,
     )
     shot(page, "12-terminal-resized")
+
+
+def test_works_under_a_hub_base_url(browser: Browser, hub_server: IDEServer) -> None:
+    """Under /user/<name>/ (JupyterHub), assets, Monaco's workers and kernel sockets all load."""
+    (hub_server.root / "hello.py").write_text("print('hub')\n")
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+
+    def check(response: Response) -> None:
+        # A 404 from the contents API is the explorer asking whether a name is free.
+        if response.status >= 400 and not (
+            response.status == 404 and "/api/contents/" in response.url
+        ):
+            problems.append(f"{response.status} {response.url}")
+
+    page.on("response", check)
+    try:
+        page.goto(hub_server.ide_url())
+        assert "/user/student/ide" in page.url
+        page.get_by_test_id("explorer-item-hello.py").click()
+        expect(page.locator('[data-testid="editor-hello.py"] .view-lines')).to_contain_text("hub")
+        _new(page, "explorer-new-notebook", "hub.ipynb")
+        notebook = page.get_by_test_id("notebook-hub.ipynb")
+        expect(notebook.get_by_test_id("kernel-status")).to_contain_text("idle", timeout=60_000)
+        _type_in_editor(page, '[data-testid="notebook-hub.ipynb"] [data-testid="cell"]', "6*7")
+        page.keyboard.press("Shift+Enter")
+        expect(notebook.get_by_test_id("cell-output").first).to_contain_text("42")
+        expect(page.get_by_test_id("status-sandbox")).to_contain_text("Not sandboxed")
+        shot(page, "13-hub-base-url")
+        assert not problems, problems
+    finally:
+        context.close()

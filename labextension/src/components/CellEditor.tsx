@@ -38,6 +38,7 @@ export function CellEditor({
       language,
       minimap: { enabled: false },
       scrollBeyondLastLine: false,
+      wordWrap: 'on',
       lineNumbers: 'off',
       glyphMargin: false,
       folding: false,

@@ -6,7 +6,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { errorMessage } from '../api/client';
 import { DiskConflictBanner } from './DiskConflictBanner';
 import { AUTOSAVE_MS, decideOnFocus, decideSave, type DiskState } from '../lib/diskState';
-import { baseName } from '../lib/languages';
+import { baseName, languageForKernel } from '../lib/languages';
 import {
   fromJSON,
   insertAfter,
@@ -39,8 +39,9 @@ interface Props {
 function kernelLanguage(notebook: Notebook | null, specs: KernelSpec.ISpecModels | null): string {
   const info = notebook?.metadata.language_info as { name?: string } | undefined;
   const spec = notebook?.metadata.kernelspec as { name?: string } | undefined;
-  const language = info?.name ?? specs?.kernelspecs[spec?.name ?? '']?.language ?? 'python';
-  return language.toLowerCase() === 'bash' ? 'shell' : language.toLowerCase();
+  return languageForKernel(
+    info?.name ?? specs?.kernelspecs[spec?.name ?? '']?.language ?? 'python',
+  );
 }
 
 export default function NotebookView({

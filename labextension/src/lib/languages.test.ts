@@ -5,6 +5,7 @@ import {
   invalidName,
   isUnder,
   joinPath,
+  languageForKernel,
   languageForPath,
   renamePath,
 } from './languages';
@@ -80,5 +81,23 @@ describe('renames and folders', () => {
     expect(isUnder('a/b', 'a')).toBe(true);
     expect(isUnder('a', 'a')).toBe(true);
     expect(isUnder('ab', 'a')).toBe(false);
+  });
+});
+
+describe('languageForKernel', () => {
+  it.each([
+    ['python', 'python'],
+    ['Python', 'python'],
+    ['C++17', 'cpp'],
+    ['c', 'c'],
+    ['java', 'java'],
+    ['javascript', 'javascript'],
+    ['node', 'javascript'],
+    ['go', 'go'],
+    ['rust', 'rust'],
+    ['bash', 'shell'],
+    ['', 'plaintext'],
+  ])('%s is %s', (kernel, language) => {
+    expect(languageForKernel(kernel)).toBe(language);
   });
 });

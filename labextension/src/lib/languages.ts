@@ -62,6 +62,29 @@ export function languageForPath(path: string): string {
   return BY_EXTENSION[name.slice(dot + 1)] ?? 'plaintext';
 }
 
+/** Kernel language names (language_info.name, kernelspec language) that differ from Monaco's. */
+const KERNEL_LANGUAGES: Record<string, string> = {
+  'c++': 'cpp',
+  'c++11': 'cpp',
+  'c++14': 'cpp',
+  'c++17': 'cpp',
+  'c++20': 'cpp',
+  bash: 'shell',
+  sh: 'shell',
+  node: 'javascript',
+  nodejs: 'javascript',
+  js: 'javascript',
+  golang: 'go',
+  ts: 'typescript',
+  python3: 'python',
+};
+
+/** Return the Monaco language id for a kernel's language name. */
+export function languageForKernel(language: string): string {
+  const name = language.trim().toLowerCase();
+  return KERNEL_LANGUAGES[name] ?? (name || 'plaintext');
+}
+
 /** Return the last segment of a path. */
 export function baseName(path: string): string {
   return path.split('/').pop() ?? path;

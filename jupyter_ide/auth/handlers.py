@@ -1,0 +1,100 @@
+"""HTTP handlers for API tokens and the caller's own identity."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from jupyter_server.auth.decorator import allow_unauthenticated
+from jupyter_server.base.handlers import APIHandler
+from tornado import web
+
+from .decorators import public, requires
+from .identity import bearer_jwt
+from .permissions import PERMISSIONS
+from .tokens import TokenError, TokenService
+
+AUTH_RESOURCE = "ide"
+
+
+def _tokens(handler: web.RequestHandler) -> TokenService:
+    """Return the server's token service."""
+    service: TokenService = handler.settings["jupyter_ide_tokens"]
+    return service
+
+
+class TokenHandler(APIHandler):
+    """Issue an API token pair to a signed-in user."""
+
+    auth_resource = AUTH_RESOURCE
+
+    @web.authenticated
+    @requires("token:issue")
+    async def post(self) -> None:
+        """Return a 15-minute access token and a refresh token."""
+        if bearer_jwt(self) is not None:
+            raise web.HTTPError(
+                403, "An API token cannot issue new tokens: use your refresh token instead"
+            )
+        role = self.settings["jupyter_ide_roles"].role_of(self.current_user)
+        pair = await _tokens(self).issue(
+            self.current_user.username, role.value, self.request.remote_ip
+        )
+        self.set_status(201)
+        self.set_header("Cache-Control", "no-store")
+        self.finish(json.dumps(pair.as_json()))
+
+
+class RefreshHandler(APIHandler):
+    """Trade a refresh token for a new pair (the old one stops working)."""
+
+    auth_resource = AUTH_RESOURCE
+
+    def check_xsrf_cookie(self) -> None:
+        """No ambient credential here: the refresh token in the body is the proof."""
+
+    @allow_unauthenticated
+    @public("the refresh token in the request body")
+    async def post(self) -> None:
+        """Return a new token pair for a valid, unused refresh token."""
+        try:
+            body: Any = json.loads(self.request.body or b"{}")
+        except ValueError as e:
+            raise web.HTTPError(400, 'The body must be JSON: {"refresh_token": "…"}') from e
+        token = body.get("refresh_token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            raise web.HTTPError(401, 'Missing refresh token: send {"refresh_token": "…"}')
+        try:
+            pair = await _tokens(self).refresh(token, self.request.remote_ip)
+        except TokenError as e:
+            raise web.HTTPError(401, str(e)) from e
+        self.set_header("Cache-Control", "no-store")
+        self.finish(json.dumps(pair.as_json()))
+
+
+class MeHandler(APIHandler):
+    """Who the caller is and what their role allows."""
+
+    auth_resource = AUTH_RESOURCE
+
+    @web.authenticated
+    @requires("ide:use")
+    async def get(self) -> None:
+        """Return the caller's name, role and permissions."""
+        role = self.settings["jupyter_ide_roles"].role_of(self.current_user)
+        self.finish(
+            json.dumps(
+                {
+                    "name": self.current_user.username,
+                    "role": role.value,
+                    "permissions": sorted(PERMISSIONS[role]),
+                }
+            )
+        )
+
+
+default_handlers: list[tuple[str, type[web.RequestHandler], dict[str, Any]]] = [
+    (r"/ide/api/auth/token", TokenHandler, {}),
+    (r"/ide/api/auth/refresh", RefreshHandler, {}),
+    (r"/ide/api/auth/me", MeHandler, {}),
+]

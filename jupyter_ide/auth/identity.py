@@ -1,0 +1,40 @@
+"""Sign-in for API clients: Jupyter's own identity, plus our short-lived bearer JWTs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jupyter_server.auth.identity import IdentityProvider, User
+from tornado import web
+
+from .tokens import TokenError, TokenService
+
+BEARER = "bearer "
+
+
+def bearer_jwt(handler: web.RequestHandler) -> str | None:
+    """Return the JWT of an ``Authorization: Bearer`` header, if it holds one."""
+    header = handler.request.headers.get("Authorization", "")
+    if not header.lower().startswith(BEARER):
+        return None
+    token = header[len(BEARER) :].strip()
+    return token if token.count(".") == 2 else None
+
+
+class IDEIdentityProvider(IdentityProvider):
+    """Jupyter's token/password sign-in, and jupyter-ide's API JWTs (never turned into cookies)."""
+
+    async def get_user(self, handler: web.RequestHandler) -> User | None:
+        """Return the user of a valid bearer JWT, else whatever Jupyter's sign-in says."""
+        token = bearer_jwt(handler)
+        tokens: TokenService | None = handler.settings.get("jupyter_ide_tokens")
+        if token is None or tokens is None:
+            return await super()._get_user(handler)
+        try:
+            claims: dict[str, Any] = tokens.verify(token)
+        except TokenError as e:
+            self.log.warning("Refused an API token from %s: %s", handler.request.remote_ip, e)
+            return None
+        # Explicit credentials, like Jupyter's own tokens: no XSRF cookie is involved.
+        handler._token_authenticated = True  # type: ignore[attr-defined]
+        return User(username=str(claims["sub"]))

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import type { Health } from '../api/client';
+import type { Services } from '../services';
+import { StatusBar } from './StatusBar';
+import { render } from '../testing/render';
+
+function servicesAnswering(health: () => Promise<Health>): Services {
+  return { ide: { health } } as unknown as Services;
+}
+
+const NOT_SANDBOXED: Health = {
+  version: '0.1.0',
+  subsystems: {
+    database: { state: 'ok', detail: 'sqlite' },
+    storage: { state: 'ok', detail: 'local dir' },
+    sandbox: { state: 'off', detail: 'local kernels: code is not sandboxed' },
+    ai: { state: 'off', detail: 'no provider configured' },
+  },
+};
+
+function bar(services: Services, kernelStatus: string | null = null) {
+  return (
+    <StatusBar
+      services={services}
+      kernelStatus={kernelStatus}
+      terminalOpen={false}
+      onToggleTerminal={() => undefined}
+    />
+  );
+}
+
+describe('StatusBar', () => {
+  it('says plainly when code is not sandboxed', async () => {
+    const view = await render(
+      bar(
+        servicesAnswering(async () => NOT_SANDBOXED),
+        'busy',
+      ),
+    );
+    const sandbox = view.byTestId('status-sandbox');
+    expect(sandbox?.textContent).toContain('⚠ Not sandboxed');
+    expect(sandbox?.title).toBe('local kernels: code is not sandboxed');
+    expect(view.byTestId('status-kernel')?.textContent).toContain('busy');
+    expect(view.byTestId('status-ai')?.textContent).toContain('off');
+    expect(view.byTestId('status-storage')?.textContent).toContain('ok');
+    await view.unmount();
+  });
+
+  it('shows a sandbox that works', async () => {
+    const health: Health = {
+      ...NOT_SANDBOXED,
+      subsystems: { sandbox: { state: 'ok', detail: 'docker' } },
+    };
+    const view = await render(bar(servicesAnswering(async () => health)));
+    expect(view.byTestId('status-sandbox')?.textContent).not.toContain('Not sandboxed');
+    await view.unmount();
+  });
+
+  it('says when the server cannot be reached', async () => {
+    const view = await render(
+      bar(
+        servicesAnswering(async () => {
+          throw new Error('connection refused');
+        }),
+      ),
+    );
+    expect(view.byTestId('status-error')?.textContent).toContain('connection refused');
+    await view.unmount();
+  });
+});
