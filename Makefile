@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8888
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 UI := labextension
+HUB_PEERS := tests/hub
 UI_OUT := jupyter_ide/static/ide/index.html
 UI_SOURCES := $(shell find $(UI)/src -type f 2>/dev/null) $(UI)/index.html $(UI)/vite.config.ts $(UI)/package.json
 
@@ -35,6 +36,10 @@ $(UI)/node_modules/.installed: $(UI)/package-lock.json
 	cd $(UI) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+$(HUB_PEERS)/node_modules/.installed: $(HUB_PEERS)/package-lock.json
+	cd $(HUB_PEERS) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 $(UI_OUT): $(UI)/node_modules/.installed $(UI_SOURCES)
 	cd $(UI) && npm run build
 
@@ -47,7 +52,7 @@ lint: setup $(UI)/node_modules/.installed
 test-ui: $(UI)/node_modules/.installed
 	cd $(UI) && npm test
 
-pytest: setup services
+pytest: setup services $(HUB_PEERS)/node_modules/.installed
 	mkdir -p test-output
 	$(BIN)/python -m pytest -p no:cacheprovider
 

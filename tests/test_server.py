@@ -10,9 +10,12 @@ import pytest
 from tornado.httpclient import HTTPClientError, HTTPResponse
 
 from jupyter_ide import __version__
+from jupyter_ide.auth import PERMISSION_ATTR, PUBLIC
 from jupyter_ide.server_extension.app import IDEApp
 from jupyter_ide.server_extension.checks import STATIC_DIR
 from jupyter_ide.server_extension.handlers import render_index
+
+from .test_permissions import _routes
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 GROUP = re.compile(r"\((?:[^()]|\([^()]*\))*\)")
@@ -69,11 +72,18 @@ async def test_every_ide_route_rejects_anonymous_callers(
     patterns = _ide_patterns(jp_serverapp)
     api = [p for p in patterns if "/ide/api/" in p]
     assert api, "no /ide/api routes registered"
+    handlers = dict(_routes(jp_serverapp.web_app.default_router))
     for pattern in patterns:
         path = _sample_path(pattern)
         for method in METHODS:
             response = await _anonymous(http_server_client, path, method)
-            if "/ide/api/" in pattern:
+            declared = getattr(
+                getattr(handlers[pattern], method.lower(), None), PERMISSION_ATTR, None
+            )
+            if declared == PUBLIC:
+                # Public verbs carry their own guard (a refresh token) or serve public files.
+                assert response.code < 500, (method, path, response.code)
+            elif "/ide/api/" in pattern:
                 assert response.code in (401, 403), (method, path, response.code)
             else:
                 assert response.code in (302, 401, 403), (method, path, response.code)
@@ -123,6 +133,21 @@ async def test_first_paint_does_not_load_monaco(jp_fetch: Any) -> None:
     assert not [name for name in entry if "editor" in name or "monaco" in name.lower()]
     monaco = list((STATIC_DIR / "assets").glob("editor.api*.js"))
     assert monaco, "the Monaco chunk is missing from the build"
+
+
+async def test_assets_are_public_but_the_page_is_not(
+    jp_fetch: Any, http_server_client: Any, jp_base_url: str
+) -> None:
+    """Built assets load without a session (as JupyterHub needs); /ide itself does not."""
+    page = (await jp_fetch("ide")).body.decode()
+    asset = re.findall(r'(?:src|href)="([^"]+/ide/static/assets/[^"]+)"', page)[0]
+    anonymous = await http_server_client.fetch(asset, raise_error=False, follow_redirects=False)
+    assert anonymous.code == 200
+    assert "immutable" in anonymous.headers["Cache-Control"]
+    page_anonymous = await http_server_client.fetch(
+        f"{jp_base_url}ide", raise_error=False, follow_redirects=False
+    )
+    assert page_anonymous.code == 302
 
 
 async def test_static_files_are_not_served_outside_the_build(jp_fetch: Any) -> None:

@@ -7,13 +7,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+from jupyter_server.auth.decorator import allow_unauthenticated
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from jupyter_server.utils import url_path_join
 from tornado import web
 
 from .._version import __version__
-from ..auth import requires
+from ..auth import public, requires
 from .checks import STATIC_DIR
 from .health import collect_health
 
@@ -63,19 +64,29 @@ class IDEPageHandler(ExtensionHandlerMixin, JupyterHandler):
         self.finish(render_index(index.read_text("utf-8"), self.base_url, page_config))
 
 
+STATIC_REASON = "the app's built files: the same public code for everyone, no user data"
+
+
 class IDEStaticHandler(JupyterHandler, web.StaticFileHandler):
-    """Serve the built app's files to signed-in users."""
+    """Serve the built app's scripts, styles and workers.
+
+    Public, like JupyterLab's own static files: the page that loads them (/ide) is
+    authenticated and carries the config. They must be: under JupyterHub, cookie sign-in
+    is only honoured for page navigations, not for script, style and worker fetches.
+    """
 
     auth_resource = AUTH_RESOURCE
 
-    @web.authenticated
-    @requires("ide:use")
+    @allow_unauthenticated
+    @public(STATIC_REASON)
     async def get(self, path: str, include_body: bool = True) -> None:  # type: ignore[override]
-        """Return one built file."""
+        """Return one built file (the page itself is served, with its config, at /ide)."""
+        if path.strip("/") == "index.html":
+            raise web.HTTPError(404)
         await web.StaticFileHandler.get(self, path, include_body)
 
-    @web.authenticated
-    @requires("ide:use")
+    @allow_unauthenticated
+    @public(STATIC_REASON)
     async def head(self, path: str) -> None:  # type: ignore[override]
         """Return one built file's headers."""
         await web.StaticFileHandler.get(self, path, include_body=False)

@@ -1,0 +1,48 @@
+// A local OpenID Connect provider for the JupyterHub end-to-end test (never a real one).
+// Usage: node oidc_provider.mjs PORT REDIRECT_URI CLIENT_SECRET
+// Any login name is accepted; a name starting with "teacher" is in the "instructors" group,
+// any other name is in "students". The dev login and consent pages are oidc-provider's own.
+import Provider from 'oidc-provider';
+
+const [port, redirectUri, clientSecret] = process.argv.slice(2);
+if (!port || !redirectUri || !clientSecret) {
+  console.error('usage: node oidc_provider.mjs PORT REDIRECT_URI CLIENT_SECRET');
+  process.exit(2);
+}
+
+function groupsOf(name) {
+  return name.startsWith('teacher') ? ['instructors'] : ['students'];
+}
+
+const provider = new Provider(`http://127.0.0.1:${port}`, {
+  clients: [
+    {
+      client_id: 'jupyterhub',
+      client_secret: clientSecret,
+      redirect_uris: [redirectUri],
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+  ],
+  scopes: ['openid', 'profile', 'groups'],
+  claims: {
+    openid: ['sub'],
+    profile: ['name', 'preferred_username'],
+    groups: ['groups'],
+  },
+  async findAccount(_ctx, id) {
+    return {
+      accountId: id,
+      async claims() {
+        return { sub: id, name: id, preferred_username: id, groups: groupsOf(id) };
+      },
+    };
+  },
+  cookies: { keys: ['jupyter-ide-test-only-cookie-key'] },
+  features: { devInteractions: { enabled: true } },
+});
+
+provider.listen(Number(port), '127.0.0.1', () => {
+  console.log(`oidc-provider listening on http://127.0.0.1:${port}`);
+});
