@@ -79,7 +79,7 @@ class IDEStaticHandler(JupyterHandler, web.StaticFileHandler):
 
     @allow_unauthenticated
     @public(STATIC_REASON)
-    async def get(self, path: str, include_body: bool = True) -> None:  # type: ignore[override]
+    async def get(self, path: str, include_body: bool = True) -> None:
         """Return one built file (the page itself is served, with its config, at /ide)."""
         if path.strip("/") == "index.html":
             raise web.HTTPError(404)
@@ -87,7 +87,7 @@ class IDEStaticHandler(JupyterHandler, web.StaticFileHandler):
 
     @allow_unauthenticated
     @public(STATIC_REASON)
-    async def head(self, path: str) -> None:  # type: ignore[override]
+    async def head(self, path: str) -> None:
         """Return one built file's headers."""
         await web.StaticFileHandler.get(self, path, include_body=False)
 
