@@ -1,0 +1,93 @@
+"""JupyterHub for jupyter-ide: GitHub, Google or OIDC sign-in; roles from hub scopes; /ide home.
+
+Environment (all but the provider's client id/secret have defaults):
+  JUPYTER_IDE_OAUTH_PROVIDER   github | google | generic          (default github)
+  OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, OAUTH_CALLBACK_URL          from your OAuth app
+  JUPYTER_IDE_GITHUB_ORGS      comma-separated allowed GitHub organisations
+  JUPYTER_IDE_GOOGLE_DOMAIN    the Google Workspace hosted domain allowed to sign in
+  OIDC_ISSUER                  for generic: the provider's issuer URL (…/auth, …/token, …/me)
+  JUPYTER_IDE_ADMINS, JUPYTER_IDE_INSTRUCTORS   comma-separated user names
+  JUPYTERHUB_CRYPT_KEY         required: encrypts auth state (openssl rand -hex 32)
+  JUPYTER_IDE_SINGLEUSER_IMAGE the user image, with jupyter-ide installed (DockerSpawner)
+The scope/role/allowed-scope wiring is the one tests/e2e/test_hub.py exercises end to end.
+"""
+
+import os
+
+
+def _names(variable: str) -> set[str]:
+    """A comma-separated environment variable as a set of names."""
+    return {n.strip() for n in os.environ.get(variable, "").split(",") if n.strip()}
+
+
+c = get_config()  # type: ignore[name-defined]  # noqa: F821
+
+c.JupyterHub.bind_url = os.environ.get("JUPYTERHUB_BIND_URL", "http://0.0.0.0:8000")
+c.JupyterHub.db_url = os.environ.get("JUPYTERHUB_DB_URL", "sqlite:///jupyterhub.sqlite")
+
+# --- Sign-in ------------------------------------------------------------------------------
+provider = os.environ.get("JUPYTER_IDE_OAUTH_PROVIDER", "github")
+authenticator = {"github": "github", "google": "google", "generic": "generic-oauth"}[provider]
+c.JupyterHub.authenticator_class = authenticator
+oauth = {
+    "github": c.GitHubOAuthenticator,
+    "google": c.GoogleOAuthenticator,
+    "generic": c.GenericOAuthenticator,
+}[provider]
+oauth.client_id = os.environ.get("OAUTH_CLIENT_ID", "")
+oauth.client_secret = os.environ.get("OAUTH_CLIENT_SECRET", "")
+oauth.oauth_callback_url = os.environ.get(
+    "OAUTH_CALLBACK_URL", "http://localhost:8000/hub/oauth_callback"
+)
+oauth.enable_pkce = True
+oauth.enable_auth_state = True  # needs JUPYTERHUB_CRYPT_KEY; keeps the OAuth identity
+oauth.admin_users = _names("JUPYTER_IDE_ADMINS")
+if provider == "github":
+    c.GitHubOAuthenticator.allowed_organizations = _names("JUPYTER_IDE_GITHUB_ORGS")
+    c.GitHubOAuthenticator.scope = ["read:org"]
+elif provider == "google":
+    c.GoogleOAuthenticator.hosted_domain = sorted(_names("JUPYTER_IDE_GOOGLE_DOMAIN"))
+    c.GoogleOAuthenticator.allow_all = not c.GoogleOAuthenticator.hosted_domain
+else:
+    issuer = os.environ.get("OIDC_ISSUER", "").rstrip("/")
+    c.GenericOAuthenticator.authorize_url = f"{issuer}/auth"
+    c.GenericOAuthenticator.token_url = f"{issuer}/token"
+    c.GenericOAuthenticator.userdata_url = f"{issuer}/me"
+    c.GenericOAuthenticator.scope = ["openid", "profile", "groups"]
+    c.GenericOAuthenticator.username_claim = "preferred_username"
+    c.GenericOAuthenticator.manage_groups = True
+    c.GenericOAuthenticator.auth_state_groups_key = "oauth_user.groups"
+    c.GenericOAuthenticator.allow_all = True
+
+# --- Roles: the hub grants custom scopes; jupyter-ide's RoleResolver reads them ------------
+c.JupyterHub.custom_scopes = {
+    "custom:ide:instructor": {"description": "Teach in jupyter-ide: courses, usage, policy"},
+    "custom:ide:admin": {"description": "Administer jupyter-ide"},
+}
+c.JupyterHub.load_roles = [
+    {
+        "name": "ide-instructor",
+        "scopes": ["custom:ide:instructor"],
+        "users": sorted(_names("JUPYTER_IDE_INSTRUCTORS")),
+        "groups": ["instructors"] if provider == "generic" else [],
+    },
+    {
+        "name": "ide-admin",
+        "scopes": ["custom:ide:admin"],
+        "users": sorted(_names("JUPYTER_IDE_ADMINS")),
+    },
+]
+
+# --- Each user's server: jupyter-ide opens at /ide and may see the custom scopes -----------
+c.Spawner.default_url = "/ide"
+c.Spawner.oauth_client_allowed_scopes = ["custom:ide:instructor", "custom:ide:admin"]
+c.Spawner.environment = {
+    "JUPYTER_IDE_SANDBOX": os.environ.get("JUPYTER_IDE_SANDBOX", "auto"),
+    "JUPYTER_IDE_DB_URL": os.environ.get("JUPYTER_IDE_DB_URL", ""),
+    "JUPYTER_IDE_REDIS_URL": os.environ.get("JUPYTER_IDE_REDIS_URL", ""),
+}
+if os.environ.get("JUPYTER_IDE_SINGLEUSER_IMAGE"):
+    c.JupyterHub.spawner_class = "docker"
+    c.DockerSpawner.image = os.environ["JUPYTER_IDE_SINGLEUSER_IMAGE"]
+    c.DockerSpawner.network_name = os.environ.get("DOCKER_NETWORK_NAME", "jupyter-ide")
+    c.JupyterHub.hub_ip = "0.0.0.0"  # noqa: S104 - containers reach the hub over their network

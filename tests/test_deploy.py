@@ -1,0 +1,57 @@
+"""deploy/jupyterhub_config.py loads and wires roles the way the hub end-to-end test proves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from traitlets.config.loader import PyFileConfigLoader
+
+DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
+
+
+def _load(monkeypatch: pytest.MonkeyPatch, **env: str) -> Any:
+    """Load the hub config with an environment."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return PyFileConfigLoader("jupyterhub_config.py", path=str(DEPLOY)).load_config()
+
+
+@pytest.mark.parametrize(
+    ("provider", "authenticator", "section"),
+    [
+        ("github", "github", "GitHubOAuthenticator"),
+        ("google", "google", "GoogleOAuthenticator"),
+        ("generic", "generic-oauth", "GenericOAuthenticator"),
+    ],
+)
+def test_hub_config_for_each_provider(
+    monkeypatch: pytest.MonkeyPatch, provider: str, authenticator: str, section: str
+) -> None:
+    """Each provider gets PKCE, auth state, admins, and the jupyter-ide scopes and roles."""
+    c: Any = _load(
+        monkeypatch,
+        JUPYTER_IDE_OAUTH_PROVIDER=provider,
+        JUPYTER_IDE_ADMINS="ada",
+        JUPYTER_IDE_INSTRUCTORS="grace,alan",
+        JUPYTER_IDE_GITHUB_ORGS="my-school",
+        JUPYTER_IDE_GOOGLE_DOMAIN="school.example",
+        OIDC_ISSUER="https://id.school.example/",
+    )
+    assert c.JupyterHub.authenticator_class == authenticator
+    oauth = getattr(c, section)
+    assert oauth.enable_pkce is True and oauth.enable_auth_state is True
+    assert oauth.admin_users == {"ada"}
+    assert set(c.JupyterHub.custom_scopes) == {"custom:ide:instructor", "custom:ide:admin"}
+    roles = {r["name"]: r for r in c.JupyterHub.load_roles}
+    assert roles["ide-instructor"]["users"] == ["alan", "grace"]
+    assert roles["ide-admin"]["scopes"] == ["custom:ide:admin"]
+    assert c.Spawner.default_url == "/ide"
+    assert "custom:ide:instructor" in c.Spawner.oauth_client_allowed_scopes
+    if provider == "github":
+        assert oauth.allowed_organizations == {"my-school"}
+    if provider == "google":
+        assert oauth.hosted_domain == ["school.example"]
+    if provider == "generic":
+        assert oauth.token_url == "https://id.school.example/token"
