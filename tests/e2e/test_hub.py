@@ -205,3 +205,41 @@ def test_sign_in_through_the_hub_gives_the_role(
             assert status >= 400 or body.get("name") != other, (status, body)
     finally:
         context.close()
+
+
+def test_forged_cookies_and_open_redirects_are_refused(browser: Browser, hub: Hub) -> None:
+    """A made-up hub cookie signs nobody in; after sign-in, an off-site `next` is not followed."""
+    context = browser.new_context()
+    try:
+        host = hub.url.split("//", 1)[1].split(":")[0]
+        context.add_cookies(
+            [
+                {
+                    "name": "jupyterhub-user-student1",
+                    "value": "forged",
+                    "domain": host,
+                    "path": "/",
+                },
+                {"name": "jupyterhub-session-id", "value": "forged", "domain": host, "path": "/"},
+                {"name": "jupyterhub-hub-login", "value": "forged", "domain": host, "path": "/"},
+            ]
+        )
+        api = context.request.get(
+            f"{hub.url}/user/student1/ide/api/auth/me", max_redirects=0, fail_on_status_code=False
+        )
+        assert api.status in (302, 401, 403), api.status
+        assert "student1" not in api.text() or api.status != 200
+        context.close()
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(f"{hub.url}/hub/login?next=http://evil.example/steal")
+        page.locator('input[name="login"]').fill("student2")
+        page.locator('input[name="password"]').fill("any")
+        page.locator('button[type="submit"]').click()
+        page.locator('button[type="submit"]').click()
+        page.wait_for_url(f"{hub.url}/**", timeout=90_000)
+        page.wait_for_load_state()
+        assert page.url.startswith(hub.url), page.url
+        assert "evil.example" not in page.url.split("?", 1)[0]
+    finally:
+        context.close()
