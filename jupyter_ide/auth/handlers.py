@@ -36,9 +36,11 @@ class TokenHandler(APIHandler):
             raise web.HTTPError(
                 403, "An API token cannot issue new tokens: use your refresh token instead"
             )
-        role = self.settings["jupyter_ide_roles"].role_of(self.current_user)
+        roles = self.settings["jupyter_ide_roles"]
         pair = await _tokens(self).issue(
-            self.current_user.username, role.value, self.request.remote_ip
+            roles.name_of(self.current_user),
+            roles.role_of(self.current_user).value,
+            self.request.remote_ip,
         )
         self.set_status(201)
         self.set_header("Cache-Control", "no-store")
@@ -81,11 +83,12 @@ class MeHandler(APIHandler):
     @requires("ide:use")
     async def get(self) -> None:
         """Return the caller's name, role and permissions."""
-        role = self.settings["jupyter_ide_roles"].role_of(self.current_user)
+        roles = self.settings["jupyter_ide_roles"]
+        role = roles.role_of(self.current_user)
         self.finish(
             json.dumps(
                 {
-                    "name": self.current_user.username,
+                    "name": roles.name_of(self.current_user),
                     "role": role.value,
                     "permissions": sorted(PERMISSIONS[role]),
                 }

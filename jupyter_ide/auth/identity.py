@@ -37,4 +37,7 @@ class IDEIdentityProvider(IdentityProvider):
             return None
         # Explicit credentials, like Jupyter's own tokens: no XSRF cookie is involved.
         handler._token_authenticated = True  # type: ignore[attr-defined]
-        return User(username=str(claims["sub"]))
+        name = str(claims["sub"])
+        # The hub's identity provider is not this class; standalone, the JWT's subject is
+        # the server's one user, named as RoleResolver.name_of names them.
+        return User(username=name, name=name)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import getpass
 from typing import Any
 
-from traitlets import List, Unicode
+from traitlets import List, Unicode, default
 from traitlets.config import LoggingConfigurable
 
 from .permissions import Role
@@ -36,6 +37,22 @@ class RoleResolver(LoggingConfigurable):
     instructor_groups = List(
         Unicode(), [], help="JupyterHub groups whose members are instructors."
     ).tag(config=True)
+
+    standalone_user = Unicode(
+        help="Name recorded for the user of a standalone server (default: the OS account). "
+        "Jupyter names token sign-ins anonymously and afresh; one person uses such a server.",
+    ).tag(config=True)
+
+    @default("standalone_user")
+    def _default_standalone_user(self) -> str:
+        return getpass.getuser()
+
+    def name_of(self, user: Any) -> str:
+        """Return a stable name: the hub's user name, or the standalone server's one user."""
+        hub_user = getattr(user, "hub_user", None)
+        if isinstance(hub_user, dict) and hub_user.get("name"):
+            return str(hub_user["name"])
+        return str(self.standalone_user)
 
     def role_of(self, user: Any) -> Role:
         """Return the user's role; a hub user with no grant is a student."""

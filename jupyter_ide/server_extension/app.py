@@ -10,6 +10,7 @@ from .._version import __version__
 from ..auth import RoleResolver, undeclared_verbs
 from ..auth.handlers import default_handlers as auth_handlers
 from ..auth.tokens import TokenService, load_or_create_secret
+from ..auth.users import IdentityRecorder
 from ..cache import Cache, make_cache
 from ..db import Database, SchemaMismatchError, ensure_schema
 from .cli import DoctorApp, UpgradeDBApp
@@ -64,6 +65,7 @@ class IDEApp(ExtensionApp):
         self.settings.update(
             jupyter_ide_roles=RoleResolver(parent=self),
             jupyter_ide_tokens=TokenService(self.db, secret),
+            jupyter_ide_users=IdentityRecorder(self.db),
             jupyter_ide_settings=self.ide_settings,
             jupyter_ide_db=self.db,
             jupyter_ide_cache=self.cache,

@@ -49,6 +49,11 @@ class IDEPageHandler(ExtensionHandlerMixin, JupyterHandler):
             )
         self.xsrf_token  # noqa: B018 - sets the _xsrf cookie the app's API calls send back
         user = self.current_user
+        roles = self.settings["jupyter_ide_roles"]
+        role = roles.role_of(user)
+        await self.settings["jupyter_ide_users"].saw(
+            roles.name_of(user), role, self.request.remote_ip
+        )
         page_config = {
             "baseUrl": self.base_url,
             "wsUrl": "",
@@ -56,6 +61,7 @@ class IDEPageHandler(ExtensionHandlerMixin, JupyterHandler):
             "appVersion": __version__,
             "ideStaticUrl": url_path_join(self.base_url, "ide", "static") + "/",
             "userName": getattr(user, "name", "") or getattr(user, "username", ""),
+            "role": role.value,
             "terminalsAvailable": bool(self.settings.get("terminals_available", False)),
             "serverRoot": str(self.settings.get("server_root_dir", "")),
         }

@@ -1,0 +1,54 @@
+"""Record who uses this server: a users row each, and audit events for sign-ins and roles."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from ..db import Database, User
+from .audit import record
+from .permissions import Role
+
+
+class IdentityRecorder:
+    """Keep the users table in step with who signs in, writing only when something changed."""
+
+    def __init__(self, db: Database) -> None:
+        """Remember, per process, the role each user was last recorded with."""
+        self.db = db
+        self._seen: dict[str, Role] = {}
+
+    async def saw(self, name: str, role: Role, remote_ip: str | None = None) -> None:
+        """Record a visit: a new user, a role change, or nothing when all is known."""
+        if self._seen.get(name) == role:
+            return
+        async with self.db.session() as session:
+            user = (
+                await session.execute(select(User).where(User.name == name))
+            ).scalar_one_or_none()
+            if user is None:
+                user = User(name=name, role=role.value)
+                session.add(user)
+                await session.flush()
+                record(
+                    session,
+                    "user_created",
+                    name,
+                    user_id=user.id,
+                    remote_ip=remote_ip,
+                    role=role.value,
+                )
+            elif user.role != role.value:
+                record(
+                    session,
+                    "role_changed",
+                    name,
+                    user_id=user.id,
+                    remote_ip=remote_ip,
+                    previous=user.role,
+                    role=role.value,
+                )
+                user.role = role.value
+            record(
+                session, "signed_in", name, user_id=user.id, remote_ip=remote_ip, role=role.value
+            )
+        self._seen[name] = role
