@@ -43,6 +43,8 @@ TABLES = {
     "user_extensions",
     "refresh_tokens",
     "audit_events",
+    "courses",
+    "course_members",
 }
 
 

@@ -66,6 +66,7 @@ async def test_state_changing_verbs_need_the_xsrf_token(
                 headers={"Cookie": cookie_header, "X-XSRFToken": jar["_xsrf"]},
                 allow_nonstandard_methods=True,
             )
-            assert honest.code < 400, (verb, url, honest.code)
+            # Past the XSRF check: what follows (400 for an empty body, 404…) is the handler's.
+            assert honest.code != 403 and honest.code < 500, (verb, url, honest.code)
             checked += 1
     assert checked >= 1

@@ -9,6 +9,7 @@ from jupyter_server.auth.decorator import allow_unauthenticated
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
+from .courses import CourseDirectory, CourseError
 from .decorators import public, requires
 from .identity import bearer_jwt
 from .permissions import PERMISSIONS
@@ -90,14 +91,99 @@ class MeHandler(APIHandler):
                 {
                     "name": roles.name_of(self.current_user),
                     "role": role.value,
+                    "groups": roles.groups_of(self.current_user),
                     "permissions": sorted(PERMISSIONS[role]),
                 }
             )
         )
 
 
+def _json_body(handler: web.RequestHandler) -> dict[str, Any]:
+    """Return the request's JSON object, or raise 400 saying what is wrong."""
+    try:
+        body = json.loads(handler.request.body or b"{}")
+    except ValueError as e:
+        raise web.HTTPError(400, f"The body must be a JSON object: {e}") from e
+    if not isinstance(body, dict):
+        raise web.HTTPError(400, "The body must be a JSON object")
+    return body
+
+
+class _CourseHandler(APIHandler):
+    """Shared parts of the course handlers."""
+
+    auth_resource = AUTH_RESOURCE
+
+    @property
+    def courses(self) -> CourseDirectory:
+        """The server's course directory."""
+        directory: CourseDirectory = self.settings["jupyter_ide_courses"]
+        return directory
+
+    def caller(self) -> tuple[str, Any]:
+        """Return the caller's stable name and role."""
+        roles = self.settings["jupyter_ide_roles"]
+        return roles.name_of(self.current_user), roles.role_of(self.current_user)
+
+
+class CoursesHandler(_CourseHandler):
+    """The caller's courses; admins create courses."""
+
+    @web.authenticated
+    @requires("courses:read")
+    async def get(self) -> None:
+        """Return the courses the caller belongs to (all of them for admins)."""
+        name, role = self.caller()
+        self.finish(json.dumps({"courses": await self.courses.list_for(name, role)}))
+
+    @web.authenticated
+    @requires("courses:create")
+    async def post(self) -> None:
+        """Create a course from {"name": "cs101", "title": "…"}."""
+        body = _json_body(self)
+        try:
+            course = await self.courses.create(
+                body.get("name"), body.get("title", ""), self.caller()[0]
+            )
+        except CourseError as e:
+            raise web.HTTPError(e.status, str(e)) from e
+        self.set_status(201)
+        self.finish(json.dumps(course))
+
+
+class CourseMemberHandler(_CourseHandler):
+    """Add, change or remove a member of a course."""
+
+    @web.authenticated
+    @requires("courses:manage")
+    async def put(self, course: str, user: str) -> None:
+        """Set a member's role from {"role": "student" | "instructor"}."""
+        by, role = self.caller()
+        try:
+            member = await self.courses.set_member(
+                course, user, _json_body(self).get("role"), by, role
+            )
+        except CourseError as e:
+            raise web.HTTPError(e.status, str(e)) from e
+        self.finish(json.dumps(member))
+
+    @web.authenticated
+    @requires("courses:manage")
+    async def delete(self, course: str, user: str) -> None:
+        """Remove a member."""
+        by, role = self.caller()
+        try:
+            await self.courses.remove_member(course, user, by, role)
+        except CourseError as e:
+            raise web.HTTPError(e.status, str(e)) from e
+        self.set_status(204)
+        self.finish()
+
+
 default_handlers: list[tuple[str, type[web.RequestHandler], dict[str, Any]]] = [
     (r"/ide/api/auth/token", TokenHandler, {}),
     (r"/ide/api/auth/refresh", RefreshHandler, {}),
     (r"/ide/api/auth/me", MeHandler, {}),
+    (r"/ide/api/courses", CoursesHandler, {}),
+    (r"/ide/api/courses/([^/]+)/members/([^/]+)", CourseMemberHandler, {}),
 ]

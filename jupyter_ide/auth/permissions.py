@@ -19,11 +19,15 @@ _STUDENT = frozenset(
         "ide:use",  # the /ide app and its static files
         "health:read",  # each subsystem's state
         "token:issue",  # short-lived API tokens for the user's own programs
+        "courses:read",  # the courses one belongs to
     }
 )
-_INSTRUCTOR = _STUDENT
+_INSTRUCTOR = _STUDENT | {
+    "courses:manage",  # members of the courses one teaches (checked per course)
+}
 _ADMIN = _INSTRUCTOR | {
     "admin:checks",  # the doctor's report, with fixes, over HTTP
+    "courses:create",
 }
 
 PERMISSIONS: dict[Role, frozenset[str]] = {

@@ -54,6 +54,13 @@ class RoleResolver(LoggingConfigurable):
             return str(hub_user["name"])
         return str(self.standalone_user)
 
+    def groups_of(self, user: Any) -> list[str] | None:
+        """Return the user's JupyterHub groups, or None on a standalone server."""
+        hub_user = getattr(user, "hub_user", None)
+        if not isinstance(hub_user, dict):
+            return None
+        return [str(g) for g in hub_user.get("groups", []) or []]
+
     def role_of(self, user: Any) -> Role:
         """Return the user's role; a hub user with no grant is a student."""
         hub_user = getattr(user, "hub_user", None)

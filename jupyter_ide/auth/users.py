@@ -6,20 +6,29 @@ from sqlalchemy import select
 
 from ..db import Database, User
 from .audit import record
+from .courses import CourseDirectory
 from .permissions import Role
 
 
 class IdentityRecorder:
     """Keep the users table in step with who signs in, writing only when something changed."""
 
-    def __init__(self, db: Database) -> None:
-        """Remember, per process, the role each user was last recorded with."""
+    def __init__(self, db: Database, courses: CourseDirectory | None = None) -> None:
+        """Remember, per process, what each user was last recorded with."""
         self.db = db
-        self._seen: dict[str, Role] = {}
+        self.courses = courses
+        self._seen: dict[str, tuple[Role, tuple[str, ...]]] = {}
 
-    async def saw(self, name: str, role: Role, remote_ip: str | None = None) -> None:
-        """Record a visit: a new user, a role change, or nothing when all is known."""
-        if self._seen.get(name) == role:
+    async def saw(
+        self,
+        name: str,
+        role: Role,
+        remote_ip: str | None = None,
+        groups: list[str] | None = None,
+    ) -> None:
+        """Record a visit: a new user, a role or group change, or nothing when all is known."""
+        known = (role, tuple(sorted(groups or [])))
+        if self._seen.get(name) == known:
             return
         async with self.db.session() as session:
             user = (
@@ -51,4 +60,6 @@ class IdentityRecorder:
             record(
                 session, "signed_in", name, user_id=user.id, remote_ip=remote_ip, role=role.value
             )
-        self._seen[name] = role
+        if self.courses is not None and groups is not None:
+            await self.courses.sync_groups(name, groups)
+        self._seen[name] = known

@@ -8,6 +8,7 @@ from jupyter_server.extension.application import ExtensionApp
 
 from .._version import __version__
 from ..auth import RoleResolver, undeclared_verbs
+from ..auth.courses import CourseDirectory
 from ..auth.handlers import default_handlers as auth_handlers
 from ..auth.tokens import TokenService, load_or_create_secret
 from ..auth.users import IdentityRecorder
@@ -28,7 +29,7 @@ class IDEApp(ExtensionApp):
     extension_url = "/ide"
     default_url = "/ide"
     load_other_extensions = True
-    classes = [IDESettings, RoleResolver]
+    classes = [IDESettings, RoleResolver, CourseDirectory]
     serverapp_config = {
         "contents_manager_class": "jupyter_ide.contents_manager.IDEContentsManager",
         "identity_provider_class": "jupyter_ide.auth.identity.IDEIdentityProvider",
@@ -65,7 +66,8 @@ class IDEApp(ExtensionApp):
         self.settings.update(
             jupyter_ide_roles=RoleResolver(parent=self),
             jupyter_ide_tokens=TokenService(self.db, secret),
-            jupyter_ide_users=IdentityRecorder(self.db),
+            jupyter_ide_courses=(courses := CourseDirectory(self.db, parent=self)),
+            jupyter_ide_users=IdentityRecorder(self.db, courses),
             jupyter_ide_settings=self.ide_settings,
             jupyter_ide_db=self.db,
             jupyter_ide_cache=self.cache,

@@ -52,7 +52,7 @@ class IDEPageHandler(ExtensionHandlerMixin, JupyterHandler):
         roles = self.settings["jupyter_ide_roles"]
         role = roles.role_of(user)
         await self.settings["jupyter_ide_users"].saw(
-            roles.name_of(user), role, self.request.remote_ip
+            roles.name_of(user), role, self.request.remote_ip, roles.groups_of(user)
         )
         page_config = {
             "baseUrl": self.base_url,

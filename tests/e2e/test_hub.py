@@ -127,7 +127,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
             c.Spawner.default_url = "/ide"
             c.Spawner.args = ["--allow-root"]
             c.Spawner.oauth_client_allowed_scopes = ["custom:ide:instructor", "custom:ide:admin"]
-            c.Spawner.environment = {{"JUPYTER_IDE_DB_URL": "sqlite:///{base}/ide-{{username}}.db"}}
+            c.Spawner.environment = {{"JUPYTER_IDE_DB_URL": "sqlite:///{base}/ide.db"}}
             c.Spawner.http_timeout = 60
             c.Spawner.start_timeout = 90
             c.SimpleLocalProcessSpawner.home_dir_template = "{base}/home/{{username}}"
@@ -163,16 +163,20 @@ def _sign_in(page: Page, hub: Hub, name: str) -> None:
     page.get_by_test_id("explorer").wait_for(timeout=30_000)
 
 
-def _api(page: Page, path: str) -> tuple[int, dict[str, object]]:
-    """GET an IDE API path from the page, as the app does (session cookie + XSRF header)."""
+def _api(
+    page: Page, path: str, method: str = "GET", body: object = None
+) -> tuple[int, dict[str, object]]:
+    """Call an IDE API path from the page, as the app does (session cookie + XSRF header)."""
     result = page.evaluate(
-        """async (path) => {
+        """async ([path, method, body]) => {
             const xsrf = document.cookie.split('; ').find((c) => c.startsWith('_xsrf='));
             const headers = xsrf ? {'X-XSRFToken': decodeURIComponent(xsrf.slice(6))} : {};
-            const r = await fetch(path, {credentials: 'same-origin', headers});
+            const init = {credentials: 'same-origin', headers, method};
+            if (body !== null) init.body = JSON.stringify(body);
+            const r = await fetch(path, init);
             return [r.status, await r.text()];
         }""",
-        path,
+        [path, method, body],
     )
     status, body = result
     try:
@@ -182,11 +186,15 @@ def _api(page: Page, path: str) -> tuple[int, dict[str, object]]:
 
 
 @pytest.mark.parametrize(
-    ("name", "role", "admin_checks"),
-    [("student1", "student", 403), ("teacher1", "instructor", 403), ("principal", "admin", 200)],
+    ("name", "role", "admin_checks", "manage_cs101"),
+    [
+        ("student1", "student", 403, 403),
+        ("teacher1", "instructor", 403, 200),
+        ("principal", "admin", 200, 200),
+    ],
 )
 def test_sign_in_through_the_hub_gives_the_role(
-    browser: Browser, hub: Hub, name: str, role: str, admin_checks: int
+    browser: Browser, hub: Hub, name: str, role: str, admin_checks: int, manage_cs101: int
 ) -> None:
     """Each person lands in /user/<name>/ide with the role the hub grants, and no more."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
@@ -196,9 +204,19 @@ def test_sign_in_through_the_hub_gives_the_role(
         _sign_in(page, hub, name)
         shot(page, f"hub-{name}")
         status, me = _api(page, f"/user/{name}/ide/api/auth/me")
-        assert status == 200 and me["name"] == name and me["role"] == role
+        assert status == 200 and me["name"] == name and me["role"] == role, me
         status, _ = _api(page, f"/user/{name}/ide/api/admin/checks")
         assert status == admin_checks
+        status, courses = _api(page, f"/user/{name}/ide/api/courses")
+        # Courses follow hub groups: course-cs101 (students), course-cs101-instructors.
+        expected = [("cs101", "instructor" if role == "instructor" else "student")]
+        assert [(c["name"], c["my_role"]) for c in courses["courses"]] == expected
+        # An instructor endpoint: cs101's instructor (and an admin) may enrol someone in it.
+        # The servers share one database, as a deployment shares PostgreSQL.
+        status, _ = _api(
+            page, f"/user/{name}/ide/api/courses/cs101/members/newcomer", "PUT", {"role": "student"}
+        )
+        assert status == manage_cs101
         if role != "admin":  # hub admins may enter every server, by JupyterHub's design
             other = "teacher1" if name != "teacher1" else "student1"
             status, body = _api(page, f"/user/{other}/ide/api/auth/me")

@@ -1,7 +1,8 @@
 // A local OpenID Connect provider for the JupyterHub end-to-end test (never a real one).
 // Usage: node oidc_provider.mjs PORT REDIRECT_URI CLIENT_SECRET
-// Any login name is accepted; a name starting with "teacher" is in the "instructors" group,
-// any other name is in "students". The dev login and consent pages are oidc-provider's own.
+// Any login name is accepted; a name starting with "teacher" is in the "instructors" group and
+// teaches cs101, any other name is in "students" and takes cs101. The dev login and consent
+// pages are oidc-provider's own.
 import Provider from 'oidc-provider';
 
 const [port, redirectUri, clientSecret] = process.argv.slice(2);
@@ -11,7 +12,9 @@ if (!port || !redirectUri || !clientSecret) {
 }
 
 function groupsOf(name) {
-  return name.startsWith('teacher') ? ['instructors'] : ['students'];
+  return name.startsWith('teacher')
+    ? ['instructors', 'course-cs101-instructors']
+    : ['students', 'course-cs101'];
 }
 
 const provider = new Provider(`http://127.0.0.1:${port}`, {
