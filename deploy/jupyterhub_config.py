@@ -12,6 +12,7 @@ Environment (all but the provider's client id/secret have defaults):
 The scope/role/allowed-scope wiring is the one tests/e2e/test_hub.py exercises end to end.
 """
 
+import json
 import os
 
 
@@ -77,6 +78,22 @@ c.JupyterHub.load_roles = [
         "users": sorted(_names("JUPYTER_IDE_ADMINS")),
     },
 ]
+
+# --- Hand each server its user's OAuth identity (jupyter-ide records it in `users`) --------
+USER_KEY = {"github": ("github_user", "id"), "google": ("google_user", "sub")}.get(
+    provider, ("oauth_user", "sub")
+)
+
+
+def pass_oauth_identity(spawner: object, auth_state: dict[str, object] | None) -> None:
+    """Give the single-user server {"provider", "id"} from the hub's auth state."""
+    user = (auth_state or {}).get(USER_KEY[0])
+    if isinstance(user, dict) and user.get(USER_KEY[1]) is not None:
+        identity = {"provider": provider, "id": str(user[USER_KEY[1]])}
+        spawner.environment["JUPYTER_IDE_OAUTH_IDENTITY"] = json.dumps(identity)  # type: ignore[attr-defined]
+
+
+c.Spawner.auth_state_hook = pass_oauth_identity
 
 # --- Each user's server: jupyter-ide opens at /ide and may see the custom scopes -----------
 c.Spawner.default_url = "/ide"

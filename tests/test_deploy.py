@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -55,3 +57,17 @@ def test_hub_config_for_each_provider(
         assert oauth.hosted_domain == ["school.example"]
     if provider == "generic":
         assert oauth.token_url == "https://id.school.example/token"
+
+
+def test_auth_state_hook_passes_the_oauth_identity(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hook hands the server {"provider", "id"} from GitHub's auth state."""
+    c = _load(monkeypatch, JUPYTER_IDE_OAUTH_PROVIDER="github")
+    spawner = SimpleNamespace(environment={})
+    c.Spawner.auth_state_hook(spawner, {"github_user": {"id": 42, "login": "ada"}})
+    assert json.loads(spawner.environment["JUPYTER_IDE_OAUTH_IDENTITY"]) == {
+        "provider": "github",
+        "id": "42",
+    }
+    empty = SimpleNamespace(environment={})
+    c.Spawner.auth_state_hook(empty, None)
+    assert empty.environment == {}

@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+import json
+import os
+
 from sqlalchemy import select
 
 from ..db import Database, User
 from .audit import record
 from .courses import CourseDirectory
 from .permissions import Role
+
+OAUTH_IDENTITY_ENV = "JUPYTER_IDE_OAUTH_IDENTITY"
+
+
+def oauth_identity() -> tuple[str, str] | None:
+    """Return the (provider, id) the hub passed to this single-user server, if any."""
+    raw = os.environ.get(OAUTH_IDENTITY_ENV, "")
+    try:
+        data = json.loads(raw) if raw else None
+    except ValueError:
+        return None
+    if isinstance(data, dict) and data.get("provider") and data.get("id"):
+        return str(data["provider"]), str(data["id"])
+    return None
 
 
 class IdentityRecorder:
@@ -57,6 +74,9 @@ class IdentityRecorder:
                     role=role.value,
                 )
                 user.role = role.value
+            identity = oauth_identity()
+            if identity and (user.oauth_provider, user.oauth_id) != identity:
+                user.oauth_provider, user.oauth_id = identity
             record(
                 session, "signed_in", name, user_id=user.id, remote_ip=remote_ip, role=role.value
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -28,10 +29,11 @@ START_TIMEOUT = 90
 
 @dataclass
 class Hub:
-    """A running JupyterHub behind its proxy."""
+    """A running JupyterHub behind its proxy, its users' servers sharing one database."""
 
     url: str
     log: Path
+    ide_db: Path
 
 
 def _wait_for(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -93,6 +95,8 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
     config.write_text(
         textwrap.dedent(
             f"""
+            import json
+
             c = get_config()  # noqa
             c.JupyterHub.bind_url = "{hub_url}"
             c.JupyterHub.hub_bind_url = "http://127.0.0.1:{api_port}"
@@ -131,6 +135,14 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
             c.Spawner.http_timeout = 60
             c.Spawner.start_timeout = 90
             c.SimpleLocalProcessSpawner.home_dir_template = "{base}/home/{{username}}"
+
+            def pass_oauth_identity(spawner, auth_state):
+                user = (auth_state or {{}}).get("oauth_user") or {{}}
+                spawner.environment["JUPYTER_IDE_OAUTH_IDENTITY"] = json.dumps(
+                    {{"provider": "generic", "id": user.get("sub")}}
+                )
+
+            c.Spawner.auth_state_hook = pass_oauth_identity
             """
         )
     )
@@ -142,7 +154,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
             [str(BIN / "jupyterhub"), "-f", str(config), "--debug"], hub_log, env, base
         )
         _wait_for(f"{hub_url}/hub/api", hub_process, hub_log)
-        yield Hub(hub_url, hub_log)
+        yield Hub(hub_url, hub_log, base / "ide.db")
     finally:
         if hub_process is not None:
             _stop(hub_process)
@@ -207,6 +219,11 @@ def test_sign_in_through_the_hub_gives_the_role(
         assert status == 200 and me["name"] == name and me["role"] == role, me
         status, _ = _api(page, f"/user/{name}/ide/api/admin/checks")
         assert status == admin_checks
+        with sqlite3.connect(hub.ide_db) as db:
+            recorded = db.execute(
+                "SELECT role, oauth_provider, oauth_id FROM users WHERE name = ?", (name,)
+            ).fetchone()
+        assert recorded == (role, "generic", name)
         status, courses = _api(page, f"/user/{name}/ide/api/courses")
         # Courses follow hub groups: course-cs101 (students), course-cs101-instructors.
         expected = [("cs101", "instructor" if role == "instructor" else "student")]
