@@ -8,6 +8,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import yaml
 from traitlets.config.loader import PyFileConfigLoader
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
@@ -71,3 +72,16 @@ def test_auth_state_hook_passes_the_oauth_identity(monkeypatch: pytest.MonkeyPat
     empty = SimpleNamespace(environment={})
     c.Spawner.auth_state_hook(empty, None)
     assert empty.environment == {}
+
+
+def test_compose_and_helm_files_are_consistent() -> None:
+    """The compose file names the seed's services; Helm opens /ide and sets the scopes."""
+    compose = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())
+    assert {"hub", "postgres", "redis", "minio"} <= set(compose["services"])
+    hub_env = compose["services"]["hub"]["environment"]
+    assert hub_env["JUPYTER_IDE_REDIS_URL"].startswith("redis://redis")
+    assert (DEPLOY / compose["services"]["hub"]["build"]["dockerfile"]).is_file()
+    values = yaml.safe_load((DEPLOY / "helm-values.yaml").read_text())
+    assert values["singleuser"]["defaultUrl"] == "/ide"
+    assert "custom:ide:instructor" in values["hub"]["extraConfig"]["jupyter-ide-roles"]
+    assert set(values["singleuser"]["extraEnv"]) >= {"JUPYTER_IDE_DB_URL", "JUPYTER_IDE_REDIS_URL"}

@@ -134,9 +134,13 @@ class AdminChecksHandler(ExtensionHandlerMixin, APIHandler):
     @requires("admin:checks")
     async def get(self) -> None:
         """Run every check of `jupyter ide doctor` and return them as JSON."""
+        from ..auth.audit import record
         from .cli import run_checks
 
         results = await run_checks(self.settings["jupyter_ide_settings"])
+        name = self.settings["jupyter_ide_roles"].name_of(self.current_user)
+        async with self.settings["jupyter_ide_db"].session() as session:
+            record(session, "admin_checks_viewed", name, remote_ip=self.request.remote_ip)
         self.finish(
             json.dumps(
                 {

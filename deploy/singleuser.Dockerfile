@@ -1,0 +1,9 @@
+# Each user's server: jupyter-ide (built from this repository) with JupyterHub's single-user app.
+FROM python:3.12-slim
+RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm git \
+    && apt-get clean && rm -rf /var/lib/apt/lists/*
+COPY . /src/jupyter-ide
+RUN pip install --no-cache-dir "/src/jupyter-ide" "jupyterhub>=5" && useradd -m -u 1000 student
+USER student
+WORKDIR /home/student
+CMD ["jupyterhub-singleuser"]
