@@ -11,6 +11,7 @@ from traitlets import Unicode
 from traitlets.config import LoggingConfigurable
 
 from ..db import Course, CourseMember, Database, User
+from ..db.queries import get_or_create_user
 from .audit import record
 from .permissions import Role
 
@@ -68,14 +69,10 @@ class CourseDirectory(LoggingConfigurable):
         return found
 
     async def _user(self, session: AsyncSession, name: str) -> User:
-        """Return the user's row, creating it."""
+        """Return the user's row, creating it; refuse names that cannot be user names."""
         if not USER_NAME.match(name):
             raise CourseError(400, f"{name!r} is not a valid user name")
-        user = (await session.execute(select(User).where(User.name == name))).scalar_one_or_none()
-        if user is None:
-            user = User(name=name)
-            session.add(user)
-            await session.flush()
+        user, _ = await get_or_create_user(session, name)
         return user
 
     async def _course(self, session: AsyncSession, name: str) -> Course:

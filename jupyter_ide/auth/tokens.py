@@ -15,6 +15,7 @@ import jwt
 from sqlalchemy import select, update
 
 from ..db import Database, RefreshToken, User
+from ..db.queries import get_or_create_user
 from .audit import record
 
 ALGORITHM = "HS256"
@@ -116,23 +117,13 @@ class TokenService:
             raise TokenError(f"Invalid access token: {e}") from e
         return claims
 
-    async def _user_id(self, session: Any, user_name: str, role: str) -> int:
-        """Return the id of the user's row, creating it on first use."""
-        user = (
-            await session.execute(select(User).where(User.name == user_name))
-        ).scalar_one_or_none()
-        if user is None:
-            user = User(name=user_name, role=role)
-            session.add(user)
-            await session.flush()
-        return int(user.id)
-
     async def issue(self, user_name: str, role: str, remote_ip: str | None = None) -> TokenPair:
         """Start a new token family for a signed-in user."""
         refresh = secrets.token_urlsafe(32)
         family = secrets.token_hex(16)
         async with self.db.session() as session:
-            user_id = await self._user_id(session, user_name, role)
+            user, _ = await get_or_create_user(session, user_name, role)
+            user_id = user.id
             session.add(
                 RefreshToken(
                     user_id=user_id,

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 import os
 
-from sqlalchemy import select
-
-from ..db import Database, User
+from ..db import Database
+from ..db.queries import get_or_create_user
 from .audit import record
 from .courses import CourseDirectory
 from .permissions import Role
@@ -48,13 +47,8 @@ class IdentityRecorder:
         if self._seen.get(name) == known:
             return
         async with self.db.session() as session:
-            user = (
-                await session.execute(select(User).where(User.name == name))
-            ).scalar_one_or_none()
-            if user is None:
-                user = User(name=name, role=role.value)
-                session.add(user)
-                await session.flush()
+            user, created = await get_or_create_user(session, name, role.value)
+            if created:
                 record(
                     session,
                     "user_created",
