@@ -20,6 +20,8 @@ _STUDENT = frozenset(
         "health:read",  # each subsystem's state
         "token:issue",  # short-lived API tokens for the user's own programs
         "courses:read",  # the courses one belongs to
+        "ai:use",  # the AI proxy, within the user's quotas
+        "ai:keys",  # one's own provider keys
     }
 )
 _INSTRUCTOR = _STUDENT | {

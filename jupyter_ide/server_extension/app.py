@@ -7,6 +7,11 @@ from typing import Any
 from jupyter_server.extension.application import ExtensionApp
 
 from .._version import __version__
+from ..ai_handlers.crypto import SecretBox
+from ..ai_handlers.handlers import default_handlers as ai_handlers
+from ..ai_handlers.keys import KeyStore
+from ..ai_handlers.proxy import AIProxy
+from ..ai_handlers.settings import AISettings
 from ..auth import RoleResolver, undeclared_verbs
 from ..auth.courses import CourseDirectory
 from ..auth.handlers import default_handlers as auth_handlers
@@ -29,7 +34,7 @@ class IDEApp(ExtensionApp):
     extension_url = "/ide"
     default_url = "/ide"
     load_other_extensions = True
-    classes = [IDESettings, RoleResolver, CourseDirectory]
+    classes = [IDESettings, RoleResolver, CourseDirectory, AISettings]
     serverapp_config = {
         "contents_manager_class": "jupyter_ide.contents_manager.IDEContentsManager",
         "identity_provider_class": "jupyter_ide.auth.identity.IDEIdentityProvider",
@@ -68,6 +73,12 @@ class IDEApp(ExtensionApp):
             jupyter_ide_tokens=TokenService(self.db, secret),
             jupyter_ide_courses=(courses := CourseDirectory(self.db, parent=self)),
             jupyter_ide_users=IdentityRecorder(self.db, courses),
+            jupyter_ide_ai=AIProxy(
+                AISettings(parent=self),
+                self.db,
+                self.cache,
+                KeyStore(self.db, SecretBox(self.ide_settings.crypt_key)),
+            ),
             jupyter_ide_settings=self.ide_settings,
             jupyter_ide_db=self.db,
             jupyter_ide_cache=self.cache,
@@ -75,7 +86,7 @@ class IDEApp(ExtensionApp):
 
     def initialize_handlers(self) -> None:
         """Register the extension's routes, refusing any verb without a declared permission."""
-        routes = default_handlers() + auth_handlers
+        routes = default_handlers() + auth_handlers + ai_handlers
         missing = undeclared_verbs(handler for _, handler, _ in routes)
         if missing:
             raise SystemExit(

@@ -1,0 +1,97 @@
+"""Users' own provider API keys, encrypted in `user_tokens`; never returned, never logged."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from ..db import Database, UserToken
+from ..db.queries import get_or_create_user
+from .crypto import SecretBox
+
+PROVIDERS = ("openai", "gemini", "pool")
+MAX_KEY_LENGTH = 512
+
+
+class KeyError_(ValueError):
+    """A key that cannot be stored, with a message for the user."""
+
+
+class KeyStore:
+    """Store, list and read users' provider keys."""
+
+    def __init__(self, db: Database, box: SecretBox) -> None:
+        """Keep keys in ``db``, encrypted by ``box``."""
+        self.db = db
+        self.box = box
+
+    async def put(self, user_name: str, provider: str, api_key: Any) -> None:
+        """Store (or replace) the user's key for a provider."""
+        if provider not in PROVIDERS:
+            raise KeyError_(f"Unknown provider {provider!r}: use one of {', '.join(PROVIDERS)}")
+        if not isinstance(api_key, str) or not api_key.strip() or len(api_key) > MAX_KEY_LENGTH:
+            raise KeyError_(
+                f"api_key must be non-empty text of at most {MAX_KEY_LENGTH} characters"
+            )
+        encrypted = self.box.encrypt(api_key.strip())
+        async with self.db.session() as session:
+            user, _ = await get_or_create_user(session, user_name)
+            row = (
+                await session.execute(
+                    select(UserToken).where(
+                        UserToken.user_id == user.id, UserToken.provider == provider
+                    )
+                )
+            ).scalar_one_or_none()
+            if row is None:
+                session.add(
+                    UserToken(user_id=user.id, provider=provider, encrypted_token=encrypted)
+                )
+            else:
+                row.encrypted_token = encrypted
+
+    async def providers(self, user_name: str) -> list[dict[str, Any]]:
+        """List which providers the user has a key for (never the keys)."""
+        async with self.db.session() as session:
+            user, _ = await get_or_create_user(session, user_name)
+            rows = (
+                await session.execute(
+                    select(UserToken.provider, UserToken.created_at).where(
+                        UserToken.user_id == user.id
+                    )
+                )
+            ).all()
+        return [{"provider": p, "since": t.isoformat()} for p, t in sorted(rows)]
+
+    async def get(self, user_name: str, provider: str) -> str | None:
+        """Return the user's decrypted key for a provider, for an upstream call only."""
+        async with self.db.session() as session:
+            user, _ = await get_or_create_user(session, user_name)
+            token = (
+                await session.execute(
+                    select(UserToken.encrypted_token).where(
+                        UserToken.user_id == user.id, UserToken.provider == provider
+                    )
+                )
+            ).scalar_one_or_none()
+        return None if token is None else self.box.decrypt(token)
+
+    async def remove(self, user_name: str, provider: str) -> bool:
+        """Delete the user's key for a provider; return True when there was one."""
+        async with self.db.session() as session:
+            user, _ = await get_or_create_user(session, user_name)
+            result = await session.execute(
+                delete(UserToken).where(
+                    UserToken.user_id == user.id, UserToken.provider == provider
+                )
+            )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def rotate_all(self) -> int:
+        """Re-encrypt every stored key with the first configured key; return how many."""
+        async with self.db.session() as session:
+            rows = (await session.execute(select(UserToken))).scalars().all()
+            for row in rows:
+                row.encrypted_token = self.box.rotate(row.encrypted_token)
+        return len(rows)

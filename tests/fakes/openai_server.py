@@ -1,0 +1,103 @@
+"""A local server speaking OpenAI's chat-completions wire format, for tests only.
+
+Models: any name echoes the last user message back, word by word when streaming;
+"broken" answers 500. Each request's Authorization header and body are kept.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from tornado import web
+
+
+class _Base(web.RequestHandler):
+    """Keep what was sent."""
+
+    def initialize(self, seen: list[dict[str, Any]]) -> None:
+        """Share the list of requests with the test."""
+        self.seen = seen
+
+    def check_xsrf_cookie(self) -> None:
+        """An API server: no cookies."""
+
+
+class Completions(_Base):
+    """POST /v1/chat/completions."""
+
+    async def post(self) -> None:
+        """Answer like OpenAI, streaming when asked."""
+        body = json.loads(self.request.body)
+        self.seen.append({"auth": self.request.headers.get("Authorization"), "body": body})
+        if body["model"] == "broken":
+            self.set_status(500)
+            self.finish(json.dumps({"error": {"message": "upstream exploded", "type": "server"}}))
+            return
+        text = "echo: " + str(body["messages"][-1]["content"])
+        words = text.split(" ")
+        usage = {
+            "prompt_tokens": sum(len(str(m["content"])) for m in body["messages"]) // 4 + 1,
+            "completion_tokens": len(words),
+        }
+        usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+        base = {"id": "chatcmpl-test", "created": int(time.time()), "model": body["model"]}
+        if not body.get("stream"):
+            self.finish(
+                json.dumps(
+                    {
+                        **base,
+                        "object": "chat.completion",
+                        "usage": usage,
+                        "choices": [
+                            {
+                                "index": 0,
+                                "finish_reason": "stop",
+                                "message": {"role": "assistant", "content": text},
+                            }
+                        ],
+                    }
+                )
+            )
+            return
+        self.set_header("Content-Type", "text/event-stream")
+        for i, word in enumerate(words):
+            delta = {"role": "assistant", "content": word} if i == 0 else {"content": " " + word}
+            chunk = {
+                **base,
+                "object": "chat.completion.chunk",
+                "choices": [{"index": 0, "delta": delta, "finish_reason": None}],
+            }
+            self.write(f"data: {json.dumps(chunk)}\n\n")
+            await self.flush()
+        last = {
+            **base,
+            "object": "chat.completion.chunk",
+            "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+        }
+        self.write(f"data: {json.dumps(last)}\n\n")
+        if (body.get("stream_options") or {}).get("include_usage"):
+            final = {**base, "object": "chat.completion.chunk", "choices": [], "usage": usage}
+            self.write(f"data: {json.dumps(final)}\n\n")
+        self.write("data: [DONE]\n\n")
+        self.finish()
+
+
+class Models(_Base):
+    """GET /v1/models."""
+
+    def get(self) -> None:
+        """List one model."""
+        self.finish(json.dumps({"object": "list", "data": [{"id": "echo", "object": "model"}]}))
+
+
+def make_app(seen: list[dict[str, Any]]) -> web.Application:
+    """The fake OpenAI API, mounted at /v1 and, always failing, at /failing/v1."""
+    return web.Application(
+        [
+            (r"/v1/chat/completions", Completions, {"seen": seen}),
+            (r"/v1/models", Models, {"seen": seen}),
+            (r"/failing/v1/.*", web.ErrorHandler, {"status_code": 503}),
+        ]
+    )
