@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Make sure the services the test suite talks to run on loopback: PostgreSQL, Redis, Chromium.
+# Make sure the services the test suite talks to run on loopback: PostgreSQL, Redis, Chromium,
+# and the Docker engine (local unix socket only).
 # Installs them from Debian's packages when missing (CI runs on a clean machine).
 set -euo pipefail
 
@@ -65,6 +66,25 @@ ensure_chromium() {
   apt_install chromium fonts-dejavu-core
 }
 
-for what in "${@:-postgres redis chromium}"; do
+ensure_docker() {
+  # debootstrap builds the sandbox images' base where no image registry can be reached.
+  command -v debootstrap >/dev/null || apt_install debootstrap
+  if docker info >/dev/null 2>&1; then
+    log "Docker engine: $(docker version --format '{{.Server.Version}}' 2>/dev/null)"
+    return
+  fi
+  command -v dockerd >/dev/null || apt_install docker.io
+  log "starting dockerd (unix socket only)"
+  mkdir -p /var/log
+  # No TCP listener: the engine is reached through its unix socket only.
+  nohup dockerd --host=unix:///var/run/docker.sock >/var/log/jupyter-ide-dockerd.log 2>&1 &
+  for _ in $(seq 1 60); do
+    docker info >/dev/null 2>&1 && { log "Docker engine answers"; return; }
+    sleep 1
+  done
+  log "dockerd did not start; see /var/log/jupyter-ide-dockerd.log"; exit 1
+}
+
+for what in "${@:-postgres redis chromium docker}"; do
   for one in $what; do "ensure_$one"; done
 done
