@@ -38,6 +38,8 @@ TABLES = {
     "user_tokens",
     "workspaces",
     "files",
+    "file_versions",
+    "blobs",
     "ai_usage",
     "extensions",
     "user_extensions",

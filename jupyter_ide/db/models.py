@@ -123,16 +123,52 @@ class Workspace(Timestamps, Base):
 
 
 class File(Timestamps, Base):
-    """An index row: which content-addressed blob a workspace path holds."""
+    """An index row: which content-addressed blob a workspace path holds (or a directory)."""
 
     __tablename__ = "files"
-    __table_args__ = (UniqueConstraint("workspace_id", "path"),)
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "path"),
+        Index("ix_files_workspace_parent", "workspace_id", "parent"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    path: Mapped[str] = mapped_column(String(1024))
+    # "file" or "directory"; a directory has no blob (content_hash "" and size 0).
+    kind: Mapped[str] = mapped_column(String(16), default="file", server_default="file")
+    # The folder the entry sits in ("" for the workspace root), so a listing reads only children.
+    parent: Mapped[str] = mapped_column(String(1024), default="", server_default="")
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+
+
+class FileVersion(Base):
+    """A previous content of a workspace path, kept by a save, a kernel write or a delete."""
+
+    __tablename__ = "file_versions"
+    __table_args__ = (Index("ix_file_versions_workspace_path", "workspace_id", "path"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     path: Mapped[str] = mapped_column(String(1024))
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
     size: Mapped[int] = mapped_column(BigInteger)
+    # When this content was written (the file's last_modified at the time).
+    modified_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Why it was kept: save, kernel, restore, delete, checkpoint.
+    reason: Mapped[str] = mapped_column(String(16), default="save")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Blob(Base):
+    """A content-addressed blob in the store; touched by every writer, so GC never races one."""
+
+    __tablename__ = "blobs"
+
+    content_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    touched_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class AIUsage(Base):
