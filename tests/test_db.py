@@ -47,6 +47,8 @@ TABLES = {
     "audit_events",
     "courses",
     "course_members",
+    "ai_course_policies",
+    "ai_exam_windows",
 }
 
 

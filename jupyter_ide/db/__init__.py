@@ -12,6 +12,8 @@ from .migrate import (
     upgrade,
 )
 from .models import (
+    AICoursePolicy,
+    AIExamWindow,
     AIUsage,
     AuditEvent,
     Base,
@@ -28,6 +30,8 @@ from .models import (
 from .urls import safe_url
 
 __all__ = [
+    "AICoursePolicy",
+    "AIExamWindow",
     "AIUsage",
     "AuditEvent",
     "Base",

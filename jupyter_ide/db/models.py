@@ -17,6 +17,7 @@ from sqlalchemy import (
     MetaData,
     Numeric,
     String,
+    Text,
     TypeDecorator,
     UniqueConstraint,
 )
@@ -189,6 +190,37 @@ class AIUsage(Base):
     latency_ms: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     day: Mapped[date] = mapped_column(Date, default=utctoday, index=True)
+    prompt: Mapped[str | None] = mapped_column(Text)  # kept only when the course says so
+
+
+class AICoursePolicy(Base):
+    """A course's AI rules: mode (off / hint / full), models, prompt keeping, key use."""
+
+    __tablename__ = "ai_course_policies"
+
+    course_id: Mapped[int] = mapped_column(
+        ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True
+    )
+    mode: Mapped[str] = mapped_column(String(8), default="full")
+    models: Mapped[list[str]] = mapped_column(JSON, default=list)
+    store_prompts: Mapped[bool] = mapped_column(default=False)
+    institution_keys: Mapped[bool] = mapped_column(default=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(255))
+
+
+class AIExamWindow(Base):
+    """A time during which a course's AI is switched off or to hint-only."""
+
+    __tablename__ = "ai_exam_windows"
+    __table_args__ = (Index("ix_ai_exam_windows_course_end", "course_id", "ends_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    mode: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(String(255), default="")
 
 
 class Extension(Base):
