@@ -30,4 +30,6 @@ def jp_server_config(ide_db_url: str) -> dict[str, Any]:
         },
         "IDESettings": {"db_url": ide_db_url, "redis_url": ""},
         "IDEContentsManager": {"max_file_size": SMALL_FILE_LIMIT},
+        # No warm kernels unless a test asks for them: each would start a container.
+        "SandboxManager": {"pool_size": 0},
     }

@@ -22,6 +22,7 @@ _STUDENT = frozenset(
         "courses:read",  # the courses one belongs to
         "ai:use",  # the AI proxy, within the user's quotas
         "ai:keys",  # one's own provider keys
+        "kernels:use",  # one's own sandboxed kernels and the sandbox's limits
     }
 )
 _INSTRUCTOR = _STUDENT | {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+import os
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
@@ -19,6 +21,10 @@ from ..auth.tokens import TokenService, load_or_create_secret
 from ..auth.users import IdentityRecorder
 from ..cache import Cache, make_cache
 from ..db import Database, SchemaMismatchError, ensure_schema
+from ..kernels.handlers import default_handlers as kernel_handlers
+from ..kernels.kernels_cli import KernelsApp
+from ..kernels.sandbox import SandboxManager
+from ..kernels.service import start_sandbox, stop_sandbox
 from .cli import DoctorApp, UpgradeDBApp
 from .handlers import default_handlers
 from .settings import IDESettings, data_dir
@@ -34,14 +40,16 @@ class IDEApp(ExtensionApp):
     extension_url = "/ide"
     default_url = "/ide"
     load_other_extensions = True
-    classes = [IDESettings, RoleResolver, CourseDirectory, AISettings]
+    classes = [IDESettings, RoleResolver, CourseDirectory, AISettings, SandboxManager]
     serverapp_config = {
         "contents_manager_class": "jupyter_ide.contents_manager.IDEContentsManager",
         "identity_provider_class": "jupyter_ide.auth.identity.IDEIdentityProvider",
+        "kernel_spec_manager_class": "jupyter_ide.kernels.kernelspecs.IDEKernelSpecManager",
     }
     subcommands = {
         "doctor": (DoctorApp, DoctorApp.description),
         "upgrade-db": (UpgradeDBApp, UpgradeDBApp.description),
+        "kernels": (KernelsApp, KernelsApp.description),
     }
 
     ide_settings: IDESettings | None = None
@@ -83,10 +91,13 @@ class IDEApp(ExtensionApp):
             jupyter_ide_db=self.db,
             jupyter_ide_cache=self.cache,
         )
+        self.settings["jupyter_ide_sandbox"] = start_sandbox(
+            self, self.ide_settings.sandbox, server_owner()
+        )
 
     def initialize_handlers(self) -> None:
         """Register the extension's routes, refusing any verb without a declared permission."""
-        routes = default_handlers() + auth_handlers + ai_handlers
+        routes = default_handlers() + auth_handlers + ai_handlers + kernel_handlers
         missing = undeclared_verbs(handler for _, handler, _ in routes)
         if missing:
             raise SystemExit(
@@ -96,11 +107,17 @@ class IDEApp(ExtensionApp):
         self.handlers.extend(routes)
 
     async def stop_extension(self) -> None:
-        """Close the database pool and the cache."""
+        """Remove warm kernels; close the database pool and the cache."""
+        await stop_sandbox()
         if self.cache is not None:
             await self.cache.close()
         if self.db is not None:
             await self.db.dispose()
+
+
+def server_owner() -> str:
+    """Return the user this server belongs to: the hub's user, else the account running it."""
+    return os.environ.get("JUPYTERHUB_USER") or getpass.getuser()
 
 
 def main(argv: list[str] | None = None, **kwargs: Any) -> None:

@@ -1,0 +1,220 @@
+"""The warm pool: kernels started ahead per kernelspec, each handed out once and replaced."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from docker.errors import DockerException, ImageNotFound
+from docker.models.containers import Container
+from jupyter_client.asynchronous.client import AsyncKernelClient
+from jupyter_client.connect import write_connection_file
+
+from .containers import KernelLaunch, remove_container, start_kernel_container
+from .profile import SANDBOX_UID, SandboxLimits
+from .sandbox import SandboxManager
+
+log = logging.getLogger(__name__)
+
+READY_TIMEOUT = 60.0
+REPLY_TIMEOUT = 10.0
+POOL_ENV = {"LANG": "C.UTF-8", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+
+
+@dataclass(frozen=True)
+class PoolSpec:
+    """What a pooled kernel of one kernelspec runs."""
+
+    name: str
+    image: str
+    language: str
+    argv: list[str]
+    limits: SandboxLimits
+
+
+@dataclass
+class PooledKernel:
+    """A started, answering kernel waiting for its one user."""
+
+    spec: PoolSpec
+    container: Container
+    socket_dir: Path
+    connection_file: Path
+    connection_info: dict[str, Any]
+    workspace: Path
+    client: AsyncKernelClient | None = field(default=None, repr=False)
+
+    async def run_silently(self, code: str) -> None:
+        """Run one silent cell (no output, no history) and wait for its reply."""
+        client = self.client or _client_for(self.connection_info)
+        msg_id = client.execute(code, silent=True, store_history=False)
+        while True:
+            reply = await client.get_shell_msg(timeout=REPLY_TIMEOUT)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
+        if reply["content"].get("status") != "ok":
+            raise RuntimeError(f"The warm kernel refused to move: {reply['content']}")
+
+    def release_client(self) -> None:
+        """Close the pool's own connection to the kernel."""
+        if self.client is not None:
+            self.client.stop_channels()
+            self.client = None
+
+
+def _client_for(info: Mapping[str, Any]) -> AsyncKernelClient:
+    """Return a kernel client connected to ``info``."""
+    client = AsyncKernelClient()
+    client.load_connection_info(dict(info))  # type: ignore[arg-type]
+    client.start_channels()
+    return client
+
+
+class WarmPool:
+    """Per kernelspec, ``size`` kernels already started in the user's workspace."""
+
+    _current: ClassVar[WarmPool | None] = None
+
+    def __init__(self, manager: SandboxManager, specs: Mapping[str, PoolSpec]) -> None:
+        """Size each kernelspec's pool from the manager's settings."""
+        self.manager = manager
+        self.specs = dict(specs)
+        self.sizes = {
+            name: int(manager.pool_specs.get(name, manager.pool_size)) for name in self.specs
+        }
+        self.ready: dict[str, list[PooledKernel]] = {name: [] for name in self.specs}
+        self.starting: dict[str, int] = dict.fromkeys(self.specs, 0)
+        self.missing_images: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closed = False
+
+    @classmethod
+    def current(cls) -> WarmPool | None:
+        """Return the pool of this server, if one runs."""
+        return cls._current
+
+    def install(self) -> None:
+        """Make this the server's pool and begin filling it."""
+        WarmPool._current = self
+        for name in self.specs:
+            self._refill(name)
+
+    def take(self, name: str, workspace: Path) -> PooledKernel | None:
+        """Hand out a warm kernel of kernelspec ``name`` (once), and start its replacement."""
+        entries = self.ready.get(name)
+        if not entries:
+            return None
+        for i, entry in enumerate(entries):
+            if entry.workspace == workspace:
+                del entries[i]
+                self._refill(name)
+                return entry
+        return None
+
+    def _refill(self, name: str) -> None:
+        """Start filling ``name`` in the background."""
+        if self._closed or self.sizes.get(name, 0) <= 0 or name in self.missing_images:
+            return
+        task = asyncio.ensure_future(self._fill(name))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _fill(self, name: str) -> None:
+        """Start kernels until ``name`` has its size."""
+        while not self._closed and len(self.ready[name]) + self.starting[name] < self.sizes[name]:
+            self.starting[name] += 1
+            try:
+                entry = await self._start_one(self.specs[name])
+            except ImageNotFound:
+                self.missing_images.add(name)
+                log.warning(
+                    "Warm pool: image %s is missing; build it with `jupyter ide images build`",
+                    self.specs[name].image,
+                )
+                return
+            except (DockerException, OSError, RuntimeError, TimeoutError) as e:
+                log.warning("Warm pool: could not start a %s kernel: %s", name, e)
+                return
+            finally:
+                self.starting[name] -= 1
+            if self._closed:
+                await self._discard(entry)
+                return
+            self.ready[name].append(entry)
+
+    async def _start_one(self, spec: PoolSpec) -> PooledKernel:
+        """Start one kernel container and wait until it answers."""
+        manager = self.manager
+        if not await asyncio.to_thread(manager.engine_answers):
+            raise RuntimeError("the Docker engine does not answer")
+        socket_dir = await asyncio.to_thread(manager.new_socket_dir)
+        connection_file = socket_dir / "connection.json"
+        _, info = write_connection_file(
+            str(connection_file),
+            transport="ipc",
+            ip=str(socket_dir / "k"),
+            key=secrets.token_hex(32).encode(),
+        )
+        if os.getuid() == 0:
+            os.chown(connection_file, SANDBOX_UID, SANDBOX_UID)
+        workspace = manager.workspace_dir()
+        argv = [a.replace("{connection_file}", str(connection_file)) for a in spec.argv]
+        launch = KernelLaunch(
+            image=spec.image,
+            argv=argv,
+            limits=spec.limits,
+            socket_dir=socket_dir,
+            workspace=workspace,
+            cwd=workspace,
+            env=POOL_ENV,
+            kernel_id=f"pool-{uuid.uuid4().hex[:12]}",
+            kind="pool",
+        )
+        try:
+            container = await asyncio.to_thread(start_kernel_container, manager, launch)
+        except BaseException:
+            manager.release_socket_dir(socket_dir)
+            raise
+        entry = PooledKernel(spec, container, socket_dir, connection_file, dict(info), workspace)
+        try:
+            entry.client = _client_for(info)
+            await entry.client.wait_for_ready(timeout=READY_TIMEOUT)
+        except BaseException:
+            await self._discard(entry)
+            raise
+        return entry
+
+    async def _discard(self, entry: PooledKernel) -> None:
+        """Remove a pooled kernel that will never be used."""
+        entry.release_client()
+        await asyncio.to_thread(remove_container, entry.container)
+        self.manager.release_socket_dir(entry.socket_dir)
+
+    def describe(self) -> dict[str, dict[str, int]]:
+        """Ready and starting kernels per kernelspec."""
+        return {
+            name: {
+                "size": self.sizes[name],
+                "ready": len(self.ready[name]),
+                "starting": self.starting[name],
+            }
+            for name in self.specs
+        }
+
+    async def close(self) -> None:
+        """Stop filling and remove every waiting kernel."""
+        self._closed = True
+        for task in list(self._tasks):
+            task.cancel()
+        for entries in self.ready.values():
+            while entries:
+                await self._discard(entries.pop())
+        if WarmPool._current is self:
+            WarmPool._current = None

@@ -1,0 +1,297 @@
+"""DockerSandboxProvisioner: each kernel in its own hardened container, over ZMQ ipc sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from docker.errors import DockerException
+from docker.models.containers import Container
+from jupyter_client.connect import KernelConnectionInfo
+from jupyter_client.provisioning.local_provisioner import LocalProvisioner
+from jupyter_client.provisioning.provisioner_base import KernelProvisionerBase
+from jupyter_client.session import Session
+from traitlets import Dict, Unicode
+
+from .containers import (
+    KernelLaunch,
+    container_state,
+    exit_reason,
+    remove_container,
+    signal_container,
+    start_kernel_container,
+)
+from .pool import PooledKernel, WarmPool
+from .profile import SANDBOX_UID
+from .sandbox import KernelRecord, SandboxManager
+from .watchdog import TimeLimitWatchdog
+
+POLL_INTERVAL = 0.1
+RUNNING_STATES = ("created", "running", "restarting", "paused")
+
+
+def local_argv(language: str) -> list[str]:
+    """Return the unsandboxed command for a language: ipykernel, or our runner on the host."""
+    if language == "python":
+        return [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    return [
+        sys.executable,
+        "-m",
+        "jupyter_ide.kernels.runner",
+        "--language",
+        language,
+        "-f",
+        "{connection_file}",
+    ]
+
+
+def chdir_code(language: str, path: str) -> str:
+    """Return the silent cell that moves a warm kernel to the folder it was asked for."""
+    if language == "python":
+        return f"__import__('os').chdir({path!r})"
+    return f"%cd {path}"
+
+
+class DockerSandboxProvisioner(LocalProvisioner):
+    """Start the kernel in a Docker sandbox (or, where allowed, locally with a warning)."""
+
+    image = Unicode(help="The sandbox image of this kernelspec.").tag(config=True)
+    language = Unicode("python", help="The kernel's language (picks the runner).").tag(config=True)
+    limits = Dict(help="Sandbox limits this kernelspec asks for (capped by the admin).").tag(
+        config=True
+    )
+
+    def __init__(self, **kwargs: Any) -> None:
+        """Start with no container."""
+        super().__init__(**kwargs)
+        self.container: Container | None = None
+        self.socket_dir: Path | None = None
+        self.record: KernelRecord | None = None
+        self.watchdog: TimeLimitWatchdog | None = None
+        self.sandboxed = True
+        self._adopted: PooledKernel | None = None
+
+    @property
+    def km(self) -> Any:
+        """The kernel manager this provisioner serves."""
+        return self.parent
+
+    @property
+    def manager(self) -> SandboxManager:
+        """The server's sandbox manager."""
+        return SandboxManager.instance()
+
+    @property
+    def has_process(self) -> bool:
+        """Whether a kernel (container or local process) was started."""
+        if not self.sandboxed:
+            return bool(super().has_process)
+        return self.container is not None
+
+    # -- start ---------------------------------------------------------------------------
+
+    async def pre_launch(self, **kwargs: Any) -> dict[str, Any]:
+        """Choose docker or local, prepare the socket folder and the connection file."""
+        manager = self.manager
+        mode = await asyncio.to_thread(manager.effective_mode)
+        self.sandboxed = mode == "docker"
+        km = self.km
+        limits = manager.limits_for(dict(self.limits))
+        self.record = manager.kernels.setdefault(
+            self.kernel_id,
+            KernelRecord(self.kernel_id, self.language, self.image, limits, self.sandboxed),
+        )
+        self.record.sandboxed = self.sandboxed
+        if not self.sandboxed:
+            self.log.warning(
+                "Kernel %s runs WITHOUT a sandbox (JUPYTER_IDE_SANDBOX=%s, Docker engine %s)",
+                self.kernel_id,
+                manager.mode,
+                "answers" if manager.engine_answers() else "not answering",
+            )
+            self.kernel_spec.argv = local_argv(self.language)
+            return dict(await super().pre_launch(**kwargs))
+        kwargs.pop("extra_arguments", None)
+        pooled = self._take_from_pool(kwargs.get("cwd"))
+        if pooled is not None:
+            self._adopted = pooled
+            self.socket_dir = pooled.socket_dir
+            km.load_connection_info(pooled.connection_info)
+            km.connection_file = str(pooled.connection_file)
+            km._connection_file_written = True
+            self.connection_info = km.get_connection_info()
+            return dict(await KernelProvisionerBase.pre_launch(self, cmd=[], **kwargs))
+        if self.socket_dir is None or not self.socket_dir.exists():
+            self.socket_dir = await asyncio.to_thread(manager.new_socket_dir)
+            km.transport = "ipc"
+            km.ip = str(self.socket_dir / "k")
+            km.connection_file = str(self.socket_dir / "connection.json")
+        km.write_connection_file()
+        _share_with_sandbox(Path(km.connection_file))
+        self.connection_info = km.get_connection_info()
+        cmd = km.format_kernel_cmd()
+        return dict(await KernelProvisionerBase.pre_launch(self, cmd=cmd, **kwargs))
+
+    def _take_from_pool(self, cwd: str | None) -> PooledKernel | None:
+        """Return a warm kernel for this kernelspec, if the pool has one."""
+        pool = WarmPool.current()
+        if pool is None:
+            return None
+        return pool.take(self.km.kernel_name, self.manager.workspace_dir())
+
+    async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
+        """Start the kernel's container (or adopt a warm one) and return its connection."""
+        if not self.sandboxed:
+            return await super().launch_kernel(cmd, **kwargs)
+        manager = self.manager
+        assert self.record is not None and self.socket_dir is not None
+        if self._adopted is not None:
+            container = self._adopted.container
+            self.container = container
+            try:
+                await self._move_to(kwargs.get("cwd"))
+            finally:
+                self._adopted.release_client()
+        else:
+            workspace = manager.workspace_dir()
+            launch = KernelLaunch(
+                image=self.image,
+                argv=cmd,
+                limits=self.record.limits,
+                socket_dir=self.socket_dir,
+                workspace=workspace,
+                cwd=Path(kwargs.get("cwd") or workspace),
+                env=kwargs.get("env") or {},
+                kernel_id=self.kernel_id,
+            )
+            container = await asyncio.to_thread(start_kernel_container, manager, launch)
+            self.container = container
+        self.record.container_id = container.id
+        self.record.last_exit = None
+        self.pid = None
+        self._start_watchdog()
+        return self.connection_info
+
+    async def _move_to(self, cwd: str | None) -> None:
+        """Move a warm kernel into the folder the kernel was started for."""
+        if not cwd or self._adopted is None or cwd == str(self._adopted.workspace):
+            return
+        await self._adopted.run_silently(chdir_code(self.language, cwd))
+
+    def _start_watchdog(self) -> None:
+        """Watch the time limit of each run from the server's side."""
+        km = self.km
+        assert self.record is not None
+        session = Session(key=km.session.key, signature_scheme=km.session.signature_scheme)
+        iopub_url = km._make_url("iopub")
+        self.watchdog = TimeLimitWatchdog(
+            iopub_url,
+            session,
+            self.record.limits.time_limit,
+            self.manager.time_limit_grace,
+            interrupt=lambda: self.send_signal(signal.SIGINT),
+            kill=lambda: self.kill(),
+            after_run=self.manager.after_run,
+        )
+        self.watchdog.start()
+
+    # -- process -------------------------------------------------------------------------
+
+    async def poll(self) -> int | None:
+        """None while the kernel runs, else its exit code (recording why it stopped)."""
+        if not self.sandboxed:
+            return await super().poll()
+        if self.container is None:
+            return 0
+        try:
+            state = await asyncio.to_thread(container_state, self.container)
+        except (DockerException, OSError) as e:
+            self._note_exit({}, f"lost: the Docker engine does not answer ({e.__class__.__name__})")
+            return 1
+        if state.get("Status") in RUNNING_STATES and state.get("Running", True):
+            return None
+        killed_for = self.watchdog.fired if self.watchdog else None
+        self._note_exit(state, exit_reason(state, killed_for))
+        return int(state.get("ExitCode", 1)) if state else 1
+
+    def _note_exit(self, state: dict[str, Any], reason: str) -> None:
+        """Keep the first reason seen for this container's end."""
+        if self.record is None or self.record.last_exit is not None:
+            return
+        self.record.last_exit = {
+            "reason": reason,
+            "exit_code": state.get("ExitCode"),
+            "oom_killed": bool(state.get("OOMKilled")),
+        }
+        self.log.warning("Kernel %s died: %s", self.kernel_id, reason)
+
+    async def wait(self) -> int | None:
+        """Wait for the kernel to stop."""
+        if not self.sandboxed:
+            return await super().wait()
+        while True:
+            status = await self.poll()
+            if status is not None:
+                return status
+            await asyncio.sleep(POLL_INTERVAL)
+
+    async def send_signal(self, signum: int) -> None:
+        """Signal the kernel process (interrupt is SIGINT)."""
+        if not self.sandboxed:
+            await super().send_signal(signum)
+            return
+        if self.container is not None:
+            await asyncio.to_thread(signal_container, self.container, signum)
+
+    async def kill(self, restart: bool = False) -> None:
+        """Kill the kernel and everything it started."""
+        if not self.sandboxed:
+            await super().kill(restart)
+            return
+        await self.send_signal(signal.SIGKILL)
+
+    async def terminate(self, restart: bool = False) -> None:
+        """Ask the kernel to stop."""
+        if not self.sandboxed:
+            await super().terminate(restart)
+            return
+        await self.send_signal(signal.SIGTERM)
+
+    async def cleanup(self, restart: bool = False) -> None:
+        """Remove the container; on a real shutdown, also the socket folder and record."""
+        if not self.sandboxed:
+            await super().cleanup(restart)
+            return
+        if self.watchdog is not None:
+            await self.watchdog.stop()
+            self.watchdog = None
+        if self.container is not None:
+            await self.poll()
+            await asyncio.to_thread(remove_container, self.container)
+            self.container = None
+        self._adopted = None
+        if not restart:
+            if self.socket_dir is not None:
+                await asyncio.to_thread(self.manager.release_socket_dir, self.socket_dir)
+                self.socket_dir = None
+            if self.manager.after_run is not None:
+                await self.manager.after_run()
+            self.manager.kernels.pop(self.kernel_id, None)
+
+    async def get_provisioner_info(self) -> dict[str, Any]:
+        """Say what a restarted server would need to find this kernel again."""
+        info: dict[str, Any] = await super().get_provisioner_info()
+        info["container_id"] = self.container.id if self.container is not None else None
+        info["sandboxed"] = self.sandboxed
+        return info
+
+
+def _share_with_sandbox(connection_file: Path) -> None:
+    """Let the sandbox user read the connection file (the folder itself is private to it)."""
+    if os.getuid() == 0:
+        os.chown(connection_file, SANDBOX_UID, SANDBOX_UID)
+    connection_file.chmod(0o600)

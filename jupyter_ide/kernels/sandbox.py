@@ -1,0 +1,267 @@
+"""SandboxManager: the server's Docker engine, sandbox settings, identity and kernel records."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import docker
+from docker.errors import DockerException, NotFound
+from traitlets import Bool, Dict, Float, Int, Unicode, default
+from traitlets.config import SingletonConfigurable
+
+from ..server_extension.settings import data_dir
+from .profile import (
+    LABEL_INSTANCE,
+    LABEL_KIND,
+    LABEL_OWNER,
+    LABEL_SERVER,
+    SANDBOX_UID,
+    SandboxLimits,
+)
+
+MIB = 1024 * 1024
+
+
+@dataclass
+class KernelRecord:
+    """What the server knows of one sandboxed kernel: its container and how it last ended."""
+
+    kernel_id: str
+    language: str
+    image: str
+    limits: SandboxLimits
+    sandboxed: bool
+    container_id: str | None = None
+    last_exit: dict[str, Any] | None = None
+    started_at: float = field(default_factory=time.time)
+
+
+class SandboxUnavailable(RuntimeError):
+    """Sandboxing is required but no Docker engine answers."""
+
+
+class SandboxManager(SingletonConfigurable):
+    """One per server: the engine client, the limits policy and the records of kernels."""
+
+    default_limits = Dict(
+        help="Default sandbox limits (SandboxLimits fields, e.g. {'memory_bytes': 536870912, "
+        "'cpus': 1, 'time_limit': 30}); a kernelspec may ask for others up to the maximum.",
+    ).tag(config=True)
+
+    max_limits = Dict(
+        help="The admin's maximum for each sandbox limit; kernelspecs are capped to it.",
+    ).tag(config=True)
+
+    runtime = Unicode(
+        "",
+        help="OCI runtime for sandbox containers (e.g. 'runsc' for gVisor); empty = the "
+        "engine's default. Env: JUPYTER_IDE_SANDBOX_RUNTIME.",
+    ).tag(config=True)
+
+    pool_size = Int(
+        1,
+        help="Warm kernels kept ready per kernelspec (0 disables the pool).",
+    ).tag(config=True)
+
+    pool_specs = Dict(
+        help="Pool size per kernelspec name, overriding pool_size (e.g. {'ide-python': 2}).",
+    ).tag(config=True)
+
+    time_limit_grace = Float(
+        3.0,
+        help="Seconds after the interrupt at the time limit before the kernel is killed.",
+    ).tag(config=True)
+
+    ipc_root = Unicode(
+        help="Host folder for the per-kernel ZMQ socket folders (keep it short: unix socket "
+        "paths are limited to ~100 characters).",
+    ).tag(config=True)
+
+    sweep_orphans = Bool(
+        True, help="At start-up, remove containers and socket folders left by a crashed run."
+    ).tag(config=True)
+
+    @default("runtime")
+    def _default_runtime(self) -> str:
+        return os.environ.get("JUPYTER_IDE_SANDBOX_RUNTIME", "").strip()
+
+    @default("ipc_root")
+    def _default_ipc_root(self) -> str:
+        return f"/tmp/jide-{os.getuid()}"  # noqa: S108 - short on purpose, 0700 per server
+
+    def __init__(self, mode: str = "auto", owner: str = "", **kwargs: Any) -> None:
+        """Set the sandbox mode (IDESettings.sandbox) and this run's identity."""
+        super().__init__(**kwargs)
+        self.mode = mode
+        self.owner = owner
+        self.after_run: Callable[[], Awaitable[None]] | None = None
+        self.server_id = _stable_server_id()
+        self.instance_id = uuid.uuid4().hex[:12]
+        self.kernels: dict[str, KernelRecord] = {}
+        self.live_socket_dirs: set[Path] = set()
+        self.workspace_dir: Callable[[], Path] = Path.cwd
+        self._client: docker.DockerClient | None = None
+        self._engine_checked_at = 0.0
+        self._engine_ok = False
+
+    # -- limits -------------------------------------------------------------------------
+
+    def maximum(self) -> SandboxLimits:
+        """Return the admin's maximum limits (unset fields: generous defaults)."""
+        ceiling = SandboxLimits(
+            cpus=4.0,
+            memory_bytes=4096 * MIB,
+            pids=1024,
+            tmp_bytes=1024 * MIB,
+            shm_bytes=512 * MIB,
+            home_bytes=256 * MIB,
+            nofile=4096,
+            fsize_bytes=1024 * MIB,
+            time_limit=600.0,
+            output_bytes=64 * MIB,
+            output_rate=16 * MIB,
+        )
+        return ceiling.with_overrides(self.max_limits)
+
+    def limits_for(self, requested: dict[str, Any]) -> SandboxLimits:
+        """Server defaults, then a kernelspec's request, capped by the admin's maximum."""
+        limits = SandboxLimits().with_overrides(self.default_limits).with_overrides(requested)
+        limits = limits.capped(self.maximum())
+        if self.runtime:
+            limits = limits.with_overrides({"runtime": self.runtime})
+        return limits
+
+    # -- engine -------------------------------------------------------------------------
+
+    @property
+    def client(self) -> docker.DockerClient:
+        """The Docker engine client (DOCKER_HOST or the local socket)."""
+        if self._client is None:
+            self._client = docker.from_env(timeout=60)
+        return self._client
+
+    def engine_answers(self, max_age: float = 5.0) -> bool:
+        """Whether the engine answered a ping in the last ``max_age`` seconds."""
+        now = time.monotonic()
+        if now - self._engine_checked_at > max_age:
+            try:
+                self._engine_ok = bool(self.client.ping())
+            except (DockerException, OSError):
+                self._engine_ok = False
+                self._client = None
+            self._engine_checked_at = now
+        return self._engine_ok
+
+    def effective_mode(self) -> str:
+        """'docker' or 'local' for the next kernel; raise when docker is required but absent."""
+        if self.mode == "local":
+            return "local"
+        if self.engine_answers():
+            return "docker"
+        if self.mode == "docker":
+            raise SandboxUnavailable(
+                "Kernels must run in a Docker sandbox (JUPYTER_IDE_SANDBOX=docker) but no "
+                "Docker engine answers: start dockerd (scripts/services.sh docker) or set "
+                "DOCKER_HOST."
+            )
+        return "local"
+
+    def labels(self, kind: str) -> dict[str, str]:
+        """Labels that tie a container to this server and this run."""
+        return {
+            LABEL_KIND: kind,
+            LABEL_SERVER: self.server_id,
+            LABEL_INSTANCE: self.instance_id,
+            LABEL_OWNER: self.owner,
+        }
+
+    # -- socket folders -----------------------------------------------------------------
+
+    def socket_root(self) -> Path:
+        """Return this server's folder of per-kernel socket folders (made on demand)."""
+        root = Path(self.ipc_root) / self.server_id[:8]
+        root.mkdir(parents=True, exist_ok=True, mode=0o711)
+        Path(self.ipc_root).chmod(0o711)
+        root.chmod(0o711)
+        return root
+
+    def new_socket_dir(self) -> Path:
+        """Make a fresh, private socket folder that only the sandbox user can enter."""
+        path = self.socket_root() / uuid.uuid4().hex[:8]
+        path.mkdir(mode=0o700)
+        self.live_socket_dirs.add(path)
+        if os.getuid() == 0:
+            os.chown(path, SANDBOX_UID, SANDBOX_UID)
+        return path
+
+    # -- start-up sweep -----------------------------------------------------------------
+
+    def sweep(self) -> int:
+        """Remove containers and socket folders that earlier runs of this server left."""
+        if not self.sweep_orphans:
+            return 0
+        removed = 0
+        if self.engine_answers(max_age=0):
+            found = self.client.containers.list(
+                all=True, filters={"label": f"{LABEL_SERVER}={self.server_id}"}
+            )
+            for container in found:
+                if container.labels.get(LABEL_INSTANCE) == self.instance_id:
+                    continue
+                try:
+                    container.remove(force=True)
+                    removed += 1
+                except NotFound:
+                    pass
+        root = Path(self.ipc_root) / self.server_id[:8]
+        if root.is_dir():
+            for child in root.iterdir():
+                if child.is_dir() and child not in self.live_socket_dirs:
+                    shutil.rmtree(child, ignore_errors=True)
+        if removed:
+            self.log.warning("Removed %d sandbox container(s) left by an earlier run", removed)
+        return removed
+
+    def release_socket_dir(self, path: Path) -> None:
+        """Delete a socket folder that no kernel uses any more."""
+        self.live_socket_dirs.discard(path)
+        shutil.rmtree(path, ignore_errors=True)
+
+    async def asweep(self) -> int:
+        """``sweep`` off the event loop."""
+        return await asyncio.to_thread(self.sweep)
+
+    def describe(self) -> dict[str, Any]:
+        """Public state for the status bar and health."""
+        limits = self.limits_for({})
+        return {
+            "mode": self.mode,
+            "engine": self.engine_answers(),
+            "runtime": limits.runtime or "runc",
+            "limits": limits.describe(),
+        }
+
+
+def _stable_server_id() -> str:
+    """Return an id kept in the data dir, the same across restarts of this server."""
+    path = data_dir() / "server_id"
+    try:
+        value = path.read_text().strip()
+        if value:
+            return value
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = uuid.uuid4().hex
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(value)
+    tmp.replace(path)
+    return value

@@ -1,0 +1,66 @@
+"""Wire the sandbox into a running server: manager, start-up sweep, warm pool, workspace sync."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+from tornado.ioloop import IOLoop
+
+from .image_names import image_for
+from .kernelspecs import LANGUAGES, sandbox_argv, spec_name
+from .pool import PoolSpec, WarmPool
+from .sandbox import SandboxManager
+
+log = logging.getLogger(__name__)
+
+
+def _workspace_dir(serverapp: Any) -> Path:
+    """Return the folder mounted into the user's sandboxes: the contents manager's workspace."""
+    workspace = getattr(serverapp.contents_manager, "workspace_dir", None)
+    return Path(workspace or serverapp.root_dir).resolve()
+
+
+def pool_specs(manager: SandboxManager) -> dict[str, PoolSpec]:
+    """Return a pool spec for each ide-* kernelspec, with the server's default limits."""
+    limits = manager.limits_for({})
+    return {
+        spec_name(lang.key): PoolSpec(
+            spec_name(lang.key), image_for(lang.key), lang.key, sandbox_argv(lang.key), limits
+        )
+        for lang in LANGUAGES
+    }
+
+
+def start_sandbox(app: Any, mode: str, owner: str) -> SandboxManager:
+    """Create the server's SandboxManager; sweep orphans and fill the pool once the loop runs."""
+    SandboxManager.clear_instance()
+    manager = SandboxManager.instance(parent=app, mode=mode, owner=owner)
+    serverapp = app.serverapp
+    manager.workspace_dir = lambda: _workspace_dir(serverapp)
+    sync = getattr(serverapp.contents_manager, "sync_from_disk", None)
+    if sync is not None:
+        manager.after_run = sync
+    IOLoop.current().add_callback(_start_pool, manager)
+    return manager
+
+
+async def _start_pool(manager: SandboxManager) -> None:
+    """Sweep what a crashed run left, then start the warm pool when Docker is used."""
+    try:
+        if await asyncio.to_thread(manager.effective_mode) != "docker":
+            return
+    except RuntimeError as e:
+        log.error("%s", e)
+        return
+    await manager.asweep()
+    WarmPool(manager, pool_specs(manager)).install()
+
+
+async def stop_sandbox() -> None:
+    """Remove the warm kernels; running kernels are shut down by the server itself."""
+    pool = WarmPool.current()
+    if pool is not None:
+        await pool.close()
