@@ -133,7 +133,10 @@ class DockerSandboxProvisioner(LocalProvisioner):
         km.write_connection_file()
         _share_with_sandbox(Path(km.connection_file))
         self.connection_info = km.get_connection_info()
-        cmd = km.format_kernel_cmd()
+        # Not km.format_kernel_cmd(): it swaps "python" for the server's own interpreter.
+        cmd = [
+            arg.replace("{connection_file}", km.connection_file) for arg in self.kernel_spec.argv
+        ]
         return dict(await KernelProvisionerBase.pre_launch(self, cmd=cmd, **kwargs))
 
     def _take_from_pool(self, cwd: str | None) -> PooledKernel | None:

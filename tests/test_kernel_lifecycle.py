@@ -1,0 +1,175 @@
+"""Sandboxed kernel lifecycle: interrupt, restart, shutdown, warm pool, orphan sweep, workspace."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import pytest
+
+from jupyter_ide.kernels.image_names import image_for
+from jupyter_ide.kernels.pool import WarmPool
+from jupyter_ide.kernels.profile import (
+    LABEL_INSTANCE,
+    LABEL_KERNEL_ID,
+    LABEL_SERVER,
+    SandboxSpec,
+    container_options,
+)
+from jupyter_ide.kernels.service import pool_specs
+
+from .kernel_host import KernelHost, execute, require_images
+
+
+@pytest.fixture
+def host(tmp_path: Path) -> Iterator[KernelHost]:
+    """A sandbox whose workspace is a fresh folder."""
+    require_images("python")
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    workspace.chmod(0o777)
+    host = KernelHost(workspace, default_limits={"time_limit": 20})
+    yield host
+    host.close()
+
+
+def _containers(**labels: str) -> list:
+    """Containers carrying every given label."""
+    filters = {"label": [f"{k}={v}" for k, v in labels.items()]}
+    return docker.from_env().containers.list(all=True, filters=filters)
+
+
+def test_interrupt_stops_a_running_cell(host: KernelHost) -> None:
+    km = host.start("ide-python")
+    kc = host.client(km)
+    msg_id = kc.execute("import time; time.sleep(60)")
+    time.sleep(1.5)
+    host.run(km.interrupt_kernel())
+    while True:
+        reply = kc.get_shell_msg(timeout=20)
+        if reply["parent_header"]["msg_id"] == msg_id:
+            break
+    assert reply["content"]["status"] == "error"
+    assert reply["content"]["ename"] == "KeyboardInterrupt"
+    _, out, _ = execute(kc, "print('alive')")
+    assert out.strip() == "alive"
+    kc.stop_channels()
+
+
+def test_restart_gives_a_fresh_kernel_in_a_new_container(host: KernelHost) -> None:
+    km = host.start("ide-python")
+    kc = host.client(km)
+    execute(kc, "x = 41")
+    first = host.manager.kernels[km.kernel_id].container_id
+    host.run(km.restart_kernel(now=True))
+    kc.wait_for_ready(timeout=60)
+    reply, _, err = execute(kc, "print(x)")
+    assert reply["status"] == "error" and "NameError" in err
+    second = host.manager.kernels[km.kernel_id].container_id
+    assert second != first
+    assert _containers(**{LABEL_KERNEL_ID: km.kernel_id})[0].id == second
+    kc.stop_channels()
+
+
+def test_shutdown_removes_container_and_socket_folder(host: KernelHost) -> None:
+    km = host.start("ide-python")
+    socket_dir = Path(km.connection_file).parent
+    assert socket_dir.is_dir()
+    host.shutdown(km)
+    assert _containers(**{LABEL_KERNEL_ID: km.kernel_id}) == []
+    assert not socket_dir.exists()
+    assert km.kernel_id not in host.manager.kernels
+
+
+def test_workspace_is_shared_read_write_at_the_same_path(host: KernelHost) -> None:
+    (host.workspace / "given.txt").write_text("from the editor")
+    sub = host.workspace / "lab1"
+    sub.mkdir()
+    sub.chmod(0o777)
+    km = host.start("ide-python", cwd=sub)
+    kc = host.client(km)
+    _, out, err = execute(
+        kc,
+        "import os\nprint(os.getcwd())\nprint(open('../given.txt').read())\n"
+        "open('result.txt', 'w').write('from the kernel')",
+    )
+    assert out.splitlines() == [str(sub), "from the editor"], err
+    assert (sub / "result.txt").read_text() == "from the kernel"
+    kc.stop_channels()
+
+
+def test_warm_pool_hands_each_kernel_out_once_and_refills(host: KernelHost) -> None:
+    specs = {"ide-python": pool_specs(host.manager)["ide-python"]}
+    host.manager.pool_size = 1
+    pool = WarmPool(host.manager, specs)
+
+    async def install_and_wait() -> None:
+        pool.install()
+        for _ in range(600):
+            if pool.ready["ide-python"]:
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError("the pool never filled")
+
+    host.run(install_and_wait())
+    pooled_id = pool.ready["ide-python"][0].container.id
+    try:
+        sub = host.workspace / "week2"
+        sub.mkdir()
+        sub.chmod(0o777)
+        km = host.start("ide-python", cwd=sub)
+        record = host.manager.kernels[km.kernel_id]
+        assert record.container_id == pooled_id
+        kc = host.client(km)
+        _, out, _ = execute(kc, "import os; print(os.getcwd())")
+        assert out.strip() == str(sub)
+        host.run(install_and_wait())
+        assert pool.ready["ide-python"][0].container.id != pooled_id
+        km2 = host.start("ide-python")
+        assert host.manager.kernels[km2.kernel_id].container_id != pooled_id
+        kc.stop_channels()
+    finally:
+        host.run(pool.close())
+
+
+def test_orphans_of_a_crashed_run_are_swept_at_start(host: KernelHost) -> None:
+    manager = host.manager
+    labels = {
+        "jupyter-ide.kind": "kernel",
+        LABEL_SERVER: manager.server_id,
+        LABEL_INSTANCE: "crashed-run",
+        LABEL_KERNEL_ID: str(uuid.uuid4()),
+    }
+    spec = SandboxSpec(image=image_for("python"), command=["sleep", "600"], labels=labels)
+    orphan = docker.from_env().containers.create(**container_options(spec))
+    orphan.start()
+    stale = manager.socket_root() / "deadbeef"
+    stale.mkdir()
+    other_server = dict(labels, **{LABEL_SERVER: "another-server"})
+    bystander = docker.from_env().containers.create(
+        **container_options(SandboxSpec(image_for("python"), ["sleep", "600"], labels=other_server))
+    )
+    try:
+        removed = manager.sweep()
+        assert removed == 1
+        assert _containers(**{LABEL_INSTANCE: "crashed-run", LABEL_SERVER: manager.server_id}) == []
+        assert not stale.exists()
+        bystander.reload()  # another server's container is left alone
+    finally:
+        bystander.remove(force=True)
+
+
+def test_kernel_death_by_kill_is_reported(host: KernelHost) -> None:
+    km = host.start("ide-python")
+    record = host.manager.kernels[km.kernel_id]
+    docker.from_env().containers.get(record.container_id).kill()
+    for _ in range(50):
+        if host.run(km.provisioner.poll()) is not None:
+            break
+        time.sleep(0.1)
+    assert record.last_exit is not None
+    assert record.last_exit["reason"] == "killed"
