@@ -1,114 +1,93 @@
-"""The AI proxy through the real `openai` SDK, against a local OpenAI-format upstream."""
+"""The AI proxy against a local OpenAI-format upstream: relay, streaming, failover, keys,
+hostile input, a client leaving mid-stream."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from cryptography.fernet import Fernet
 from sqlalchemy import select, text
 from tornado.httpclient import HTTPClientError
-from tornado.httpserver import HTTPServer
-from tornado.testing import bind_unused_port
 
-from jupyter_ide.ai_handlers.crypto import SecretBox
 from jupyter_ide.db import AIUsage
 
-from .fakes.openai_server import make_app
-
-CRYPT_KEY = Fernet.generate_key().decode()
-
-
-@pytest.fixture
-def upstream(jp_asyncio_loop: asyncio.AbstractEventLoop) -> Iterator[dict[str, Any]]:
-    """A local OpenAI-format server on loopback; yields its URL and the requests it saw."""
-    seen: list[dict[str, Any]] = []
-    sock, port = bind_unused_port()
-    server = HTTPServer(make_app(seen))
-    server.add_socket(sock)
-    yield {"url": f"http://127.0.0.1:{port}", "seen": seen}
-    server.stop()
-    jp_asyncio_loop.run_until_complete(server.close_all_connections())
+from .fakes.openai_server import SLOW_WORDS
+from .test_ai_common import Upstream, ai_config, chat, sse_chunks, user_message
+from .test_ai_common import upstream as upstream  # noqa: F401 - fixture
 
 
 @pytest.fixture
-def jp_server_config(jp_server_config: dict[str, Any], upstream: dict[str, Any]) -> dict[str, Any]:
-    """Route models to the local upstream; a small daily budget; a crypt key."""
-    return {
-        **jp_server_config,
-        "IDESettings": {**jp_server_config["IDESettings"], "crypt_key": CRYPT_KEY},
-        "AISettings": {
-            "openai_base_url": f"{upstream['url']}/v1",
-            "openai_api_key": "sk-institution",
-            "pool_url": f"{upstream['url']}/failing/v1",
-            "routes": {"echo": ["openai"], "failover": ["pool", "openai"], "broken": ["openai"]},
-            "daily_tokens": 5000,
-            "max_tokens": 512,
-            "max_prompt_chars": 10_000,
-        },
-    }
+def jp_server_config(jp_server_config: dict[str, Any], upstream: Upstream) -> dict[str, Any]:
+    """Route models to the local upstream."""
+    return ai_config(jp_server_config, upstream, daily_tokens=5000, requests_per_minute=30)
 
 
-async def _chat(jp_fetch: Any, **body: Any) -> Any:
-    """POST a chat completion to our endpoint with the user's Jupyter token."""
-    return await jp_fetch(
-        "ide", "api", "ai", "v1", "chat", "completions", method="POST", body=json.dumps(body)
-    )
-
-
-def _user(content: str) -> list[dict[str, str]]:
-    """One user message."""
-    return [{"role": "user", "content": content}]
+async def _ledger(app: Any) -> list[AIUsage]:
+    """Every usage row."""
+    async with app.web_app.settings["jupyter_ide_db"].session() as s:
+        return list((await s.execute(select(AIUsage).order_by(AIUsage.id))).scalars())
 
 
 async def test_completion_is_relayed_and_recorded(jp_fetch: Any, jp_serverapp: Any) -> None:
     """A whole completion passes through in OpenAI's format and lands in the usage ledger."""
-    result = json.loads((await _chat(jp_fetch, model="echo", messages=_user("hello there"))).body)
+    result = json.loads(
+        (await chat(jp_fetch, model="echo", messages=user_message("hello there"))).body
+    )
     assert result["choices"][0]["message"]["content"] == "echo: hello there"
     assert result["usage"]["total_tokens"] > 0
-    db = jp_serverapp.web_app.settings["jupyter_ide_db"]
-    async with db.session() as s:
-        row = (await s.execute(select(AIUsage))).scalar_one()
-    assert (row.provider, row.model, row.completion_tokens) == ("openai", "echo", 3)
+    (row,) = await _ledger(jp_serverapp)
+    assert (row.provider, row.model, row.completion_tokens, row.cache_hit) == (
+        "openai",
+        "echo",
+        3,
+        False,
+    )
+    assert row.prompt is None  # no course policy asks for prompts to be kept
 
 
 async def test_streaming_is_relayed_as_sse(jp_fetch: Any) -> None:
     """Streaming relays every delta as `data:` events, usage when asked, then [DONE]."""
-    response = await _chat(
+    response = await chat(
         jp_fetch,
         model="echo",
-        messages=_user("one two three"),
+        messages=user_message("one two three"),
         stream=True,
         stream_options={"include_usage": True},
     )
     assert response.headers["Content-Type"].startswith("text/event-stream")
-    events = [line[6:] for line in response.body.decode().splitlines() if line.startswith("data: ")]
-    assert events[-1] == "[DONE]"
-    chunks = [json.loads(e) for e in events[:-1]]
+    chunks = sse_chunks(response.body)
+    assert chunks[-1] == "[DONE]"
     text_out = "".join(
-        c["choices"][0]["delta"].get("content", "") for c in chunks if c.get("choices")
+        c["choices"][0]["delta"].get("content", "") for c in chunks[:-1] if c.get("choices")
     )
     assert text_out == "echo: one two three"
-    assert chunks[-1]["usage"]["completion_tokens"] == 4
+    assert chunks[-2]["usage"]["completion_tokens"] == 4
+    plain = sse_chunks(
+        (await chat(jp_fetch, model="echo", messages=user_message("x"), stream=True)).body
+    )
+    assert not any(c != "[DONE]" and "usage" in c for c in plain)  # only when asked
 
 
-async def test_models_and_failover(jp_fetch: Any, upstream: dict[str, Any]) -> None:
+async def test_models_and_failover(jp_fetch: Any, upstream: Upstream) -> None:
     """Models lists the routes; a failing first provider falls over to the next."""
     models = json.loads((await jp_fetch("ide", "api", "ai", "v1", "models")).body)
-    assert {m["id"] for m in models["data"]} == {"echo", "failover", "broken"}
-    result = json.loads((await _chat(jp_fetch, model="failover", messages=_user("still"))).body)
+    assert {m["id"] for m in models["data"]} == {"echo", "other", "failover", "broken", "slow"}
+    assert all(isinstance(m["created"], int) for m in models["data"])
+    result = json.loads(
+        (await chat(jp_fetch, model="failover", messages=user_message("still"))).body
+    )
     assert result["choices"][0]["message"]["content"] == "echo: still"
-    assert upstream["seen"][-1]["auth"] == "Bearer sk-institution"
+    assert upstream.seen[-1]["auth"] == "Bearer sk-institution-0000000000"
     with pytest.raises(HTTPClientError) as broken:
-        await _chat(jp_fetch, model="broken", messages=_user("x"))
+        await chat(jp_fetch, model="broken", messages=user_message("x"))
     assert broken.value.code == 502
+    assert json.loads(broken.value.response.body)["error"]["type"] == "api_error"
 
 
 async def test_own_keys_are_used_and_never_shown(
-    jp_fetch: Any, jp_serverapp: Any, upstream: dict[str, Any]
+    jp_fetch: Any, jp_serverapp: Any, upstream: Upstream
 ) -> None:
     """A user's key is stored encrypted, used upstream, and never returned."""
     secret = "sk-my-own-key-123456"
@@ -117,78 +96,115 @@ async def test_own_keys_are_used_and_never_shown(
     )
     listed = (await jp_fetch("ide", "api", "ai", "keys")).body.decode()
     assert "openai" in listed and secret not in listed
-    await _chat(jp_fetch, model="echo", messages=_user("k"))
-    assert upstream["seen"][-1]["auth"] == f"Bearer {secret}"
+    await chat(jp_fetch, model="echo", messages=user_message("k"))
+    assert upstream.seen[-1]["auth"] == f"Bearer {secret}"
     db = jp_serverapp.web_app.settings["jupyter_ide_db"]
     async with db.session() as s:
         raw = (await s.execute(text("SELECT encrypted_token FROM user_tokens"))).scalar_one()
     assert secret.encode() not in bytes(raw)
     gone = await jp_fetch("ide", "api", "ai", "keys", "openai", method="DELETE")
     assert gone.code == 204
+    await chat(jp_fetch, model="echo", messages=user_message("k"))
+    assert upstream.seen[-1]["auth"] == "Bearer sk-institution-0000000000"
 
 
 @pytest.mark.parametrize(
-    ("body", "status"),
+    ("body", "status", "code"),
     [
-        ("{not json", 400),
-        (json.dumps({"model": "echo"}), 400),
-        (json.dumps({"model": "nope", "messages": [{"role": "user", "content": "x"}]}), 404),
+        ("{not json", 400, None),
+        ("[1, 2]", 400, "invalid_request"),
+        (json.dumps({"model": "echo"}), 400, "invalid_request"),
         (
-            json.dumps(
-                {
-                    "model": "echo",
-                    "messages": [{"role": "user", "content": "x"}],
-                    "max_tokens": 100_000,
-                }
-            ),
-            400,
+            json.dumps({"model": "nope", "messages": user_message("x")}),
+            404,
+            "model_not_found",
         ),
         (
-            json.dumps({"model": "echo", "messages": [{"role": "user", "content": "x"}], "n": 3}),
+            json.dumps({"model": "echo", "messages": user_message("x"), "max_tokens": 100_000}),
             400,
+            "invalid_request",
         ),
         (
-            json.dumps({"model": "echo", "messages": [{"role": "user", "content": "x" * 20_000}]}),
+            json.dumps({"model": "echo", "messages": user_message("x"), "max_tokens": "many"}),
+            400,
+            "invalid_request",
+        ),
+        (json.dumps({"model": "echo", "messages": user_message("x"), "n": 3}), 400, None),
+        (
+            json.dumps({"model": "echo", "messages": user_message("x" * 20_000)}),
             413,
+            "prompt_too_long",
         ),
-        (json.dumps({"model": "echo", "messages": [{"role": "wizard", "content": "x"}]}), 400),
+        (
+            json.dumps({"model": "echo", "messages": [{"role": "wizard", "content": "x"}]}),
+            400,
+            None,
+        ),
+        (json.dumps({"model": "echo", "messages": [{"role": "user"}]}), 400, None),
     ],
 )
-async def test_hostile_requests(jp_fetch: Any, body: str, status: int) -> None:
-    """Malformed JSON, unknown models, limits exceeded: each a clear 4xx."""
+async def test_hostile_requests(jp_fetch: Any, body: str, status: int, code: str | None) -> None:
+    """Malformed JSON, unknown models, limits exceeded: each a clear 4xx in both shapes."""
     with pytest.raises(HTTPClientError) as e:
         await jp_fetch("ide", "api", "ai", "v1", "chat", "completions", method="POST", body=body)
     assert e.value.code == status
-    assert json.loads(e.value.response.body)["message"]
+    reply = json.loads(e.value.response.body)
+    assert reply["message"] and reply["error"]["message"] == reply["message"]
+    if code:
+        assert reply["error"]["code"] == code
 
 
 async def test_limits_hold_under_concurrency(jp_fetch: Any, jp_serverapp: Any) -> None:
-    """50 concurrent requests: at most 30 a minute pass, refusals are 429s naming the limit,
-    and the day's token counter never passes its 5000."""
+    """50 concurrent requests (in-process cache): at most 30 a minute pass, refusals are 429s
+    naming the limit and its reset, and the day's tokens stay within 5000 + one max_tokens."""
 
     async def ask() -> int:
         try:
-            await _chat(jp_fetch, model="echo", messages=_user("quota"), max_tokens=400)
+            await chat(jp_fetch, model="echo", messages=user_message("quota"), max_tokens=400)
             return 200
         except HTTPClientError as e:
-            message = json.loads(e.response.body)["message"]
-            assert "Daily token limit" in message or "Rate limit" in message
+            reply = json.loads(e.response.body)
+            assert reply["limit"] in ("user_tokens_per_day", "user_requests_per_minute")
+            assert reply["resets_at"] and int(e.response.headers["Retry-After"]) >= 1
+            assert "resets at" in reply["message"]
             return e.code
 
     codes = await asyncio.gather(*(ask() for _ in range(50)))
     assert 200 in codes and set(codes) <= {200, 429}
     assert codes.count(200) <= 30
-    cache = jp_serverapp.web_app.settings["jupyter_ide_cache"]
-    day = [k for k in cache._entries if ":ai:tokens:" in k]
-    assert day
-    assert all(0 < int(cache._entries[k][0]) <= 5000 for k in day)
+    rows = await _ledger(jp_serverapp)
+    assert len(rows) == codes.count(200)
+    assert sum(r.prompt_tokens + r.completion_tokens for r in rows) <= 5000 + 400
 
 
-def test_key_rotation() -> None:
-    """A secret made with the old key still opens after a new key is put first; rotate moves it."""
-    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
-    token = SecretBox(old).encrypt("sk-abc")
-    rotated_box = SecretBox(f"{new};{old}")
-    assert rotated_box.decrypt(token) == "sk-abc"
-    moved = rotated_box.rotate(token)
-    assert SecretBox(new).decrypt(moved) == "sk-abc"
+async def test_client_leaving_mid_stream_cancels_upstream(
+    jp_serverapp: Any, jp_fetch: Any, jp_http_port: int, jp_base_url: str, upstream: Upstream
+) -> None:
+    """A client that disconnects mid-stream: the upstream stream is cut, usage still recorded."""
+    body = json.dumps({"model": "slow", "messages": user_message("go"), "stream": True})
+    reader, writer = await asyncio.open_connection("127.0.0.1", jp_http_port)
+    writer.write(
+        (
+            f"POST {jp_base_url}ide/api/ai/v1/chat/completions HTTP/1.1\r\n"
+            f"Host: 127.0.0.1:{jp_http_port}\r\n"
+            f"Authorization: token {jp_serverapp.identity_provider.token}\r\n"
+            "Content-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n{body}"
+        ).encode()
+    )
+    await writer.drain()
+    received = b""
+    while received.count(b"data: ") < 5:
+        received += await asyncio.wait_for(reader.read(4096), 10)
+    assert b" 200 OK" in received.split(b"\r\n", 1)[0]
+    writer.close()  # the client leaves mid-stream
+    await writer.wait_closed()
+    for _ in range(200):
+        rows = await _ledger(jp_serverapp)
+        if upstream.seen[-1]["cut"] and rows:
+            break
+        await asyncio.sleep(0.05)
+    assert upstream.seen[-1]["cut"], "the upstream stream ran on after the client left"
+    (row,) = await _ledger(jp_serverapp)
+    assert 0 < row.completion_tokens < SLOW_WORDS
+    assert row.prompt_tokens > 0

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from ..db import Database, UserToken
+from ..db import Database, User, UserToken
 from ..db.queries import get_or_create_user
 from .crypto import SecretBox
 
@@ -76,6 +76,20 @@ class KeyStore:
                 )
             ).scalar_one_or_none()
         return None if token is None else self.box.decrypt(token)
+
+    async def all_for(self, user_name: str) -> dict[str, str]:
+        """Return the user's decrypted keys by provider, for upstream calls only."""
+        if not self.box.available:
+            return {}
+        async with self.db.session() as session:
+            rows = (
+                await session.execute(
+                    select(UserToken.provider, UserToken.encrypted_token)
+                    .join(User, User.id == UserToken.user_id)
+                    .where(User.name == user_name)
+                )
+            ).all()
+        return {provider: self.box.decrypt(token) for provider, token in rows}
 
     async def remove(self, user_name: str, provider: str) -> bool:
         """Delete the user's key for a provider; return True when there was one."""

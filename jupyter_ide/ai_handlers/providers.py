@@ -2,44 +2,70 @@
 
 from __future__ import annotations
 
+import abc
 from collections.abc import AsyncIterator
 from typing import Any
 
 import openai
 
+from .errors import ProviderError
 
-class ProviderError(Exception):
-    """An upstream failure; ``retryable`` says whether the next route should be tried."""
-
-    def __init__(self, message: str, *, status: int = 502, retryable: bool = True) -> None:
-        """Keep the status to report and whether to fail over."""
-        super().__init__(message)
-        self.status = status
-        self.retryable = retryable
+__all__ = ["OpenAICompatible", "Provider", "ProviderError"]
 
 
-class OpenAICompatible:
+class Provider(abc.ABC):
+    """One upstream: whole completions and streams, in OpenAI's chat format both ways."""
+
+    name: str
+    institution_key: str
+
+    @property
+    def needs_key(self) -> bool:
+        """Return True when a request needs an API key (the pool may run without one)."""
+        return True
+
+    @abc.abstractmethod
+    async def complete(self, body: dict[str, Any], api_key: str | None) -> dict[str, Any]:
+        """Return a whole chat completion for ``body``."""
+
+    @abc.abstractmethod
+    def stream(self, body: dict[str, Any], api_key: str | None) -> AsyncIterator[dict[str, Any]]:
+        """Yield completion chunks; the last one carries usage."""
+
+    @abc.abstractmethod
+    async def aclose(self) -> None:
+        """Release connections."""
+
+
+class OpenAICompatible(Provider):
     """OpenAI itself, or any OpenAI-compatible server (the institution's pool)."""
 
-    def __init__(self, name: str, base_url: str, api_key: str, timeout: float) -> None:
-        """Talk to ``base_url`` through the `openai` SDK."""
+    def __init__(
+        self, name: str, base_url: str, api_key: str, timeout: float, *, needs_key: bool = True
+    ) -> None:
+        """Talk to ``base_url`` through the `openai` SDK, one connection pool for all users."""
         self.name = name
         self.base_url = base_url
-        self.api_key = api_key
-        self.timeout = timeout
-
-    def _client(self, api_key: str | None) -> openai.AsyncOpenAI:
-        """Return a client with the user's key, else the institution's."""
-        return openai.AsyncOpenAI(
-            base_url=self.base_url,
-            api_key=api_key or self.api_key or "no-key",
-            timeout=self.timeout,
-            max_retries=0,
+        self.institution_key = api_key
+        self._needs_key = needs_key
+        self._client = openai.AsyncOpenAI(
+            base_url=base_url, api_key=api_key or "no-key", timeout=timeout, max_retries=0
         )
+
+    @property
+    def needs_key(self) -> bool:
+        """Return True unless this is a pool that runs without keys."""
+        return self._needs_key
+
+    def _for(self, api_key: str | None) -> openai.AsyncOpenAI:
+        """Return the shared client, with the user's key when given."""
+        if not api_key or api_key == self.institution_key:
+            return self._client
+        return self._client.with_options(api_key=api_key)
 
     @staticmethod
     def _failure(error: Exception) -> ProviderError:
-        """Translate an SDK error: timeouts and 5xx fail over, 4xx do not."""
+        """Translate an SDK error: timeouts, 429 and 5xx fail over, other 4xx do not."""
         if isinstance(error, openai.APIStatusError):
             status = error.status_code
             return ProviderError(
@@ -47,18 +73,16 @@ class OpenAICompatible:
                 status=status if 400 <= status < 500 else 502,
                 retryable=status >= 500 or status == 429,
             )
-        return ProviderError(
-            f"upstream unreachable: {error}",
-            status=504 if isinstance(error, openai.APITimeoutError) else 502,
-        )
+        if isinstance(error, openai.APITimeoutError):
+            return ProviderError("upstream timed out", status=504)
+        return ProviderError(f"upstream unreachable: {type(error).__name__}", status=502)
 
     async def complete(self, body: dict[str, Any], api_key: str | None) -> dict[str, Any]:
         """Return a whole chat completion."""
-        async with self._client(api_key) as client:
-            try:
-                result = await client.chat.completions.create(**body)
-            except openai.OpenAIError as e:
-                raise self._failure(e) from e
+        try:
+            result = await self._for(api_key).chat.completions.create(**body)
+        except openai.OpenAIError as e:
+            raise self._failure(e) from None
         dumped: dict[str, Any] = result.model_dump(exclude_none=True)
         return dumped
 
@@ -66,13 +90,16 @@ class OpenAICompatible:
         self, body: dict[str, Any], api_key: str | None
     ) -> AsyncIterator[dict[str, Any]]:
         """Yield completion chunks; the last one carries usage."""
-        async with self._client(api_key) as client:
-            try:
-                chunks = await client.chat.completions.create(
-                    **body, stream=True, stream_options={"include_usage": True}
-                )
-                async with chunks:
-                    async for chunk in chunks:
-                        yield chunk.model_dump(exclude_none=True)
-            except openai.OpenAIError as e:
-                raise self._failure(e) from e
+        try:
+            chunks = await self._for(api_key).chat.completions.create(
+                **body, stream=True, stream_options={"include_usage": True}
+            )
+            async with chunks:
+                async for chunk in chunks:
+                    yield chunk.model_dump(exclude_none=True)
+        except openai.OpenAIError as e:
+            raise self._failure(e) from None
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._client.close()

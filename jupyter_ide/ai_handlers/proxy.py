@@ -1,32 +1,35 @@
-"""The proxy's logic: check a request, route it, enforce quotas, record usage."""
+"""The proxy's logic: check, apply course policy, route, enforce quotas, cache, record."""
 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import AsyncGenerator
-from decimal import Decimal
+from dataclasses import dataclass, field
 from typing import Any
 
+from ..auth.permissions import Role
 from ..cache import Cache
-from ..db import AIUsage, Database
-from ..db.queries import get_or_create_user
+from ..db import Database
+from .errors import AIError, BadRequest, ProviderError, Refused
+from .gemini import GeminiProvider
 from .keys import KeyStore
-from .providers import OpenAICompatible, ProviderError
-from .quotas import Quotas
+from .ledger import Entry, Ledger
+from .policy import CoursePolicies, Effective
+from .providers import OpenAICompatible, Provider
+from .quotas import Quotas, Reservation
+from .redact import redact
+from .response_cache import ResponseCache
+from .routing import Route, Router
 from .settings import AISettings
+from .usage import UsageReader
+
+log = logging.getLogger(__name__)
 
 ROLES = ("system", "user", "assistant", "tool", "developer")
 PASSED_THROUGH = ("temperature", "top_p", "stop", "presence_penalty", "frequency_penalty", "seed")
-
-
-class BadRequest(ValueError):
-    """A request the proxy refuses, with its HTTP status and a message for people."""
-
-    def __init__(self, status: int, message: str) -> None:
-        """Keep the status."""
-        super().__init__(message)
-        self.status = status
+MESSAGE_OVERHEAD = 8  # tokens reserved per message beyond its text
 
 
 def _prompt_chars(messages: list[dict[str, Any]]) -> int:
@@ -34,120 +37,378 @@ def _prompt_chars(messages: list[dict[str, Any]]) -> int:
     return sum(len(json.dumps(m.get("content"), ensure_ascii=False)) for m in messages)
 
 
+def _prompt_bytes(messages: list[dict[str, Any]]) -> int:
+    """Count the UTF-8 bytes a prompt sends."""
+    return sum(len(json.dumps(m.get("content"), ensure_ascii=False).encode()) for m in messages)
+
+
+@dataclass
+class Caller:
+    """Who asks, in which role, naming which course (if any)."""
+
+    name: str
+    role: Role
+    course: str | None = None
+
+
+@dataclass
+class Call:
+    """One admitted request: what to send where, and what has been counted for it."""
+
+    caller: Caller
+    state: Effective
+    upstream: dict[str, Any]
+    routes: list[tuple[Route, str | None]]
+    reservation: Reservation
+    prompt: str | None
+    cache_key: str | None = None
+    cached: dict[str, Any] | None = None
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Response headers that tell the client about quotas, mode, course and cache."""
+        found = {"X-IDE-AI-Mode": self.state.mode}
+        if self.state.course:
+            found["X-IDE-Course"] = self.state.course
+        if self.reservation.warnings:
+            found["X-IDE-Quota-Warning"] = " | ".join(self.reservation.warnings)
+        if self.cache_key:
+            found["X-IDE-Cache"] = "hit" if self.cached else "miss"
+        return found
+
+
 class AIProxy:
     """Serve chat completions for one server's users."""
 
     def __init__(self, settings: AISettings, db: Database, cache: Cache, keys: KeyStore) -> None:
-        """Wire the providers, quotas and ledger."""
+        """Wire the providers, routes, policies, quotas, response cache and ledger."""
         self.settings = settings
         self.db = db
         self.keys = keys
-        self.quotas = Quotas(cache, settings.requests_per_minute, settings.daily_tokens)
-        self.providers: dict[str, OpenAICompatible] = {}
+        self.router = Router(settings)
+        self.quotas = Quotas(cache, settings)
+        self.policies = CoursePolicies(db, settings.default_mode)
+        self.responses = ResponseCache(
+            cache, settings.cache_namespace, settings.response_cache_seconds
+        )
+        self.ledger = Ledger(db, settings.prices)
+        self.usage = UsageReader(self.ledger, self.policies, self.quotas)
+        self.providers: dict[str, Provider] = {
+            "openai": OpenAICompatible(
+                "openai", settings.openai_base_url, settings.openai_api_key, settings.timeout
+            ),
+            "gemini": GeminiProvider(
+                settings.gemini_base_url, settings.gemini_api_key, settings.timeout
+            ),
+        }
         if settings.pool_url:
             self.providers["pool"] = OpenAICompatible(
-                "pool", settings.pool_url, "", settings.timeout
+                "pool",
+                settings.pool_url,
+                settings.pool_api_key,
+                settings.timeout,
+                needs_key=False,
             )
-        self.providers["openai"] = OpenAICompatible(
-            "openai", settings.openai_base_url, settings.openai_api_key, settings.timeout
-        )
 
-    def models(self) -> list[dict[str, Any]]:
-        """List the public model names this server routes."""
+    async def aclose(self) -> None:
+        """Close the providers' connections."""
+        for provider in self.providers.values():
+            await provider.aclose()
+
+    # -- what a caller may use -------------------------------------------------------------
+
+    def usable_models(self, state: Effective) -> list[str]:
+        """Return the named models the caller may call now."""
+        if state.mode == "off":
+            return []
+        names = self.router.public_models()
+        if state.models:
+            names = sorted(
+                n
+                for n in set(names) | set(state.models)
+                if n in state.models and self.router.routes(n)
+            )
+            names = [n for n in names if self.router.allowed(n)]
+        return names
+
+    def models(self, state: Effective) -> list[dict[str, Any]]:
+        """List the caller's models as OpenAI's /v1/models does."""
+        created = int(time.time())
         return [
-            {"id": name, "object": "model", "owned_by": "jupyter-ide"}
-            for name in sorted(self.settings.routes)
-            if name != "*" and self.settings.routes[name]
+            {"id": name, "object": "model", "created": created, "owned_by": "jupyter-ide"}
+            for name in self.usable_models(state)
         ]
+
+    # -- admitting a request ----------------------------------------------------------------
 
     def check(self, body: Any) -> dict[str, Any]:
         """Return the upstream request for a client's body, or raise BadRequest."""
         if not isinstance(body, dict):
-            raise BadRequest(400, "The body must be a JSON object")
+            raise BadRequest("The body must be a JSON object")
         model, messages = body.get("model"), body.get("messages")
         if not isinstance(model, str) or not model:
-            raise BadRequest(400, "Missing field: model")
+            raise BadRequest("Missing field: model")
         if not isinstance(messages, list) or not messages:
-            raise BadRequest(400, "messages must be a non-empty list")
+            raise BadRequest("messages must be a non-empty list")
         for message in messages:
             if not isinstance(message, dict) or message.get("role") not in ROLES:
-                raise BadRequest(400, f"Each message needs a role among {', '.join(ROLES)}")
+                raise BadRequest(f"Each message needs a role among {', '.join(ROLES)}")
             if not isinstance(message.get("content"), str | list):
-                raise BadRequest(400, "Each message needs content (text or parts)")
+                raise BadRequest("Each message needs content (text or parts)")
         if _prompt_chars(messages) > self.settings.max_prompt_chars:
             raise BadRequest(
-                413, f"The prompt is longer than {self.settings.max_prompt_chars} characters"
+                f"The prompt is longer than {self.settings.max_prompt_chars} characters",
+                status=413,
+                code="prompt_too_long",
             )
         max_tokens = body.get("max_tokens", body.get("max_completion_tokens"))
         if max_tokens is None:
             max_tokens = min(1024, self.settings.max_tokens)
         if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1:
-            raise BadRequest(400, "max_tokens must be a positive integer")
+            raise BadRequest("max_tokens must be a positive integer")
         if max_tokens > self.settings.max_tokens:
-            raise BadRequest(400, f"max_tokens may be at most {self.settings.max_tokens}")
+            raise BadRequest(f"max_tokens may be at most {self.settings.max_tokens}")
         if body.get("n", 1) != 1:
-            raise BadRequest(400, "n must be 1")
-        if not self.settings.providers_for(model):
-            raise BadRequest(404, f"The model {model!r} is not served here")
+            raise BadRequest("n must be 1")
+        if not self.router.routes(model):
+            raise BadRequest(
+                f"The model {model!r} does not exist here", status=404, code="model_not_found"
+            )
         upstream = {"model": model, "messages": messages, "max_tokens": max_tokens}
         upstream.update({k: body[k] for k in PASSED_THROUGH if k in body})
         return upstream
 
+    def _check_model(self, model: str, state: Effective) -> None:
+        """Refuse a model the administrator blocks or the course did not choose."""
+        if not self.router.allowed(model):
+            raise Refused(
+                f"The model {model!r} is not allowed on this server", code="model_not_allowed"
+            )
+        if state.models and model not in state.models:
+            raise Refused(
+                f"The course {state.course} uses {', '.join(state.models)}; not {model!r}",
+                code="model_not_allowed",
+            )
+
+    async def _routes(
+        self, user: str, model: str, state: Effective
+    ) -> list[tuple[Route, str | None]]:
+        """Return each usable route with its key.
+
+        The key is the user's own, else the institution's (when the course allows), else
+        none for a pool that needs none.
+        """
+        own = await self.keys.all_for(user)
+        usable: list[tuple[Route, str | None]] = []
+        for route in self.router.routes(model):
+            provider = self.providers.get(route.provider)
+            if provider is None:
+                continue
+            key = own.get(route.provider)
+            if key is None and state.institution_keys and provider.institution_key:
+                key = provider.institution_key
+            if key is None and provider.needs_key:
+                continue
+            usable.append((route, key))
+        if not usable:
+            raise Refused(
+                f"No provider key for {model!r}: store your own key (PUT /ide/api/ai/keys/"
+                f"<provider>) or ask your instructor",
+                code="no_key",
+            )
+        return usable
+
     def estimate(self, upstream: dict[str, Any]) -> int:
-        """Tokens to reserve: the prompt (about 4 characters a token) plus max_tokens."""
-        return _prompt_chars(upstream["messages"]) // 4 + 1 + int(upstream["max_tokens"])
+        """Return the tokens to reserve: the prompt's, over-counted, plus max_tokens.
 
-    async def _key(self, user: str, provider: str) -> str | None:
-        """Return the user's own key for a provider, if they stored one."""
-        if not self.keys.box.available:
-            return None
-        return await self.keys.get(user, provider)
+        Half the prompt's UTF-8 bytes is above any tokenizer's count of it.
+        """
+        messages = upstream["messages"]
+        return (
+            _prompt_bytes(messages) // 2
+            + MESSAGE_OVERHEAD * len(messages)
+            + int(upstream["max_tokens"])
+        )
 
-    async def complete(self, user: str, upstream: dict[str, Any]) -> dict[str, Any]:
-        """Run a whole completion with quotas, failover and a ledger row."""
-        reservation = await self.quotas.admit(user, self.estimate(upstream))
-        started, used = time.monotonic(), 0
+    async def begin(self, caller: Caller, body: Any) -> Call:
+        """Check, apply policy and quotas; return the admitted call or raise an AIError."""
+        upstream = self.check(body)
+        state = await self.policies.effective(caller.name, caller.role, caller.course)
+        if state.mode == "off":
+            until = f" until {state.until.strftime('%Y-%m-%d %H:%M')} UTC" if state.until else ""
+            raise Refused(
+                f"AI is off{' for ' + state.course if state.course else ''}{until}"
+                f"{' (' + state.reason + ')' if state.reason else ''}",
+                code="ai_off",
+                extra={
+                    "mode": "off",
+                    "until": state.until.isoformat() if state.until else None,
+                    "reason": state.reason,
+                },
+            )
+        model = upstream["model"]
+        self._check_model(model, state)
+        prompt = (
+            redact(json.dumps(upstream["messages"], ensure_ascii=False))
+            if state.store_prompts
+            else None
+        )
+        if state.mode == "hint":
+            upstream["messages"] = [
+                {"role": "system", "content": self.settings.hint_prompt},
+                *upstream["messages"],
+            ]
+        routes = await self._routes(caller.name, model, state)
+        scope = f"course:{state.course}" if state.course else f"user:{caller.name}"
+        cache_key = self.responses.key(scope, upstream)
+        cached = await self.responses.get(cache_key) if cache_key else None
+        reservation = await self.quotas.admit(
+            caller.name, state.course, 0 if cached else self.estimate(upstream)
+        )
+        return Call(caller, state, upstream, routes, reservation, prompt, cache_key, cached)
+
+    # -- answering --------------------------------------------------------------------------
+
+    def _body_for(self, call: Call, route: Route) -> dict[str, Any]:
+        """Return the request to send along ``route`` (its upstream model name)."""
+        if route.model == call.upstream["model"]:
+            return call.upstream
+        return {**call.upstream, "model": route.model}
+
+    async def _record(
+        self, call: Call, provider: str, usage: dict[str, Any], cache_hit: bool = False
+    ) -> None:
+        """Write the ledger row of a call."""
+        await self.ledger.record(
+            Entry(
+                user=call.caller.name,
+                course=call.state.course,
+                provider=provider,
+                model=call.upstream["model"],
+                prompt_tokens=int(usage.get("prompt_tokens", 0)),
+                completion_tokens=int(usage.get("completion_tokens", 0)),
+                cache_hit=cache_hit,
+                latency_ms=int((time.monotonic() - call.started) * 1000),
+                prompt=call.prompt,
+            )
+        )
+
+    def _from_cache(self, call: Call) -> dict[str, Any]:
+        """Return a whole completion made from a cached answer."""
+        assert call.cached is not None
+        return {
+            "id": f"chatcmpl-cached-{int(time.time() * 1000)}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": call.upstream["model"],
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": call.cached["content"]},
+                    "finish_reason": call.cached["finish_reason"],
+                }
+            ],
+            "usage": call.cached["usage"],
+        }
+
+    async def complete(self, call: Call) -> dict[str, Any]:
+        """Run a whole completion with failover; settle quotas and write the ledger row."""
+        if call.cached is not None:
+            await self._record(call, "cache", call.cached["usage"], cache_hit=True)
+            return self._from_cache(call)
+        used = 0
         try:
             error: ProviderError | None = None
-            for name in self.settings.providers_for(upstream["model"]):
+            for route, key in call.routes:
                 try:
-                    result = await self.providers[name].complete(
-                        upstream, await self._key(user, name)
+                    result = await self.providers[route.provider].complete(
+                        self._body_for(call, route), key
                     )
                 except ProviderError as e:
+                    log.warning("AI route %s for %s failed: %s", route.provider, route.model, e)
                     error = e
                     if e.retryable:
                         continue
                     raise
+                result["model"] = call.upstream["model"]
                 usage = result.get("usage") or {}
                 used = int(usage.get("total_tokens", 0))
-                await self._record(user, name, upstream["model"], usage, started)
+                await self._record(call, route.provider, usage)
+                choice = (result.get("choices") or [{}])[0]
+                if call.cache_key and choice.get("finish_reason") == "stop":
+                    await self.responses.put(
+                        call.cache_key,
+                        str((choice.get("message") or {}).get("content") or ""),
+                        "stop",
+                        usage,
+                    )
                 return result
             assert error is not None
             raise error
         finally:
-            await self.quotas.settle(reservation, used)
+            await self.quotas.settle(call.reservation, used)
 
-    async def stream(
-        self, user: str, upstream: dict[str, Any]
-    ) -> AsyncGenerator[dict[str, Any], None]:
+    def _cached_chunks(self, call: Call) -> list[dict[str, Any]]:
+        """Return stream chunks made from a cached answer."""
+        assert call.cached is not None
+        base = {
+            "id": f"chatcmpl-cached-{int(time.time() * 1000)}",
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": call.upstream["model"],
+        }
+        return [
+            {
+                **base,
+                "choices": [
+                    {
+                        "index": 0,
+                        "delta": {"role": "assistant", "content": call.cached["content"]},
+                        "finish_reason": None,
+                    }
+                ],
+            },
+            {
+                **base,
+                "choices": [
+                    {"index": 0, "delta": {}, "finish_reason": call.cached["finish_reason"]}
+                ],
+            },
+            {**base, "choices": [], "usage": call.cached["usage"]},
+        ]
+
+    async def stream(self, call: Call) -> AsyncGenerator[dict[str, Any], None]:
         """Yield completion chunks; usage is settled and recorded even if the client leaves."""
-        reservation = await self.quotas.admit(user, self.estimate(upstream))
-        started, provider = time.monotonic(), ""
+        if call.cached is not None:
+            try:
+                for chunk in self._cached_chunks(call):
+                    yield chunk
+            finally:
+                await self._record(call, "cache", call.cached["usage"], cache_hit=True)
+            return
+        provider, reason = "", None
         usage: dict[str, Any] = {}
+        text: list[str] = []
+        delivered = False
         try:
             error: ProviderError | None = None
-            for name in self.settings.providers_for(upstream["model"]):
-                provider, sent = name, False
+            for route, key in call.routes:
+                provider, sent = route.provider, False
                 try:
-                    async for chunk in self.providers[name].stream(
-                        upstream, await self._key(user, name)
+                    async for chunk in self.providers[route.provider].stream(
+                        self._body_for(call, route), key
                     ):
+                        chunk["model"] = call.upstream["model"]
                         usage = chunk.get("usage") or usage
-                        sent = True
+                        for choice in chunk.get("choices") or []:
+                            text.append(str((choice.get("delta") or {}).get("content") or ""))
+                            reason = choice.get("finish_reason") or reason
+                        sent = delivered = True
                         yield chunk
                     break
                 except ProviderError as e:
+                    log.warning("AI route %s for %s failed: %s", route.provider, route.model, e)
                     error = e
                     if e.retryable and not sent:
                         continue
@@ -156,26 +417,21 @@ class AIProxy:
                 assert error is not None
                 raise error
         finally:
-            used = int(usage.get("total_tokens", 0)) if usage else reservation.reserved
-            await self.quotas.settle(reservation, used)
-            if provider:
-                await self._record(user, provider, upstream["model"], usage, started)
+            if not usage and delivered:
+                # Cut short (the client left, or the upstream failed): count what was
+                # sent, and the prompt as reserved.
+                completion = len("".join(text)) // 4 + (1 if text else 0)
+                prompt_tokens = call.reservation.reserved - int(call.upstream["max_tokens"])
+                usage = {
+                    "prompt_tokens": prompt_tokens,
+                    "completion_tokens": completion,
+                    "total_tokens": prompt_tokens + completion,
+                }
+            await self.quotas.settle(call.reservation, int(usage.get("total_tokens", 0)))
+            if delivered:
+                await self._record(call, provider, usage)
+            if call.cache_key and reason == "stop" and usage:
+                await self.responses.put(call.cache_key, "".join(text), "stop", usage)
 
-    async def _record(
-        self, user: str, provider: str, model: str, usage: dict[str, Any], started: float
-    ) -> None:
-        """Write the usage ledger row."""
-        async with self.db.session() as session:
-            row, _ = await get_or_create_user(session, user)
-            session.add(
-                AIUsage(
-                    user_id=row.id,
-                    provider=provider,
-                    model=model,
-                    prompt_tokens=int(usage.get("prompt_tokens", 0)),
-                    completion_tokens=int(usage.get("completion_tokens", 0)),
-                    cost=Decimal(0),
-                    cache_hit=False,
-                    latency_ms=int((time.monotonic() - started) * 1000),
-                )
-            )
+
+__all__ = ["AIError", "AIProxy", "Call", "Caller"]

@@ -1,61 +1,184 @@
-"""Per-user request rate and daily tokens, atomic across servers through the shared cache."""
+"""Per user and per course: requests a minute, tokens a day and a month, in the shared cache.
+
+Reservations are atomic in the cache, so every server process sees the same counts.
+"""
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from ..cache import Cache
+from .errors import QuotaExceeded
+from .settings import AISettings
 
-DAY = 86_400
+WINDOW_SLACK = 60  # seconds a counter outlives its window
 
 
-class QuotaExceeded(Exception):
-    """A limit is reached; the message says which and when it resets."""
+@dataclass(frozen=True)
+class Window:
+    """One counting window: its key suffix, when it resets and what it is called."""
+
+    suffix: str
+    resets_at: datetime
+    label: str
+
+
+def _windows(now: datetime) -> dict[str, Window]:
+    """Return the minute, day and month windows (UTC) that ``now`` falls in."""
+    minute = now.replace(second=0, microsecond=0)
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    month = day.replace(day=1)
+    next_month = (month + timedelta(days=32)).replace(day=1)
+    return {
+        "minute": Window(minute.strftime("%Y%m%d%H%M"), minute + timedelta(minutes=1), "minute"),
+        "day": Window(day.strftime("%Y%m%d"), day + timedelta(days=1), "day"),
+        "month": Window(month.strftime("%Y%m"), next_month, "month"),
+    }
+
+
+@dataclass(frozen=True)
+class Limit:
+    """One limit in force for a request."""
+
+    scope: str  # "user" or "course"
+    owner: str  # the user's or the course's name
+    unit: str  # "requests" or "tokens"
+    window: Window
+    limit: int
+
+    @property
+    def name(self) -> str:
+        """The limit's name, e.g. user_tokens_per_day."""
+        return f"{self.scope}_{self.unit}_per_{self.window.label}"
+
+    def key(self, namespace: str) -> str:
+        """Return the counter's key in the cache."""
+        return f"{namespace}:q:{self.scope}:{self.owner}:{self.unit}:{self.window.suffix}"
+
+    def describe(self) -> str:
+        """Say the limit in words."""
+        return f"{self.scope} {self.unit} per {self.window.label}"
 
 
 @dataclass
 class Reservation:
-    """Tokens set aside for one request, settled when its usage is known."""
+    """What one request counted: its request slots and the tokens set aside."""
 
-    key: str
-    reserved: int
+    token_keys: list[str] = field(default_factory=list)
+    reserved: int = 0
+    warnings: list[str] = field(default_factory=list)
 
 
-def _utc_day() -> str:
-    """Return today's UTC date."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%d")
+def _seconds_until(moment: datetime) -> int:
+    """Whole seconds from now until ``moment``, at least one."""
+    return max(int((moment - datetime.now(timezone.utc)).total_seconds()) + 1, 1)
 
 
 class Quotas:
-    """Check and count a user's requests and tokens."""
+    """Admit requests against every limit in force, or refuse naming the one reached."""
 
-    def __init__(self, cache: Cache, requests_per_minute: int, daily_tokens: int) -> None:
-        """Enforce the two limits in ``cache``."""
+    def __init__(self, cache: Cache, settings: AISettings) -> None:
+        """Count in ``cache`` under ``settings.cache_namespace``."""
         self.cache = cache
-        self.requests_per_minute = requests_per_minute
-        self.daily_tokens = daily_tokens
+        self.settings = settings
+        self.namespace = settings.cache_namespace
 
-    async def admit(self, user: str, estimate: int) -> Reservation:
-        """Count a request and reserve ``estimate`` tokens, or raise QuotaExceeded."""
-        minute = int(time.time() // 60)
-        count = await self.cache.incr(f"ai:rpm:{user}:{minute}", ttl=60)
-        if count > self.requests_per_minute:
-            raise QuotaExceeded(
-                f"Rate limit: {self.requests_per_minute} requests per minute; "
-                f"try again in {60 - int(time.time()) % 60} s"
-            )
-        key = f"ai:tokens:{user}:{_utc_day()}"
-        added, used = await self.cache.incr_if_below(key, estimate, self.daily_tokens, ttl=DAY + 60)
-        if not added:
-            raise QuotaExceeded(
-                f"Daily token limit: {used} of {self.daily_tokens} tokens used today; "
-                "it resets at 00:00 UTC"
-            )
-        return Reservation(key, estimate)
+    def limits(self, user: str, course: str | None) -> list[Limit]:
+        """Return the limits in force for ``user`` in ``course`` now (0 means none)."""
+        s = self.settings
+        w = _windows(datetime.now(timezone.utc))
+        wanted = [
+            ("user", user, "requests", w["minute"], s.requests_per_minute),
+            ("user", user, "tokens", w["day"], s.daily_tokens),
+            ("user", user, "tokens", w["month"], s.monthly_tokens),
+        ]
+        if course:
+            wanted += [
+                ("course", course, "requests", w["minute"], s.course_requests_per_minute),
+                ("course", course, "tokens", w["day"], s.course_daily_tokens),
+                ("course", course, "tokens", w["month"], s.course_monthly_tokens),
+            ]
+        return [Limit(*args) for args in wanted if args[4] > 0]
+
+    def _warning(self, limit: Limit, used: int) -> str | None:
+        """Say that a limit is nearly reached, or None."""
+        if used < limit.limit * self.settings.quota_warning:
+            return None
+        share = min(100, int(100 * used / limit.limit))
+        return (
+            f"{limit.describe()}: {share}% used ({used} of {limit.limit}), "
+            f"resets {limit.window.resets_at.isoformat()}"
+        )
+
+    def _refusal(self, limit: Limit, used: int) -> QuotaExceeded:
+        """Return the 429 for a limit reached."""
+        resets = limit.window.resets_at
+        return QuotaExceeded(
+            f"Limit reached: {limit.describe()} ({used} of {limit.limit} used"
+            f"{' by ' + limit.owner if limit.scope == 'course' else ''}); "
+            f"it resets at {resets.strftime('%Y-%m-%d %H:%M')} UTC",
+            limit=limit.name,
+            resets_at=resets.isoformat(),
+            retry_after=_seconds_until(resets),
+        )
+
+    async def admit(self, user: str, course: str | None, estimate: int) -> Reservation:
+        """Count a request and reserve ``estimate`` tokens under every limit, or raise 429.
+
+        Each counter only grows while it stays within its limit (an atomic check-and-add in
+        the cache); on a refusal, what this request already counted is given back.
+        """
+        reservation = Reservation()
+        taken: list[tuple[str, int]] = []
+        try:
+            for limit in self.limits(user, course):
+                amount = 1 if limit.unit == "requests" else estimate
+                key = limit.key(self.namespace)
+                ttl = (limit.window.resets_at - datetime.now(timezone.utc)).total_seconds()
+                added, value = await self.cache.incr_if_below(
+                    key, amount, limit.limit, ttl=ttl + WINDOW_SLACK
+                )
+                if not added:
+                    raise self._refusal(limit, value)
+                if amount:
+                    taken.append((key, amount))
+                if limit.unit == "tokens":
+                    reservation.token_keys.append(key)
+                warning = self._warning(limit, value)
+                if warning:
+                    reservation.warnings.append(warning)
+        except BaseException:
+            for key, amount in taken:
+                await self.cache.incr(key, -amount)
+            raise
+        reservation.reserved = estimate
+        return reservation
 
     async def settle(self, reservation: Reservation, actual: int) -> None:
-        """Replace the reservation with the tokens really used."""
-        if actual != reservation.reserved:
-            await self.cache.incr(reservation.key, actual - reservation.reserved)
+        """Replace the tokens set aside with the tokens really used."""
+        delta = actual - reservation.reserved
+        if delta:
+            for key in reservation.token_keys:
+                await self.cache.incr(key, delta)
+        reservation.reserved = actual
+
+    async def status(self, user: str, course: str | None) -> list[dict[str, Any]]:
+        """Return each limit in force with what is used of it, for the usage summary."""
+        found = []
+        for limit in self.limits(user, course):
+            raw = await self.cache.get(limit.key(self.namespace))
+            used = int(raw) if raw else 0
+            found.append(
+                {
+                    "name": limit.name,
+                    "scope": limit.scope,
+                    "used": used,
+                    "limit": limit.limit,
+                    "ratio": round(used / limit.limit, 4),
+                    "resets_at": limit.window.resets_at.isoformat(),
+                    "warning": self._warning(limit, used),
+                }
+            )
+        return found

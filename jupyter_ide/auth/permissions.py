@@ -22,15 +22,20 @@ _STUDENT = frozenset(
         "courses:read",  # the courses one belongs to
         "ai:use",  # the AI proxy, within the user's quotas
         "ai:keys",  # one's own provider keys
+        "ai:policy:read",  # one's effective AI mode (off / hint / full) and models
+        "ai:usage",  # one's own AI usage (a course's: checked per course)
         "kernels:use",  # one's own sandboxed kernels and the sandbox's limits
+        "files:history",  # versions of one's own files: list, view, restore
     }
 )
 _INSTRUCTOR = _STUDENT | {
     "courses:manage",  # members of the courses one teaches (checked per course)
+    "ai:policy:manage",  # AI policy of the courses one teaches (checked per course)
 }
 _ADMIN = _INSTRUCTOR | {
     "admin:checks",  # the doctor's report, with fixes, over HTTP
     "courses:create",
+    "ai:keys:rotate",  # re-encrypt every stored key with the newest crypt key
 }
 
 PERMISSIONS: dict[Role, frozenset[str]] = {

@@ -1,16 +1,24 @@
 """A local server speaking OpenAI's chat-completions wire format, for tests only.
 
 Models: any name echoes the last user message back, word by word when streaming;
-"broken" answers 500. Each request's Authorization header and body are kept.
+"broken" answers 500; "slow" streams many words slowly (for disconnects); "sleepy" waits
+longer than the proxy's timeout in the tests before answering. Each request's
+Authorization header and body are kept; a stream the client cut short is marked "cut".
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any
 
 from tornado import web
+from tornado.iostream import StreamClosedError
+
+SLOW_WORDS = 200
+SLOW_DELAY = 0.02
+SLEEPY_SECONDS = 3.0
 
 
 class _Base(web.RequestHandler):
@@ -30,13 +38,22 @@ class Completions(_Base):
     async def post(self) -> None:
         """Answer like OpenAI, streaming when asked."""
         body = json.loads(self.request.body)
-        self.seen.append({"auth": self.request.headers.get("Authorization"), "body": body})
+        self.record = {
+            "auth": self.request.headers.get("Authorization"),
+            "body": body,
+            "cut": False,
+        }
+        self.seen.append(self.record)
+        if body["model"] == "sleepy":
+            await asyncio.sleep(SLEEPY_SECONDS)
         if body["model"] == "broken":
             self.set_status(500)
             self.finish(json.dumps({"error": {"message": "upstream exploded", "type": "server"}}))
             return
         text = "echo: " + str(body["messages"][-1]["content"])
         words = text.split(" ")
+        if body["model"] == "slow":
+            words = [f"w{i}" for i in range(SLOW_WORDS)]
         usage = {
             "prompt_tokens": sum(len(str(m["content"])) for m in body["messages"]) // 4 + 1,
             "completion_tokens": len(words),
@@ -62,15 +79,23 @@ class Completions(_Base):
             )
             return
         self.set_header("Content-Type", "text/event-stream")
-        for i, word in enumerate(words):
-            delta = {"role": "assistant", "content": word} if i == 0 else {"content": " " + word}
-            chunk = {
-                **base,
-                "object": "chat.completion.chunk",
-                "choices": [{"index": 0, "delta": delta, "finish_reason": None}],
-            }
-            self.write(f"data: {json.dumps(chunk)}\n\n")
-            await self.flush()
+        try:
+            for i, word in enumerate(words):
+                delta = (
+                    {"role": "assistant", "content": word} if i == 0 else {"content": " " + word}
+                )
+                chunk = {
+                    **base,
+                    "object": "chat.completion.chunk",
+                    "choices": [{"index": 0, "delta": delta, "finish_reason": None}],
+                }
+                self.write(f"data: {json.dumps(chunk)}\n\n")
+                await self.flush()
+                if body["model"] == "slow":
+                    await asyncio.sleep(SLOW_DELAY)
+        except StreamClosedError:
+            self.record["cut"] = True
+            return
         last = {
             **base,
             "object": "chat.completion.chunk",
@@ -82,6 +107,11 @@ class Completions(_Base):
             self.write(f"data: {json.dumps(final)}\n\n")
         self.write("data: [DONE]\n\n")
         self.finish()
+
+    def on_connection_close(self) -> None:
+        """Note a client that left before the end."""
+        if not self._finished and hasattr(self, "record"):
+            self.record["cut"] = True
 
 
 class Models(_Base):
