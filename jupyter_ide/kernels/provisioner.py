@@ -27,7 +27,7 @@ from .containers import (
 )
 from .pool import PooledKernel, WarmPool
 from .profile import SANDBOX_UID
-from .sandbox import KernelRecord, SandboxManager
+from .sandbox import KernelRecord, SandboxManager, SandboxUnavailable
 from .watchdog import TimeLimitWatchdog
 
 POLL_INTERVAL = 0.1
@@ -97,6 +97,14 @@ class DockerSandboxProvisioner(LocalProvisioner):
     async def pre_launch(self, **kwargs: Any) -> dict[str, Any]:
         """Choose docker or local, prepare the socket folder and the connection file."""
         manager = self.manager
+        known = manager.kernels.get(self.kernel_id)
+        engine_up = known is None or await asyncio.to_thread(manager.engine_answers, 0)
+        if known is not None and known.sandboxed and not engine_up:
+            # A sandboxed kernel never comes back unsandboxed, whatever the mode.
+            raise SandboxUnavailable(
+                "The Docker engine does not answer, so this sandboxed kernel cannot restart "
+                "yet: try again when the engine is back."
+            )
         mode = await asyncio.to_thread(manager.effective_mode)
         self.sandboxed = mode == "docker"
         km = self.km

@@ -206,26 +206,43 @@ async def check_images(settings: IDESettings, docker_state: CheckResult) -> Chec
             "images",
             "missing",
             "no jupyter-ide sandbox images are built",
-            fix="sandbox images arrive with the Docker sandbox; nothing to build in this version",
+            fix="run `jupyter ide images build --offline`",
             required=required,
         )
     return CheckResult("images", "ok", ", ".join(tags), required=required)
 
 
 def check_sandbox(settings: IDESettings, docker_state: CheckResult) -> CheckResult:
-    """Say whether code runs sandboxed; in this version kernels are local."""
+    """Say whether kernels run in Docker sandboxes, and with which limits."""
+    engine_ok = docker_state.state == "ok"
+    if settings.sandbox == "local":
+        return CheckResult(
+            "sandbox",
+            "off",
+            "local kernels: code is not sandboxed (JUPYTER_IDE_SANDBOX=local)",
+            fix="set JUPYTER_IDE_SANDBOX=auto or docker and start a Docker engine",
+            required=False,
+        )
+    if engine_ok:
+        return CheckResult(
+            "sandbox",
+            "ok",
+            f"kernels run in Docker sandboxes ({settings.sandbox}): network none, non-root, "
+            "read-only root, CPU/memory/pids/time limits",
+            required=settings.sandbox == "docker",
+        )
     if settings.sandbox == "docker":
         return CheckResult(
             "sandbox",
             "broken",
-            "JUPYTER_IDE_SANDBOX=docker, but this version has no Docker kernel provisioner",
-            fix="set JUPYTER_IDE_SANDBOX=auto or local until the Docker sandbox lands",
+            "JUPYTER_IDE_SANDBOX=docker, but no Docker engine answers: kernels cannot start",
+            fix=docker_state.fix,
         )
-    engine = "an engine answers" if docker_state.state == "ok" else "no engine answers"
     return CheckResult(
         "sandbox",
         "off",
-        f"local kernels: code is not sandboxed (Docker: {engine})",
+        "local kernels: code is not sandboxed (no Docker engine answers)",
+        fix=docker_state.fix,
         required=False,
     )
 
