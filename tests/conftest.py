@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-pytest_plugins = ["pytest_jupyter.jupyter_server", "tests.services"]
+pytest_plugins = ["pytest_jupyter.jupyter_server", "tests.services", "tests.s3_server"]
 
 SMALL_FILE_LIMIT = 4096
 

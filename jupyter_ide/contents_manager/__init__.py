@@ -1,5 +1,5 @@
-"""Contents: the file store behind /api/contents."""
+"""Contents: files as content-addressed blobs (S3 or a folder) with a SQL index and history."""
 
-from .local import IDEContentsManager
+from .manager import IDEContentsManager
 
 __all__ = ["IDEContentsManager"]

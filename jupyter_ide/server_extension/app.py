@@ -20,6 +20,8 @@ from ..auth.handlers import default_handlers as auth_handlers
 from ..auth.tokens import TokenService, load_or_create_secret
 from ..auth.users import IdentityRecorder
 from ..cache import Cache, make_cache
+from ..contents_manager import IDEContentsManager
+from ..contents_manager.handlers import default_handlers as contents_handlers
 from ..db import Database, SchemaMismatchError, ensure_schema
 from ..kernels.handlers import default_handlers as kernel_handlers
 from ..kernels.kernels_cli import KernelsApp
@@ -91,13 +93,23 @@ class IDEApp(ExtensionApp):
             jupyter_ide_db=self.db,
             jupyter_ide_cache=self.cache,
         )
+        self._attach_contents()
         self.settings["jupyter_ide_sandbox"] = start_sandbox(
             self, self.ide_settings.sandbox, server_owner()
         )
 
+    def _attach_contents(self) -> None:
+        """Share the database with our contents manager; start kernels in its workspace dir."""
+        cm = self.serverapp.contents_manager
+        if isinstance(cm, IDEContentsManager):
+            cm.db = self.db
+            cm.workspace_dir.mkdir(parents=True, exist_ok=True)
+            self.serverapp.kernel_manager.root_dir = str(cm.workspace_dir)
+
     def initialize_handlers(self) -> None:
         """Register the extension's routes, refusing any verb without a declared permission."""
         routes = default_handlers() + auth_handlers + ai_handlers + kernel_handlers
+        routes += contents_handlers
         missing = undeclared_verbs(handler for _, handler, _ in routes)
         if missing:
             raise SystemExit(
@@ -109,6 +121,8 @@ class IDEApp(ExtensionApp):
     async def stop_extension(self) -> None:
         """Remove warm kernels; close the database pool and the cache."""
         await stop_sandbox()
+        if isinstance(self.serverapp.contents_manager, IDEContentsManager):
+            await self.serverapp.contents_manager.close()
         ai: AIProxy | None = self.settings.get("jupyter_ide_ai")
         if ai is not None:
             await ai.aclose()

@@ -53,6 +53,20 @@ class IDESettings(Configurable):
         "Env: JUPYTER_IDE_S3_ENDPOINT_URL.",
     ).tag(config=True)
 
+    s3_region = Unicode(
+        help="Region of the S3 bucket; empty means the AWS variables' or us-east-1. "
+        "Env: JUPYTER_IDE_S3_REGION.",
+    ).tag(config=True)
+
+    s3_sse = Unicode(
+        help="Server-side encryption for stored files: '' (bucket default), 'AES256' or "
+        "'aws:kms'. Env: JUPYTER_IDE_S3_SSE.",
+    ).tag(config=True)
+
+    s3_kms_key_id = Unicode(
+        help="KMS key id for 'aws:kms' encryption. Env: JUPYTER_IDE_S3_KMS_KEY_ID.",
+    ).tag(config=True)
+
     sandbox = CaselessStrEnum(
         SANDBOX_MODES,
         help="docker: kernels must run in Docker sandboxes; auto: Docker when an engine "
@@ -88,6 +102,18 @@ class IDESettings(Configurable):
     @default("s3_endpoint_url")
     def _default_s3_endpoint_url(self) -> str:
         return _env("JUPYTER_IDE_S3_ENDPOINT_URL")
+
+    @default("s3_region")
+    def _default_s3_region(self) -> str:
+        return _env("JUPYTER_IDE_S3_REGION")
+
+    @default("s3_sse")
+    def _default_s3_sse(self) -> str:
+        return _env("JUPYTER_IDE_S3_SSE")
+
+    @default("s3_kms_key_id")
+    def _default_s3_kms_key_id(self) -> str:
+        return _env("JUPYTER_IDE_S3_KMS_KEY_ID")
 
     @default("sandbox")
     def _default_sandbox(self) -> str:

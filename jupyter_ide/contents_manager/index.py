@@ -1,0 +1,475 @@
+"""The SQL file index: which blob each workspace path holds, folders, and kept versions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, literal, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.elements import ColumnElement
+from tornado import web
+
+from ..db import Database
+from ..db.models import Blob, File, FileVersion, Workspace, utcnow
+from ..db.queries import get_or_create_user
+from .paths import ancestors, is_within, parent_of
+
+FILE = "file"
+DIRECTORY = "directory"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A file or folder as the index knows it."""
+
+    path: str
+    kind: str
+    content_hash: str
+    size: int
+    created: datetime
+    last_modified: datetime
+
+
+@dataclass(frozen=True)
+class Version:
+    """A kept previous content of a path."""
+
+    id: int
+    path: str
+    content_hash: str
+    size: int
+    modified_at: datetime
+    created_at: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
+class Limits:
+    """A user's quota: total bytes, number of files (0 = no limit)."""
+
+    max_bytes: int = 0
+    max_files: int = 0
+
+
+def _entry(row: File) -> Entry:
+    return Entry(row.path, row.kind, row.content_hash, row.size, row.created_at, row.updated_at)
+
+
+def _version(row: FileVersion) -> Version:
+    return Version(
+        row.id, row.path, row.content_hash, row.size, row.modified_at, row.created_at, row.reason
+    )
+
+
+def _below(column: InstrumentedAttribute[str], folder: str) -> ColumnElement[bool]:
+    """Return the SQL test that ``column`` lies strictly below ``folder``."""
+    return column.startswith(folder + "/", autoescape=True)
+
+
+def _root_entry() -> Entry:
+    now = utcnow()
+    return Entry("", DIRECTORY, "", 0, now, now)
+
+
+async def open_workspace(db: Database, user_name: str, workspace: str) -> tuple[int, int]:
+    """Return (user id, workspace id), creating either when missing."""
+    async with db.session() as session:
+        user, _ = await get_or_create_user(session, user_name)
+        query = select(Workspace).where(Workspace.user_id == user.id, Workspace.name == workspace)
+        found = (await session.execute(query)).scalar_one_or_none()
+        if found is not None:
+            return user.id, found.id
+        try:
+            async with session.begin_nested():
+                found = Workspace(user_id=user.id, name=workspace, settings={})
+                session.add(found)
+                await session.flush()
+        except IntegrityError:
+            found = (await session.execute(query)).scalar_one()
+        return user.id, found.id
+
+
+class FileIndex:
+    """Index operations on one workspace; each public method is one transaction."""
+
+    def __init__(self, db: Database, user_id: int, workspace_id: int, limits: Limits) -> None:
+        """Work on ``workspace_id`` of ``user_id`` within ``limits``."""
+        self.db = db
+        self.user_id = user_id
+        self.workspace_id = workspace_id
+        self.limits = limits
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def _rows(self) -> object:
+        return File.workspace_id == self.workspace_id
+
+    async def _row(self, session: AsyncSession, path: str, lock: bool = False) -> File | None:
+        query = select(File).where(File.workspace_id == self.workspace_id, File.path == path)
+        if lock:
+            query = query.with_for_update()
+        return (await session.execute(query)).scalar_one_or_none()
+
+    async def get(self, path: str) -> Entry | None:
+        """Return the entry at ``path`` (the root is always a folder)."""
+        if not path:
+            return _root_entry()
+        async with self.db.session() as session:
+            row = await self._row(session, path)
+            return _entry(row) if row is not None else None
+
+    async def children(self, folder: str) -> list[Entry]:
+        """Return the entries directly inside ``folder``."""
+        async with self.db.session() as session:
+            query = select(File).where(
+                File.workspace_id == self.workspace_id, File.parent == folder
+            )
+            return [_entry(r) for r in (await session.execute(query.order_by(File.path))).scalars()]
+
+    async def everything(self) -> list[Entry]:
+        """Return every entry of the workspace, folders before what they hold."""
+        async with self.db.session() as session:
+            query = select(File).where(File.workspace_id == self.workspace_id).order_by(File.path)
+            return [_entry(r) for r in (await session.execute(query)).scalars()]
+
+    async def usage(self) -> tuple[int, int]:
+        """Return the bytes and number of files the user holds across workspaces."""
+        async with self.db.session() as session:
+            return await self._usage(session)
+
+    async def _usage(self, session: AsyncSession) -> tuple[int, int]:
+        query = (
+            select(func.coalesce(func.sum(File.size), 0), func.count(File.id))
+            .join(Workspace, Workspace.id == File.workspace_id)
+            .where(Workspace.user_id == self.user_id, File.kind == FILE)
+        )
+        total, count = (await session.execute(query)).one()
+        return int(total), int(count)
+
+    async def _check_quota(self, session: AsyncSession, add_bytes: int, add_files: int) -> None:
+        if not (self.limits.max_bytes or self.limits.max_files) or (
+            add_bytes <= 0 and add_files <= 0
+        ):
+            return
+        total, count = await self._usage(session)
+        if self.limits.max_files and add_files > 0 and count + add_files > self.limits.max_files:
+            raise web.HTTPError(
+                403,
+                f"You have {count} files and the limit is {self.limits.max_files}: "
+                "delete some files first.",
+            )
+        if self.limits.max_bytes and add_bytes > 0 and total + add_bytes > self.limits.max_bytes:
+            raise web.HTTPError(
+                507,
+                f"Your files would use {total + add_bytes} bytes, over your quota of "
+                f"{self.limits.max_bytes} bytes: delete some files first.",
+            )
+
+    async def _require_folder(
+        self, session: AsyncSession, folder: str, create: bool = False
+    ) -> None:
+        if not folder:
+            return
+        row = await self._row(session, folder)
+        if row is not None and row.kind == DIRECTORY:
+            return
+        if row is not None:
+            raise web.HTTPError(400, f"{folder} is a file, not a folder")
+        if not create:
+            raise web.HTTPError(404, f"No such folder: {folder}")
+        for above in [*ancestors(folder), folder]:
+            found = await self._row(session, above)
+            if found is None:
+                session.add(
+                    File(
+                        workspace_id=self.workspace_id,
+                        path=above,
+                        kind=DIRECTORY,
+                        parent=parent_of(above),
+                        content_hash="",
+                        size=0,
+                    )
+                )
+            elif found.kind != DIRECTORY:
+                raise web.HTTPError(400, f"{above} is a file, not a folder")
+        await session.flush()
+
+    # -- versions ---------------------------------------------------------------------------
+
+    async def _keep(
+        self,
+        session: AsyncSession,
+        path: str,
+        content_hash: str,
+        size: int,
+        modified_at: datetime,
+        reason: str,
+    ) -> FileVersion:
+        latest = (
+            await session.execute(
+                select(FileVersion)
+                .where(FileVersion.workspace_id == self.workspace_id, FileVersion.path == path)
+                .order_by(FileVersion.id.desc())
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+        if latest is not None and latest.content_hash == content_hash:
+            return latest
+        kept = FileVersion(
+            workspace_id=self.workspace_id,
+            path=path,
+            content_hash=content_hash,
+            size=size,
+            modified_at=modified_at,
+            reason=reason,
+            created_at=utcnow(),
+        )
+        session.add(kept)
+        await session.flush()
+        return kept
+
+    async def versions(self, path: str) -> list[Version]:
+        """Return the kept versions of ``path``, newest first."""
+        async with self.db.session() as session:
+            query = (
+                select(FileVersion)
+                .where(FileVersion.workspace_id == self.workspace_id, FileVersion.path == path)
+                .order_by(FileVersion.id.desc())
+            )
+            return [_version(r) for r in (await session.execute(query)).scalars()]
+
+    async def version(self, version_id: int) -> Version | None:
+        """Return one version of this workspace, or None."""
+        async with self.db.session() as session:
+            row = await session.get(FileVersion, version_id)
+            if row is None or row.workspace_id != self.workspace_id:
+                return None
+            return _version(row)
+
+    async def checkpoint(self, path: str) -> Version:
+        """Keep the current content of ``path`` as a version now."""
+        async with self.db.session() as session:
+            row = await self._row(session, path)
+            if row is None or row.kind != FILE:
+                raise web.HTTPError(404, f"No such file: {path}")
+            kept = await self._keep(
+                session, path, row.content_hash, row.size, row.updated_at, "checkpoint"
+            )
+            return _version(kept)
+
+    async def drop_version(self, version_id: int) -> bool:
+        """Delete one version row; return whether it existed."""
+        async with self.db.session() as session:
+            result = await session.execute(
+                delete(FileVersion).where(
+                    FileVersion.id == version_id, FileVersion.workspace_id == self.workspace_id
+                )
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def drop_versions(self, ids: list[int]) -> None:
+        """Delete several version rows (retention)."""
+        if not ids:
+            return
+        async with self.db.session() as session:
+            await session.execute(
+                delete(FileVersion).where(
+                    FileVersion.workspace_id == self.workspace_id, FileVersion.id.in_(ids)
+                )
+            )
+
+    # -- writing ----------------------------------------------------------------------------
+
+    async def touch_blob(self, content_hash: str, size: int) -> bool:
+        """Claim a blob before storing it (GC spares it); True when its row is new."""
+        now = utcnow()
+        async with self.db.session() as session:
+            result = await session.execute(
+                update(Blob).where(Blob.content_hash == content_hash).values(touched_at=now)
+            )
+            if result.rowcount:  # type: ignore[attr-defined]
+                return False
+        try:
+            async with self.db.session() as session:
+                session.add(
+                    Blob(content_hash=content_hash, size=size, created_at=now, touched_at=now)
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    async def write_file(
+        self,
+        path: str,
+        content_hash: str,
+        size: int,
+        reason: str = "save",
+        create_parents: bool = False,
+    ) -> tuple[Entry, Version | None]:
+        """Point ``path`` at a stored blob; the previous content becomes a version."""
+        async with self.db.session() as session:
+            await self._require_folder(session, parent_of(path), create=create_parents)
+            row = await self._row(session, path, lock=True)
+            now = utcnow()
+            if row is not None and row.kind == DIRECTORY:
+                raise web.HTTPError(400, f"{path} is a folder; it cannot be saved as a file")
+            if row is None:
+                await self._check_quota(session, size, 1)
+                row = File(
+                    workspace_id=self.workspace_id,
+                    path=path,
+                    kind=FILE,
+                    parent=parent_of(path),
+                    content_hash=content_hash,
+                    size=size,
+                    created_at=now,
+                    updated_at=now,
+                )
+                session.add(row)
+                await session.flush()
+                return _entry(row), None
+            await self._check_quota(session, size - row.size, 0)
+            kept = None
+            if row.content_hash != content_hash:
+                kept = _version(
+                    await self._keep(
+                        session, path, row.content_hash, row.size, row.updated_at, reason
+                    )
+                )
+            row.content_hash, row.size, row.updated_at = content_hash, size, now
+            await session.flush()
+            return _entry(row), kept
+
+    async def mkdir(self, path: str, create_parents: bool = False) -> Entry:
+        """Create the folder ``path`` (fine when it exists)."""
+        async with self.db.session() as session:
+            await self._require_folder(session, parent_of(path), create=create_parents)
+            row = await self._row(session, path)
+            if row is not None:
+                if row.kind != DIRECTORY:
+                    raise web.HTTPError(400, f"{path} exists and is a file")
+                return _entry(row)
+            now = utcnow()
+            row = File(
+                workspace_id=self.workspace_id,
+                path=path,
+                kind=DIRECTORY,
+                parent=parent_of(path),
+                content_hash="",
+                size=0,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(row)
+            await session.flush()
+            return _entry(row)
+
+    async def delete(self, path: str, reason: str = "delete") -> list[Entry]:
+        """Remove a file or a whole folder, keeping each file's content as a version."""
+        async with self.db.session() as session:
+            row = await self._row(session, path, lock=True)
+            if row is None:
+                raise web.HTTPError(404, f"File or folder does not exist: {path}")
+            query = select(File).where(
+                File.workspace_id == self.workspace_id,
+                _below(File.path, path),
+            )
+            gone = (
+                [row, *(await session.execute(query)).scalars()] if row.kind == DIRECTORY else [row]
+            )
+            for item in gone:
+                if item.kind == FILE:
+                    await self._keep(
+                        session, item.path, item.content_hash, item.size, item.updated_at, reason
+                    )
+            await session.execute(
+                delete(File).where(
+                    File.workspace_id == self.workspace_id, File.id.in_([g.id for g in gone])
+                )
+            )
+            return [_entry(g) for g in gone]
+
+    async def rename(self, old: str, new: str) -> Entry:
+        """Move a file or folder (with everything below it, and its versions)."""
+        if is_within(new, old) and new != old:
+            raise web.HTTPError(400, f"Cannot move {old} into itself")
+        async with self.db.session() as session:
+            row = await self._row(session, old, lock=True)
+            if row is None:
+                raise web.HTTPError(404, f"File or folder does not exist: {old}")
+            if await self._row(session, new) is not None:
+                raise web.HTTPError(409, f"File or folder already exists: {new}")
+            await self._require_folder(session, parent_of(new))
+            now = utcnow()
+            if row.kind == DIRECTORY:
+                start = len(old) + 1
+                await session.execute(
+                    update(File)
+                    .where(File.workspace_id == self.workspace_id, _below(File.path, old))
+                    .values(
+                        path=literal(new) + func.substr(File.path, start),
+                        parent=literal(new) + func.substr(File.parent, start),
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+                await session.execute(
+                    update(FileVersion)
+                    .where(
+                        FileVersion.workspace_id == self.workspace_id,
+                        _below(FileVersion.path, old),
+                    )
+                    .values(path=literal(new) + func.substr(FileVersion.path, start))
+                    .execution_options(synchronize_session=False)
+                )
+            await session.execute(
+                update(FileVersion)
+                .where(FileVersion.workspace_id == self.workspace_id, FileVersion.path == old)
+                .values(path=new)
+                .execution_options(synchronize_session=False)
+            )
+            row.path, row.parent, row.updated_at = new, parent_of(new), now
+            await session.flush()
+            return _entry(row)
+
+    async def copy(self, src: str, dst: str) -> Entry:
+        """Copy a file or a whole folder: new rows naming the same blobs."""
+        if is_within(dst, src):
+            raise web.HTTPError(400, f"Cannot copy {src} into itself")
+        async with self.db.session() as session:
+            row = await self._row(session, src)
+            if row is None:
+                raise web.HTTPError(404, f"File or folder does not exist: {src}")
+            if await self._row(session, dst) is not None:
+                raise web.HTTPError(409, f"File or folder already exists: {dst}")
+            await self._require_folder(session, parent_of(dst))
+            items = [row]
+            if row.kind == DIRECTORY:
+                query = select(File).where(
+                    File.workspace_id == self.workspace_id,
+                    _below(File.path, src),
+                )
+                items += list((await session.execute(query)).scalars())
+            files = [i for i in items if i.kind == FILE]
+            await self._check_quota(session, sum(i.size for i in files), len(files))
+            now = utcnow()
+            made = []
+            for item in items:
+                path = dst + item.path[len(src) :]
+                made.append(
+                    File(
+                        workspace_id=self.workspace_id,
+                        path=path,
+                        kind=item.kind,
+                        parent=parent_of(path),
+                        content_hash=item.content_hash,
+                        size=item.size,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+            session.add_all(made)
+            await session.flush()
+            return _entry(made[0])
