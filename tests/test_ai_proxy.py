@@ -15,7 +15,7 @@ from jupyter_ide.db import AIUsage
 
 from .fakes.openai_server import SLOW_WORDS
 from .test_ai_common import Upstream, ai_config, chat, sse_chunks, user_message
-from .test_ai_common import upstream as upstream  # noqa: F401 - fixture
+from .test_ai_common import upstream as upstream  # fixture
 
 
 @pytest.fixture
