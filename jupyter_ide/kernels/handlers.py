@@ -55,6 +55,7 @@ class KernelSandboxHandler(APIHandler):
                     "image": record.image if record.sandboxed else None,
                     "limits": record.limits.describe(),
                     "last_exit": record.last_exit,
+                    "deaths": record.exits,
                 }
             )
         )

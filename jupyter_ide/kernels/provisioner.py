@@ -74,6 +74,7 @@ class DockerSandboxProvisioner(LocalProvisioner):
         self.watchdog: TimeLimitWatchdog | None = None
         self.sandboxed = True
         self._adopted: PooledKernel | None = None
+        self._exit_noted = False
 
     @property
     def km(self) -> Any:
@@ -182,7 +183,7 @@ class DockerSandboxProvisioner(LocalProvisioner):
             container = await asyncio.to_thread(start_kernel_container, manager, launch)
             self.container = container
         self.record.container_id = container.id
-        self.record.last_exit = None
+        self._exit_noted = False
         self.pid = None
         self._start_watchdog()
         return self.connection_info
@@ -229,10 +230,17 @@ class DockerSandboxProvisioner(LocalProvisioner):
         self._note_exit(state, exit_reason(state, killed_for))
         return int(state.get("ExitCode", 1)) if state else 1
 
+    async def shutdown_requested(self, restart: bool = False) -> None:
+        """A shutdown or restart was asked for: its end is not a death."""
+        self._exit_noted = True
+        await super().shutdown_requested(restart)
+
     def _note_exit(self, state: dict[str, Any], reason: str) -> None:
-        """Keep the first reason seen for this container's end."""
-        if self.record is None or self.record.last_exit is not None:
+        """Keep the first reason seen for this container's end (kept across restarts)."""
+        if self.record is None or self._exit_noted:
             return
+        self._exit_noted = True
+        self.record.exits += 1
         self.record.last_exit = {
             "reason": reason,
             "exit_code": state.get("ExitCode"),

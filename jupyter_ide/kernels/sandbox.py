@@ -41,6 +41,7 @@ class KernelRecord:
     sandboxed: bool
     container_id: str | None = None
     last_exit: dict[str, Any] | None = None
+    exits: int = 0
     started_at: float = field(default_factory=time.time)
 
 
