@@ -231,7 +231,7 @@ class DockerSandboxProvisioner(LocalProvisioner):
         return int(state.get("ExitCode", 1)) if state else 1
 
     async def shutdown_requested(self, restart: bool = False) -> None:
-        """A shutdown or restart was asked for: its end is not a death."""
+        """Note that a shutdown or restart was asked for: its end is not a death."""
         self._exit_noted = True
         await super().shutdown_requested(restart)
 
