@@ -832,9 +832,9 @@ class IDEContentsManager(AsyncContentsManager):
                 known = self.mirror.files.pop(path)
                 entry = await index.get(path)
                 if entry and entry.kind == FILE and entry.content_hash == known.content_hash:
-                    await index.delete(path, reason="kernel")
+                    await index.delete(path)
             for folder in sorted(self.mirror.dirs - dirs, reverse=True):
                 self.mirror.dirs.discard(folder)
                 entry = await index.get(folder)
                 if entry and entry.kind == DIRECTORY:
-                    await index.delete(folder, reason="kernel")
+                    await index.delete(folder)
