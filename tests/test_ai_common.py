@@ -105,6 +105,7 @@ def ai_config(
             "failover": ["pool", "openai"],
             "broken": ["openai"],
             "slow": ["openai"],
+            "greedy": ["openai"],
         },
         "daily_tokens": 50_000,
         "max_tokens": 512,

@@ -73,7 +73,14 @@ async def test_streaming_is_relayed_as_sse(jp_fetch: Any) -> None:
 async def test_models_and_failover(jp_fetch: Any, upstream: Upstream) -> None:
     """Models lists the routes; a failing first provider falls over to the next."""
     models = json.loads((await jp_fetch("ide", "api", "ai", "v1", "models")).body)
-    assert {m["id"] for m in models["data"]} == {"echo", "other", "failover", "broken", "slow"}
+    assert {m["id"] for m in models["data"]} == {
+        "echo",
+        "other",
+        "failover",
+        "broken",
+        "slow",
+        "greedy",
+    }
     assert all(isinstance(m["created"], int) for m in models["data"])
     result = json.loads(
         (await chat(jp_fetch, model="failover", messages=user_message("still"))).body

@@ -1,7 +1,7 @@
 """A local server speaking OpenAI's chat-completions wire format, for tests only.
 
 Models: any name echoes the last user message back, word by word when streaming;
-"broken" answers 500; "slow" streams many words slowly (for disconnects); "sleepy" waits
+"broken" answers 500; "greedy" reports using all of max_tokens; "slow" streams many words slowly (for disconnects); "sleepy" waits
 longer than the proxy's timeout in the tests before answering. Each request's
 Authorization header and body are kept; a stream the client cut short is marked "cut".
 """
@@ -58,6 +58,8 @@ class Completions(_Base):
             "prompt_tokens": sum(len(str(m["content"])) for m in body["messages"]) // 4 + 1,
             "completion_tokens": len(words),
         }
+        if body["model"] == "greedy":
+            usage["completion_tokens"] = int(body.get("max_tokens") or 16)
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
         base = {"id": "chatcmpl-test", "created": int(time.time()), "model": body["model"]}
         if not body.get("stream"):
