@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     LargeBinary,
@@ -307,3 +308,27 @@ class CourseMember(Base):
     )
     role: Mapped[str] = mapped_column(String(32), default="student")
     source: Mapped[str] = mapped_column(String(16), default="api")
+
+
+class JudgeSubmission(Base):
+    """A compile-and-run submission of the judge API: who, what, how it ended, its outputs."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (Index("ix_submissions_user_created", "user_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(36), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    language_id: Mapped[int]
+    status_id: Mapped[int] = mapped_column(default=1, index=True)
+    time: Mapped[float | None] = mapped_column(Float)  # CPU seconds of the run (cgroup)
+    wall_time: Mapped[float | None] = mapped_column(Float)
+    memory: Mapped[int | None]  # peak KB of the run (cgroup)
+    exit_code: Mapped[int | None]
+    exit_signal: Mapped[int | None]
+    message: Mapped[str | None] = mapped_column(Text)
+    compile_cached: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    finished_at: Mapped[datetime | None]
+    # The request's and the run's text fields and limits, zlib-compressed JSON (base64 texts).
+    detail: Mapped[bytes] = mapped_column(LargeBinary)
