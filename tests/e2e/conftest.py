@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -93,14 +94,21 @@ def _wait_until_up(
 
 
 @contextmanager
-def _serve(base: Path, base_url: str = "/") -> Iterator[IDEServer]:
-    """Run `jupyter ide` on a free loopback port with its own dirs and database under base."""
+def _serve(
+    base: Path, base_url: str = "/", config: dict[str, object] | None = None
+) -> Iterator[IDEServer]:
+    """Run `jupyter ide` on a free loopback port with its own dirs and database under base.
+
+    ``config`` is written as the server's jupyter_server_config.json (e.g. AI settings).
+    """
     root = base / "root"
     root.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER")}
     for name in ("config", "data", "runtime"):
         (base / name).mkdir()
         env[f"JUPYTER_{name.upper()}_DIR"] = str(base / name)
+    if config:
+        (base / "config" / "jupyter_server_config.json").write_text(json.dumps(config))
     env["JUPYTER_IDE_DB_URL"] = f"sqlite:///{base / 'ide.db'}"
     env["JUPYTER_PLATFORM_DIRS"] = "1"
     env["SHELL"] = "/bin/bash"

@@ -1,6 +1,6 @@
 import { ServerConnection } from '@jupyterlab/services';
 import { describe, expect, it } from 'vitest';
-import { errorMessage, IdeClient, parseHealth } from './client';
+import { errorMessage, IdeClient, parseHealth, parsePolicy, parseUsage } from './client';
 
 const HEALTH = {
   version: '0.1.0',
@@ -95,5 +95,156 @@ describe('errorMessage', () => {
   it('reads plain errors and anything else', async () => {
     expect(await errorMessage(new Error('boom'))).toBe('boom');
     expect(await errorMessage('text')).toBe('text');
+  });
+});
+
+/** A client whose fetch answers with a function of the request. */
+function clientAnswering(answer: (request: Request) => Response | Promise<Response>) {
+  const requests: Request[] = [];
+  const settings = ServerConnection.makeSettings({
+    baseUrl: 'http://127.0.0.1:8888/',
+    fetch: async (input: RequestInfo, init?: RequestInit) => {
+      const request = input instanceof Request ? input : new Request(input, init);
+      requests.push(request.clone());
+      return answer(request);
+    },
+  });
+  return { client: new IdeClient(settings), requests };
+}
+
+function sse(events: string[]): Response {
+  const body = events.map((e) => `data: ${e}\n\n`).join('');
+  return new Response(body, {
+    status: 200,
+    headers: {
+      'Content-Type': 'text/event-stream',
+      'X-IDE-Quota-Warning': 'user tokens per day: 85% used (170 of 200)',
+      'X-IDE-AI-Mode': 'hint',
+    },
+  });
+}
+
+describe('IdeClient AI calls', () => {
+  it('streams a chat completion and reads the quota warning', async () => {
+    const delta = (content: string) => JSON.stringify({ choices: [{ delta: { content } }] });
+    const { client, requests } = clientAnswering(() =>
+      sse([delta('Hello'), delta(' there'), '[DONE]']),
+    );
+    const stream = await client.chatStream({
+      model: 'echo',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    const texts: string[] = [];
+    for await (const event of stream.events) {
+      if (event.type === 'delta') {
+        texts.push(event.text);
+      }
+    }
+    expect(texts.join('')).toBe('Hello there');
+    expect(stream.warning).toContain('85% used');
+    expect(stream.mode).toBe('hint');
+    const sent = (await requests[0]?.json()) as Record<string, unknown>;
+    expect(new URL(requests[0]?.url ?? '').pathname).toBe('/ide/api/ai/v1/chat/completions');
+    expect(sent).toMatchObject({
+      model: 'echo',
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+  });
+
+  it("gives the server's message for a 429", async () => {
+    const { client } = clientAnswering(
+      () =>
+        new Response(
+          JSON.stringify({
+            message: 'Limit reached: user tokens per day; resets at 2026-11-26T00:00:00+00:00',
+            limit: 'user_tokens_per_day',
+          }),
+          { status: 429 },
+        ),
+    );
+    const error = await client.chatStream({ model: 'echo', messages: [] }).catch((e: unknown) => e);
+    expect(await errorMessage(error)).toContain('user tokens per day');
+  });
+
+  it('answers null for a policy or usage endpoint that does not exist', async () => {
+    const { client } = clientAnswering(() => new Response('{}', { status: 404 }));
+    expect(await client.aiPolicy()).toBeNull();
+    expect(await client.aiUsage()).toBeNull();
+  });
+
+  it('throws other failures of the policy endpoint', async () => {
+    const { client } = clientAnswering(() => new Response('{"message":"x"}', { status: 500 }));
+    await expect(client.aiPolicy()).rejects.toBeInstanceOf(ServerConnection.ResponseError);
+  });
+
+  it('reads the models, and the text of a whole completion', async () => {
+    const { client } = clientAnswering((request) =>
+      new URL(request.url).pathname.endsWith('/models')
+        ? Response.json({ object: 'list', data: [{ id: 'gpt-4o-mini' }, { id: 'echo' }, 7] })
+        : Response.json({ choices: [{ message: { role: 'assistant', content: 'x = 1' } }] }),
+    );
+    expect(await client.models()).toEqual(['gpt-4o-mini', 'echo']);
+    expect(await client.complete({ model: 'echo', messages: [] })).toBe('x = 1');
+  });
+});
+
+describe('parsePolicy and parseUsage', () => {
+  it('read the documented shapes', () => {
+    expect(
+      parsePolicy({
+        course: 'cs101',
+        courses: ['cs101'],
+        mode: 'hint',
+        until: '2026-11-25T14:00:00+00:00',
+        reason: 'Exam: Midterm (cs101)',
+        next_window: null,
+        models: ['gpt-4o-mini'],
+        store_prompts: false,
+      }),
+    ).toEqual({
+      course: 'cs101',
+      mode: 'hint',
+      until: '2026-11-25T14:00:00+00:00',
+      reason: 'Exam: Midterm (cs101)',
+      models: ['gpt-4o-mini'],
+    });
+    const usage = parseUsage({
+      totals: { requests: 3, total_tokens: 420 },
+      quota: {
+        limits: [
+          {
+            name: 'user_tokens_per_day',
+            scope: 'user',
+            used: 170000,
+            limit: 200000,
+            ratio: 0.85,
+            resets_at: '2026-11-26T00:00:00+00:00',
+          },
+        ],
+        warning: 'user tokens per day: 85% used',
+      },
+    });
+    expect(usage).toEqual({
+      totalTokens: 420,
+      requests: 3,
+      warning: 'user tokens per day: 85% used',
+      limits: [
+        {
+          name: 'user_tokens_per_day',
+          used: 170000,
+          limit: 200000,
+          ratio: 0.85,
+          resetsAt: '2026-11-26T00:00:00+00:00',
+        },
+      ],
+    });
+  });
+
+  it('tolerate missing parts and refuse non-objects', () => {
+    expect(parsePolicy({ mode: 'weird' }).mode).toBe('off');
+    expect(parseUsage({})).toEqual({ totalTokens: 0, requests: 0, limits: [], warning: null });
+    expect(() => parsePolicy([])).toThrow();
+    expect(() => parseUsage(null)).toThrow();
   });
 });

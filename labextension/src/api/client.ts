@@ -1,6 +1,7 @@
 /** One typed client for jupyter-ide's own endpoints (/ide/api/*). */
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
+import { readChatStream, type ChatEvent } from '../lib/sse';
 
 export type SubsystemState = 'ok' | 'off' | 'missing' | 'broken';
 
@@ -55,21 +56,206 @@ export async function errorMessage(error: unknown): Promise<string> {
   return error instanceof Error ? error.message : String(error);
 }
 
+export type AIMode = 'off' | 'hint' | 'full';
+
+/** The AI policy in force for the caller now (GET /ide/api/ai/policy). */
+export interface AIPolicy {
+  course: string | null;
+  mode: AIMode;
+  until: string | null;
+  reason: string | null;
+  models: string[];
+}
+
+export interface QuotaLimit {
+  name: string;
+  used: number;
+  limit: number;
+  ratio: number;
+  resetsAt: string | null;
+}
+
+/** The caller's own AI usage and limits (GET /ide/api/ai/usage). */
+export interface AIUsage {
+  totalTokens: number;
+  requests: number;
+  limits: QuotaLimit[];
+  warning: string | null;
+}
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+export interface ChatRequest {
+  model: string;
+  messages: ChatMessage[];
+  max_tokens?: number;
+  temperature?: number;
+  stop?: string[];
+}
+
+/** A started streaming answer: its events, and what the server said about quotas and mode. */
+export interface ChatStream {
+  events: AsyncGenerator<ChatEvent, void, undefined>;
+  warning: string | null;
+  mode: string | null;
+}
+
+const MODES: AIMode[] = ['off', 'hint', 'full'];
+
+function asObject(data: unknown, what: string): Record<string, unknown> {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new Error(`${what}: not an object`);
+  }
+  return data as Record<string, unknown>;
+}
+
+function stringOrNull(value: unknown): string | null {
+  return typeof value === 'string' && value ? value : null;
+}
+
+/** Check the shape of a policy answer; an unknown mode counts as off. */
+export function parsePolicy(data: unknown): AIPolicy {
+  const raw = asObject(data, 'policy');
+  return {
+    course: stringOrNull(raw.course),
+    mode: MODES.includes(raw.mode as AIMode) ? (raw.mode as AIMode) : 'off',
+    until: stringOrNull(raw.until),
+    reason: stringOrNull(raw.reason),
+    models: Array.isArray(raw.models) ? raw.models.map(String) : [],
+  };
+}
+
+/** Check the shape of a usage answer: totals and the caller's quota limits. */
+export function parseUsage(data: unknown): AIUsage {
+  const raw = asObject(data, 'usage');
+  const totals = (typeof raw.totals === 'object' && raw.totals !== null ? raw.totals : {}) as {
+    total_tokens?: unknown;
+    requests?: unknown;
+  };
+  const quota = (typeof raw.quota === 'object' && raw.quota !== null ? raw.quota : {}) as {
+    limits?: unknown;
+    warning?: unknown;
+  };
+  const limits = (Array.isArray(quota.limits) ? quota.limits : []).flatMap((item: unknown) => {
+    if (typeof item !== 'object' || item === null) {
+      return [];
+    }
+    const l = item as Record<string, unknown>;
+    const used = Number(l.used ?? 0);
+    const limit = Number(l.limit ?? 0);
+    return [
+      {
+        name: String(l.name ?? ''),
+        used,
+        limit,
+        ratio: Number(l.ratio ?? (limit > 0 ? used / limit : 0)),
+        resetsAt: stringOrNull(l.resets_at),
+      },
+    ];
+  });
+  return {
+    totalTokens: Number(totals.total_tokens ?? 0),
+    requests: Number(totals.requests ?? 0),
+    limits,
+    warning: stringOrNull(quota.warning),
+  };
+}
+
+/** Read the model names of a /v1/models answer. */
+export function parseModels(data: unknown): string[] {
+  const raw = asObject(data, 'models');
+  return (Array.isArray(raw.data) ? raw.data : []).flatMap((m: unknown) =>
+    typeof m === 'object' && m !== null && typeof (m as { id?: unknown }).id === 'string'
+      ? [(m as { id: string }).id]
+      : [],
+  );
+}
+
 /** Calls to /ide/api/*, with the server's auth and XSRF handling. */
 export class IdeClient {
   constructor(private readonly settings: ServerConnection.ISettings) {}
 
-  private async getJSON(path: string): Promise<unknown> {
+  private async request(path: string, init: RequestInit = {}): Promise<Response> {
     const url = URLExt.join(this.settings.baseUrl, 'ide', 'api', path);
-    const response = await ServerConnection.makeRequest(url, {}, this.settings);
+    const response = await ServerConnection.makeRequest(url, init, this.settings);
     if (!response.ok) {
       throw new ServerConnection.ResponseError(response);
     }
-    return response.json();
+    return response;
+  }
+
+  private async getJSON(path: string): Promise<unknown> {
+    return (await this.request(path)).json();
+  }
+
+  /** GET a JSON answer, or null when the endpoint is not there (404): a feature not built. */
+  private async getOptional(path: string): Promise<unknown> {
+    try {
+      return await this.getJSON(path);
+    } catch (e) {
+      if (e instanceof ServerConnection.ResponseError && e.response.status === 404) {
+        return null;
+      }
+      throw e;
+    }
+  }
+
+  private postJSON(path: string, body: unknown, signal?: AbortSignal): Promise<Response> {
+    return this.request(path, {
+      method: 'POST',
+      body: JSON.stringify(body),
+      headers: { 'Content-Type': 'application/json' },
+      signal,
+    });
   }
 
   /** Each subsystem's state. */
   async health(): Promise<Health> {
     return parseHealth(await this.getJSON('health'));
+  }
+
+  /** The AI models the caller may use now. */
+  async models(): Promise<string[]> {
+    return parseModels(await this.getJSON('ai/v1/models'));
+  }
+
+  /** The AI policy in force for the caller, or null where the server has none. */
+  async aiPolicy(): Promise<AIPolicy | null> {
+    const data = await this.getOptional('ai/policy');
+    return data === null ? null : parsePolicy(data);
+  }
+
+  /** The caller's own AI usage and limits, or null where the server keeps none. */
+  async aiUsage(): Promise<AIUsage | null> {
+    const data = await this.getOptional('ai/usage');
+    return data === null ? null : parseUsage(data);
+  }
+
+  /** Start a streaming chat completion; errors before the first byte (429, 403) throw. */
+  async chatStream(request: ChatRequest, signal?: AbortSignal): Promise<ChatStream> {
+    const response = await this.postJSON(
+      'ai/v1/chat/completions',
+      { ...request, stream: true, stream_options: { include_usage: true } },
+      signal,
+    );
+    if (!response.body) {
+      throw new Error('The AI answer had no body');
+    }
+    return {
+      events: readChatStream(response.body),
+      warning: response.headers.get('X-IDE-Quota-Warning'),
+      mode: response.headers.get('X-IDE-AI-Mode'),
+    };
+  }
+
+  /** One whole (not streamed) chat completion's text. */
+  async complete(request: ChatRequest, signal?: AbortSignal): Promise<string> {
+    const response = await this.postJSON('ai/v1/chat/completions', request, signal);
+    const data = (await response.json()) as { choices?: { message?: { content?: unknown } }[] };
+    const content = data.choices?.[0]?.message?.content;
+    return typeof content === 'string' ? content : '';
   }
 }

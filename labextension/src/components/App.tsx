@@ -1,16 +1,24 @@
-/** The IDE: explorer, tabs with editors and notebooks, terminal panel and status bar. */
-import { lazy, Suspense, useCallback, useRef, useState } from 'react';
+/** The IDE: explorer, tabs with editors and notebooks, side panels, terminal and status bar. */
+import { lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react';
 import type { Services } from '../services';
+import { useAIState } from '../hooks/useAIState';
+import { explainErrorQuestion } from '../lib/aiContext';
+import type { EditorHandle } from '../lib/editorHandle';
+import { setInlineSettings } from '../lib/inlineSettings';
 import { isUnder, renamePath } from '../lib/languages';
+import type { AIRequest } from './AIPanel';
 import { Explorer } from './Explorer';
+import { SidePanel, type SideView } from './SidePanel';
 import { StatusBar } from './StatusBar';
 import { TabBar, type OpenTab } from './TabBar';
 import { Toasts, type Notify, type Toast } from './Toasts';
+import { WorkbenchActions } from './WorkbenchActions';
 
 // Monaco, the notebook view and xterm load on demand: the first paint does not wait for them.
 const FileEditor = lazy(() => import('./FileEditor'));
 const NotebookView = lazy(() => import('./NotebookView'));
 const TerminalPanel = lazy(() => import('./TerminalPanel'));
+const AIPanel = lazy(() => import('./AIPanel'));
 
 const TOAST_MS = 6000;
 const MIN_TERMINAL = 80;
@@ -26,6 +34,52 @@ export function App({ services }: { services: Services }) {
   const [terminalStarted, setTerminalStarted] = useState(false);
   const [terminalHeight, setTerminalHeight] = useState(260);
   const toastId = useRef(0);
+  const [side, setSide] = useState<SideView | null>(null);
+  const [sideMounted, setSideMounted] = useState<Set<SideView>>(new Set());
+  const editors = useRef(new Map<string, EditorHandle>());
+  const activeRef = useRef(active);
+  activeRef.current = active;
+  const ai = useAIState(services.ide);
+  const [inlineOn, setInlineOn] = useState(true);
+  const [lastError, setLastError] = useState<string | null>(null);
+  const [aiRequest, setAIRequest] = useState<AIRequest | null>(null);
+
+  useEffect(() => {
+    // Hint-only mode is about not handing out solutions: no ghost-text code then.
+    setInlineSettings({
+      enabled: inlineOn && ai.unavailable === null && ai.policy?.mode !== 'hint',
+      model: ai.model,
+    });
+  }, [inlineOn, ai.unavailable, ai.policy?.mode, ai.model]);
+
+  const openSide = useCallback((view: SideView | null) => {
+    setSide(view);
+    if (view) {
+      setSideMounted((prev) => (prev.has(view) ? prev : new Set(prev).add(view)));
+    }
+  }, []);
+
+  const getEditor = useCallback(
+    () => (activeRef.current ? (editors.current.get(activeRef.current) ?? null) : null),
+    [],
+  );
+
+  const onEditor = useCallback((path: string, handle: EditorHandle | null) => {
+    if (handle) {
+      editors.current.set(path, handle);
+    } else if (editors.current.get(path)?.path === path) {
+      editors.current.delete(path);
+    }
+  }, []);
+
+  const explain = useCallback(
+    (error: string) => {
+      setLastError(error);
+      openSide('ai');
+      setAIRequest((prev) => ({ id: (prev?.id ?? 0) + 1, text: explainErrorQuestion(error) }));
+    },
+    [openSide],
+  );
 
   const notify: Notify = useCallback((kind, text) => {
     toastId.current += 1;
@@ -119,11 +173,33 @@ export function App({ services }: { services: Services }) {
     window.addEventListener('pointerup', up);
   };
 
+  const renderSide = (view: SideView) => {
+    switch (view) {
+      case 'ai':
+        return (
+          <Suspense fallback={<div className="loading">Loading the assistant…</div>}>
+            <AIPanel
+              client={services.ide}
+              ai={ai}
+              getEditor={getEditor}
+              lastError={lastError}
+              request={aiRequest}
+              inline={inlineOn}
+              onInline={setInlineOn}
+              notify={notify}
+            />
+          </Suspense>
+        );
+      default:
+        return <div className="loading">Not available yet.</div>;
+    }
+  };
+
   const activeTab = tabs.find((t) => t.path === active);
   const kernelStatus = activeTab?.kind === 'notebook' ? (kernels[activeTab.path] ?? null) : null;
 
   return (
-    <div className="app">
+    <div className={`app ${side ? 'app-with-side' : ''}`}>
       <Explorer
         services={services}
         version={version}
@@ -134,7 +210,16 @@ export function App({ services }: { services: Services }) {
         notify={notify}
       />
       <main className="workbench">
-        <TabBar tabs={tabs} active={active} dirty={dirty} onSelect={setActive} onClose={close} />
+        <div className="tabrow">
+          <TabBar tabs={tabs} active={active} dirty={dirty} onSelect={setActive} onClose={close} />
+          <WorkbenchActions
+            side={side}
+            onSide={openSide}
+            runLabel={null}
+            running={false}
+            onRun={() => undefined}
+          />
+        </div>
         <div className="documents">
           {tabs.length === 0 && (
             <div className="welcome" data-testid="welcome">
@@ -155,6 +240,8 @@ export function App({ services }: { services: Services }) {
                     active={tab.path === active}
                     onDirty={onDirty}
                     onKernelStatus={onKernelStatus}
+                    onError={setLastError}
+                    onExplain={ai.unavailable === null ? explain : undefined}
                     notify={notify}
                   />
                 ) : (
@@ -163,6 +250,7 @@ export function App({ services }: { services: Services }) {
                     services={services}
                     active={tab.path === active}
                     onDirty={onDirty}
+                    onEditor={onEditor}
                     notify={notify}
                   />
                 )}
@@ -188,6 +276,7 @@ export function App({ services }: { services: Services }) {
           </section>
         )}
       </main>
+      <SidePanel view={side} mounted={sideMounted} onView={openSide} render={renderSide} />
       <StatusBar
         services={services}
         kernelStatus={kernelStatus}

@@ -3,8 +3,10 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { errorMessage } from '../api/client';
 import { DiskConflictBanner } from './DiskConflictBanner';
 import { AUTOSAVE_MS, decideOnFocus, decideSave, type DiskState } from '../lib/diskState';
+import type { EditorHandle } from '../lib/editorHandle';
 import { languageForPath } from '../lib/languages';
 import { makeQueue } from '../lib/queue';
+import { enableInlineCompletions, registerInlineCompletions } from '../monaco/inlineCompletions';
 import { monaco } from '../monaco/setup';
 import type { Services } from '../services';
 import type { Notify } from './Toasts';
@@ -14,10 +16,72 @@ interface Props {
   services: Services;
   active: boolean;
   onDirty: (path: string, dirty: boolean) => void;
+  /** Called with a handle when the editor is ready, and with null when it goes. */
+  onEditor?: (path: string, handle: EditorHandle | null) => void;
+  /** Extra commands, such as Run, bound to keys inside the editor. */
+  onRun?: () => void;
   notify: Notify;
 }
 
-export default function FileEditor({ path, services, active, onDirty, notify }: Props) {
+/** A handle on a Monaco editor for the side panels: context, insert, replace. */
+function handleFor(path: string, editor: monaco.editor.IStandaloneCodeEditor): EditorHandle {
+  const model = () => {
+    const m = editor.getModel();
+    if (!m) {
+      throw new Error(`The editor of ${path} is closed`);
+    }
+    return m;
+  };
+  return {
+    path,
+    getValue: () => model().getValue(),
+    context: () => {
+      const m = model();
+      const selection = editor.getSelection();
+      return {
+        path,
+        language: m.getLanguageId(),
+        content: m.getValue(),
+        selection: selection ? m.getValueInRange(selection) : '',
+        cursorLine: editor.getPosition()?.lineNumber ?? 1,
+      };
+    },
+    selectionRange: () => {
+      const selection = editor.getSelection();
+      if (!selection || selection.isEmpty()) {
+        return null;
+      }
+      const m = model();
+      return {
+        start: m.getOffsetAt(selection.getStartPosition()),
+        end: m.getOffsetAt(selection.getEndPosition()),
+      };
+    },
+    insertAtCursor: (text) => {
+      const selection = editor.getSelection() ?? new monaco.Selection(1, 1, 1, 1);
+      editor.pushUndoStop();
+      editor.executeEdits('ide-insert', [{ range: selection, text, forceMoveMarkers: true }]);
+      editor.pushUndoStop();
+      editor.focus();
+    },
+    replaceAll: (text) => {
+      editor.pushUndoStop();
+      editor.executeEdits('ide-apply', [{ range: model().getFullModelRange(), text }]);
+      editor.pushUndoStop();
+      editor.focus();
+    },
+  };
+}
+
+export default function FileEditor({
+  path,
+  services,
+  active,
+  onDirty,
+  onEditor,
+  onRun,
+  notify,
+}: Props) {
   const host = useRef<HTMLDivElement>(null);
   const editor = useRef<monaco.editor.IStandaloneCodeEditor | null>(null);
   const disk = useRef<DiskState>({ knownModified: null, dirty: false });
@@ -83,6 +147,10 @@ export default function FileEditor({ path, services, active, onDirty, notify }: 
 
   const saveRef = useRef(save);
   saveRef.current = save;
+  const runRef = useRef(onRun);
+  runRef.current = onRun;
+  const editorRef = useRef(onEditor);
+  editorRef.current = onEditor;
 
   useEffect(() => {
     if (!host.current) {
@@ -96,9 +164,16 @@ export default function FileEditor({ path, services, active, onDirty, notify }: 
       fontSize: 14,
       tabSize: 4,
       scrollBeyondLastLine: false,
+      inlineSuggest: { enabled: true },
     });
     editor.current = instance;
+    const model = instance.getModel();
+    if (model) {
+      registerInlineCompletions(services.ide);
+      enableInlineCompletions(model, path);
+    }
     instance.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyS, () => void saveRef.current());
+    instance.addCommand(monaco.KeyCode.F5, () => runRef.current?.());
     let loading = true;
     const changes = instance.onDidChangeModelContent(() => {
       if (loading) {
@@ -113,10 +188,11 @@ export default function FileEditor({ path, services, active, onDirty, notify }: 
       .finally(() => {
         loading = false;
       });
+    editorRef.current?.(path, handleFor(path, instance));
     return () => {
+      editorRef.current?.(path, null);
       window.clearTimeout(autosave.current);
       changes.dispose();
-      const model = instance.getModel();
       instance.dispose();
       model?.dispose();
       editor.current = null;

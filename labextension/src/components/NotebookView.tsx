@@ -24,7 +24,7 @@ import { appendOutput, outputFromMessage, type Output } from '../lib/outputs';
 import { makeQueue } from '../lib/queue';
 import type { Services } from '../services';
 import { CellEditor } from './CellEditor';
-import { OutputArea } from './OutputArea';
+import { errorText, OutputArea } from './OutputArea';
 import type { Notify } from './Toasts';
 
 interface Props {
@@ -33,6 +33,10 @@ interface Props {
   active: boolean;
   onDirty: (path: string, dirty: boolean) => void;
   onKernelStatus: (path: string, status: string | null) => void;
+  /** The text of the latest error a cell produced, for the assistant's context. */
+  onError?: (error: string) => void;
+  /** Ask the assistant to explain an error; absent when there is no assistant. */
+  onExplain?: (error: string) => void;
   notify: Notify;
 }
 
@@ -50,6 +54,8 @@ export default function NotebookView({
   active,
   onDirty,
   onKernelStatus,
+  onError,
+  onExplain,
   notify,
 }: Props) {
   const [notebook, setNotebook] = useState<Notebook | null>(null);
@@ -277,6 +283,10 @@ export default function NotebookView({
           }
           const output = outputFromMessage(type, content);
           if (output) {
+            const error = output.output_type === 'error' ? errorText(output) : null;
+            if (error) {
+              onError?.(error);
+            }
             push(output);
             clearPending = false;
           }
@@ -303,7 +313,7 @@ export default function NotebookView({
         });
       }
     },
-    [edit, notify],
+    [edit, notify, onError],
   );
 
   const runAndAdvance = useCallback(
@@ -440,7 +450,7 @@ export default function NotebookView({
               }}
             />
           )}
-          {cell.cell_type === 'code' && <OutputArea outputs={cell.outputs} />}
+          {cell.cell_type === 'code' && <OutputArea outputs={cell.outputs} onExplain={onExplain} />}
         </div>
       </div>
     );

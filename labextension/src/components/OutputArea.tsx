@@ -1,7 +1,7 @@
 /** A code cell's outputs: streams, errors with tracebacks, and rich mime data. */
 import DOMPurify from 'dompurify';
 import { marked } from 'marked';
-import { ansiToHtml } from '../lib/ansi';
+import { ansiToHtml, stripAnsi } from '../lib/ansi';
 import { joinText, pickMime, type DataOutput, type Output } from '../lib/outputs';
 
 function DataView({ output }: { output: DataOutput }) {
@@ -54,6 +54,17 @@ function DataView({ output }: { output: DataOutput }) {
   }
 }
 
+/** The text of an error output, as a person would copy it. */
+export function errorText(output: Output): string | null {
+  if (output.output_type === 'error') {
+    return stripAnsi(output.traceback.join('\n') || `${output.ename}: ${output.evalue}`);
+  }
+  if (output.output_type === 'stream' && output.name === 'stderr') {
+    return stripAnsi(joinText(output.text));
+  }
+  return null;
+}
+
 function OutputView({ output }: { output: Output }) {
   switch (output.output_type) {
     case 'stream':
@@ -78,15 +89,36 @@ function OutputView({ output }: { output: Output }) {
   }
 }
 
-export function OutputArea({ outputs }: { outputs: Output[] }) {
+interface Props {
+  outputs: Output[];
+  /** Offered on error outputs when the assistant can be asked. */
+  onExplain?: (error: string) => void;
+}
+
+export function OutputArea({ outputs, onExplain }: Props) {
   if (!outputs.length) {
     return null;
   }
   return (
     <div className="cell-outputs" data-testid="cell-output">
-      {outputs.map((output, i) => (
-        <OutputView key={i} output={output} />
-      ))}
+      {outputs.map((output, i) => {
+        const error = output.output_type === 'error' ? errorText(output) : null;
+        return (
+          <div key={i} className="output-item">
+            <OutputView output={output} />
+            {error && onExplain && (
+              <button
+                className="explain-error"
+                data-testid="explain-error"
+                title="Ask the assistant what this error means and how to fix it"
+                onClick={() => onExplain(error)}
+              >
+                ✦ Explain this error
+              </button>
+            )}
+          </div>
+        );
+      })}
     </div>
   );
 }
