@@ -291,11 +291,10 @@ class UsageHandler(_AIHandler):
         try:
             if fmt == "csv":
                 text = await self.proxy.usage.csv(query)
-                self.set_header("Content-Type", "text/csv; charset=utf-8")
                 self.set_header(
                     "Content-Disposition", f'attachment; filename="ai-usage-{first}-{last}.csv"'
                 )
-                self.finish(text)
+                self.finish(text, set_content_type="text/csv; charset=utf-8")
             else:
                 self.finish(json.dumps(await self.proxy.usage.summary(query)))
         except AIError as e:
