@@ -27,7 +27,7 @@ from ..kernels.handlers import default_handlers as kernel_handlers
 from ..kernels.kernels_cli import KernelsApp
 from ..kernels.sandbox import SandboxManager
 from ..kernels.service import start_sandbox, stop_sandbox
-from .cli import DoctorApp, UpgradeDBApp
+from .cli import DoctorApp, ImportApp, UpgradeDBApp
 from .handlers import default_handlers
 from .settings import IDESettings, data_dir
 
@@ -51,6 +51,7 @@ class IDEApp(ExtensionApp):
     subcommands = {
         "doctor": (DoctorApp, DoctorApp.description),
         "upgrade-db": (UpgradeDBApp, UpgradeDBApp.description),
+        "import": (ImportApp, ImportApp.description),
         "kernels": (KernelsApp, KernelsApp.description),
     }
 

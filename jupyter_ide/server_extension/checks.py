@@ -114,15 +114,11 @@ async def check_cache(cache: Cache) -> CheckResult:
 
 
 def check_storage(settings: IDESettings) -> CheckResult:
-    """Check that the blob store can be written."""
+    """Check that the blob store can be written (S3 is only named here; see probe_storage)."""
     url = settings.storage_url
     if url.startswith("s3://"):
-        return CheckResult(
-            "storage",
-            "broken",
-            f"{url}: the S3 blob store is not part of this build yet",
-            fix="use a file:// JUPYTER_IDE_STORAGE_URL until the S3 contents manager lands",
-        )
+        where = f" at {settings.s3_endpoint_url}" if settings.s3_endpoint_url else ""
+        return CheckResult("storage", "ok", f"S3 {url}{where}")
     path = Path(url2pathname(urlparse(url).path))
     probe = path if path.exists() else _nearest_existing(path)
     if not os.access(probe, os.W_OK):
@@ -135,6 +131,42 @@ def check_storage(settings: IDESettings) -> CheckResult:
     if not path.exists():
         return CheckResult("storage", "ok", f"local folder {path} (created on first use)")
     return CheckResult("storage", "ok", f"local folder {path}")
+
+
+async def probe_storage(settings: IDESettings) -> CheckResult:
+    """Probe an S3 bucket (reachable, writable; versioning and encryption reported)."""
+    if not settings.storage_url.startswith("s3://"):
+        return check_storage(settings)
+    from ..contents_manager.blobstore import make_blob_store
+
+    store = make_blob_store(
+        settings.storage_url,
+        endpoint_url=settings.s3_endpoint_url,
+        region=settings.s3_region,
+        sse=settings.s3_sse,
+        kms_key_id=settings.s3_kms_key_id,
+    )
+    try:
+        report = await store.check()
+    finally:
+        await store.close()
+    details = ", ".join(f"{k}: {v}" for k, v in report.details.items())
+    where = store.describe()
+    if not report.reachable:
+        return CheckResult(
+            "storage",
+            "broken",
+            f"{report.problem}",
+            fix="check the bucket name, JUPYTER_IDE_S3_ENDPOINT_URL and the AWS_* credentials",
+        )
+    if not report.writable:
+        return CheckResult(
+            "storage",
+            "broken",
+            f"{where}: {report.problem} ({details})",
+            fix="grant s3:PutObject and s3:DeleteObject on the bucket to these credentials",
+        )
+    return CheckResult("storage", "ok", f"{where} ({details})")
 
 
 def _nearest_existing(path: Path) -> Path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from typing import TextIO
+from typing import Any, TextIO
 
 from jupyter_core.application import JupyterApp
 from traitlets import Unicode
@@ -19,7 +19,7 @@ from .checks import (
     check_frontend,
     check_images,
     check_sandbox,
-    check_storage,
+    probe_storage,
 )
 from .settings import IDESettings
 
@@ -54,7 +54,7 @@ async def run_checks(settings: IDESettings) -> list[CheckResult]:
         results.append(await check_cache(cache))
     finally:
         await cache.close()
-    results.append(check_storage(settings))
+    results.append(await probe_storage(settings))
     docker_state = await check_docker(settings)
     results += [
         docker_state,
@@ -114,3 +114,60 @@ class UpgradeDBApp(_IDESubApp):
             print(f"{safe} is already at schema {after}.")
         else:
             print(f"{safe}: schema {before or '(empty)'} -> {after}.")
+
+
+class ImportApp(_IDESubApp):
+    """`jupyter ide import s3://bucket/prefix`: bring an s3contents bucket into a workspace."""
+
+    name = "jupyter-ide-import"
+    description = "Import an s3contents-style bucket (one object per file) into a workspace."
+    aliases = {"workspace": "ImportApp.workspace", "user": "ImportApp.user"}
+
+    workspace = Unicode("default", help="Workspace to import into (created if missing).").tag(
+        config=True
+    )
+    user = Unicode(help="Owner of the workspace (default: this server's user).").tag(config=True)
+
+    def start(self) -> None:
+        """Import, then print what was copied."""
+        if len(self.extra_args) != 1 or not self.extra_args[0].startswith("s3://"):
+            print("usage: jupyter ide import s3://bucket/prefix [--workspace NAME] [--user NAME]")
+            sys.exit(2)
+        report = asyncio.run(self._import(self.extra_args[0]))
+        print(
+            f"Imported {report.files} files ({report.bytes} bytes) and {report.folders} folders "
+            f"into workspace {self.workspace!r}; skipped {report.skipped}."
+        )
+
+    async def _import(self, url: str) -> Any:
+        import getpass
+        import os
+
+        from ..contents_manager.blobstore import make_blob_store
+        from ..contents_manager.importer import import_bucket
+        from ..db import Database, ensure_schema
+
+        settings = self.settings()
+        ensure_schema(settings.db_url)
+        db = Database(settings.db_url)
+        store = make_blob_store(
+            settings.storage_url,
+            endpoint_url=settings.s3_endpoint_url,
+            region=settings.s3_region,
+            sse=settings.s3_sse,
+            kms_key_id=settings.s3_kms_key_id,
+        )
+        user = self.user or os.environ.get("JUPYTERHUB_USER") or getpass.getuser()
+        try:
+            return await import_bucket(
+                db,
+                store,
+                url,
+                user=user,
+                workspace=self.workspace,
+                endpoint_url=settings.s3_endpoint_url,
+                region=settings.s3_region,
+            )
+        finally:
+            await store.close()
+            await db.dispose()
