@@ -24,6 +24,7 @@ from ..contents_manager import IDEContentsManager
 from ..contents_manager.handlers import default_handlers as contents_handlers
 from ..db import Database, SchemaMismatchError, ensure_schema
 from ..kernels.handlers import default_handlers as kernel_handlers
+from ..kernels.cli import ImagesApp
 from ..kernels.kernels_cli import KernelsApp
 from ..kernels.sandbox import SandboxManager
 from ..kernels.service import start_sandbox, stop_sandbox
@@ -53,6 +54,7 @@ class IDEApp(ExtensionApp):
         "upgrade-db": (UpgradeDBApp, UpgradeDBApp.description),
         "import": (ImportApp, ImportApp.description),
         "kernels": (KernelsApp, KernelsApp.description),
+        "images": (ImagesApp, ImagesApp.description),
     }
 
     ide_settings: IDESettings | None = None
