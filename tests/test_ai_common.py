@@ -106,6 +106,7 @@ def ai_config(
             "broken": ["openai"],
             "slow": ["openai"],
             "greedy": ["openai"],
+            "reject": ["openai"],
         },
         "daily_tokens": 50_000,
         "max_tokens": 512,

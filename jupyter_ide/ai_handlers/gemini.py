@@ -15,6 +15,7 @@ from google.genai import errors, types
 from .errors import ProviderError
 from .gemini_format import to_gemini, to_openai, to_openai_chunks
 from .providers import Provider
+from .redact import redact
 
 KEY_HEADER = "x-goog-api-key"
 FAILURES = (errors.APIError, aiohttp.ClientError, OSError, asyncio.TimeoutError)
@@ -73,12 +74,12 @@ class GeminiProvider(Provider):
         return contents, config
 
     @staticmethod
-    def _failure(error: Exception) -> ProviderError:
+    def _failure(error: Exception, api_key: str | None) -> ProviderError:
         """Translate an SDK error: timeouts, 429 and 5xx fail over, other 4xx do not."""
         if isinstance(error, errors.APIError):
             status = int(error.code or 502)
             return ProviderError(
-                f"upstream answered {status}: {error.status or 'error'}",
+                f"upstream answered {status}: {redact(str(error.message or error.status), api_key)}",
                 status=status if 400 <= status < 500 else 502,
                 retryable=status >= 500 or status == 429,
             )
@@ -94,7 +95,7 @@ class GeminiProvider(Provider):
                 model=body["model"], contents=contents, config=config
             )
         except FAILURES as e:
-            raise self._failure(e) from None
+            raise self._failure(e, api_key) from None
         return to_openai(response, body["model"])
 
     async def stream(
@@ -114,7 +115,7 @@ class GeminiProvider(Provider):
                     first = False
                     yield chunk
         except FAILURES as e:
-            raise self._failure(e) from None
+            raise self._failure(e, api_key) from None
         finally:
             for opened_response in opened:
                 opened_response.close()

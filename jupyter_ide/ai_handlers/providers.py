@@ -9,6 +9,7 @@ from typing import Any
 import openai
 
 from .errors import ProviderError
+from .redact import redact
 
 __all__ = ["OpenAICompatible", "Provider", "ProviderError"]
 
@@ -64,12 +65,12 @@ class OpenAICompatible(Provider):
         return self._client.with_options(api_key=api_key)
 
     @staticmethod
-    def _failure(error: Exception) -> ProviderError:
+    def _failure(error: Exception, api_key: str | None) -> ProviderError:
         """Translate an SDK error: timeouts, 429 and 5xx fail over, other 4xx do not."""
         if isinstance(error, openai.APIStatusError):
             status = error.status_code
             return ProviderError(
-                f"upstream answered {status}: {error.message}",
+                f"upstream answered {status}: {redact(str(error.message), api_key)}",
                 status=status if 400 <= status < 500 else 502,
                 retryable=status >= 500 or status == 429,
             )
@@ -82,7 +83,7 @@ class OpenAICompatible(Provider):
         try:
             result = await self._for(api_key).chat.completions.create(**body)
         except openai.OpenAIError as e:
-            raise self._failure(e) from None
+            raise self._failure(e, api_key) from None
         dumped: dict[str, Any] = result.model_dump(exclude_none=True)
         return dumped
 
@@ -98,7 +99,7 @@ class OpenAICompatible(Provider):
                 async for chunk in chunks:
                     yield chunk.model_dump(exclude_none=True)
         except openai.OpenAIError as e:
-            raise self._failure(e) from None
+            raise self._failure(e, api_key) from None
 
     async def aclose(self) -> None:
         """Close the connection pool."""

@@ -33,8 +33,12 @@ _ASSIGNED = re.compile(
 _URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^:/@\s]+:)([^@\s/]+)(@)")
 
 
-def redact(text: str) -> str:
-    """Return ``text`` with anything that looks like a secret replaced by [REDACTED]."""
+def redact(text: str, *known: str | None) -> str:
+    """Return ``text`` with anything that looks like a secret, and each ``known`` secret,
+    replaced by [REDACTED]."""
+    for secret in known:
+        if secret:
+            text = text.replace(secret, MASK)
     text = _PRIVATE_KEY.sub(MASK, text)
     text = _URL_PASSWORD.sub(lambda m: m.group(1) + MASK + m.group(3), text)
     text = _ASSIGNED.sub(lambda m: m.group(1) + MASK, text)

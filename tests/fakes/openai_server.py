@@ -1,7 +1,7 @@
 """A local server speaking OpenAI's chat-completions wire format, for tests only.
 
 Models: any name echoes the last user message back, word by word when streaming;
-"broken" answers 500; "greedy" reports using all of max_tokens; "slow" streams many words slowly (for disconnects); "sleepy" waits
+"broken" answers 500; "reject" answers 401 quoting the key, as OpenAI does; "greedy" reports using all of max_tokens; "slow" streams many words slowly (for disconnects); "sleepy" waits
 longer than the proxy's timeout in the tests before answering. Each request's
 Authorization header and body are kept; a stream the client cut short is marked "cut".
 """
@@ -46,6 +46,15 @@ class Completions(_Base):
         self.seen.append(self.record)
         if body["model"] == "sleepy":
             await asyncio.sleep(SLEEPY_SECONDS)
+        if body["model"] == "reject":
+            key = str(self.request.headers.get("Authorization", "")).removeprefix("Bearer ")
+            self.set_status(401)
+            self.finish(
+                json.dumps(
+                    {"error": {"message": f"Incorrect API key provided: {key}.", "type": "auth"}}
+                )
+            )
+            return
         if body["model"] == "broken":
             self.set_status(500)
             self.finish(json.dumps({"error": {"message": "upstream exploded", "type": "server"}}))
