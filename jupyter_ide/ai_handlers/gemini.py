@@ -78,8 +78,9 @@ class GeminiProvider(Provider):
         """Translate an SDK error: timeouts, 429 and 5xx fail over, other 4xx do not."""
         if isinstance(error, errors.APIError):
             status = int(error.code or 502)
+            message = redact(str(error.message or error.status), api_key)
             return ProviderError(
-                f"upstream answered {status}: {redact(str(error.message or error.status), api_key)}",
+                f"upstream answered {status}: {message}",
                 status=status if 400 <= status < 500 else 502,
                 retryable=status >= 500 or status == 429,
             )

@@ -34,8 +34,7 @@ _URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^:/@\s]+:)([^@\s/]+)(@)
 
 
 def redact(text: str, *known: str | None) -> str:
-    """Return ``text`` with anything that looks like a secret, and each ``known`` secret,
-    replaced by [REDACTED]."""
+    """Return ``text`` with secret-looking parts and each ``known`` secret masked."""
     for secret in known:
         if secret:
             text = text.replace(secret, MASK)

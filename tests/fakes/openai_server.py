@@ -1,9 +1,11 @@
 """A local server speaking OpenAI's chat-completions wire format, for tests only.
 
 Models: any name echoes the last user message back, word by word when streaming;
-"broken" answers 500; "reject" answers 401 quoting the key, as OpenAI does; "greedy" reports using all of max_tokens; "slow" streams many words slowly (for disconnects); "sleepy" waits
-longer than the proxy's timeout in the tests before answering. Each request's
-Authorization header and body are kept; a stream the client cut short is marked "cut".
+"broken" answers 500; "reject" answers 401 quoting the key, as OpenAI does; "greedy"
+reports using all of max_tokens; "slow" streams many words slowly (for disconnects);
+"sleepy" waits longer than the proxy's timeout in the tests before answering. Each
+request's Authorization header and body are kept; a stream the client cut short is
+marked "cut".
 """
 
 from __future__ import annotations
