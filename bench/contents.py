@@ -1,87 +1,151 @@
-"""Contents manager: jupyter-ide's checked manager against Jupyter's stock one, same disk."""
+"""Contents on S3: jupyter-ide's manager against s3contents, on the same moto server, one run.
+
+s3contents is installed in its own venv (.venv-bench/, made here on first use) and driven
+there; each peer reaches moto through its own counting TCP gate, so S3 requests are counted.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import base64
+import json
+import os
 import platform
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
-
-from jupyter_ide.contents_manager import IDEContentsManager
-
 from .stats import print_table, time_async
 
-ROUNDS = 300
-TEXT = "x = 1\n" * 200
-NOTEBOOK = {
-    "nbformat": 4,
-    "nbformat_minor": 5,
-    "metadata": {},
-    "cells": [
-        {
-            "cell_type": "code",
-            "id": f"c{i}",
-            "source": f"print({i})",
-            "metadata": {},
-            "outputs": [],
-            "execution_count": None,
-        }
-        for i in range(50)
-    ],
-}
-CHUNK = base64.b64encode(b"b" * 256 * 1024).decode()
+FILES = 1000
+ROUNDS = {"list": 30, "open": 30, "save": 30, "rename": 10}
+PEER_ROUNDS = {"list": 10, "open": 30, "save": 30, "rename": 3}
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv-bench"
+MB = "y" * (1024 * 1024)
 
 
-async def _measure(manager: Any) -> dict[str, list[float]]:
-    """Time the common operations on one manager."""
+def peer_python() -> Path:
+    """Return the python of the venv holding s3contents, making it on first use."""
+    python = VENV / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+    probe = subprocess.run([str(python), "-c", "import s3contents"], capture_output=True)
+    if probe.returncode:
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", "s3contents", "jupyter_server"], check=True
+        )
+    return python
 
-    async def save_text(i: int) -> None:
-        await manager.save({"type": "file", "format": "text", "content": TEXT}, f"f{i % 20}.py")
 
-    async def get_text(i: int) -> None:
-        await manager.get(f"f{i % 20}.py")
+def run_peer(python: Path, args: dict[str, Any]) -> list[float]:
+    """Run one phase of the s3contents driver; return its timings."""
+    done = subprocess.run(
+        [str(python), str(ROOT / "bench" / "s3contents_driver.py"), json.dumps(args)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"},
+    )
+    return list(json.loads(done.stdout.strip().splitlines()[-1]))
 
-    async def save_notebook(i: int) -> None:
-        await manager.save({"type": "notebook", "content": NOTEBOOK}, f"n{i % 10}.ipynb")
 
-    async def upload_1mb_in_chunks(i: int) -> None:
-        for number in (1, 2, 3, -1):
-            model = {"type": "file", "format": "base64", "content": CHUNK, "chunk": number}
-            await manager.save(model, f"up{i % 5}.bin")
+async def ours(
+    endpoint: str, bucket: str, gate: Any, work: Path
+) -> tuple[dict[str, list[float]], dict[str, float]]:
+    """Time jupyter-ide's manager; return timings and S3 requests per operation."""
+    from jupyter_ide.contents_manager import IDEContentsManager
+    from jupyter_ide.db import Database, ensure_schema
+    from jupyter_ide.server_extension.settings import IDESettings
 
-    async def list_folder(i: int) -> None:
-        await manager.get("")
+    url = f"sqlite:///{work / 'ide.db'}"
+    ensure_schema(url)
+    cm = IDEContentsManager(
+        sync_interval=0.0,
+        gc_interval=0.0,
+        quota_bytes=0,
+        quota_files=0,
+        workspaces_root=str(work / "ws"),
+        owner="bench",
+    )
+    cm.db = Database(url)
+    settings = IDESettings(storage_url=f"s3://{bucket}/ide", s3_endpoint_url=endpoint)
+    cm.settings_ = lambda: settings  # type: ignore[method-assign]
+    await cm.save({"type": "directory"}, "big")
+    for i in range(FILES):
+        await cm.save({"type": "file", "format": "text", "content": f"file {i}"}, f"big/f{i:04}.py")
+    await cm.save({"type": "file", "format": "text", "content": MB}, "one.txt")
+    results: dict[str, list[float]] = {}
+    requests: dict[str, float] = {}
 
-    return {
-        "save 1 KB text": await time_async(save_text, ROUNDS),
-        "get 1 KB text": await time_async(get_text, ROUNDS),
-        "save 50-cell notebook": await time_async(save_notebook, ROUNDS),
-        "upload 1 MB in 4 chunks": await time_async(upload_1mb_in_chunks, ROUNDS // 5),
-        "list a 35-entry folder": await time_async(list_folder, ROUNDS),
-    }
+    async def listing(i: int) -> None:
+        assert len((await cm.get("big"))["content"]) == FILES
+
+    async def opening(i: int) -> None:
+        await cm.get("one.txt")
+
+    async def saving(i: int) -> None:
+        await cm.save({"type": "file", "format": "text", "content": f"{i:08}" + MB[8:]}, "one.txt")
+
+    async def renaming(i: int) -> None:
+        await cm.rename_file(f"big{i or ''}", f"big{i + 1}")
+
+    for name, op in (("list", listing), ("open", opening), ("save", saving), ("rename", renaming)):
+        before = gate.requests
+        results[name] = await time_async(op, ROUNDS[name])
+        requests[name] = (gate.requests - before) / ROUNDS[name]
+    await cm.close()
+    await cm.db.dispose()
+    return results, requests
 
 
 async def main() -> None:
-    """Run both managers on fresh temp dirs and print the table."""
-    results: dict[str, dict[str, list[float]]] = {}
-    peers = {
-        "jupyter AsyncLargeFileManager": AsyncLargeFileManager,
-        "jupyter-ide": IDEContentsManager,
+    """Run both peers against one moto server and print the table."""
+    sys.path.insert(0, str(ROOT))
+    from tests.s3_server import CREDENTIALS, MotoServer, TcpGate
+
+    os.environ.update(CREDENTIALS)
+    python = peer_python()
+    server = MotoServer()
+    server.start()
+    our_gate, their_gate = TcpGate(server.port), TcpGate(server.port)
+    our_gate.open()
+    their_gate.open()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            os.environ["JUPYTER_DATA_DIR"] = str(Path(tmp) / "data")
+            server.client().create_bucket(Bucket="bench")  # type: ignore[attr-defined]
+            mine, my_requests = await ours(our_gate.url, "bench", our_gate, Path(tmp))
+            base = {"bucket": "bench", "endpoint": their_gate.url, "files": FILES}
+            run_peer(python, {**base, "phase": "setup", "rounds": 0})
+            theirs: dict[str, list[float]] = {}
+            their_requests: dict[str, float] = {}
+            for name in ("list", "open", "save", "rename"):
+                before = their_gate.requests
+                theirs[name] = run_peer(
+                    python, {**base, "phase": name, "rounds": PEER_ROUNDS[name]}
+                )
+                their_requests[name] = (their_gate.requests - before) / PEER_ROUNDS[name]
+    finally:
+        our_gate.close()
+        their_gate.close()
+        server.stop()
+    labels = {
+        "list": f"list {FILES} files",
+        "open": "open 1 MB file",
+        "save": "save 1 MB file",
+        "rename": f"rename {FILES}-file folder",
     }
-    for peer, cls in peers.items():
-        with tempfile.TemporaryDirectory() as root:
-            manager = cls(root_dir=str(Path(root)))
-            for operation, values in (await _measure(manager)).items():
-                results.setdefault(operation, {})[peer] = values
+    rows = {labels[k]: {"s3contents": theirs[k], "jupyter-ide": mine[k]} for k in labels}
     print_table(
-        f"contents manager, {ROUNDS} rounds, {platform.machine()} {platform.python_version()}",
-        results,
-        baseline="jupyter AsyncLargeFileManager",
+        f"Contents on S3 (moto server, {platform.python_version()}; ratio = median / s3contents')",
+        rows,
+        baseline="s3contents",
     )
+    print(f"\n{'S3 requests per operation':<30}{'s3contents':>12}{'jupyter-ide':>13}")
+    for key, label in labels.items():
+        print(f"{label:<30}{their_requests[key]:>12.1f}{my_requests[key]:>13.1f}")
 
 
 if __name__ == "__main__":
