@@ -1,0 +1,1 @@
+"""A Judge0 CE compatible compile-and-run API on the sandbox images (issue #4)."""

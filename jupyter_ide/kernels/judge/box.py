@@ -1,0 +1,365 @@
+"""One-shot judge sandboxes: a warm container per use, judge-box inside, cgroup measurements.
+
+A box is a started container of a language image whose command is ``judge-box --serve SLOT``
+under the hardened profile, with read-only bind mounts of its slot folder (the program, stdin,
+the job) and of judge-box, plus two single files mounted writable: ``result`` and
+``artefact``. judge-box waits on the FIFO ``SLOT/go``; the host writes the job, resets the
+cgroup's peak memory and notes its CPU counter, then writes the go byte, so the figures cover
+the program alone. judge-box runs the job, kills everything else in the container, writes
+its report and signals ``SLOT/done``. No Docker API call is on the path of a run. A box runs
+one job and is removed afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import os
+import re
+import select
+import shutil
+import stat
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import docker
+from docker.errors import APIError, DockerException, NotFound
+from docker.models.containers import Container
+
+from ..profile import BindMount, SandboxLimits, SandboxSpec, container_options
+from .cgroup import INNER_CPU_FILES, CgroupFiles, find_cgroup
+
+log = logging.getLogger(__name__)
+
+GO_TIMEOUT = 15.0  # seconds for judge-box to come up inside the container
+OVERHEAD_PIDS = 3  # tini, judge-box and a tar after a compile
+HEADER = re.compile(rb"^JUDGEBOX ((?:\w+=[-\d.]+ ?)+)\n")
+
+
+class BoxError(RuntimeError):
+    """The sandbox itself failed (not the program): reported as Internal Error."""
+
+
+@dataclass(frozen=True)
+class ExecLimits:
+    """Limits of one program run inside a box."""
+
+    wall: float
+    cpu: float
+    memory_bytes: int
+    pids: int
+    stack_kb: int = 0
+    fsize_kb: int = 0
+    address_space_kb: int = 0
+    merge_stderr: bool = False
+
+
+@dataclass
+class ExecResult:
+    """How one program run ended and what it used, from judge-box and the cgroup."""
+
+    exit_code: int
+    signal: int
+    wall_time: float
+    timed_out: bool
+    cpu_timed_out: bool
+    exec_errno: int
+    collected: bool
+    stdout: bytes
+    stderr: bytes
+    cpu_time: float
+    memory_bytes: int
+    oom_killed: bool
+    measured_by: str
+
+
+@dataclass
+class Box:
+    """A warm, started, never used sandbox container."""
+
+    key: str
+    image: str
+    container: Container
+    slot: Path
+    cgroup: CgroupFiles | None
+    memory_bytes: int
+    pids: int
+    created: float = field(default_factory=time.monotonic)
+    used: bool = False
+
+    @property
+    def program_dir(self) -> Path:
+        """The folder (read-only inside) holding the program's files."""
+        return self.slot / "prog"
+
+    @property
+    def stdin_path(self) -> Path:
+        """The file given to the program as stdin."""
+        return self.slot / "stdin"
+
+
+def make_box(
+    client: docker.DockerClient,
+    key: str,
+    image: str,
+    slots_root: Path,
+    helper: Path,
+    limits: SandboxLimits,
+    labels: dict[str, str],
+) -> Box:
+    """Create and start one judge container serving one job (blocking)."""
+    slot = slots_root / uuid.uuid4().hex[:16]
+    slot.mkdir(parents=True, mode=0o755)
+    slot.chmod(0o755)
+    (slot / "prog").mkdir(mode=0o755)
+    for name in ("result", "artefact"):
+        (slot / name).touch(mode=0o666)
+        (slot / name).chmod(0o666)
+    for name, mode in (("go", 0o644), ("done", 0o622)):
+        os.mkfifo(slot / name, mode)
+        (slot / name).chmod(mode)
+    spec = SandboxSpec(
+        image=image,
+        command=[str(helper), "--serve", str(slot)],
+        limits=limits,
+        labels=labels,
+        mounts=(
+            BindMount(slot, read_only=True),
+            BindMount(slot / "result"),
+            BindMount(slot / "artefact"),
+            BindMount(helper.parent, read_only=True),
+        ),
+    )
+    try:
+        container = client.containers.create(**container_options(spec))
+    except DockerException:
+        shutil.rmtree(slot, ignore_errors=True)
+        raise
+    try:
+        container.start()
+    except DockerException:
+        remove_box_container(container, slot)
+        raise
+    cgroup = find_cgroup(container.id)
+    return Box(key, image, container, slot, cgroup, limits.memory_bytes, limits.pids)
+
+
+def remove_box_container(container: Container, slot: Path) -> None:
+    """Remove a used box: its container and its slot folder (blocking)."""
+    try:
+        container.remove(force=True)
+    except NotFound:
+        pass
+    except APIError as e:
+        if e.status_code != 409:
+            log.warning("judge: could not remove box %s: %s", container.short_id, e)
+    shutil.rmtree(slot, ignore_errors=True)
+
+
+def _set_limits(box: Box, memory: int, pids: int) -> None:
+    """Give the box's cgroup this run's memory and process limits."""
+    if memory != box.memory_bytes:
+        if box.cgroup is None or not box.cgroup.set_memory(memory):
+            box.container.update(mem_limit=memory, memswap_limit=memory)
+        box.memory_bytes = memory
+    if pids != box.pids and box.cgroup is not None and box.cgroup.set_pids(pids):
+        box.pids = pids
+
+
+def _engine_figures(box: Box) -> tuple[float, int]:
+    """Return (CPU seconds, peak memory bytes) from the engine's stats (no host cgroup)."""
+    stats: dict[str, Any] = box.container.stats(stream=False, one_shot=True)
+    cpu = int(stats.get("cpu_stats", {}).get("cpu_usage", {}).get("total_usage", 0)) / 1e9
+    memory = stats.get("memory_stats", {})
+    peak = int(memory.get("max_usage") or memory.get("usage") or 0)
+    return cpu, peak
+
+
+def _job_args(
+    limits: ExecLimits, stdin: str | None, cwd: str | None, collect: str | None
+) -> list[str]:
+    argv = ["--wall", f"{limits.wall:.3f}"]
+    if limits.cpu > 0:
+        argv += ["--cpu", f"{limits.cpu:.3f}", "--cpu-file", INNER_CPU_FILES[0]]
+    if stdin:
+        argv += ["--stdin", stdin]
+    if cwd:
+        argv += ["--cwd", cwd]
+    if limits.stack_kb:
+        argv += ["--stack", str(limits.stack_kb)]
+    if limits.fsize_kb:
+        argv += ["--fsize", str(limits.fsize_kb)]
+    if limits.address_space_kb:
+        argv += ["--as", str(limits.address_space_kb)]
+    if limits.merge_stderr:
+        argv.append("--merge")
+    if collect:
+        argv += ["--collect", collect]
+    return [*argv, "--"]
+
+
+def execute(
+    box: Box,
+    argv: list[str],
+    limits: ExecLimits,
+    *,
+    stdin: Path | None = None,
+    cwd: str | None = None,
+    collect: str | None = None,
+    result_cap: int = 64 * 1024 * 1024,
+) -> ExecResult:
+    """Run ``argv`` as the box's one job and measure it (blocking)."""
+    _set_limits(box, limits.memory_bytes, limits.pids)
+    job = [*_job_args(limits, str(stdin) if stdin else None, cwd, collect), *argv]
+    encoded = b"\0".join(part.encode("utf-8", errors="surrogateescape") for part in job)
+    if b"\0\0" in encoded or len(encoded) > 60_000:
+        raise BoxError("the command is too long or holds an empty argument")
+    job_path = box.slot / "job"
+    job_path.write_bytes(encoded)
+    job_path.chmod(0o644)
+    done = os.open(box.slot / "done", os.O_RDONLY | os.O_NONBLOCK)
+    # Our own writer keeps the FIFO from reading as end-of-file until judge-box writes.
+    keep = os.open(box.slot / "done", os.O_WRONLY | os.O_NONBLOCK)
+    try:
+        go = _open_go(box)
+        cgroup = box.cgroup
+        baseline = 0
+        if cgroup is not None:
+            reset = cgroup.reset_peak()
+            baseline = (cgroup.memory_usage() or 0) if reset else 0
+            cpu_before = cgroup.cpu_seconds() or 0.0
+            oom_before = cgroup.oom_kills()
+            measured_by = "cgroup"
+        else:
+            cpu_before, _ = _engine_figures(box)
+            oom_before = 0
+            measured_by = "engine"
+        try:
+            os.write(go, b"g")
+        finally:
+            os.close(go)
+        _wait_done(done, limits.wall + 30.0)
+        if cgroup is not None:
+            cpu_after = cgroup.cpu_seconds() or cpu_before
+            peak = cgroup.memory_peak() or 0
+            oom_killed = cgroup.oom_kills() > oom_before
+        else:
+            cpu_after, peak = _engine_figures(box)
+            oom_killed = bool(box.container.attrs.get("State", {}).get("OOMKilled"))
+    finally:
+        os.close(keep)
+        os.close(done)
+    with open(box.slot / "result", "rb") as report:
+        output = report.read(result_cap)
+    return _parse(
+        output,
+        cpu_time=max(0.0, cpu_after - cpu_before),
+        memory=max(0, peak - baseline),
+        oom_killed=oom_killed,
+        measured_by=measured_by,
+    )
+
+
+def read_artefact(box: Box, cap: int) -> bytes:
+    """Return the tar of the build folder a compile job collected."""
+    path = box.slot / "artefact"
+    if path.stat().st_size > cap:
+        raise BoxError(f"the compiled program is larger than {cap} bytes")
+    return path.read_bytes()
+
+
+def _open_go(box: Box) -> int:
+    """Open the go FIFO once judge-box waits on it; fail if it never comes."""
+    deadline = time.monotonic() + GO_TIMEOUT
+    while True:
+        try:
+            return os.open(box.slot / "go", os.O_WRONLY | os.O_NONBLOCK)
+        except OSError as e:
+            if e.errno != errno.ENXIO:
+                raise BoxError(f"cannot signal the sandbox: {e}") from e
+        if time.monotonic() > deadline:
+            raise BoxError("judge-box did not start in the sandbox")
+        time.sleep(0.001)
+
+
+def _wait_done(fd: int, timeout: float) -> None:
+    """Wait until judge-box signals that its report is written."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise BoxError("the sandbox did not report after the program's time limit")
+        readable, _, _ = select.select([fd], [], [], min(left, 1.0))
+        if readable:
+            with contextlib.suppress(BlockingIOError):
+                if os.read(fd, 1):
+                    return
+
+
+def _parse(
+    output: bytes, *, cpu_time: float, memory: int, oom_killed: bool, measured_by: str
+) -> ExecResult:
+    """Read judge-box's header line and the framed stdout and stderr."""
+    match = HEADER.match(output)
+    if not match:
+        text = output[:500].decode("utf-8", errors="replace").strip()
+        raise BoxError(f"judge-box did not report: {text or 'no output'}")
+    fields = dict(item.split(b"=", 1) for item in match.group(1).split())
+    body = output[match.end() :]
+    out_len = int(fields[b"stdout"])
+    err_len = int(fields[b"stderr"])
+    return ExecResult(
+        exit_code=int(fields[b"exit"]),
+        signal=int(fields[b"signal"]),
+        wall_time=float(fields[b"wall"]),
+        timed_out=fields[b"timeout"] == b"1",
+        cpu_timed_out=fields[b"cpu_timeout"] == b"1",
+        exec_errno=int(fields[b"exec_errno"]),
+        collected=fields.get(b"collected") == b"1",
+        stdout=body[:out_len],
+        stderr=body[out_len : out_len + err_len],
+        cpu_time=cpu_time,
+        memory_bytes=memory,
+        oom_killed=oom_killed,
+        measured_by=measured_by,
+    )
+
+
+def fill_slot(
+    box: Box, files: dict[str, bytes] | None, source_dir: Path | None, stdin: bytes
+) -> None:
+    """Put the program's files (from a folder and/or a name->bytes map) and stdin in the slot."""
+    target = box.program_dir
+    if source_dir is not None:
+        _link_tree(source_dir, target)
+    for name, data in (files or {}).items():
+        path = target / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        path.chmod(0o644)
+    box.stdin_path.write_bytes(stdin)
+    box.stdin_path.chmod(0o644)
+
+
+def _link_tree(source: Path, target: Path) -> None:
+    """Hard-link (or copy) a cached artefact folder into a slot."""
+    for root, dirs, names in os.walk(source):
+        rel = Path(root).relative_to(source)
+        for d in dirs:
+            (target / rel / d).mkdir(exist_ok=True, mode=0o755)
+        for name in names:
+            src = Path(root) / name
+            dst = target / rel / name
+            if src.is_symlink():
+                continue
+            try:
+                os.link(src, dst)
+            except OSError:
+                shutil.copy2(src, dst)
+            mode = dst.stat().st_mode
+            if not mode & stat.S_IROTH:
+                dst.chmod(mode | 0o444)

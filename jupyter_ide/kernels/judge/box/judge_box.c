@@ -1,0 +1,286 @@
+/*
+ * judge-box: run one program inside a judge sandbox container and report how it ended.
+ *
+ * Built once as a static binary on the host (or in the C image) and bind-mounted read-only
+ * into every judge container, so the container holds nothing but tini, an idle `sleep`,
+ * this process and the program: the container's cgroup then measures the program alone.
+ *
+ *   judge-box --serve SLOT   (the container's command: one job, then wait to be removed)
+ *   judge-box [options] -- argv...   (the same job, from the command line, for tests)
+ *
+ * Serving, it blocks opening SLOT/go (a FIFO) until the host has written the job (SLOT/job:
+ * NUL-separated options and argv as below), reset the cgroup's peak memory and noted its CPU
+ * counter, then runs the job, kills every other process of the container (so nothing the
+ * program left can touch the report), writes the report to SLOT/result, signals SLOT/done
+ * and sleeps until the host removes the container.
+ *
+ *     --go FIFO        wait until the host writes one byte to FIFO (the host resets the
+ *                      cgroup's peak memory and notes its CPU counter first)
+ *     --stdin FILE     the program's stdin (default /dev/null)
+ *     --stdout FILE    file receiving stdout (default /tmp/.judge-stdout)
+ *     --stderr FILE    file receiving stderr (default /tmp/.judge-stderr)
+ *     --merge          stderr goes to the stdout file
+ *     --cwd DIR        working directory
+ *     --wall SEC       wall clock limit: the process group is killed after SEC seconds
+ *     --cpu SEC        CPU limit: RLIMIT_CPU (whole seconds, rounded up) and, when
+ *                      --cpu-file is readable, the cgroup's CPU counter polled every 5 ms
+ *     --cpu-file FILE  cgroup v1 cpuacct.usage (ns) or v2 cpu.stat (usage_usec) to poll
+ *     --stack KB --fsize KB --as KB   RLIMIT_STACK, RLIMIT_FSIZE, RLIMIT_AS
+ *     --collect DIR    after a successful run, tar DIR into SLOT/artefact (serving only)
+ *
+ * Report (SLOT/result, or stdout): one header line
+ *   JUDGEBOX exit=N signal=N wall=SEC timeout=0|1 cpu_timeout=0|1 exec_errno=N stdout=BYTES stderr=BYTES
+ * followed by the bytes of the stdout file and then of the stderr file.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void limit(int resource, rlim_t soft, rlim_t hard) {
+    struct rlimit rl = {soft, hard};
+    setrlimit(resource, &rl);
+}
+
+/* CPU seconds read from a cgroup counter file; negative when unreadable. */
+static double cgroup_cpu(const char *path) {
+    char buf[4096];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return -1;
+    buf[n] = 0;
+    char *usec = strstr(buf, "usage_usec ");
+    if (usec) return strtod(usec + 11, NULL) / 1e6;
+    return strtod(buf, NULL) / 1e9;
+}
+
+static void copy_out(int dst, const char *path, long size) {
+    char buf[65536];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    long left = size;
+    while (fd >= 0 && left > 0) {
+        ssize_t n = read(fd, buf, left < (long)sizeof buf ? (size_t)left : sizeof buf);
+        if (n <= 0) break;
+        ssize_t off = 0;
+        while (off < n) {
+            ssize_t w = write(dst, buf + off, (size_t)(n - off));
+            if (w <= 0) _exit(3);
+            off += w;
+        }
+        left -= n;
+    }
+    /* Pad when the file shrank, so the host's framing still holds. */
+    memset(buf, 0, sizeof buf);
+    while (left > 0) {
+        ssize_t w = write(dst, buf, left < (long)sizeof buf ? (size_t)left : sizeof buf);
+        if (w <= 0) _exit(3);
+        left -= w;
+    }
+    if (fd >= 0) close(fd);
+}
+
+static long file_size(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 ? (long)st.st_size : 0;
+}
+
+static char slot_path[4096];
+
+static const char *in_slot(const char *name) {
+    static char paths[4][4200];
+    static int next = 0;
+    char *p = paths[next++ % 4];
+    snprintf(p, 4200, "%s/%s", slot_path, name);
+    return p;
+}
+
+/* Serving: wait for the host's go, then read the job's NUL-separated arguments. */
+static char **serve_job(const char *slot, int *count) {
+    snprintf(slot_path, sizeof slot_path, "%s", slot);
+    int fd = open(in_slot("go"), O_RDONLY | O_CLOEXEC);
+    char c;
+    if (fd < 0 || read(fd, &c, 1) != 1) _exit(4);
+    close(fd);
+    static char job[1 << 16];
+    fd = open(in_slot("job"), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) _exit(4);
+    ssize_t n = read(fd, job, sizeof job - 1);
+    close(fd);
+    if (n <= 0) _exit(4);
+    job[n] = 0;
+    static char *args[1024];
+    int k = 0;
+    args[k++] = "judge-box";
+    for (ssize_t off = 0; off < n && k < 1023; off += (ssize_t)strlen(job + off) + 1)
+        args[k++] = job + off;
+    args[k] = NULL;
+    *count = k;
+    return args;
+}
+
+int main(int argc, char **argv) {
+    int serving = argc == 3 && !strcmp(argv[1], "--serve");
+    if (serving) argv = serve_job(argv[2], &argc);
+    const char *collect = NULL;
+    const char *go = NULL, *in = "/dev/null", *out = "/tmp/.judge-stdout";
+    const char *err = "/tmp/.judge-stderr", *cwd = NULL, *cpu_file = NULL;
+    double wall = 0, cpu = 0;
+    long stack_kb = 0, fsize_kb = 0, as_kb = 0;
+    int merge = 0, i;
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--")) { i++; break; }
+        if (!strcmp(a, "--merge")) { merge = 1; continue; }
+        if (!v) { fprintf(stderr, "judge-box: %s needs a value\n", a); return 2; }
+        if (!strcmp(a, "--go")) go = v;
+        else if (!strcmp(a, "--stdin")) in = v;
+        else if (!strcmp(a, "--stdout")) out = v;
+        else if (!strcmp(a, "--stderr")) err = v;
+        else if (!strcmp(a, "--cwd")) cwd = v;
+        else if (!strcmp(a, "--wall")) wall = strtod(v, NULL);
+        else if (!strcmp(a, "--cpu")) cpu = strtod(v, NULL);
+        else if (!strcmp(a, "--cpu-file")) cpu_file = v;
+        else if (!strcmp(a, "--stack")) stack_kb = strtol(v, NULL, 10);
+        else if (!strcmp(a, "--fsize")) fsize_kb = strtol(v, NULL, 10);
+        else if (!strcmp(a, "--as")) as_kb = strtol(v, NULL, 10);
+        else if (!strcmp(a, "--collect")) collect = v;
+        else { fprintf(stderr, "judge-box: unknown option %s\n", a); return 2; }
+        i++;
+    }
+    if (i >= argc) { fprintf(stderr, "judge-box: no program given\n"); return 2; }
+    char **prog = argv + i;
+
+    if (go) {
+        int fd = open(go, O_RDONLY | O_CLOEXEC);
+        char c;
+        if (fd >= 0) { (void)!read(fd, &c, 1); close(fd); }
+    }
+
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) != 0) return 2;
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, NULL);
+
+    double cpu_base = cpu_file ? cgroup_cpu(cpu_file) : -1;
+    double start = now();
+    pid_t pid = fork();
+    if (pid < 0) return 2;
+    if (pid == 0) {
+        sigprocmask(SIG_UNBLOCK, &chld, NULL);
+        setpgid(0, 0);
+        close(report[0]);
+        int fin = open(in, O_RDONLY);
+        int fout = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int ferr = merge ? fout : open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fin < 0 || fout < 0 || ferr < 0) {
+            int e = errno;
+            (void)!write(report[1], &e, sizeof e);
+            _exit(127);
+        }
+        dup2(fin, 0);
+        dup2(fout, 1);
+        dup2(ferr, 2);
+        if (cwd && chdir(cwd) != 0) {
+            int e = errno;
+            (void)!write(report[1], &e, sizeof e);
+            _exit(127);
+        }
+        if (cpu > 0) {
+            rlim_t secs = (rlim_t)cpu + ((double)(rlim_t)cpu < cpu ? 1 : 0);
+            limit(RLIMIT_CPU, secs, secs + 1);
+        }
+        if (stack_kb > 0) limit(RLIMIT_STACK, (rlim_t)stack_kb * 1024, (rlim_t)stack_kb * 1024);
+        if (fsize_kb > 0) limit(RLIMIT_FSIZE, (rlim_t)fsize_kb * 1024, (rlim_t)fsize_kb * 1024);
+        if (as_kb > 0) limit(RLIMIT_AS, (rlim_t)as_kb * 1024, (rlim_t)as_kb * 1024);
+        signal(SIGPIPE, SIG_DFL);
+        execvp(prog[0], prog);
+        int e = errno;
+        (void)!write(report[1], &e, sizeof e);
+        _exit(127);
+    }
+    close(report[1]);
+    setpgid(pid, pid);
+
+    int status = 0, timed_out = 0, cpu_out = 0;
+    for (;;) {
+        pid_t done = waitpid(pid, &status, WNOHANG);
+        if (done == pid) break;
+        double elapsed = now() - start;
+        if (wall > 0 && elapsed >= wall) { timed_out = 1; break; }
+        if (cpu > 0 && cpu_base >= 0) {
+            double used = cgroup_cpu(cpu_file);
+            if (used >= 0 && used - cpu_base > cpu) { cpu_out = 1; break; }
+        }
+        struct timespec tick = {0, 5000000};
+        sigtimedwait(&chld, NULL, &tick);
+    }
+    if (timed_out || cpu_out) {
+        kill(-pid, SIGKILL);
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+    }
+    double elapsed = now() - start;
+    kill(-pid, SIGKILL); /* whatever the program left behind */
+    if (serving) {
+        /* Everything but us and the container's init: nothing may touch the report. */
+        kill(-1, SIGKILL);
+        while (waitpid(-1, NULL, WNOHANG) > 0) {}
+    }
+
+    int exec_errno = 0;
+    if (read(report[0], &exec_errno, sizeof exec_errno) != (ssize_t)sizeof exec_errno) exec_errno = 0;
+
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+    int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    long out_size = file_size(out), err_size = merge ? 0 : file_size(err);
+    int collected = 0;
+    if (serving && collect && !timed_out && !cpu_out && WIFEXITED(status) && code == 0) {
+        pid_t tar = fork();
+        if (tar == 0) {
+            int dst = open(in_slot("artefact"), O_WRONLY | O_TRUNC);
+            if (dst < 0) _exit(5);
+            dup2(dst, 1);
+            execlp("tar", "tar", "-C", collect, "-cf", "-", ".", (char *)NULL);
+            _exit(5);
+        }
+        int tar_status = 0;
+        if (tar > 0 && waitpid(tar, &tar_status, 0) == tar && WIFEXITED(tar_status))
+            collected = WEXITSTATUS(tar_status) == 0;
+    }
+    int dst = serving ? open(in_slot("result"), O_WRONLY | O_TRUNC) : 1;
+    if (dst < 0) _exit(6);
+    char header[512];
+    int len = snprintf(header, sizeof header,
+                       "JUDGEBOX exit=%d signal=%d wall=%.6f timeout=%d cpu_timeout=%d "
+                       "exec_errno=%d collected=%d stdout=%ld stderr=%ld\n",
+                       code, sig, elapsed, timed_out, cpu_out, exec_errno, collected, out_size,
+                       err_size);
+    if (write(dst, header, (size_t)len) != len) _exit(6);
+    copy_out(dst, out, out_size);
+    if (!merge) copy_out(dst, err, err_size);
+    if (!serving) return 0;
+    close(dst);
+    int done = open(in_slot("done"), O_WRONLY | O_CLOEXEC);
+    if (done >= 0) { (void)!write(done, "d", 1); close(done); }
+    for (;;) pause();
+}

@@ -1,0 +1,329 @@
+"""Judge one submission: compile (or reuse the cached artefact), run, and decide its status."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import io
+import logging
+import os
+import shutil
+import signal
+import uuid
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from ..image_names import image_for
+from .box import (
+    OVERHEAD_PIDS,
+    BoxError,
+    ExecLimits,
+    ExecResult,
+    execute,
+    fill_slot,
+    read_artefact,
+)
+from .compile_cache import CompileCache, cache_key
+from .languages import JudgeLanguage, compile_argv, run_argv
+from .pool import BoxPool
+from .request import SubmissionRequest
+from .settings import JudgeSettings
+from .statuses import Status, outputs_match, status_for_signal
+
+log = logging.getLogger(__name__)
+
+MIB = 1024 * 1024
+MAX_ARTEFACT_BYTES = 256 * MIB
+COMPILE_FSIZE_KB = 256 * 1024
+COMPILE_PIDS = 256
+BUILD_DIR = "/tmp/.judge-build"  # noqa: S108 - inside the container
+# Copy the read-only program into a writable build folder, then compile there.
+COMPILE_SHELL = 'mkdir -p "$1" && cp -R "$0"/. "$1"/ && cd "$1" && shift && exec "$@"'
+COMPILE_ENV = {"GOCACHE": "/tmp/.gocache", "GOPATH": "/tmp/.gopath", "GOFLAGS": "-buildvcs=false"}
+
+
+@dataclass
+class Outcome:
+    """Everything a finished submission reports (Judge0's result attributes)."""
+
+    status: Status
+    stdout: bytes | None = None
+    stderr: bytes | None = None
+    compile_output: bytes | None = None
+    message: str | None = None
+    time: float | None = None
+    wall_time: float | None = None
+    memory: int | None = None  # KB
+    exit_code: int | None = None
+    exit_signal: int | None = None
+    compile_cached: bool = False
+    compile_time: float | None = None
+    compile_memory: int | None = None  # KB
+    measured_by: str = ""
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass
+class _Program:
+    """The files of a program and how to build and start it."""
+
+    key: str  # image's language key
+    files: dict[str, bytes]
+    compile: list[str] | None
+    run: list[str]  # run argv; "{dir}" stands for the program folder
+    code: str
+
+
+def _unzip(data: bytes | None) -> dict[str, bytes]:
+    """Return the regular files of additional_files, with safe relative names."""
+    files: dict[str, bytes] = {}
+    if not data:
+        return files
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for info in archive.infolist():
+            if info.is_dir():
+                continue
+            name = PurePosixPath(info.filename)
+            if name.is_absolute() or ".." in name.parts or not name.parts:
+                continue
+            files[str(name)] = archive.read(info)
+    return files
+
+
+class Judge:
+    """Runs submissions in one-shot boxes, with the compile cache."""
+
+    def __init__(
+        self,
+        settings: JudgeSettings,
+        pool: BoxPool,
+        cache: CompileCache,
+        helper: Path,
+        image_ids: dict[str, str],
+    ) -> None:
+        """Use the pool's boxes, ``helper`` (judge-box) and the compile cache."""
+        self.settings = settings
+        self.pool = pool
+        self.cache = cache
+        self.helper = helper
+        self.image_ids = image_ids
+
+    def _program(self, request: SubmissionRequest) -> _Program:
+        language: JudgeLanguage = request.language
+        files = _unzip(request.additional_files)
+        code = request.source_code.decode("utf-8", errors="replace")
+        args = request.argument_list()
+        if language.runner is None:
+            compile_cmd = ["bash", "compile"] if "compile" in files else None
+            return _Program(
+                self.settings.multi_file_language, files, compile_cmd, ["bash", "run", *args], ""
+            )
+        runner = language.runner
+        files[runner.source_name(code)] = request.source_code
+        compile_cmd = (
+            compile_argv(runner, code, request.compiler_option_list())
+            if runner.compile is not None
+            else None
+        )
+        return _Program(
+            language.key, files, compile_cmd, run_argv(runner, "{dir}", code, args), code
+        )
+
+    async def judge(self, request: SubmissionRequest) -> Outcome:
+        """Compile and run one submission; never raises for the program's own failures."""
+        try:
+            return await self._judge(request)
+        except (BoxError, OSError, zipfile.BadZipFile) as e:
+            log.warning("judge: internal error: %s", e)
+            return Outcome(Status.INTERNAL_ERROR, message=str(e))
+
+    async def _judge(self, request: SubmissionRequest) -> Outcome:
+        program = self._program(request)
+        artefact: Path | None = None
+        compiled = Outcome(Status.ACCEPTED)
+        temporary = False
+        if program.compile is not None:
+            artefact, compiled, temporary = await self._compiled(program)
+            if artefact is None:
+                return compiled
+        try:
+            runs = []
+            for _ in range(request.limits.number_of_runs):
+                outcome = await self._run(request, program, artefact)
+                runs.append(outcome)
+                if outcome.status != Status.ACCEPTED:
+                    break
+        finally:
+            if temporary and artefact is not None:
+                shutil.rmtree(artefact, ignore_errors=True)
+        final = runs[-1]
+        if len(runs) > 1 and final.status == Status.ACCEPTED:
+            final.time = sum(r.time or 0.0 for r in runs) / len(runs)
+            final.wall_time = sum(r.wall_time or 0.0 for r in runs) / len(runs)
+            final.memory = int(sum(r.memory or 0 for r in runs) / len(runs))
+        final.compile_output = compiled.compile_output
+        final.compile_cached = compiled.compile_cached
+        final.compile_time = compiled.compile_time
+        final.compile_memory = compiled.compile_memory
+        return final
+
+    async def _compiled(self, program: _Program) -> tuple[Path | None, Outcome, bool]:
+        """Return (artefact folder, compile outcome, whether the folder is temporary)."""
+        assert program.compile is not None
+        image_id = self.image_ids.get(program.key, image_for(program.key))
+        key = cache_key(image_id, program.key, program.compile, program.files)
+        if self.settings.compile_cache:
+            entry = self.cache.get(key)
+            if entry is None and (pending := self.cache.inflight(key)) is not None:
+                entry = await asyncio.shield(pending)
+            if entry is not None:
+                self.cache.hits += 1
+                return entry, Outcome(Status.ACCEPTED, compile_cached=True), False
+            self.cache.misses += 1
+            self.cache.begin(key)
+        entry = None
+        try:
+            outcome, tar = await self._compile(program)
+            if tar is not None:
+                store_key = key if self.settings.compile_cache else f"tmp-{uuid.uuid4().hex}"
+                entry = await asyncio.to_thread(self.cache.put_tar, store_key, tar)
+            return entry, outcome, not self.settings.compile_cache
+        finally:
+            if self.settings.compile_cache:
+                self.cache.end(key, entry)
+
+    async def _compile(self, program: _Program) -> tuple[Outcome, bytes | None]:
+        """Compile in a fresh box; return the outcome and the build folder as a tar."""
+        assert program.compile is not None
+        s = self.settings
+        box = await self.pool.acquire(program.key, image_for(program.key))
+        try:
+            await asyncio.to_thread(fill_slot, box, program.files, None, b"")
+            limits = ExecLimits(
+                wall=s.compile_wall_time_limit,
+                cpu=s.compile_time_limit,
+                memory_bytes=s.compile_memory_limit * 1024,
+                pids=COMPILE_PIDS,
+                fsize_kb=COMPILE_FSIZE_KB,
+                merge_stderr=True,
+            )
+            argv = [
+                "env",
+                *(f"{k}={v}" for k, v in COMPILE_ENV.items()),
+                "sh",
+                "-c",
+                COMPILE_SHELL,
+                str(box.program_dir),
+                BUILD_DIR,
+                *program.compile,
+            ]
+            result = await asyncio.to_thread(execute, box, argv, limits, collect=BUILD_DIR)
+            outcome = Outcome(
+                Status.ACCEPTED,
+                compile_output=result.stdout or None,
+                compile_time=result.cpu_time,
+                compile_memory=result.memory_bytes // 1024,
+            )
+            if result.timed_out or result.cpu_timed_out:
+                outcome.status = Status.COMPILATION_ERROR
+                outcome.compile_output = b"Compilation time limit exceeded."
+                return outcome, None
+            if result.exit_code != 0 or result.signal != 0 or result.exec_errno:
+                outcome.status = Status.COMPILATION_ERROR
+                if result.oom_killed:
+                    outcome.compile_output = (result.stdout or b"") + (
+                        b"\nCompilation memory limit exceeded."
+                    )
+                return outcome, None
+            if not result.collected:
+                raise BoxError("the sandbox could not collect the compiled program")
+            tar = await asyncio.to_thread(read_artefact, box, MAX_ARTEFACT_BYTES)
+            return outcome, tar
+        finally:
+            self.pool.discard(box)
+
+    async def _run(
+        self, request: SubmissionRequest, program: _Program, artefact: Path | None
+    ) -> Outcome:
+        """Run the program once in a fresh box and judge what it did."""
+        lim = request.limits
+        box = await self.pool.acquire(program.key, image_for(program.key))
+        try:
+            files = None if artefact is not None else program.files
+            await asyncio.to_thread(fill_slot, box, files, artefact, request.stdin)
+            output_room = 2 * lim.max_file_size * 1024
+            limits = ExecLimits(
+                wall=lim.wall_time_limit,
+                cpu=lim.cpu_time_limit + lim.cpu_extra_time,
+                memory_bytes=lim.memory_limit * 1024 + 8 * MIB + output_room,
+                pids=lim.max_processes_and_or_threads + OVERHEAD_PIDS,
+                stack_kb=lim.stack_limit,
+                fsize_kb=lim.max_file_size,
+                address_space_kb=(
+                    lim.memory_limit if lim.enable_per_process_and_thread_memory_limit else 0
+                ),
+                merge_stderr=lim.redirect_stderr_to_stdout,
+            )
+            argv = [part.replace("{dir}", str(box.program_dir)) for part in program.run]
+            result = await asyncio.to_thread(
+                execute,
+                box,
+                argv,
+                limits,
+                stdin=box.stdin_path,
+                cwd=str(box.program_dir),
+            )
+        finally:
+            self.pool.discard(box)
+        return self._verdict(request, result, argv)
+
+    def _verdict(self, request: SubmissionRequest, result: ExecResult, argv: list[str]) -> Outcome:
+        """Map judge-box's report and the cgroup's figures onto Judge0's status and message."""
+        lim = request.limits
+        memory_kb = result.memory_bytes // 1024
+        outcome = Outcome(
+            Status.ACCEPTED,
+            stdout=result.stdout or None,
+            stderr=result.stderr or None,
+            time=round(result.cpu_time, 3),
+            wall_time=round(result.wall_time, 3),
+            memory=memory_kb,
+            exit_code=result.exit_code,
+            exit_signal=result.signal or None,
+            measured_by=result.measured_by,
+        )
+        if result.exec_errno:
+            outcome.status = Status.EXEC_FORMAT_ERROR
+            outcome.message = f"execve({argv[0]}): {os.strerror(result.exec_errno)}"
+            if result.exec_errno not in (errno.ENOEXEC, errno.ENOENT, errno.EACCES):
+                outcome.status = Status.INTERNAL_ERROR
+        elif result.timed_out:
+            outcome.status = Status.TIME_LIMIT_EXCEEDED
+            outcome.message = "Time limit exceeded (wall clock)"
+        elif (
+            result.cpu_timed_out
+            or result.signal == signal.SIGXCPU
+            or result.cpu_time > lim.cpu_time_limit
+        ):
+            outcome.status = Status.TIME_LIMIT_EXCEEDED
+            outcome.message = "Time limit exceeded"
+        elif result.oom_killed or (
+            result.signal == signal.SIGKILL and memory_kb >= lim.memory_limit
+        ):
+            outcome.status = Status.RUNTIME_ERROR_OTHER
+            outcome.message = "Memory limit exceeded"
+            outcome.exit_signal = result.signal or int(signal.SIGKILL)
+        elif result.signal:
+            outcome.status = status_for_signal(result.signal)
+            outcome.message = f"Caught fatal signal {result.signal}"
+        elif result.exit_code != 0:
+            outcome.status = Status.RUNTIME_ERROR_NZEC
+            outcome.message = f"Exited with error status {result.exit_code}"
+        elif request.expected_output is not None and not outputs_match(
+            request.expected_output, result.stdout
+        ):
+            outcome.status = Status.WRONG_ANSWER
+        if outcome.status in (Status.TIME_LIMIT_EXCEEDED,) and outcome.exit_code == 0:
+            outcome.exit_code = None if result.signal else outcome.exit_code
+        return outcome
