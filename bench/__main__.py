@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
-from . import contents
+from . import contents, kernels
 
 
 def main() -> None:
     """Run the benchmarks in turn."""
     asyncio.run(contents.main())
+    asyncio.run(kernels.main())
 
 
 if __name__ == "__main__":

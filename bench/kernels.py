@@ -1,0 +1,503 @@
+"""Kernels: start and execute times of our sandbox (cold, warm pool) against two peers.
+
+Peers, in one run on this machine:
+- jupyter_client's LocalProvisioner: plain ipykernel on the host, no sandbox (the baseline);
+- jupyter-ide cold: our DockerSandboxProvisioner, kernelspec ``ide-python``, no warm pool;
+- jupyter-ide warm pool: the same, each kernel handed out by a filled WarmPool;
+- gateway_provisioners' DockerProvisioner, with an image made from our offline base image plus
+  its own kernel launchers (bench/peer_images/gateway-python).
+
+Measured: the time from the start request to the first completed ``execute_request`` (its
+``execute_reply``), over ``--starts`` starts each, and the execute round trip on a started kernel.
+
+Run alone: ``.venv/bin/python -m bench.kernels [--starts N] [--round-trips N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import fcntl
+import hashlib
+import os
+import platform
+import socket
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import docker
+from docker.errors import ImageNotFound
+from jupyter_client.asynchronous.client import AsyncKernelClient
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import AsyncKernelManager
+
+from jupyter_ide.kernels.image_names import image_for
+from jupyter_ide.kernels.images import build, hostconfig
+from jupyter_ide.kernels.kernelspecs import IDEKernelSpecManager
+from jupyter_ide.kernels.pool import WarmPool
+from jupyter_ide.kernels.profile import LABEL_SERVER
+from jupyter_ide.kernels.sandbox import SandboxManager
+from jupyter_ide.kernels.service import pool_specs
+
+from .stats import p95, print_table
+
+STARTS = 20
+ROUND_TRIPS = 200
+WARMUP_STARTS = 1  # untimed: the first start after a build pays for cold disk caches
+WARMUP_ROUND_TRIPS = 10
+REPLY_TIMEOUT = 120.0
+POOL_TIMEOUT = 120.0
+MAX_POOL_FAILURES = 40
+FIRST_CODE = "x = 1"
+ROUND_TRIP_CODE = "x += 1"
+KERNEL_NAME = "ide-python"
+
+LOCAL = "local ipykernel (no sandbox)"
+COLD = "jupyter-ide cold"
+WARM = "jupyter-ide warm pool"
+GATEWAY = "gateway DockerProvisioner"
+
+PEER_IMAGES = Path(__file__).parent / "peer_images"
+GATEWAY_IMAGE_REPOSITORY = "jupyter-ide-bench/gateway-python"
+GATEWAY_SPEC = "bench-gateway-python"
+GATEWAY_LABEL = "gateway-provisioners"  # the `app` label its launcher puts on each container
+BENCH_USER = "bench"
+
+START_ROW = "start -> first execute"
+ROUND_TRIP_ROW = "execute round trip"
+
+
+# -- one kernel ----------------------------------------------------------------------------
+
+
+async def execute(kc: AsyncKernelClient, code: str) -> None:
+    """Send one execute_request and wait for its execute_reply (which must say ok)."""
+    msg_id = kc.execute(code, store_history=False)
+    while True:
+        reply = await kc.get_shell_msg(timeout=REPLY_TIMEOUT)
+        if reply["parent_header"].get("msg_id") == msg_id:
+            break
+    if reply["content"].get("status") != "ok":
+        raise RuntimeError(f"execute_request failed: {reply['content']}")
+
+
+@dataclass
+class Started:
+    """A started kernel and the client that ran its first cell."""
+
+    km: AsyncKernelManager
+    kc: AsyncKernelClient
+    ms: float
+
+    async def stop(self) -> None:
+        """Close the client and shut the kernel down (its container, if any, is removed)."""
+        self.kc.stop_channels()
+        await self.km.shutdown_kernel(now=True)
+
+
+@dataclass
+class Peer:
+    """How to start one peer's kernel; ``ready`` runs (untimed) before each start."""
+
+    name: str
+    make: Callable[[], AsyncKernelManager]
+    start_kwargs: dict[str, Any] = field(default_factory=dict)
+    ready: Callable[[], Awaitable[None]] | None = None
+
+    async def start(self) -> Started:
+        """Time one start: the start request up to the first completed execute_request."""
+        if self.ready is not None:
+            await self.ready()
+        begin = time.perf_counter()
+        km = self.make()
+        try:
+            await km.start_kernel(**self.start_kwargs)
+            kc = km.client()
+            kc.start_channels()
+            await execute(kc, FIRST_CODE)
+        except BaseException:
+            if km.has_kernel:
+                await km.shutdown_kernel(now=True)
+            raise
+        return Started(km, kc, (time.perf_counter() - begin) * 1000)
+
+
+async def measure(peer: Peer, starts: int, round_trips: int) -> dict[str, list[float]]:
+    """Start ``starts`` kernels one after another, then time round trips on one more."""
+    for _ in range(WARMUP_STARTS):
+        await (await peer.start()).stop()
+    start_ms: list[float] = []
+    for i in range(starts):
+        started = await peer.start()
+        start_ms.append(started.ms)
+        await started.stop()
+        print(f"  {peer.name}: start {i + 1}/{starts} {started.ms:.0f} ms", file=sys.stderr)
+    started = await peer.start()
+    try:
+        for _ in range(WARMUP_ROUND_TRIPS):
+            await execute(started.kc, ROUND_TRIP_CODE)
+        trips: list[float] = []
+        for _ in range(round_trips):
+            begin = time.perf_counter()
+            await execute(started.kc, ROUND_TRIP_CODE)
+            trips.append((time.perf_counter() - begin) * 1000)
+    finally:
+        await started.stop()
+    return {START_ROW: start_ms, ROUND_TRIP_ROW: trips}
+
+
+# -- the gateway_provisioners peer ---------------------------------------------------------
+
+
+def bridge_ip(client: docker.DockerClient) -> str:
+    """Return the host's address on Docker's default bridge (docker0), where containers reach it."""
+    network = client.networks.get("bridge")
+    for config in network.attrs.get("IPAM", {}).get("Config") or []:
+        if config.get("Gateway"):
+            return str(config["Gateway"])
+    # Older engines leave Gateway out: ask the bridge interface itself for its address.
+    name = network.attrs.get("Options", {}).get("com.docker.network.bridge.name", "docker0")
+    return interface_ipv4(name)
+
+
+def interface_ipv4(name: str) -> str:
+    """Return the IPv4 address of a network interface of this host (SIOCGIFADDR)."""
+    siocgifaddr = 0x8915
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        try:
+            packed = fcntl.ioctl(
+                sock.fileno(), siocgifaddr, struct.pack("256s", name.encode()[:15])
+            )
+        except OSError as e:
+            raise RuntimeError(f"the Docker bridge {name} has no IPv4 address: {e}") from e
+    return socket.inet_ntoa(packed[20:24])
+
+
+def ensure_images(client: docker.DockerClient) -> None:
+    """Build our base and python images the offline way when they are missing (else reuse)."""
+
+    try:
+        client.images.get(image_for("base"))
+        client.images.get(image_for("python"))
+    except ImageNotFound:
+        print("building the sandbox images: jupyter ide images build --offline", file=sys.stderr)
+        build(["python"], offline=True, client=client)
+
+
+def gateway_image(client: docker.DockerClient) -> str:
+    """Return the peer's image, building it from our base image when missing or out of date."""
+
+    gp_version = version("gateway_provisioners")
+    base = image_for("base")
+    try:
+        base_id = client.images.get(base).id
+    except ImageNotFound as e:
+        raise RuntimeError(
+            f"{base} is missing: build it with `jupyter ide images build --offline`"
+        ) from e
+    folder = PEER_IMAGES / "gateway-python"
+    digest = f"{base_id}:{gp_version}:{(folder / 'Dockerfile').read_text()}"
+    label = "org.jupyter-ide.bench-digest"
+    tag = f"{GATEWAY_IMAGE_REPOSITORY}:gp{gp_version}"
+    try:
+        if client.images.get(tag).labels.get(label) == str(hash_text(digest)):
+            return tag
+    except ImageNotFound:
+        pass
+    print(f"building {tag} from {base} (gateway_provisioners {gp_version})", file=sys.stderr)
+    with tempfile.TemporaryDirectory(prefix="jupyter-ide-bench-") as context:
+        (Path(context) / "Dockerfile").write_bytes((folder / "Dockerfile").read_bytes())
+        hostconfig.write_host_context(Path(context) / "host")
+        stream = client.api.build(
+            path=context,
+            tag=tag,
+            buildargs={
+                "BASE_IMAGE": base,
+                "GP_VERSION": gp_version,
+                **hostconfig.proxy_build_args(),
+            },
+            network_mode="host",
+            labels={label: hash_text(digest)},
+            rm=True,
+            forcerm=True,
+            pull=False,
+            decode=True,
+        )
+        tail: list[str] = []
+        for chunk in stream:
+            if "error" in chunk:
+                shown = "\n".join(tail[-30:])
+                raise RuntimeError(f"building {tag} failed: {chunk['error']}\n{shown}")
+            tail.extend(line for line in str(chunk.get("stream", "")).splitlines() if line)
+    return tag
+
+
+def hash_text(text: str) -> str:
+    """Return the sha256 of ``text``."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def install_gateway_spec(root: Path, image: str) -> Path:
+    """Write the peer's kernelspec with its own `jupyter docker-spec install`; return its dir."""
+    bin_dir = Path(sys.executable).parent
+    subprocess.run(
+        [
+            str(bin_dir / "jupyter-docker-spec"),
+            "install",
+            f"--prefix={root}",
+            f"--kernel-name={GATEWAY_SPEC}",
+            f"--image-name={image}",
+            "--log-level=WARN",
+        ],
+        check=True,
+    )
+    return root / "share" / "jupyter" / "kernels"
+
+
+def remove_gateway_containers(client: docker.DockerClient, kernel_ids: set[str]) -> int:
+    """Remove every container the peer started for this run's kernels."""
+    removed = 0
+    for container in client.containers.list(all=True, filters={"label": f"app={GATEWAY_LABEL}"}):
+        if container.labels.get("kernel_id") in kernel_ids:
+            container.remove(force=True)
+            removed += 1
+    return removed
+
+
+# -- the run -------------------------------------------------------------------------------
+
+
+@contextmanager
+def bench_environment(data_dir: Path, response_ip: str) -> Iterator[None]:
+    """A private Jupyter data dir (own server id, kernelspecs) and the peer's response address."""
+    saved = {k: os.environ.get(k) for k in ("JUPYTER_DATA_DIR", "GP_RESPONSE_IP")}
+    os.environ["JUPYTER_DATA_DIR"] = str(data_dir)
+    # gateway_provisioners reads these when first imported: the launcher in the container sends
+    # its connection info to this address, on the host's side of the docker0 bridge.
+    os.environ["GP_RESPONSE_IP"] = response_ip
+    os.environ.setdefault("GP_DOCKER_NETWORK", "bridge")
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def cpu_model() -> str:
+    """Return the CPU's model name (as lscpu shows it)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+@dataclass
+class PoolWatch:
+    """Waits (untimed) for the warm pool to be full, counting fills that failed."""
+
+    pool: WarmPool
+    name: str
+    fills: int = 0
+    failed: int = 0
+
+    async def ready(self) -> None:
+        """Return once a kernel is ready; start a new fill when one gave up."""
+        deadline = time.monotonic() + POOL_TIMEOUT
+        self.fills += 1
+        while not self.pool.ready[self.name]:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the warm pool did not fill in {POOL_TIMEOUT:.0f} s")
+            if not self.pool.starting[self.name] and not self.pool._tasks:
+                # The pool gives up after a failed start (its log says why); a server would
+                # refill on the next hand-out. Count it and ask again, a few times at most.
+                self.failed += 1
+                if self.failed > MAX_POOL_FAILURES:
+                    raise RuntimeError(
+                        f"the warm pool failed to start a {self.name} kernel "
+                        f"{self.failed} times (see the log above)"
+                    )
+                self.pool._refill(self.name)
+            await asyncio.sleep(0.02)
+
+
+PEER_KEYS = {"local": LOCAL, "cold": COLD, "warm": WARM, "gateway": GATEWAY}
+
+
+async def main(
+    starts: int = STARTS, round_trips: int = ROUND_TRIPS, only: list[str] | None = None
+) -> dict[str, dict[str, list[float]]]:
+    """Run the four peers (or ``only`` those keys) in turn; print the table and the goals."""
+    chosen = {LOCAL, *(PEER_KEYS[key] for key in only)} if only else set(PEER_KEYS.values())
+
+    client = docker.from_env(timeout=120)
+    client.ping()
+    ensure_images(client)
+    gw_image = gateway_image(client) if GATEWAY in chosen else "-"
+    results: dict[str, dict[str, list[float]]] = {START_ROW: {}, ROUND_TRIP_ROW: {}}
+    gateway_ids: set[str] = set()
+    notes: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="jide-bench-") as tmp:
+        root = Path(tmp)
+        workspace = root / "workspace"
+        cwd = workspace / "course" / "week1"
+        cwd.mkdir(parents=True)
+        for path in (workspace, workspace / "course", cwd):
+            if os.getuid() == 0:
+                os.chown(path, 1000, 1000)
+            path.chmod(0o755)
+        with bench_environment(root / "data", bridge_ip(client)):
+            SandboxManager.clear_instance()
+            manager = SandboxManager.instance(mode="docker", owner=BENCH_USER, pool_size=0)
+            manager.workspace_dir = lambda: workspace
+            ide_specs = IDEKernelSpecManager()
+            gateway_specs = KernelSpecManager(
+                kernel_dirs=[str(install_gateway_spec(root, gw_image))] if GATEWAY in chosen else []
+            )
+            pool: WarmPool | None = None
+            watch: PoolWatch | None = None
+
+            def ide_kernel() -> AsyncKernelManager:
+                return AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=ide_specs)
+
+            def gateway_kernel() -> AsyncKernelManager:
+                km = AsyncKernelManager(kernel_name=GATEWAY_SPEC, kernel_spec_manager=gateway_specs)
+                km.kernel_id = km.kernel_id or _new_id()
+                gateway_ids.add(km.kernel_id)
+                return km
+
+            async def pool_ready() -> None:
+                assert watch is not None
+                await watch.ready()
+
+            gateway_env = {
+                "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+                "KERNEL_USERNAME": BENCH_USER,
+                "LANG": "C.UTF-8",
+            }
+            peers = [
+                Peer(LOCAL, lambda: AsyncKernelManager(kernel_name="python3"), {"cwd": str(cwd)}),
+                Peer(COLD, ide_kernel, {"cwd": str(cwd)}),
+                Peer(WARM, ide_kernel, {"cwd": str(cwd)}, ready=pool_ready),
+                Peer(GATEWAY, gateway_kernel, {"env": gateway_env}),
+            ]
+            peers = [peer for peer in peers if peer.name in chosen]
+            try:
+                for peer in peers:
+                    if peer.name == WARM:
+                        manager.pool_specs = {KERNEL_NAME: 1}
+                        pool = WarmPool(manager, {KERNEL_NAME: pool_specs(manager)[KERNEL_NAME]})
+                        pool.install()
+                        watch = PoolWatch(pool, KERNEL_NAME)
+                    print(
+                        f"{peer.name}: {starts} starts, {round_trips} round trips", file=sys.stderr
+                    )
+                    for row, values in (await measure(peer, starts, round_trips)).items():
+                        results[row][peer.name] = values
+                    if pool is not None:
+                        await pool.close()
+                        pool = None
+                    if watch is not None and watch.failed:
+                        notes.append(
+                            f"warm pool: {watch.failed} pool fill(s) failed and were retried "
+                            f"(untimed) for {watch.fills} hand-outs; see the log above"
+                        )
+                        watch = None
+            finally:
+                if pool is not None:
+                    await pool.close()
+                _stop_response_manager()
+                left = remove_gateway_containers(client, gateway_ids)
+                left += _remove_ours(client, manager)
+                if left:
+                    print(f"removed {left} container(s) left by the bench", file=sys.stderr)
+                SandboxManager.clear_instance()
+    report(results, starts, round_trips, gw_image, notes)
+    return results
+
+
+def _new_id() -> str:
+    """Return a fresh kernel id (so the bench knows the peer's container labels)."""
+    return str(uuid.uuid4())
+
+
+def _stop_response_manager() -> None:
+    """Close the peer's response socket, if it was opened."""
+    module = sys.modules.get("gateway_provisioners.response_manager")
+    if module is not None and module.ResponseManager.initialized():
+        module.ResponseManager.instance().stop_response_manager()
+
+
+def _remove_ours(client: docker.DockerClient, manager: Any) -> int:
+    """Remove any sandbox container of this bench's server that is still there."""
+    found = client.containers.list(
+        all=True, filters={"label": f"{LABEL_SERVER}={manager.server_id}"}
+    )
+    for container in found:
+        container.remove(force=True)
+    return len(found)
+
+
+def report(
+    results: dict[str, dict[str, list[float]]],
+    starts: int,
+    round_trips: int,
+    gw_image: str,
+    notes: list[str],
+) -> None:
+    """Print the table, the notes and the two goals."""
+    print_table(
+        f"kernels: {starts} starts and {round_trips} execute round trips per peer; "
+        f"{cpu_model()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; "
+        f"python {platform.python_version()}; peer image {gw_image}",
+        results,
+        baseline=LOCAL,
+    )
+    for note in notes:
+        print(f"note: {note}")
+    starts_ms = results[START_ROW]
+    if not {LOCAL, WARM, COLD} <= set(starts_ms):
+        return
+    local = statistics.median(starts_ms[LOCAL])
+    warm = statistics.median(starts_ms[WARM])
+    cold = statistics.median(starts_ms[COLD])
+    print(
+        f"goal: warm-pool start p50 {warm:.1f} ms (p95 {p95(starts_ms[WARM]):.1f} ms) "
+        f"< 100 ms: {'met' if warm < 100 else 'MISSED'}"
+    )
+    print(
+        f"goal: cold start p50 {cold:.1f} ms = {cold / local:.2f}x the local kernel's "
+        f"{local:.1f} ms (<= 1.3x): {'met' if cold / local <= 1.3 else 'MISSED'}"
+    )
+
+
+def cli() -> None:
+    """Parse the command line and run the bench."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--starts", type=int, default=STARTS, help="starts per peer")
+    parser.add_argument("--round-trips", type=int, default=ROUND_TRIPS, help="round trips")
+    parser.add_argument(
+        "--only", nargs="+", choices=sorted(PEER_KEYS), help="run only these peers (local first)"
+    )
+    args = parser.parse_args()
+    asyncio.run(main(args.starts, args.round_trips, args.only))
+
+
+if __name__ == "__main__":
+    cli()
