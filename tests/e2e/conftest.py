@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -201,3 +202,26 @@ def shot(page: Page, name: str) -> None:
     """Save a screenshot under test-output/e2e/."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
+def put_file(server: IDEServer, path: str, text: str) -> None:
+    """Save a text file through the contents API, as any client would."""
+    body = json.dumps({"type": "file", "format": "text", "content": text}).encode()
+    request = urllib.request.Request(
+        f"{server.url}/api/contents/{urllib.parse.quote(path)}",
+        data=body,
+        method="PUT",
+        headers={"Authorization": f"token {server.token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10):
+        pass
+
+
+def get_file(server: IDEServer, path: str) -> str:
+    """Read a text file through the contents API."""
+    request = urllib.request.Request(
+        f"{server.url}/api/contents/{urllib.parse.quote(path)}?type=file&format=text",
+        headers={"Authorization": f"token {server.token}"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return str(json.load(response)["content"])

@@ -5,9 +5,7 @@ error", the usage meter, a 429 and the hint-only banner."""
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,7 +15,7 @@ from tornado.httpserver import HTTPServer
 from tornado.testing import bind_unused_port
 
 from ..fakes.openai_server import make_app
-from .conftest import IDEServer, _serve, shot
+from .conftest import IDEServer, _serve, get_file, put_file, shot
 
 pytestmark = pytest.mark.e2e
 
@@ -75,29 +73,6 @@ def ide_server(
     """A server whose AI proxy talks to the fake upstream."""
     with _serve(tmp_path_factory.mktemp("e2e-ai"), config=_ai_config(upstream)) as server:
         yield server
-
-
-def put_file(server: IDEServer, name: str, text: str) -> None:
-    """Save a file through the contents API, as any client would."""
-    body = json.dumps({"type": "file", "format": "text", "content": text}).encode()
-    request = urllib.request.Request(
-        f"{server.url}/api/contents/{name}",
-        data=body,
-        method="PUT",
-        headers={"Authorization": f"token {server.token}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10):
-        pass
-
-
-def get_file(server: IDEServer, name: str) -> str:
-    """Read a file's text through the contents API."""
-    request = urllib.request.Request(
-        f"{server.url}/api/contents/{name}?type=file&format=text",
-        headers={"Authorization": f"token {server.token}"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return str(json.load(response)["content"])
 
 
 def _open_file(page: Page, server: IDEServer, name: str, text: str) -> str:

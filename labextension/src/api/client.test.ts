@@ -1,6 +1,14 @@
 import { ServerConnection } from '@jupyterlab/services';
 import { describe, expect, it } from 'vitest';
-import { errorMessage, IdeClient, parseHealth, parsePolicy, parseUsage } from './client';
+import {
+  errorMessage,
+  IdeClient,
+  parseHealth,
+  parseHistory,
+  parsePolicy,
+  parseUsage,
+  parseVersionContent,
+} from './client';
 
 const HEALTH = {
   version: '0.1.0',
@@ -246,5 +254,68 @@ describe('parsePolicy and parseUsage', () => {
     expect(parseUsage({})).toEqual({ totalTokens: 0, requests: 0, limits: [], warning: null });
     expect(() => parsePolicy([])).toThrow();
     expect(() => parseUsage(null)).toThrow();
+  });
+});
+
+describe('IdeClient history calls', () => {
+  const VERSION = {
+    id: 42,
+    path: 'src/main.py',
+    hash: 'ab'.repeat(32),
+    size: 120,
+    modified_at: '2026-11-25T06:30:00.123456Z',
+    created_at: '2026-11-25T06:31:00.000000Z',
+    reason: 'save',
+  };
+
+  it('lists, reads and restores versions at the documented URLs', async () => {
+    const { client, requests } = clientAnswering((request) => {
+      const url = new URL(request.url);
+      if (url.pathname.endsWith('/restore')) {
+        return Response.json({ path: 'src/main.py', type: 'file' });
+      }
+      if (url.pathname.endsWith('/history/42')) {
+        return Response.json({ ...VERSION, format: 'text', content: 'print(1)\n' });
+      }
+      return Response.json({
+        path: 'src/main.py',
+        current: { hash: 'cd'.repeat(32), size: 130, last_modified: '2026-11-25T06:40:00Z' },
+        versions: [VERSION],
+      });
+    });
+    const history = await client.history('src/main.py');
+    expect(history.current?.size).toBe(130);
+    expect(history.versions).toEqual([
+      {
+        id: 42,
+        path: 'src/main.py',
+        hash: 'ab'.repeat(32),
+        size: 120,
+        modifiedAt: '2026-11-25T06:30:00.123456Z',
+        createdAt: '2026-11-25T06:31:00.000000Z',
+        reason: 'save',
+      },
+    ]);
+    const version = await client.historyVersion(42);
+    expect(version).toMatchObject({ id: 42, format: 'text', content: 'print(1)\n' });
+    await client.restoreVersion(42);
+    const urls = requests.map(
+      (r) => `${r.method} ${new URL(r.url).pathname}${new URL(r.url).search}`,
+    );
+    expect(urls[0]).toMatch(/^GET \/ide\/api\/history\?path=src%2Fmain\.py/);
+    expect(urls[1]).toMatch(/^GET \/ide\/api\/history\/42/);
+    expect(urls[2]).toMatch(/^POST \/ide\/api\/history\/42\/restore/);
+  });
+
+  it('reads a deleted file and binary versions', () => {
+    expect(parseHistory({ path: 'x', current: null, versions: [] })).toEqual({
+      path: 'x',
+      current: null,
+      versions: [],
+    });
+    expect(parseVersionContent({ ...VERSION, format: 'base64', content: 'AAE=' }).format).toBe(
+      'base64',
+    );
+    expect(() => parseHistory({ versions: [{ path: 'no id' }] })).toThrow('no id');
   });
 });

@@ -103,6 +103,30 @@ export interface ChatStream {
   mode: string | null;
 }
 
+/** One kept version of a file (GET /ide/api/history). */
+export interface FileVersion {
+  id: number;
+  path: string;
+  hash: string;
+  size: number;
+  modifiedAt: string;
+  createdAt: string;
+  reason: string;
+}
+
+/** A file's versions, newest first, and its current state (null when deleted). */
+export interface FileHistory {
+  path: string;
+  current: { hash: string; size: number; lastModified: string } | null;
+  versions: FileVersion[];
+}
+
+/** A version with its bytes: text, or base64 for a binary file. */
+export interface VersionContent extends FileVersion {
+  format: 'text' | 'base64';
+  content: string;
+}
+
 const MODES: AIMode[] = ['off', 'hint', 'full'];
 
 function asObject(data: unknown, what: string): Record<string, unknown> {
@@ -172,6 +196,53 @@ export function parseModels(data: unknown): string[] {
       ? [(m as { id: string }).id]
       : [],
   );
+}
+
+function parseVersion(data: unknown): FileVersion {
+  const raw = asObject(data, 'version');
+  const id = Number(raw.id);
+  if (!Number.isInteger(id)) {
+    throw new Error('version: no id');
+  }
+  return {
+    id,
+    path: String(raw.path ?? ''),
+    hash: String(raw.hash ?? ''),
+    size: Number(raw.size ?? 0),
+    modifiedAt: String(raw.modified_at ?? ''),
+    createdAt: String(raw.created_at ?? ''),
+    reason: String(raw.reason ?? ''),
+  };
+}
+
+/** Check the shape of a history answer. */
+export function parseHistory(data: unknown): FileHistory {
+  const raw = asObject(data, 'history');
+  const current =
+    typeof raw.current === 'object' && raw.current !== null
+      ? (raw.current as Record<string, unknown>)
+      : null;
+  return {
+    path: String(raw.path ?? ''),
+    current: current
+      ? {
+          hash: String(current.hash ?? ''),
+          size: Number(current.size ?? 0),
+          lastModified: String(current.last_modified ?? ''),
+        }
+      : null,
+    versions: (Array.isArray(raw.versions) ? raw.versions : []).map(parseVersion),
+  };
+}
+
+/** Check the shape of one version with its content. */
+export function parseVersionContent(data: unknown): VersionContent {
+  const raw = asObject(data, 'version');
+  return {
+    ...parseVersion(raw),
+    format: raw.format === 'base64' ? 'base64' : 'text',
+    content: String(raw.content ?? ''),
+  };
 }
 
 /** Calls to /ide/api/*, with the server's auth and XSRF handling. */
@@ -249,6 +320,21 @@ export class IdeClient {
       warning: response.headers.get('X-IDE-Quota-Warning'),
       mode: response.headers.get('X-IDE-AI-Mode'),
     };
+  }
+
+  /** The kept versions of a file, newest first. */
+  async history(path: string): Promise<FileHistory> {
+    return parseHistory(await this.getJSON(`history?path=${encodeURIComponent(path)}`));
+  }
+
+  /** One version of a file, with its content. */
+  async historyVersion(id: number): Promise<VersionContent> {
+    return parseVersionContent(await this.getJSON(`history/${id}`));
+  }
+
+  /** Make a version its file's current content; what it replaces is kept as a version. */
+  async restoreVersion(id: number): Promise<void> {
+    await this.postJSON(`history/${id}/restore`, {});
   }
 
   /** One whole (not streamed) chat completion's text. */

@@ -19,6 +19,7 @@ const FileEditor = lazy(() => import('./FileEditor'));
 const NotebookView = lazy(() => import('./NotebookView'));
 const TerminalPanel = lazy(() => import('./TerminalPanel'));
 const AIPanel = lazy(() => import('./AIPanel'));
+const HistoryPanel = lazy(() => import('./HistoryPanel'));
 
 const TOAST_MS = 6000;
 const MIN_TERMINAL = 80;
@@ -43,6 +44,10 @@ export function App({ services }: { services: Services }) {
   const [inlineOn, setInlineOn] = useState(true);
   const [lastError, setLastError] = useState<string | null>(null);
   const [aiRequest, setAIRequest] = useState<AIRequest | null>(null);
+  // Bumped to open a document afresh, e.g. after its history was restored.
+  const [generation, setGeneration] = useState<Record<string, number>>({});
+  const dirtyRef = useRef(dirty);
+  dirtyRef.current = dirty;
 
   useEffect(() => {
     // Hint-only mode is about not handing out solutions: no ghost-text code then.
@@ -173,6 +178,17 @@ export function App({ services }: { services: Services }) {
     window.addEventListener('pointerup', up);
   };
 
+  const onRestored = useCallback((path: string) => {
+    setDirty((prev) => {
+      const next = new Set(prev);
+      next.delete(path);
+      return next;
+    });
+    setGeneration((prev) => ({ ...prev, [path]: (prev[path] ?? 0) + 1 }));
+  }, []);
+
+  const isDirty = useCallback((path: string) => dirtyRef.current.has(path), []);
+
   const renderSide = (view: SideView) => {
     switch (view) {
       case 'ai':
@@ -186,6 +202,20 @@ export function App({ services }: { services: Services }) {
               request={aiRequest}
               inline={inlineOn}
               onInline={setInlineOn}
+              notify={notify}
+            />
+          </Suspense>
+        );
+      case 'history':
+        return (
+          <Suspense fallback={<div className="loading">Loading the history…</div>}>
+            <HistoryPanel
+              services={services}
+              path={active}
+              visible={side === 'history'}
+              getEditor={getEditor}
+              isDirty={isDirty}
+              onRestored={onRestored}
               notify={notify}
             />
           </Suspense>
@@ -232,7 +262,11 @@ export function App({ services }: { services: Services }) {
           )}
           <Suspense fallback={<div className="loading">Loading the editor…</div>}>
             {tabs.map((tab) => (
-              <div key={tab.path} className="document" hidden={tab.path !== active}>
+              <div
+                key={`${tab.path}#${generation[tab.path] ?? 0}`}
+                className="document"
+                hidden={tab.path !== active}
+              >
                 {tab.kind === 'notebook' ? (
                   <NotebookView
                     path={tab.path}

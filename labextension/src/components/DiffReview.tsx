@@ -8,9 +8,13 @@ interface Props {
   modified: string;
   language: string;
   acceptLabel: string;
-  /** Null makes the dialog view-only. */
+  /** Null: nothing to accept, the dialog only shows. */
   onAccept: ((text: string) => void) | null;
   onClose: () => void;
+  /** Whether the right side may be edited before accepting (default: when there is onAccept). */
+  editable?: boolean;
+  /** What the two sides are. */
+  sides?: string;
 }
 
 export default function DiffReview({
@@ -21,6 +25,8 @@ export default function DiffReview({
   acceptLabel,
   onAccept,
   onClose,
+  editable = onAccept !== null,
+  sides = 'current ⟷ proposed',
 }: Props) {
   const host = useRef<HTMLDivElement>(null);
   const modifiedModel = useRef<monaco.editor.ITextModel | null>(null);
@@ -35,7 +41,7 @@ export default function DiffReview({
     const editor = monaco.editor.createDiffEditor(host.current, {
       automaticLayout: true,
       originalEditable: false,
-      readOnly: onAccept === null,
+      readOnly: !editable,
       renderSideBySide: true,
       minimap: { enabled: false },
       fontSize: 13,
@@ -62,7 +68,7 @@ export default function DiffReview({
         <div className="dialog-title">
           <span>{title}</span>
           <span className="toolbar-spacer" />
-          <span className="muted">current ⟷ proposed</span>
+          <span className="muted">{sides}</span>
         </div>
         <div className="diff-host" ref={host} />
         <div className="dialog-buttons">
