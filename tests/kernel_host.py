@@ -8,6 +8,7 @@ import time
 from collections.abc import Coroutine
 from concurrent.futures import Future
 from pathlib import Path
+from queue import Empty
 from typing import Any, TypeVar
 
 import docker
@@ -66,6 +67,12 @@ class KernelHost:
                 kernel_name=kernel_name, kernel_spec_manager=IDEKernelSpecManager()
             )
             await km.start_kernel(cwd=str(cwd or self.workspace))
+            ready = km.client()
+            ready.start_channels()
+            try:
+                await ready.wait_for_ready(timeout=START_TIMEOUT)
+            finally:
+                ready.stop_channels()
             return km
 
         km = self.run(_start())
@@ -73,11 +80,25 @@ class KernelHost:
         return km
 
     def client(self, km: AsyncKernelManager) -> BlockingKernelClient:
-        """A blocking client connected to ``km``'s kernel, ready to use."""
+        """A blocking client connected to ``km``'s kernel, its IOPub subscription live."""
         kc = BlockingKernelClient()
         kc.load_connection_info(km.get_connection_info())
         kc.start_channels()
-        kc.wait_for_ready(timeout=START_TIMEOUT)
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            kc.kernel_info()
+            try:
+                kc.get_shell_msg(timeout=2)
+                kc.get_iopub_msg(timeout=0.5)  # kernel_info's status: IOPub is connected
+                break
+            except Empty:
+                if time.monotonic() > deadline:
+                    raise TimeoutError("the kernel did not answer") from None
+        while True:  # drop what the handshake left
+            try:
+                kc.get_iopub_msg(timeout=0.2)
+            except Empty:
+                break
         return kc
 
     def shutdown(self, km: AsyncKernelManager, now: bool = False) -> None:

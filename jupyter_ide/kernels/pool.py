@@ -6,10 +6,12 @@ import asyncio
 import logging
 import os
 import secrets
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import Empty
 from typing import Any, ClassVar
 
 from docker.errors import DockerException, ImageNotFound
@@ -75,6 +77,30 @@ def _client_for(info: Mapping[str, Any]) -> AsyncKernelClient:
     client.load_connection_info(dict(info))  # type: ignore[arg-type]
     client.start_channels()
     return client
+
+
+async def _wait_ready(client: AsyncKernelClient, timeout: float) -> None:
+    """Wait until the kernel answers kernel_info and its IOPub is connected.
+
+    Not ``wait_for_ready``: without a kernel manager it judges life by heartbeats, which a
+    kernel still importing its libraries has not sent yet.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        client.kernel_info()
+        try:
+            await client.get_shell_msg(timeout=1)
+            await client.get_iopub_msg(timeout=0.5)
+        except Empty:
+            if time.monotonic() > deadline:
+                raise TimeoutError("the warm kernel did not answer") from None
+            continue
+        break
+    while True:
+        try:
+            await client.get_iopub_msg(timeout=0.05)
+        except Empty:
+            return
 
 
 class WarmPool:
@@ -185,7 +211,7 @@ class WarmPool:
         entry = PooledKernel(spec, container, socket_dir, connection_file, dict(info), workspace)
         try:
             entry.client = _client_for(info)
-            await entry.client.wait_for_ready(timeout=READY_TIMEOUT)
+            await _wait_ready(entry.client, READY_TIMEOUT)
         except BaseException:
             await self._discard(entry)
             raise

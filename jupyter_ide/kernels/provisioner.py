@@ -206,7 +206,7 @@ class DockerSandboxProvisioner(LocalProvisioner):
             self.record.limits.time_limit,
             self.manager.time_limit_grace,
             interrupt=lambda: self.send_signal(signal.SIGINT),
-            kill=lambda: self.kill(),
+            kill=lambda: self.send_signal(signal.SIGKILL),
             after_run=self.manager.after_run,
         )
         self.watchdog.start()
@@ -271,6 +271,7 @@ class DockerSandboxProvisioner(LocalProvisioner):
         if not self.sandboxed:
             await super().kill(restart)
             return
+        self._exit_noted = True  # asked for by the kernel manager: not a death
         await self.send_signal(signal.SIGKILL)
 
     async def terminate(self, restart: bool = False) -> None:
