@@ -105,10 +105,11 @@ def test_filling_tmpfs_stops_at_its_size(attacker, victim, where: str, limit_hit
         import os
         written = 0
         try:
-            with open(os.path.join({where!r}, "fill"), "wb") as f:
-                while written < 2 * 1024**3:
-                    f.write(b"x" * 1024 * 1024)
-                    written += 1024 * 1024
+            for n in range(2048):  # many 16 MB files: the folder fills before any file is big
+                with open(os.path.join({where!r}, f"fill{{n}}"), "wb") as f:
+                    for _ in range(16):
+                        f.write(b"x" * 1024 * 1024)
+                        written += 1024 * 1024
         except OSError as e:
             print("stopped", written // (1024 * 1024), e)
         """,
