@@ -10,7 +10,7 @@ HUB_PEERS := tests/hub
 UI_OUT := jupyter_ide/static/ide/index.html
 UI_SOURCES := $(shell find $(UI)/src -type f 2>/dev/null) $(UI)/index.html $(UI)/vite.config.ts $(UI)/package.json
 
-.PHONY: run test lint test-ui pytest bench build setup services clean
+.PHONY: run test lint test-ui pytest bench build setup services clean images
 
 run: setup
 	$(BIN)/jupyter ide --ip=127.0.0.1 --port=$(PORT) $(ALLOW_ROOT)
@@ -52,7 +52,11 @@ lint: setup $(UI)/node_modules/.installed
 test-ui: $(UI)/node_modules/.installed
 	cd $(UI) && npm test
 
-pytest: setup services $(HUB_PEERS)/node_modules/.installed
+# The sandbox images (built offline from Debian packages; reused when present and up to date).
+images: setup services
+	$(BIN)/jupyter ide images build --offline
+
+pytest: setup services images $(HUB_PEERS)/node_modules/.installed
 	mkdir -p test-output
 	$(BIN)/python -m pytest -p no:cacheprovider
 

@@ -12,6 +12,7 @@ import shutil
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from queue import Empty
@@ -58,7 +59,9 @@ def runner_spec(language: str, env: dict[str, str] | None = None, suffix: str = 
 def start(spec: str) -> tuple[KernelManager, BlockingKernelClient]:
     """Start a kernel from our kernelspecs and wait until it answers."""
     ksm = KernelSpecManager(kernel_dirs=[str(_SPECS / "kernels")])
-    km = KernelManager(kernel_name=spec, kernel_spec_manager=ksm)
+    # IPC sockets: no TCP port to race other processes for.
+    ipc = _SPECS / f"ipc-{uuid.uuid4().hex[:8]}"
+    km = KernelManager(kernel_name=spec, kernel_spec_manager=ksm, transport="ipc", ip=str(ipc))
     km.start_kernel()
     kc = km.client()
     kc.start_channels()

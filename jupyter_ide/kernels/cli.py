@@ -79,4 +79,5 @@ class ImagesApp(JupyterApp):
         if self.subapp is None:
             print("Usage: jupyter ide images build [--offline] [--only LANG ...] [--force]")
             self.exit(1)
-        super().start()
+            return
+        self.subapp.start()

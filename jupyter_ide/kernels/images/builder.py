@@ -27,6 +27,7 @@ from ..image_names import IMAGE_REPOSITORY, image_for
 from . import hostconfig
 
 BASE = "base"
+CORE = "core"  # the base without the runner (its Dockerfile's "core" stage)
 LANGUAGES = ("python", "c", "cpp", "java", "javascript", "go", "rust", "bash")
 LANGUAGE_LABEL = "org.jupyter-ide.language"
 DIGEST_LABEL = "org.jupyter-ide.build-digest"
@@ -87,7 +88,7 @@ def docker_client() -> Any:
 
 def _context_files(name: str) -> Iterator[tuple[str, Path]]:
     """Yield (path in the build context, source file) of an image's own files."""
-    folder = IMAGES_DIR / name
+    folder = IMAGES_DIR / (BASE if name == CORE else name)
     for path in sorted(folder.rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts:
             yield str(path.relative_to(folder)), path
@@ -97,9 +98,9 @@ def _context_files(name: str) -> Iterator[tuple[str, Path]]:
                 yield f"ide_runner/{path.relative_to(RUNNER_DIR)}", path
 
 
-def context_digest(name: str, parent: str) -> str:
-    """Return the digest of what an image is built from (its files and its parent image)."""
-    digest = hashlib.sha256(f"{name}\0{parent}\0{__version__}\0".encode())
+def context_digest(name: str, parents: Iterable[str]) -> str:
+    """Return the digest of what an image is built from (its files and its parent images)."""
+    digest = hashlib.sha256(f"{name}\0{' '.join(parents)}\0{__version__}\0".encode())
     for relative, path in _context_files(name):
         digest.update(relative.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
@@ -147,12 +148,11 @@ class Builder:
         if unknown:
             known = ", ".join(LANGUAGES)
             raise ImageBuildError(f"unknown language(s) {', '.join(unknown)}; known: {known}")
-        results = [self.build_base()]
-        parent_id = self.client.images.get(image_tag(BASE)).id
+        results = self.build_base()
+        args = {"BASE_IMAGE": image_tag(BASE), "CORE_IMAGE": image_tag(CORE)}
+        parents = [self.client.images.get(tag).id for tag in args.values()]
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            futures = [
-                pool.submit(self._build_one, name, image_tag(BASE), parent_id) for name in languages
-            ]
+            futures = [pool.submit(self._build_one, name, args, parents) for name in languages]
             errors: list[str] = []
             for future in futures:
                 try:
@@ -163,15 +163,16 @@ class Builder:
             raise ImageBuildError("\n".join(errors))
         return results
 
-    def build_base(self) -> BuildResult:
-        """Build (or reuse) jupyter-ide/base, from the debootstrapped rootfs when offline."""
-        if self.offline:
-            parent = self.ensure_rootfs()
-        else:
-            parent = REGISTRY_BASE
+    def build_base(self) -> list[BuildResult]:
+        """Build (or reuse) jupyter-ide/core and /base, from the debootstrapped rootfs offline."""
+        parent = self.ensure_rootfs() if self.offline else REGISTRY_BASE
         present = self._image(parent)
-        parent_id = present.id if present is not None else parent
-        return self._build_one(BASE, parent, parent_id)
+        parents = [present.id if present is not None else parent]
+        args = {"BASE_IMAGE": parent}
+        return [
+            self._build_one(CORE, args, parents, target="core"),
+            self._build_one(BASE, args, parents),
+        ]
 
     def ensure_rootfs(self) -> str:
         """Return the tag of the Debian rootfs image, debootstrapping it when missing."""
@@ -234,9 +235,11 @@ class Builder:
         if tar.returncode != 0:
             raise ImageBuildError(f"rootfs: tar of {root} failed (exit {tar.returncode})")
 
-    def _build_one(self, name: str, parent: str, parent_id: str) -> BuildResult:
+    def _build_one(
+        self, name: str, args: dict[str, str], parents: list[str], target: str | None = None
+    ) -> BuildResult:
         tag = image_tag(name)
-        digest = context_digest(name, parent_id)
+        digest = context_digest(name, parents)
         present = self._image(tag)
         if present is not None and not self.force:
             if present.labels.get(DIGEST_LABEL) == digest:
@@ -244,10 +247,10 @@ class Builder:
                 return BuildResult(name, tag, "reused", 0.0, present.attrs.get("Size", 0))
             self.say(name, f"{tag} is out of date; rebuilding")
         started = time.monotonic()
-        self.say(name, f"building {tag} from {parent}")
+        self.say(name, f"building {tag} from {' and '.join(sorted(set(args.values())))}")
         with tempfile.TemporaryDirectory(prefix=f"jupyter-ide-{name}-") as context:
             self._write_context(name, Path(context))
-            self._docker_build(name, Path(context), tag, parent, digest)
+            self._docker_build(name, Path(context), tag, args, digest, target)
         image = self.client.images.get(tag)
         seconds = time.monotonic() - started
         size = image.attrs.get("Size", 0)
@@ -261,12 +264,21 @@ class Builder:
             shutil.copyfile(path, target)
         hostconfig.write_host_context(context / "host")
 
-    def _docker_build(self, name: str, context: Path, tag: str, parent: str, digest: str) -> None:
+    def _docker_build(
+        self,
+        name: str,
+        context: Path,
+        tag: str,
+        args: dict[str, str],
+        digest: str,
+        target: str | None,
+    ) -> None:
         tail: deque[str] = deque(maxlen=TAIL_LINES)
         stream = self.client.api.build(
             path=str(context),
             tag=tag,
-            buildargs={"BASE_IMAGE": parent, **hostconfig.proxy_build_args()},
+            target=target,
+            buildargs={**args, **hostconfig.proxy_build_args()},
             network_mode="host",
             labels={
                 DIGEST_LABEL: digest,

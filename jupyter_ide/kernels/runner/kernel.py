@@ -186,6 +186,9 @@ class RunnerKernel(Kernel):
         build = tempfile.mkdtemp(prefix="ide-run-")
         try:
             return await self._compile_and_run(code, build, emit, stdin, silent)
+        except Exception as e:  # a reply must always go out, or the frontend waits forever
+            self.log.exception("The runner failed")
+            return self._error("RunnerError", f"the runner failed: {e!r}", silent)
         finally:
             signal.signal(signal.SIGINT, previous)
             shutil.rmtree(build, ignore_errors=True)

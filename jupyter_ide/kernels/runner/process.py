@@ -185,15 +185,19 @@ class ProgramRun:
         if proc.stdin is None:
             return None
         pipe = proc.stdin.get_extra_info("pipe")
-        if pipe is None:
-            return None
-        return stdin_watch.pipe_inode(pipe.fileno())
+        try:
+            return stdin_watch.pipe_inode(pipe.fileno())
+        except (AttributeError, ValueError, OSError):
+            return None  # the program already ended and the pipe is closed
 
     @staticmethod
     def _blocked_on(proc: asyncio.subprocess.Process, inode: int) -> str:
         assert proc.stdin is not None
         pipe = proc.stdin.get_extra_info("pipe")
-        if pipe is None or stdin_watch.pipe_pending(pipe.fileno()) > 0:
+        try:
+            if stdin_watch.pipe_pending(pipe.fileno()) > 0:
+                return ""
+        except (AttributeError, ValueError, OSError):
             return ""
         return stdin_watch.waiting_for_stdin(proc.pid, inode)
 
