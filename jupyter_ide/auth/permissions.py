@@ -26,13 +26,17 @@ _STUDENT = frozenset(
         "ai:usage",  # one's own AI usage (a course's: checked per course)
         "kernels:use",  # one's own sandboxed kernels and the sandbox's limits
         "files:history",  # versions of one's own files: list, view, restore
+        "judge:read",  # the judge's languages, statuses, about and configuration
+        "judge:submit",  # compile-and-run submissions; reading one's own by token
     }
 )
 _INSTRUCTOR = _STUDENT | {
+    "judge:submissions:course",  # submissions of the members of the courses one teaches
     "courses:manage",  # members of the courses one teaches (checked per course)
     "ai:policy:manage",  # AI policy of the courses one teaches (checked per course)
 }
 _ADMIN = _INSTRUCTOR | {
+    "judge:submissions:all",  # everyone's submissions (usage reports)
     "admin:checks",  # the doctor's report, with fixes, over HTTP
     "courses:create",
     "ai:keys:rotate",  # re-encrypt every stored key with the newest crypt key

@@ -24,6 +24,9 @@ from ..contents_manager import IDEContentsManager
 from ..contents_manager.handlers import default_handlers as contents_handlers
 from ..db import Database, SchemaMismatchError, ensure_schema
 from ..kernels.handlers import default_handlers as kernel_handlers
+from ..kernels.judge.handlers import default_handlers as judge_handlers
+from ..kernels.judge.service import start_judge, stop_judge
+from ..kernels.judge.settings import JudgeSettings
 from ..kernels.cli import ImagesApp
 from ..kernels.kernels_cli import KernelsApp
 from ..kernels.sandbox import SandboxManager
@@ -43,7 +46,7 @@ class IDEApp(ExtensionApp):
     extension_url = "/ide"
     default_url = "/ide"
     load_other_extensions = True
-    classes = [IDESettings, RoleResolver, CourseDirectory, AISettings, SandboxManager]
+    classes = [IDESettings, RoleResolver, CourseDirectory, AISettings, SandboxManager, JudgeSettings]
     serverapp_config = {
         "contents_manager_class": "jupyter_ide.contents_manager.IDEContentsManager",
         "identity_provider_class": "jupyter_ide.auth.identity.IDEIdentityProvider",
@@ -100,6 +103,9 @@ class IDEApp(ExtensionApp):
         self.settings["jupyter_ide_sandbox"] = start_sandbox(
             self, self.ide_settings.sandbox, server_owner()
         )
+        self.settings["jupyter_ide_judge"] = start_judge(
+            self, self.db, self.cache, self.settings["jupyter_ide_sandbox"]
+        )
 
     def _attach_contents(self) -> None:
         """Share the database with our contents manager; start kernels in its workspace dir."""
@@ -113,6 +119,7 @@ class IDEApp(ExtensionApp):
         """Register the extension's routes, refusing any verb without a declared permission."""
         routes = default_handlers() + auth_handlers + ai_handlers + kernel_handlers
         routes += contents_handlers
+        routes += judge_handlers
         missing = undeclared_verbs(handler for _, handler, _ in routes)
         if missing:
             raise SystemExit(
@@ -123,6 +130,7 @@ class IDEApp(ExtensionApp):
 
     async def stop_extension(self) -> None:
         """Remove warm kernels; close the database pool and the cache."""
+        await stop_judge(self.settings.get("jupyter_ide_judge"))
         await stop_sandbox()
         if isinstance(self.serverapp.contents_manager, IDEContentsManager):
             await self.serverapp.contents_manager.close()

@@ -23,7 +23,11 @@ class JudgeLanguage:
     def name(self, version: str) -> str:
         """Return the public name, with the toolchain's version when known."""
         if not version:
-            return self.name_template.replace(" {version}", "").replace("{version}", "")
+            for gap in (" ({version})", " {version}", "{version}"):
+                template = self.name_template.replace(gap, "")
+                if template != self.name_template:
+                    return template
+            return self.name_template
         return self.name_template.format(version=version)
 
     @property

@@ -1,0 +1,388 @@
+"""JudgeManager: the judge's one object per server — checks, queue, workers, pool, store."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import logging
+import tarfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import docker
+from docker.errors import DockerException
+
+from ..._version import __version__
+from ...cache import Cache
+from ...db import Database
+from ..image_names import image_for
+from ..profile import SandboxLimits
+from ..sandbox import SandboxManager
+from .boxbin import BoxBuildError, box_binary
+from .compile_cache import CompileCache
+from .judging import Judge, Outcome
+from .languages import JUDGE_LANGUAGES, MULTI_FILE_ID, VERSIONS_DIR, JudgeLanguage
+from .pool import BoxPool
+from .queue import FairQueue, QueueFull
+from .request import Errors, SubmissionRequest, parse_submission
+from .settings import JudgeSettings
+from .statuses import Status
+from .store import SubmissionStore
+from .submission import Submission
+
+log = logging.getLogger(__name__)
+
+MIB = 1024 * 1024
+READY_TIMEOUT = 120.0
+
+
+class JudgeUnavailable(RuntimeError):
+    """The judge cannot run programs (no Docker engine, images or judge-box)."""
+
+
+class RateLimited(Exception):
+    """The user submitted more than the per-minute limit."""
+
+    def __init__(self, retry_after: int) -> None:
+        """Say when to try again."""
+        super().__init__(f"too many submissions; try again in {retry_after} s")
+        self.retry_after = retry_after
+
+
+@dataclass
+class _Live:
+    """A submission the server holds in memory, with its waiters."""
+
+    submission: Submission
+    request: SubmissionRequest | None
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    recorded: asyncio.Event = field(default_factory=asyncio.Event)
+    cancelled: bool = False
+    kept_until: float = 0.0
+
+
+class JudgeManager:
+    """Accepts submissions, runs them fairly on a bounded set of workers, and records them."""
+
+    def __init__(
+        self,
+        settings: JudgeSettings,
+        db: Database,
+        cache: Cache,
+        sandbox: SandboxManager | None,
+        data_dir: Path,
+    ) -> None:
+        """Wire the parts; nothing starts until ``start``."""
+        self.settings = settings
+        self.store = SubmissionStore(db)
+        self.cache = cache
+        self.sandbox = sandbox
+        self.root = Path(settings.data_dir) if settings.data_dir else data_dir / "judge"
+        self.queue: FairQueue[_Live] = FairQueue(
+            settings.max_queue_size, settings.max_queued_per_user
+        )
+        self.live: dict[str, _Live] = {}
+        self.versions: dict[str, str] = {}
+        self.pool: BoxPool | None = None
+        self.judge: Judge | None = None
+        self.problem: str | None = None
+        self.ready = asyncio.Event()
+        self._workers: list[asyncio.Task[None]] = []
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.running = 0
+        self._versions_task: asyncio.Future[None] | None = None
+
+    # -- start and stop -----------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Build judge-box, open the pool, warm the chosen languages and start the workers."""
+        try:
+            await self._start()
+        except (DockerException, BoxBuildError, OSError, JudgeUnavailable) as e:
+            self.problem = f"The judge cannot run programs: {e}"
+            log.error("%s", self.problem)
+        finally:
+            self.ready.set()
+
+    async def _start(self) -> None:
+        if not self.settings.enabled:
+            raise JudgeUnavailable("it is switched off (JudgeSettings.enabled)")
+        if self.sandbox is not None and self.sandbox.mode == "local":
+            raise JudgeUnavailable("the sandbox mode is 'local' and the judge runs only in Docker")
+        client = self.sandbox.client if self.sandbox is not None else docker.from_env(timeout=60)
+        await asyncio.to_thread(client.ping)
+        (self.root / "slots").mkdir(parents=True, exist_ok=True)
+        (self.root / "slots").chmod(0o755)
+        helper = await asyncio.to_thread(box_binary, self.root / "bin", client)
+        image_ids = await asyncio.to_thread(self._image_ids, client)
+        s = self.settings
+        limits = SandboxLimits(
+            cpus=1.0,
+            memory_bytes=s.memory_limit * 1024 + 8 * MIB + 2 * s.max_file_size * 1024,
+            pids=s.max_processes_and_or_threads + 3,
+            tmp_bytes=256 * MIB,
+            shm_bytes=16 * MIB,
+            home_bytes=16 * MIB,
+            fsize_bytes=256 * MIB,
+            runtime=self.sandbox.runtime if self.sandbox is not None else "",
+        )
+        labels = self.sandbox.labels("judge") if self.sandbox is not None else {}
+        self.pool = BoxPool(client, self.root / "slots", helper, limits, labels, s.pool_size_of)
+        cache = CompileCache(self.root / "cache", s.compile_cache_bytes)
+        self.judge = Judge(s, self.pool, cache, helper, image_ids)
+        for key in (k.strip() for k in s.warm_languages.split(",")):
+            if key in image_ids:
+                self.pool.warm(key, image_for(key))
+        self._workers = [
+            asyncio.ensure_future(self._work(i)) for i in range(s.worker_count())
+        ]
+        self._versions_task = asyncio.ensure_future(
+            asyncio.to_thread(self._read_versions, client, image_ids)
+        )
+        log.info(
+            "judge: %d workers, %d languages, judge-box %s", len(self._workers), len(image_ids), helper
+        )
+
+    @staticmethod
+    def _image_ids(client: docker.DockerClient) -> dict[str, str]:
+        """Return the image id of each language whose image is present."""
+        found: dict[str, str] = {}
+        for language in JUDGE_LANGUAGES.values():
+            if language.runner is None:
+                continue
+            try:
+                found[language.key] = client.images.get(image_for(language.key)).id
+            except DockerException:
+                log.warning("judge: image %s is missing", image_for(language.key))
+        if not found:
+            raise JudgeUnavailable("no sandbox image is built (jupyter ide images build)")
+        return found
+
+    def _read_versions(self, client: docker.DockerClient, image_ids: dict[str, str]) -> None:
+        """Read each image's recorded toolchain version (for the languages' names)."""
+        for key in image_ids:
+            try:
+                container = client.containers.create(image_for(key), command=["true"])
+            except DockerException:
+                continue
+            try:
+                stream, _ = container.get_archive(f"{VERSIONS_DIR}/{key}")
+                data = b"".join(stream)
+                with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+                    member = archive.extractfile(archive.getmembers()[0])
+                    if member is not None:
+                        self.versions[key] = member.read().decode().strip()[:40]
+            except (DockerException, tarfile.TarError, IndexError, UnicodeDecodeError):
+                pass
+            finally:
+                container.remove(force=True)
+
+    async def stop(self) -> None:
+        """Stop the workers and remove the warm boxes."""
+        for task in self._workers:
+            task.cancel()
+        await asyncio.gather(*self._workers, return_exceptions=True)
+        self._workers = []
+        for task in list(self._tasks):
+            task.cancel()
+        if self._versions_task is not None:
+            await asyncio.gather(self._versions_task, return_exceptions=True)
+        if self.pool is not None:
+            await self.pool.close()
+
+    def _spawn(self, awaitable: Any) -> None:
+        task = asyncio.ensure_future(awaitable)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def available(self) -> None:
+        """Wait for start-up; raise JudgeUnavailable when the judge cannot run programs."""
+        if not self.ready.is_set():
+            await asyncio.wait_for(self.ready.wait(), READY_TIMEOUT)
+        if self.problem:
+            raise JudgeUnavailable(self.problem)
+
+    # -- languages and configuration -----------------------------------------------------
+
+    async def versions_known(self, timeout: float = 30.0) -> None:
+        """Wait (a bounded time) until the images' toolchain versions are read."""
+        with contextlib.suppress(asyncio.TimeoutError, JudgeUnavailable):
+            await self.available()
+            if self._versions_task is not None:
+                await asyncio.wait_for(asyncio.shield(self._versions_task), timeout)
+
+    def languages(self) -> list[JudgeLanguage]:
+        """Return the languages whose image is present (all of them before start-up)."""
+        ids = self.judge.image_ids if self.judge is not None else None
+        multi = self.settings.multi_file_language
+        return [
+            lang
+            for lang in sorted(JUDGE_LANGUAGES.values(), key=lambda lang: lang.id)
+            if ids is None or (lang.key in ids if lang.runner is not None else multi in ids)
+        ]
+
+    def language(self, language_id: int) -> JudgeLanguage | None:
+        """Return one language by Judge0 id, if served."""
+        return next((lang for lang in self.languages() if lang.id == language_id), None)
+
+    def describe_language(self, language: JudgeLanguage, full: bool) -> dict[str, Any]:
+        """Return a language as GET /languages (or /languages/{id} when ``full``) shows it."""
+        version = self.versions.get(language.key, "")
+        entry: dict[str, Any] = {"id": language.id, "name": language.name(version)}
+        if full:
+            entry.update(
+                is_archived=False,
+                source_file=language.source_file() or None,
+                compile_cmd=language.compile_cmd(),
+                run_cmd=language.run_cmd(),
+            )
+        return entry
+
+    def about(self) -> dict[str, Any]:
+        """Return GET /about."""
+        return {
+            "version": __version__,
+            "homepage": "https://github.com/jupyter-ide",
+            "source_code": "jupyter-ide (Judge0 CE compatible API)",
+            "maintainer": "jupyter-ide",
+        }
+
+    # -- submissions ---------------------------------------------------------------------
+
+    async def _rate_check(self, user: str, count: int) -> None:
+        """Count ``count`` submissions against the user's per-minute limit."""
+        limit = self.settings.submissions_per_minute
+        if limit <= 0:
+            return
+        minute = int(time.time() // 60)
+        added, _ = await self.cache.incr_if_below(
+            f"judge:rate:{user}:{minute}", count, limit, ttl=120
+        )
+        if not added:
+            raise RateLimited(max(1, 60 - int(time.time() % 60)))
+
+    async def submit(
+        self, user: str, bodies: list[Any], base64_encoded: bool
+    ) -> list[Submission | Errors]:
+        """Check and queue submissions; return each one's record or its errors."""
+        await self.available()
+        checked: list[Submission | Errors] = []
+        jobs: list[_Live] = []
+        now = datetime.now(timezone.utc)
+        for body in bodies:
+            request, errors = parse_submission(body, base64_encoded, self.settings)
+            if request is not None and self.language(request.language.id) is None:
+                request, errors = None, {
+                    "language_id": [f"language with id {request.language.id} doesn't exist"]
+                }
+            if request is None:
+                checked.append(errors)
+                continue
+            sub = Submission.from_request(str(uuid.uuid4()), user, request, now)
+            jobs.append(_Live(sub, request))
+            checked.append(sub)
+        if not jobs:
+            return checked
+        await self._rate_check(user, len(jobs))
+        self.queue.put_many(user, jobs)  # QueueFull: nothing was queued
+        for live in jobs:
+            self.live[live.submission.token] = live
+        try:
+            await self.store.add([live.submission for live in jobs])
+        except Exception:
+            for live in jobs:
+                live.cancelled = True
+                live.submission.status = Status.INTERNAL_ERROR
+                live.done.set()
+                self.live.pop(live.submission.token, None)
+            raise
+        for live in jobs:
+            live.recorded.set()
+        return checked
+
+    async def _work(self, number: int) -> None:
+        """One worker: take submissions in the users' turn and judge them."""
+        assert self.judge is not None
+        while True:
+            _, live = await self.queue.get()
+            await live.recorded.wait()
+            if live.cancelled:
+                continue
+            request, live.request = live.request, None
+            sub = live.submission
+            if request is None:
+                continue
+            sub.status = Status.PROCESSING
+            self.running += 1
+            try:
+                outcome = await self.judge.judge(request)
+            except Exception as e:  # a bug must not kill the worker
+                log.exception("judge: worker %d failed on %s", number, sub.token)
+                outcome = Outcome(Status.INTERNAL_ERROR, message=f"internal error: {e}")
+            finally:
+                self.running -= 1
+            sub.outcome = outcome
+            sub.status = outcome.status
+            sub.finished_at = datetime.now(timezone.utc)
+            try:
+                await self.store.save(sub)
+            except Exception:
+                log.exception("judge: could not record %s", sub.token)
+            live.kept_until = time.monotonic() + self.settings.keep_results_seconds
+            live.done.set()
+            self._forget_old()
+
+    def _forget_old(self) -> None:
+        """Drop finished submissions from memory once they are past their keeping time."""
+        now = time.monotonic()
+        old = [t for t, live in self.live.items() if live.done.is_set() and live.kept_until < now]
+        for token in old:
+            del self.live[token]
+
+    async def wait(self, token: str) -> None:
+        """Wait until a submission is finished."""
+        live = self.live.get(token)
+        if live is not None:
+            await live.done.wait()
+
+    async def get(self, tokens: list[str], user: str) -> dict[str, Submission]:
+        """Return the user's submissions among ``tokens`` (others' are simply absent)."""
+        found: dict[str, Submission] = {}
+        missing = []
+        for token in tokens:
+            live = self.live.get(token)
+            if live is not None and live.submission.user == user:
+                found[token] = live.submission
+            elif live is None:
+                missing.append(token)
+        if missing:
+            found.update(await self.store.load(missing, user))
+        return found
+
+    async def page(
+        self, users: list[str] | None, page: int, per_page: int
+    ) -> tuple[list[Submission], int]:
+        """Return one page of submissions of ``users`` (None: everyone)."""
+        return await self.store.page(users, page, per_page)
+
+    def state(self) -> dict[str, Any]:
+        """Return the queue's and pool's state for health and the bench."""
+        return {
+            "queued": len(self.queue),
+            "running": self.running,
+            "workers": len(self._workers),
+            "problem": self.problem,
+            "compile_cache": (
+                {"hits": self.judge.cache.hits, "misses": self.judge.cache.misses}
+                if self.judge is not None
+                else None
+            ),
+        }
+
+
+__all__ = ["MULTI_FILE_ID", "JudgeManager", "JudgeUnavailable", "QueueFull", "RateLimited"]
