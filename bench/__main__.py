@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
-from . import contents, kernels
+from . import ai, contents, kernels
 
 
 def main() -> None:
     """Run the benchmarks in turn."""
     asyncio.run(contents.main())
     asyncio.run(kernels.main())
+    asyncio.run(ai.main())
 
 
 if __name__ == "__main__":

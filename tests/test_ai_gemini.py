@@ -29,6 +29,7 @@ def jp_server_config(
 
 async def _rows(app: Any) -> list[AIUsage]:
     """Every usage row."""
+    await app.web_app.settings["jupyter_ide_ai"].ledger.flush()
     async with app.web_app.settings["jupyter_ide_db"].session() as s:
         return list((await s.execute(select(AIUsage).order_by(AIUsage.id))).scalars())
 

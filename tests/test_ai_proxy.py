@@ -26,6 +26,7 @@ def jp_server_config(jp_server_config: dict[str, Any], upstream: Upstream) -> di
 
 async def _ledger(app: Any) -> list[AIUsage]:
     """Every usage row."""
+    await app.web_app.settings["jupyter_ide_ai"].ledger.flush()
     async with app.web_app.settings["jupyter_ide_db"].session() as s:
         return list((await s.execute(select(AIUsage).order_by(AIUsage.id))).scalars())
 
@@ -80,6 +81,7 @@ async def test_models_and_failover(jp_fetch: Any, upstream: Upstream) -> None:
         "broken",
         "slow",
         "greedy",
+        "reject",
     }
     assert all(isinstance(m["created"], int) for m in models["data"])
     result = json.loads(

@@ -93,6 +93,7 @@ async def _tokens(app: Any, **where: Any) -> int:
     query = select(func.coalesce(func.sum(AIUsage.prompt_tokens + AIUsage.completion_tokens), 0))
     if "course" in where:
         query = query.where(AIUsage.course == where["course"])
+    await app.web_app.settings["jupyter_ide_ai"].ledger.flush()
     async with app.web_app.settings["jupyter_ide_db"].session() as s:
         return int((await s.execute(query)).scalar_one())
 

@@ -46,6 +46,7 @@ async def _usage(jp_fetch: Any, caller: str, **params: str) -> Any:
 
 async def _rows(app: Any) -> list[AIUsage]:
     """Every ledger row."""
+    await app.web_app.settings["jupyter_ide_ai"].ledger.flush()
     async with app.web_app.settings["jupyter_ide_db"].session() as s:
         return list((await s.execute(select(AIUsage).order_by(AIUsage.id))).scalars())
 

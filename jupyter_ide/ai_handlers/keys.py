@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -21,10 +22,15 @@ class KeyError_(ValueError):
 class KeyStore:
     """Store, list and read users' provider keys."""
 
-    def __init__(self, db: Database, box: SecretBox) -> None:
-        """Keep keys in ``db``, encrypted by ``box``."""
+    def __init__(self, db: Database, box: SecretBox, cache_seconds: float = 0.0) -> None:
+        """Keep keys in ``db``, encrypted by ``box``.
+
+        A user's encrypted rows are reused for ``cache_seconds`` (decrypted per request).
+        """
         self.db = db
         self.box = box
+        self.cache_seconds = cache_seconds
+        self._rows: dict[str, tuple[list[tuple[str, bytes]], float]] = {}
 
     async def put(self, user_name: str, provider: str, api_key: Any) -> None:
         """Store (or replace) the user's key for a provider."""
@@ -35,6 +41,7 @@ class KeyStore:
                 f"api_key must be non-empty text of at most {MAX_KEY_LENGTH} characters"
             )
         encrypted = self.box.encrypt(api_key.strip())
+        self._rows.pop(user_name, None)
         async with self.db.session() as session:
             user, _ = await get_or_create_user(session, user_name)
             row = (
@@ -81,18 +88,28 @@ class KeyStore:
         """Return the user's decrypted keys by provider, for upstream calls only."""
         if not self.box.available:
             return {}
-        async with self.db.session() as session:
-            rows = (
-                await session.execute(
-                    select(UserToken.provider, UserToken.encrypted_token)
-                    .join(User, User.id == UserToken.user_id)
-                    .where(User.name == user_name)
-                )
-            ).all()
+        cached = self._rows.get(user_name)
+        if cached is not None and time.monotonic() < cached[1]:
+            rows = cached[0]
+        else:
+            async with self.db.session() as session:
+                found = (
+                    await session.execute(
+                        select(UserToken.provider, UserToken.encrypted_token)
+                        .join(User, User.id == UserToken.user_id)
+                        .where(User.name == user_name)
+                    )
+                ).all()
+            rows = [(str(p), bytes(t)) for p, t in found]
+            if self.cache_seconds > 0:
+                if len(self._rows) > 10_000:
+                    self._rows.clear()
+                self._rows[user_name] = (rows, time.monotonic() + self.cache_seconds)
         return {provider: self.box.decrypt(token) for provider, token in rows}
 
     async def remove(self, user_name: str, provider: str) -> bool:
         """Delete the user's key for a provider; return True when there was one."""
+        self._rows.pop(user_name, None)
         async with self.db.session() as session:
             user, _ = await get_or_create_user(session, user_name)
             result = await session.execute(
@@ -104,6 +121,7 @@ class KeyStore:
 
     async def rotate_all(self) -> int:
         """Re-encrypt every stored key with the first configured key; return how many."""
+        self._rows.clear()
         async with self.db.session() as session:
             rows = (await session.execute(select(UserToken))).scalars().all()
             for row in rows:

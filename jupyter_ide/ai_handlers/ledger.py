@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+import logging
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -13,6 +15,8 @@ from sqlalchemy import Integer, case, func, select
 
 from ..db import AIUsage, Database, User
 from ..db.queries import get_or_create_user
+
+log = logging.getLogger(__name__)
 
 CSV_COLUMNS = (
     "day",
@@ -52,6 +56,8 @@ class Ledger:
         self.db = db
         self.prices = prices
         self._user_ids: dict[str, int] = {}
+        self._pending: list[tuple[Entry, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     def cost(self, model: str, prompt_tokens: int, completion_tokens: int) -> Decimal:
         """Return what a request cost at the configured prices."""
@@ -60,15 +66,52 @@ class Ledger:
         return (Decimal(str(total)) / Decimal(1_000_000)).quantize(Decimal("0.000001"))
 
     async def record(self, entry: Entry) -> None:
-        """Write one ledger row."""
+        """Write one ledger row; rows of concurrent requests share one transaction.
+
+        One writer at a time keeps SQLite free of lock contention, and a commit serves every
+        request that arrived while the previous one was being written. A caller that is
+        cancelled while waiting does not lose its row.
+        """
+        await asyncio.shield(self.submit(entry))
+
+    def submit(self, entry: Entry) -> asyncio.Future[None]:
+        """Queue a row for the writer without waiting for it (off the response's path)."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        done.add_done_callback(_log_failure)
+        self._pending.append((entry, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._drain())
+        return done
+
+    async def flush(self) -> None:
+        """Wait until every queued row is written."""
+        while self._writer is not None and not self._writer.done():
+            await asyncio.shield(self._writer)
+
+    async def _drain(self) -> None:
+        """Write pending rows in batches until none are left."""
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                await self._write([entry for entry, _ in batch])
+            except Exception as e:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(e)
+            else:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_result(None)
+
+    async def _write(self, entries: list[Entry]) -> None:
+        """Insert rows in one transaction, creating users rows as needed."""
         async with self.db.session() as session:
-            user_id = self._user_ids.get(entry.user)
-            if user_id is None:
-                user, _ = await get_or_create_user(session, entry.user)
-                user_id = self._user_ids[entry.user] = user.id
-            session.add(
+            for name in {e.user for e in entries} - set(self._user_ids):
+                user, _ = await get_or_create_user(session, name)
+                self._user_ids[name] = user.id
+            session.add_all(
                 AIUsage(
-                    user_id=user_id,
+                    user_id=self._user_ids[entry.user],
                     course=entry.course,
                     provider=entry.provider,
                     model=entry.model,
@@ -81,6 +124,7 @@ class Ledger:
                     latency_ms=entry.latency_ms,
                     prompt=entry.prompt,
                 )
+                for entry in entries
             )
 
     async def daily(
@@ -161,6 +205,12 @@ class Ledger:
                 {k: ("" if row.get(k) is None else _safe_cell(row[k])) for k in CSV_COLUMNS}
             )
         return out.getvalue()
+
+
+def _log_failure(done: asyncio.Future[None]) -> None:
+    """Log a ledger row that could not be written."""
+    if not done.cancelled() and done.exception() is not None:
+        log.error("AI usage row not written: %s", done.exception())
 
 
 def _safe_cell(value: Any) -> Any:

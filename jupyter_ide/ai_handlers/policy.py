@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -108,10 +108,18 @@ def _window_json(window: AIExamWindow, course: str | None = None) -> dict[str, A
 class CoursePolicies:
     """Read and change course policies; work out a user's effective state."""
 
-    def __init__(self, db: Database, default_mode: str = "full") -> None:
-        """Keep policies in ``db``; requests of no course get ``default_mode``."""
+    def __init__(
+        self, db: Database, default_mode: str = "full", *, cache_seconds: float = 0.0
+    ) -> None:
+        """Keep policies in ``db``; requests of no course get ``default_mode``.
+
+        Effective states are reused for ``cache_seconds`` at most, and never past the next
+        start or end of an exam window.
+        """
         self.db = db
         self.default_mode = default_mode
+        self.cache_seconds = cache_seconds
+        self._cache: dict[tuple[str, Role, str | None], tuple[Effective, datetime]] = {}
 
     async def memberships(self, session: AsyncSession, user: str) -> list[Membership]:
         """Return the user's courses and roles in them."""
@@ -134,13 +142,29 @@ class CoursePolicies:
         return int(cid)
 
     async def effective(self, user: str, role: Role, requested: str | None) -> Effective:
-        """Return the mode, models and rules in force for ``user`` now.
+        """Return the mode, models and rules in force for ``user`` now (cached briefly)."""
+        now = datetime.now(timezone.utc)
+        key = (user, role, requested)
+        cached = self._cache.get(key)
+        if cached is not None and now < cached[1]:
+            return cached[0]
+        state, boundary = await self._effective(user, role, requested, now)
+        if self.cache_seconds > 0:
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            expires = now + timedelta(seconds=self.cache_seconds)
+            self._cache[key] = (state, min(expires, boundary) if boundary else expires)
+        return state
+
+    async def _effective(
+        self, user: str, role: Role, requested: str | None, now: datetime
+    ) -> tuple[Effective, datetime | None]:
+        """Work out the state for ``user`` and the next time it may change by itself.
 
         The course is ``requested`` (the user must be a member; admins may name any), else
         the user's only course, else none. Exam windows of every course the user is a
         student in apply whatever course is named.
         """
-        now = datetime.now(timezone.utc)
         async with self.db.session() as session:
             mine = await self.memberships(session, user)
             by_name = {m.course: m for m in mine}
@@ -189,6 +213,8 @@ class CoursePolicies:
                 state.models = list(policy.models or [])
                 if policy.mode != "full":
                     state.reason = f"Course policy of {course.course}" if course else None
+        boundaries = [w.starts_at for w in windows if w.starts_at > now]
+        boundaries += [w.ends_at for w in windows]
         for window in windows:
             name = student_in[window.course_id]
             if window.starts_at > now:
@@ -201,7 +227,7 @@ class CoursePolicies:
                 state.mode = window.mode
                 state.until = window.ends_at
                 state.reason = f"Exam: {window.reason or 'exam window'} ({name})"
-        return state
+        return state, min(boundaries, default=None)
 
     async def get(self, course: str) -> dict[str, Any]:
         """Return a course's stored policy (defaults when never set)."""
@@ -297,5 +323,6 @@ class CoursePolicies:
                 await session.execute(delete(AIExamWindow).where(AIExamWindow.course_id == cid))
                 session.add_all(AIExamWindow(course_id=cid, **w) for w in windows)
             record(session, "ai_policy_changed", by, course=course, fields=sorted(body))
+            self._cache.clear()
             await session.flush()
             return await self._json(session, course, cid)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -79,27 +80,41 @@ class OpenAICompatible(Provider):
         return ProviderError(f"upstream unreachable: {type(error).__name__}", status=502)
 
     async def complete(self, body: dict[str, Any], api_key: str | None) -> dict[str, Any]:
-        """Return a whole chat completion."""
+        """Return a whole chat completion (the upstream's JSON, not re-serialised models)."""
         try:
-            result = await self._for(api_key).chat.completions.create(**body)
+            raw = await self._for(api_key).chat.completions.with_raw_response.create(**body)
         except openai.OpenAIError as e:
             raise self._failure(e, api_key) from None
-        dumped: dict[str, Any] = result.model_dump(exclude_none=True)
-        return dumped
+        try:
+            result: dict[str, Any] = json.loads(raw.content)
+        except ValueError:
+            raise ProviderError("upstream answered with something that is not JSON") from None
+        return result
 
     async def stream(
         self, body: dict[str, Any], api_key: str | None
     ) -> AsyncIterator[dict[str, Any]]:
-        """Yield completion chunks; the last one carries usage."""
+        """Yield the upstream's completion chunks; the last one carries usage."""
+        client = self._for(api_key)
         try:
-            chunks = await self._for(api_key).chat.completions.create(
+            async with client.chat.completions.with_streaming_response.create(
                 **body, stream=True, stream_options={"include_usage": True}
-            )
-            async with chunks:
-                async for chunk in chunks:
-                    yield chunk.model_dump(exclude_none=True)
+            ) as response:
+                async for line in response.iter_lines():
+                    if not line.startswith("data:"):
+                        continue
+                    data = line[5:].strip()
+                    if data == "[DONE]":
+                        break
+                    chunk = json.loads(data)
+                    if isinstance(chunk, dict) and chunk.get("error"):
+                        message = str((chunk["error"] or {}).get("message", "error"))
+                        raise ProviderError(f"upstream failed: {redact(message, api_key)}")
+                    yield chunk
         except openai.OpenAIError as e:
             raise self._failure(e, api_key) from None
+        except ValueError:
+            raise ProviderError("upstream streamed something that is not JSON") from None
 
     async def aclose(self) -> None:
         """Close the connection pool."""

@@ -86,9 +86,12 @@ class AIProxy:
         self.settings = settings
         self.db = db
         self.keys = keys
+        keys.cache_seconds = settings.lookup_cache_seconds
         self.router = Router(settings)
         self.quotas = Quotas(cache, settings)
-        self.policies = CoursePolicies(db, settings.default_mode)
+        self.policies = CoursePolicies(
+            db, settings.default_mode, cache_seconds=settings.lookup_cache_seconds
+        )
         self.responses = ResponseCache(
             cache, settings.cache_namespace, settings.response_cache_seconds
         )
@@ -112,7 +115,8 @@ class AIProxy:
             )
 
     async def aclose(self) -> None:
-        """Close the providers' connections."""
+        """Write the queued ledger rows; close the providers' connections."""
+        await self.ledger.flush()
         for provider in self.providers.values():
             await provider.aclose()
 
@@ -276,11 +280,11 @@ class AIProxy:
             return call.upstream
         return {**call.upstream, "model": route.model}
 
-    async def _record(
+    def _record(
         self, call: Call, provider: str, usage: dict[str, Any], cache_hit: bool = False
     ) -> None:
-        """Write the ledger row of a call."""
-        await self.ledger.record(
+        """Queue the ledger row of a call (written by the ledger's writer, off this path)."""
+        self.ledger.submit(
             Entry(
                 user=call.caller.name,
                 course=call.state.course,
@@ -315,7 +319,7 @@ class AIProxy:
     async def complete(self, call: Call) -> dict[str, Any]:
         """Run a whole completion with failover; settle quotas and write the ledger row."""
         if call.cached is not None:
-            await self._record(call, "cache", call.cached["usage"], cache_hit=True)
+            self._record(call, "cache", call.cached["usage"], cache_hit=True)
             return self._from_cache(call)
         used = 0
         try:
@@ -334,7 +338,7 @@ class AIProxy:
                 result["model"] = call.upstream["model"]
                 usage = result.get("usage") or {}
                 used = int(usage.get("total_tokens", 0))
-                await self._record(call, route.provider, usage)
+                self._record(call, route.provider, usage)
                 choice = (result.get("choices") or [{}])[0]
                 if call.cache_key and choice.get("finish_reason") == "stop":
                     await self.responses.put(
@@ -385,7 +389,7 @@ class AIProxy:
                 for chunk in self._cached_chunks(call):
                     yield chunk
             finally:
-                await self._record(call, "cache", call.cached["usage"], cache_hit=True)
+                self._record(call, "cache", call.cached["usage"], cache_hit=True)
             return
         provider, reason = "", None
         usage: dict[str, Any] = {}
@@ -429,7 +433,7 @@ class AIProxy:
                 }
             await self.quotas.settle(call.reservation, int(usage.get("total_tokens", 0)))
             if delivered:
-                await self._record(call, provider, usage)
+                self._record(call, provider, usage)
             if call.cache_key and reason == "stop" and usage:
                 await self.responses.put(call.cache_key, "".join(text), "stop", usage)
 

@@ -112,6 +112,13 @@ class AISettings(Configurable):
         "ai", help="Prefix of the AI proxy's keys in the shared cache (quotas, responses)."
     ).tag(config=True)
 
+    lookup_cache_seconds = Float(
+        5.0,
+        help="How long a server process reuses a user's course policy and stored keys before "
+        "reading them again (changes made through this process apply at once; exam windows "
+        "start and end on time).",
+    ).tag(config=True)
+
     timeout = Float(60.0, help="Seconds to wait for a provider before trying the next.").tag(
         config=True
     )

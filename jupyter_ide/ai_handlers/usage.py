@@ -57,6 +57,7 @@ class UsageReader:
     async def summary(self, query: UsageQuery) -> dict[str, Any]:
         """Return daily aggregates and totals (and the caller's quotas for their own usage)."""
         user, course = await self._scope(query)
+        await self.ledger.flush()
         own = user == query.caller.name and not query.whole_course
         days = await self.ledger.daily(
             query.first, query.last, user=None if query.whole_course else user, course=course
@@ -84,6 +85,7 @@ class UsageReader:
     async def csv(self, query: UsageQuery) -> str:
         """Return detailed daily rows (per user, course, provider and model) as CSV."""
         user, course = await self._scope(query)
+        await self.ledger.flush()
         rows = await self.ledger.daily(
             query.first,
             query.last,
