@@ -117,7 +117,13 @@ async def test_runtime_errors(jp_fetch: Any, case: str) -> None:
     """Each runtime error kind a C program can provoke gets Judge0's status and signal."""
     source, status, signal = C_CASES[case]
     result = await run(jp_fetch, language_id=50, source_code=source)
-    assert result["status"]["id"] == status, str({k: v for k, v in result.items() if v is not None and k not in ("source_code",) and "limit" not in k})
+    assert result["status"]["id"] == status, str(
+        {
+            k: v
+            for k, v in result.items()
+            if v is not None and k not in ("source_code",) and "limit" not in k
+        }
+    )
     assert result["exit_signal"] == signal
     if case == "nzec":
         assert result["exit_code"] == 3 and result["message"] == "Exited with error status 3"

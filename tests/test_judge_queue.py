@@ -96,14 +96,22 @@ async def test_rate_limit_per_user_in_redis(jp_fetch: Any, people: tuple[str, st
     """More than the per-minute limit is 429 with Retry-After; another user is not affected."""
     user, other = people
     code, body, headers = await call(
-        jp_fetch, "POST", "submissions", "batch", who=user,
+        jp_fetch,
+        "POST",
+        "submissions",
+        "batch",
+        who=user,
         body={"submissions": [{"language_id": 71, "source_code": "pass"}] * 16},
     )
     assert code == 429 and "too many submissions" in body["error"]
     assert 1 <= int(headers["Retry-After"]) <= 60
     code, body, _ = await call(
-        jp_fetch, "POST", "submissions", who=other,
-        body={"language_id": 71, "source_code": "print('ok')"}, wait=True,
+        jp_fetch,
+        "POST",
+        "submissions",
+        who=other,
+        body={"language_id": 71, "source_code": "print('ok')"},
+        wait=True,
     )
     assert code == 201 and body["stdout"] == "ok\n"
     await asyncio.sleep(0)

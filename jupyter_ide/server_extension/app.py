@@ -23,11 +23,11 @@ from ..cache import Cache, make_cache
 from ..contents_manager import IDEContentsManager
 from ..contents_manager.handlers import default_handlers as contents_handlers
 from ..db import Database, SchemaMismatchError, ensure_schema
+from ..kernels.cli import ImagesApp
 from ..kernels.handlers import default_handlers as kernel_handlers
 from ..kernels.judge.handlers import default_handlers as judge_handlers
 from ..kernels.judge.service import start_judge, stop_judge
 from ..kernels.judge.settings import JudgeSettings
-from ..kernels.cli import ImagesApp
 from ..kernels.kernels_cli import KernelsApp
 from ..kernels.sandbox import SandboxManager
 from ..kernels.service import start_sandbox, stop_sandbox
@@ -46,7 +46,14 @@ class IDEApp(ExtensionApp):
     extension_url = "/ide"
     default_url = "/ide"
     load_other_extensions = True
-    classes = [IDESettings, RoleResolver, CourseDirectory, AISettings, SandboxManager, JudgeSettings]
+    classes = [
+        IDESettings,
+        RoleResolver,
+        CourseDirectory,
+        AISettings,
+        SandboxManager,
+        JudgeSettings,
+    ]
     serverapp_config = {
         "contents_manager_class": "jupyter_ide.contents_manager.IDEContentsManager",
         "identity_provider_class": "jupyter_ide.auth.identity.IDEIdentityProvider",

@@ -1,5 +1,7 @@
-"""Build judge-box (box/judge_box.c) once as a static binary, with the host's C compiler or
-the C sandbox image, into the judge's data folder (one folder per source hash).
+"""Build judge-box (box/judge_box.c) once as a static binary.
+
+It is built with the host's C compiler or in the C sandbox image, into the judge's data
+folder (one folder per source hash).
 """
 
 from __future__ import annotations

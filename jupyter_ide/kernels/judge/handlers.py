@@ -1,4 +1,4 @@
-"""HTTP for the judge: Judge0 CE's API under /ide/api/judge (handlers only; logic in the manager)."""
+"""HTTP for the judge: Judge0 CE's API under /ide/api/judge (logic lives in the manager)."""
 
 from __future__ import annotations
 
@@ -108,7 +108,9 @@ class _JudgeHandler(APIHandler):
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(body))
 
-    def render(self, sub: Submission, fields: tuple[str, ...], base64_encoded: bool) -> Any:
+    def render_submission(
+        self, sub: Submission, fields: tuple[str, ...], base64_encoded: bool
+    ) -> Any:
         """Return a submission's JSON, or raise Judge0's 400 for text that is not UTF-8."""
         try:
             return sub.as_json(fields, base64_encoded)
@@ -201,7 +203,7 @@ class SubmissionHandler(_JudgeHandler):
         sub = found.get(token)
         if sub is None:
             raise _error(404, f"No submission with token {token}")
-        self.finish(json.dumps(self.render(sub, fields, b64)))
+        self.finish(json.dumps(self.render_submission(sub, fields, b64)))
 
 
 class BatchHandler(_JudgeHandler):
@@ -225,9 +227,7 @@ class BatchHandler(_JudgeHandler):
         results = await self.checked(self.judge.submit(self.user_name(), items, b64))
         self.set_status(201)
         self.finish(
-            json.dumps(
-                [{"token": r.token} if isinstance(r, Submission) else r for r in results]
-            )
+            json.dumps([{"token": r.token} if isinstance(r, Submission) else r for r in results])
         )
 
     @web.authenticated
@@ -243,7 +243,7 @@ class BatchHandler(_JudgeHandler):
             raise _error(400, "too many tokens in one request")
         found = await self.judge.get(tokens, self.user_name())
         reply = [
-            self.render(found[t], fields, b64) if t in found else None for t in tokens
+            self.render_submission(found[t], fields, b64) if t in found else None for t in tokens
         ]
         self.finish(json.dumps({"submissions": reply}))
 
@@ -257,7 +257,9 @@ class LanguagesHandler(_JudgeHandler):
         """List the languages (Judge0 CE ids)."""
         judge = self.judge
         await judge.versions_known()
-        self.finish(json.dumps([judge.describe_language(lang, False) for lang in judge.languages()]))
+        self.finish(
+            json.dumps([judge.describe_language(lang, False) for lang in judge.languages()])
+        )
 
 
 class LanguageHandler(_JudgeHandler):

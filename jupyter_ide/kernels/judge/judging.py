@@ -40,7 +40,11 @@ COMPILE_PIDS = 256
 BUILD_DIR = "/tmp/.judge-build"  # noqa: S108 - inside the container
 # Copy the read-only program into a writable build folder, then compile there.
 COMPILE_SHELL = 'mkdir -p "$1" && cp -R "$0"/. "$1"/ && cd "$1" && shift && exec "$@"'
-COMPILE_ENV = {"GOCACHE": "/tmp/.gocache", "GOPATH": "/tmp/.gopath", "GOFLAGS": "-buildvcs=false"}
+COMPILE_ENV = {  # paths inside the container
+    "GOCACHE": "/tmp/.gocache",  # noqa: S108
+    "GOPATH": "/tmp/.gopath",  # noqa: S108
+    "GOFLAGS": "-buildvcs=false",
+}
 
 
 @dataclass

@@ -138,14 +138,15 @@ class JudgeManager:
         for key in (k.strip() for k in s.warm_languages.split(",")):
             if key in image_ids:
                 self.pool.warm(key, image_for(key))
-        self._workers = [
-            asyncio.ensure_future(self._work(i)) for i in range(s.worker_count())
-        ]
+        self._workers = [asyncio.ensure_future(self._work(i)) for i in range(s.worker_count())]
         self._versions_task = asyncio.ensure_future(
             asyncio.to_thread(self._read_versions, client, image_ids)
         )
         log.info(
-            "judge: %d workers, %d languages, judge-box %s", len(self._workers), len(image_ids), helper
+            "judge: %d workers, %d languages, judge-box %s",
+            len(self._workers),
+            len(image_ids),
+            helper,
         )
 
     @staticmethod
@@ -277,9 +278,11 @@ class JudgeManager:
         for body in bodies:
             request, errors = parse_submission(body, base64_encoded, self.settings)
             if request is not None and self.language(request.language.id) is None:
-                request, errors = None, {
-                    "language_id": [f"language with id {request.language.id} doesn't exist"]
-                }
+                missing = request.language.id
+                request, errors = (
+                    None,
+                    {"language_id": [f"language with id {missing} doesn't exist"]},
+                )
             if request is None:
                 checked.append(errors)
                 continue

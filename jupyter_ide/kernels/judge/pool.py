@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import docker
@@ -41,7 +41,7 @@ class BoxPool:
         self._ready: dict[str, deque[Box]] = {}
         self._pending: dict[str, int] = {}
         self._creating = asyncio.Semaphore(MAX_PARALLEL_CREATES)
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Future[None]] = set()
         self._closed = False
 
     def ready_count(self, key: str) -> int:
@@ -103,8 +103,8 @@ class BoxPool:
         """Remove a used box in the background."""
         self._spawn(asyncio.to_thread(remove_box_container, box.container, box.slot))
 
-    def _spawn(self, coro: object) -> None:
-        task: asyncio.Task[None] = asyncio.ensure_future(coro)  # type: ignore[arg-type]
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task: asyncio.Future[None] = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

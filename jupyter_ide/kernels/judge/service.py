@@ -14,7 +14,9 @@ from .manager import JudgeManager
 from .settings import JudgeSettings
 
 
-def start_judge(app: Any, db: Database, cache: Cache, sandbox: SandboxManager | None) -> JudgeManager:
+def start_judge(
+    app: Any, db: Database, cache: Cache, sandbox: SandboxManager | None
+) -> JudgeManager:
     """Create the server's JudgeManager; it starts (pool, workers) once the loop runs."""
     manager = JudgeManager(JudgeSettings(parent=app), db, cache, sandbox, data_dir())
     IOLoop.current().add_callback(manager.start)

@@ -115,7 +115,7 @@ class JudgeSettings(Configurable):
     # Queue, fairness and rate limits.
     workers = Int(
         0,
-        help="Submissions run at once (0: the number of CPU cores). Env: JUPYTER_IDE_JUDGE_WORKERS.",
+        help="Submissions run at once (0: one per CPU core). Env: JUPYTER_IDE_JUDGE_WORKERS.",
     ).tag(config=True)
     max_queue_size = Int(100, help="Submissions waiting at most (full queue: 503).").tag(
         config=True
@@ -137,7 +137,7 @@ class JudgeSettings(Configurable):
     ).tag(config=True)
     warm_languages = Unicode(
         "c,python",
-        help="Comma-separated language keys whose pool is filled at start-up (others on first use).",
+        help="Comma-separated language keys whose pool fills at start-up (others: first use).",
     ).tag(config=True)
     multi_file_language = Unicode(
         "cpp", help="Image (language key) multi-file programs (id 89) run in."
