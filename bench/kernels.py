@@ -9,8 +9,12 @@ Peers, in one run on this machine:
 
 Measured: the time from the start request to the first completed ``execute_request`` (its
 ``execute_reply``), over ``--starts`` starts each, and the execute round trip on a started kernel.
+The starts go in rounds, one start of each peer per round, so that the load of a shared machine
+falls on every peer alike. The warm pool is filled (untimed) before each start of every peer, so
+no peer's start shares the CPUs with a pool kernel booting; the refill that a hand-out begins
+runs during the warm start itself, as it does in a server.
 
-Run alone: ``.venv/bin/python -m bench.kernels [--starts N] [--round-trips N]``.
+Run alone: ``.venv/bin/python -m bench.kernels [--starts N] [--round-trips N] [--only PEER...]``.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import fcntl
+import functools
 import hashlib
 import os
 import platform
@@ -114,6 +119,7 @@ class Peer:
     make: Callable[[], AsyncKernelManager]
     start_kwargs: dict[str, Any] = field(default_factory=dict)
     ready: Callable[[], Awaitable[None]] | None = None
+    after: Callable[[], None] | None = None  # runs (untimed) once the kernel is shut down
 
     async def start(self) -> Started:
         """Time one start: the start request up to the first completed execute_request."""
@@ -132,17 +138,32 @@ class Peer:
             raise
         return Started(km, kc, (time.perf_counter() - begin) * 1000)
 
-
-async def measure(peer: Peer, starts: int, round_trips: int) -> dict[str, list[float]]:
-    """Start ``starts`` kernels one after another, then time round trips on one more."""
-    for _ in range(WARMUP_STARTS):
-        await (await peer.start()).stop()
-    start_ms: list[float] = []
-    for i in range(starts):
-        started = await peer.start()
-        start_ms.append(started.ms)
+    async def stop(self, started: Started) -> None:
+        """Shut a started kernel down, then run the ``after`` hook."""
         await started.stop()
-        print(f"  {peer.name}: start {i + 1}/{starts} {started.ms:.0f} ms", file=sys.stderr)
+        if self.after is not None:
+            self.after()
+
+
+async def measure_starts(peers: list[Peer], starts: int) -> dict[str, list[float]]:
+    """Start each peer's kernel once per round, ``starts`` rounds (after untimed warm-ups)."""
+    for _ in range(WARMUP_STARTS):
+        for peer in peers:
+            await peer.stop(await peer.start())
+    start_ms: dict[str, list[float]] = {peer.name: [] for peer in peers}
+    for i in range(starts):
+        line = []
+        for peer in peers:
+            started = await peer.start()
+            await peer.stop(started)
+            start_ms[peer.name].append(started.ms)
+            line.append(f"{peer.name} {started.ms:.0f}")
+        print(f"  round {i + 1}/{starts} (ms): {', '.join(line)}", file=sys.stderr)
+    return start_ms
+
+
+async def measure_round_trips(peer: Peer, round_trips: int) -> list[float]:
+    """Time ``round_trips`` execute requests, one after another, on one started kernel."""
     started = await peer.start()
     try:
         for _ in range(WARMUP_ROUND_TRIPS):
@@ -153,8 +174,8 @@ async def measure(peer: Peer, starts: int, round_trips: int) -> dict[str, list[f
             await execute(started.kc, ROUND_TRIP_CODE)
             trips.append((time.perf_counter() - begin) * 1000)
     finally:
-        await started.stop()
-    return {START_ROW: start_ms, ROUND_TRIP_ROW: trips}
+        await peer.stop(started)
+    return trips
 
 
 # -- the gateway_provisioners peer ---------------------------------------------------------
@@ -309,18 +330,26 @@ def cpu_model() -> str:
 
 
 @dataclass
-class PoolWatch:
-    """Waits (untimed) for the warm pool to be full, counting fills that failed."""
+class PoolSwitch:
+    """The warm pool, filled (untimed) before every start and offered only to the warm peer."""
 
     pool: WarmPool
     name: str
-    fills: int = 0
     failed: int = 0
 
-    async def ready(self) -> None:
+    async def offered(self) -> None:
+        """Before a warm start: the pool is full and the provisioner may take from it."""
+        await self._full()
+        WarmPool._current = self.pool  # what WarmPool.install() sets; the provisioner reads it
+
+    async def withheld(self) -> None:
+        """Before any other start: the pool is full (idle) and the provisioner does not see it."""
+        await self._full()
+        WarmPool._current = None
+
+    async def _full(self) -> None:
         """Return once a kernel is ready; start a new fill when one gave up."""
         deadline = time.monotonic() + POOL_TIMEOUT
-        self.fills += 1
         while not self.pool.ready[self.name]:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the warm pool did not fill in {POOL_TIMEOUT:.0f} s")
@@ -343,20 +372,19 @@ PEER_KEYS = {"local": LOCAL, "cold": COLD, "warm": WARM, "gateway": GATEWAY}
 async def main(
     starts: int = STARTS, round_trips: int = ROUND_TRIPS, only: list[str] | None = None
 ) -> dict[str, dict[str, list[float]]]:
-    """Run the four peers (or ``only`` those keys) in turn; print the table and the goals."""
+    """Run the four peers (or ``only`` those keys, always with local); print table and goals."""
     chosen = {LOCAL, *(PEER_KEYS[key] for key in only)} if only else set(PEER_KEYS.values())
-
     client = docker.from_env(timeout=120)
     client.ping()
     ensure_images(client)
     gw_image = gateway_image(client) if GATEWAY in chosen else "-"
-    results: dict[str, dict[str, list[float]]] = {START_ROW: {}, ROUND_TRIP_ROW: {}}
     gateway_ids: set[str] = set()
     notes: list[str] = []
+    results: dict[str, dict[str, list[float]]] = {START_ROW: {}, ROUND_TRIP_ROW: {}}
     with tempfile.TemporaryDirectory(prefix="jide-bench-") as tmp:
         root = Path(tmp)
         workspace = root / "workspace"
-        cwd = workspace / "course" / "week1"
+        cwd = workspace / "course" / "week1"  # kernels start in a folder of the workspace
         cwd.mkdir(parents=True)
         for path in (workspace, workspace / "course", cwd):
             if os.getuid() == 0:
@@ -366,82 +394,98 @@ async def main(
             SandboxManager.clear_instance()
             manager = SandboxManager.instance(mode="docker", owner=BENCH_USER, pool_size=0)
             manager.workspace_dir = lambda: workspace
+            manager.pool_specs = {KERNEL_NAME: 1}
+            pool = WarmPool(manager, {KERNEL_NAME: pool_specs(manager)[KERNEL_NAME]})
+            switch = PoolSwitch(pool, KERNEL_NAME)
             ide_specs = IDEKernelSpecManager()
-            gateway_specs = KernelSpecManager(
-                kernel_dirs=[str(install_gateway_spec(root, gw_image))] if GATEWAY in chosen else []
-            )
-            pool: WarmPool | None = None
-            watch: PoolWatch | None = None
+            gateway_dirs = [str(install_gateway_spec(root, gw_image))] if GATEWAY in chosen else []
+            gateway_specs = KernelSpecManager(kernel_dirs=gateway_dirs)
 
             def ide_kernel() -> AsyncKernelManager:
                 return AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=ide_specs)
 
             def gateway_kernel() -> AsyncKernelManager:
                 km = AsyncKernelManager(kernel_name=GATEWAY_SPEC, kernel_spec_manager=gateway_specs)
-                km.kernel_id = km.kernel_id or _new_id()
+                km.kernel_id = str(uuid.uuid4())
                 gateway_ids.add(km.kernel_id)
                 return km
-
-            async def pool_ready() -> None:
-                assert watch is not None
-                await watch.ready()
 
             gateway_env = {
                 "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
                 "KERNEL_USERNAME": BENCH_USER,
                 "LANG": "C.UTF-8",
             }
+            in_cwd = {"cwd": str(cwd)}
             peers = [
-                Peer(LOCAL, lambda: AsyncKernelManager(kernel_name="python3"), {"cwd": str(cwd)}),
-                Peer(COLD, ide_kernel, {"cwd": str(cwd)}),
-                Peer(WARM, ide_kernel, {"cwd": str(cwd)}, ready=pool_ready),
-                Peer(GATEWAY, gateway_kernel, {"env": gateway_env}),
+                Peer(LOCAL, lambda: AsyncKernelManager(kernel_name="python3"), in_cwd),
+                Peer(COLD, ide_kernel, in_cwd, ready=switch.withheld),
+                Peer(WARM, ide_kernel, in_cwd, ready=switch.offered),
+                Peer(GATEWAY, gateway_kernel, {"env": gateway_env}, ready=switch.withheld),
             ]
             peers = [peer for peer in peers if peer.name in chosen]
-            try:
+            if WARM in chosen:
+                pool.install()
+            else:
                 for peer in peers:
-                    if peer.name == WARM:
-                        manager.pool_specs = {KERNEL_NAME: 1}
-                        pool = WarmPool(manager, {KERNEL_NAME: pool_specs(manager)[KERNEL_NAME]})
-                        pool.install()
-                        watch = PoolWatch(pool, KERNEL_NAME)
-                    print(
-                        f"{peer.name}: {starts} starts, {round_trips} round trips", file=sys.stderr
+                    peer.ready = None
+            for peer in peers:
+                if peer.name == GATEWAY:
+                    peer.ready = functools.partial(_gateway_ready, peer.ready)
+                    peer.after = _stop_response_manager
+            try:
+                print(
+                    f"kernels: {starts} rounds of starts ({', '.join(p.name for p in peers)})",
+                    file=sys.stderr,
+                )
+                results[START_ROW] = await measure_starts(peers, starts)
+                for peer in peers:
+                    print(f"{peer.name}: {round_trips} round trips", file=sys.stderr)
+                    results[ROUND_TRIP_ROW][peer.name] = await measure_round_trips(
+                        peer, round_trips
                     )
-                    for row, values in (await measure(peer, starts, round_trips)).items():
-                        results[row][peer.name] = values
-                    if pool is not None:
-                        await pool.close()
-                        pool = None
-                    if watch is not None and watch.failed:
-                        notes.append(
-                            f"warm pool: {watch.failed} pool fill(s) failed and were retried "
-                            f"(untimed) for {watch.fills} hand-outs; see the log above"
-                        )
-                        watch = None
             finally:
-                if pool is not None:
-                    await pool.close()
+                await pool.close()
                 _stop_response_manager()
                 left = remove_gateway_containers(client, gateway_ids)
                 left += _remove_ours(client, manager)
                 if left:
                     print(f"removed {left} container(s) left by the bench", file=sys.stderr)
                 SandboxManager.clear_instance()
+    if switch.failed:
+        notes.append(
+            f"warm pool: {switch.failed} pool fill(s) failed and were retried (untimed); "
+            "see the log above"
+        )
     report(results, starts, round_trips, gw_image, notes)
     return results
 
 
-def _new_id() -> str:
-    """Return a fresh kernel id (so the bench knows the peer's container labels)."""
-    return str(uuid.uuid4())
+def _response_manager() -> Any | None:
+    """Return the peer's ResponseManager, once its first provisioner made it."""
+    module = sys.modules.get("gateway_provisioners.response_manager")
+    if module is not None and module.ResponseManager.initialized():
+        return module.ResponseManager.instance()
+    return None
 
 
 def _stop_response_manager() -> None:
-    """Close the peer's response socket, if it was opened."""
-    module = sys.modules.get("gateway_provisioners.response_manager")
-    if module is not None and module.ResponseManager.initialized():
-        module.ResponseManager.instance().stop_response_manager()
+    """Stop the peer's response listener (it holds our event loop, see README), if it runs.
+
+    While it runs, it accepts on its socket from the event loop every 0.1 ms with a 10 ms
+    timeout, so the loop is held about 10 ms at a time: it runs only while the peer is measured.
+    """
+    manager = _response_manager()
+    if manager is not None:
+        manager.stop_response_manager()
+
+
+async def _gateway_ready(pool_ready: Callable[[], Awaitable[None]] | None) -> None:
+    """Before a gateway start: the pool is idle, and the peer's response listener runs."""
+    if pool_ready is not None:
+        await pool_ready()
+    manager = _response_manager()
+    if manager is not None:
+        manager._start_response_manager()  # made (and started) by its first provisioner
 
 
 def _remove_ours(client: docker.DockerClient, manager: Any) -> int:
