@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from . import ai, contents, kernels
+from . import ai, contents, judge, kernels
 
 
 def main() -> None:
@@ -12,6 +12,7 @@ def main() -> None:
     asyncio.run(contents.main())
     asyncio.run(kernels.main())
     asyncio.run(ai.main())
+    asyncio.run(judge.main())
 
 
 if __name__ == "__main__":
