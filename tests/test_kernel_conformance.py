@@ -21,6 +21,7 @@ from .kernel_host import KernelHost, require_images
 class SandboxKernelTests(jupyter_kernel_test.KernelTests):
     """The conformance suite against one ide-* kernel in its sandbox."""
 
+    __test__ = False  # the base: only its language subclasses run
     host: ClassVar[KernelHost]
     language_key = ""
     _workspace: ClassVar[tempfile.TemporaryDirectory[str]]
@@ -48,6 +49,7 @@ def _runner_class(key: str, **samples: Any) -> type[SandboxKernelTests]:
     """A conformance class for a runner language, keeping only the tests that apply."""
     lang = RUNNER_LANGUAGES[key]
     attrs: dict[str, Any] = {
+        "__test__": True,
         "kernel_name": f"ide-{key}",
         "language_key": key,
         "language_name": lang.language_info["name"],
@@ -71,6 +73,7 @@ def _runner_class(key: str, **samples: Any) -> type[SandboxKernelTests]:
 class TestPythonSandbox(SandboxKernelTests):
     """ipykernel in the python sandbox: the whole suite."""
 
+    __test__ = True
     kernel_name = "ide-python"
     language_key = "python"
     language_name = "python"

@@ -149,7 +149,8 @@ def allowed_env(env: Mapping[str, str], extra: Iterable[str] = ()) -> dict[str, 
 def _tmpfs(size: int, *, exec_ok: bool, uid: str) -> str:
     """Options of one size-capped tmpfs owned by the sandbox user."""
     owner, group = uid.split(":")
-    flags = "rw,nosuid,nodev" + ("" if exec_ok else ",noexec")
+    # Docker's tmpfs defaults to noexec, so exec must be asked for explicitly.
+    flags = "rw,nosuid,nodev," + ("exec" if exec_ok else "noexec")
     return f"{flags},size={size},mode=1777,uid={owner},gid={group}"
 
 
