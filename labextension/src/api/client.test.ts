@@ -319,3 +319,76 @@ describe('IdeClient history calls', () => {
     expect(() => parseHistory({ versions: [{ path: 'no id' }] })).toThrow('no id');
   });
 });
+
+describe('IdeClient judge calls', () => {
+  it('submits base64-encoded source and stdin, and reads the token', async () => {
+    const { client, requests } = clientAnswering(() =>
+      Response.json({ token: 'tok-1' }, { status: 201 }),
+    );
+    expect(await client.submit({ source: 'print("é")', languageId: 71, stdin: '1\n' })).toBe(
+      'tok-1',
+    );
+    const url = new URL(requests[0]?.url ?? '');
+    expect(url.pathname).toBe('/ide/api/judge/submissions');
+    expect(url.searchParams.get('base64_encoded')).toBe('true');
+    const body = (await requests[0]?.json()) as Record<string, string>;
+    expect(
+      new TextDecoder().decode(
+        Uint8Array.from(atob(body.source_code ?? ''), (c) => c.charCodeAt(0)),
+      ),
+    ).toBe('print("é")');
+    expect(atob(body.stdin ?? '')).toBe('1\n');
+    expect(body).not.toHaveProperty('expected_output');
+  });
+
+  it("says why the judge refused a program, in the judge's own words", async () => {
+    const { client } = clientAnswering(() =>
+      Response.json(
+        {
+          language_id: ["language with id 999 doesn't exist"],
+          message: "language_id language with id 999 doesn't exist",
+        },
+        { status: 422 },
+      ),
+    );
+    const error = await client.submit({ source: 'x', languageId: 999 }).catch((e: unknown) => e);
+    expect(await errorMessage(error)).toContain("language with id 999 doesn't exist");
+  });
+
+  it('submits a batch with expected outputs and reads tokens and refusals', async () => {
+    const { client, requests } = clientAnswering(() =>
+      Response.json([{ token: 'a' }, { stdin: ['is not valid base64'] }], { status: 201 }),
+    );
+    const answers = await client.submitBatch([
+      { source: 's', languageId: 50, stdin: '1', expectedOutput: '2\n' },
+      { source: 's', languageId: 50, stdin: '2' },
+    ]);
+    expect(answers).toEqual([{ token: 'a' }, { error: 'stdin is not valid base64' }]);
+    expect(new URL(requests[0]?.url ?? '').pathname).toBe('/ide/api/judge/submissions/batch');
+    const body = (await requests[0]?.json()) as { submissions: Record<string, string>[] };
+    expect(atob(body.submissions[0]?.expected_output ?? '')).toBe('2\n');
+  });
+
+  it('reads submissions by token, an unknown one as an internal error', async () => {
+    const { client, requests } = clientAnswering(() =>
+      Response.json({
+        submissions: [
+          {
+            token: 'a',
+            status: { id: 3, description: 'Accepted' },
+            stdout: btoa('3\n'),
+            time: '0.01',
+            memory: 900,
+          },
+          null,
+        ],
+      }),
+    );
+    const [first, second] = await client.submissions(['a', 'b']);
+    expect(first).toMatchObject({ token: 'a', stdout: '3\n', time: '0.01', memory: 900 });
+    expect(second).toMatchObject({ token: 'b', status: { id: 13 } });
+    const url = new URL(requests[0]?.url ?? '');
+    expect(url.searchParams.get('tokens')).toBe('a,b');
+    expect(url.searchParams.get('fields')).toContain('compile_output');
+  });
+});

@@ -1,6 +1,7 @@
 /** One typed client for jupyter-ide's own endpoints (/ide/api/*). */
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
+import { encodeText, parseSubmission, type Submission } from '../lib/judge';
 import { readChatStream, type ChatEvent } from '../lib/sse';
 
 export type SubsystemState = 'ok' | 'off' | 'missing' | 'broken';
@@ -125,6 +126,37 @@ export interface FileHistory {
 export interface VersionContent extends FileVersion {
   format: 'text' | 'base64';
   content: string;
+}
+
+/** A program to run (Judge0's submission fields, plain text; the client encodes them). */
+export interface RunRequest {
+  source: string;
+  languageId: number;
+  stdin?: string;
+  expectedOutput?: string;
+}
+
+const SUBMISSION_FIELDS = 'token,status,stdout,stderr,compile_output,message,time,memory,exit_code';
+
+function submissionBody(run: RunRequest): Record<string, unknown> {
+  return {
+    source_code: encodeText(run.source),
+    language_id: run.languageId,
+    stdin: encodeText(run.stdin ?? ''),
+    ...(run.expectedOutput !== undefined
+      ? { expected_output: encodeText(run.expectedOutput) }
+      : {}),
+  };
+}
+
+/** The judge's 422 answer ({field: [messages]}) as one sentence. */
+function judgeRefusal(item: Record<string, unknown>): string {
+  return Object.entries(item)
+    .map(
+      ([field, problems]) =>
+        `${field} ${Array.isArray(problems) ? problems.join(', ') : String(problems)}`,
+    )
+    .join('; ');
 }
 
 const MODES: AIMode[] = ['off', 'hint', 'full'];
@@ -335,6 +367,65 @@ export class IdeClient {
   /** Make a version its file's current content; what it replaces is kept as a version. */
   async restoreVersion(id: number): Promise<void> {
     await this.postJSON(`history/${id}/restore`, {});
+  }
+
+  /** Submit one program to the judge; answers its token. */
+  async submit(run: RunRequest, signal?: AbortSignal): Promise<string> {
+    const response = await this.postJSON(
+      'judge/submissions?base64_encoded=true&wait=false',
+      submissionBody(run),
+      signal,
+    );
+    const data = asObject(await response.json(), 'submission');
+    if (typeof data.token !== 'string') {
+      throw new Error(judgeRefusal(data) || 'The judge gave no token');
+    }
+    return data.token;
+  }
+
+  /** Submit up to 20 programs at once; each answer is a token or the reason it was refused. */
+  async submitBatch(
+    runs: RunRequest[],
+    signal?: AbortSignal,
+  ): Promise<({ token: string } | { error: string })[]> {
+    const response = await this.postJSON(
+      'judge/submissions/batch?base64_encoded=true',
+      { submissions: runs.map(submissionBody) },
+      signal,
+    );
+    const data: unknown = await response.json();
+    if (!Array.isArray(data)) {
+      throw new Error('The judge answered a batch with something other than a list');
+    }
+    return data.map((item: unknown) => {
+      const raw = (typeof item === 'object' && item !== null ? item : {}) as Record<
+        string,
+        unknown
+      >;
+      return typeof raw.token === 'string'
+        ? { token: raw.token }
+        : { error: judgeRefusal(raw) || 'refused' };
+    });
+  }
+
+  /** The state of several submissions (one, for a single run), in the order asked. */
+  async submissions(tokens: string[], signal?: AbortSignal): Promise<Submission[]> {
+    const query = `tokens=${tokens.map(encodeURIComponent).join(',')}`;
+    const response = await this.request(
+      `judge/submissions/batch?${query}&base64_encoded=true&fields=${SUBMISSION_FIELDS}`,
+      { signal },
+    );
+    const data = asObject(await response.json(), 'submissions');
+    const list = Array.isArray(data.submissions) ? data.submissions : [];
+    return list.map((item: unknown, i) =>
+      item === null
+        ? parseSubmission({
+            token: tokens[i],
+            status: { id: 13, description: 'Internal Error' },
+            message: encodeText('This submission is not known to the judge'),
+          })
+        : parseSubmission(item),
+    );
   }
 
   /** One whole (not streamed) chat completion's text. */

@@ -5,8 +5,10 @@ import { useAIState } from '../hooks/useAIState';
 import { explainErrorQuestion } from '../lib/aiContext';
 import type { EditorHandle } from '../lib/editorHandle';
 import { setInlineSettings } from '../lib/inlineSettings';
+import { judgeLanguage } from '../lib/judge';
 import { isUnder, renamePath } from '../lib/languages';
 import type { AIRequest } from './AIPanel';
+import type { RunTrigger } from './RunPanel';
 import { Explorer } from './Explorer';
 import { SidePanel, type SideView } from './SidePanel';
 import { StatusBar } from './StatusBar';
@@ -20,6 +22,8 @@ const NotebookView = lazy(() => import('./NotebookView'));
 const TerminalPanel = lazy(() => import('./TerminalPanel'));
 const AIPanel = lazy(() => import('./AIPanel'));
 const HistoryPanel = lazy(() => import('./HistoryPanel'));
+const RunPanel = lazy(() => import('./RunPanel'));
+const TestsPanel = lazy(() => import('./TestsPanel'));
 
 const TOAST_MS = 6000;
 const MIN_TERMINAL = 80;
@@ -48,6 +52,9 @@ export function App({ services }: { services: Services }) {
   const [generation, setGeneration] = useState<Record<string, number>>({});
   const dirtyRef = useRef(dirty);
   dirtyRef.current = dirty;
+  const [runOpen, setRunOpen] = useState(false);
+  const [runTrigger, setRunTrigger] = useState<RunTrigger | null>(null);
+  const [running, setRunning] = useState(false);
 
   useEffect(() => {
     // Hint-only mode is about not handing out solutions: no ghost-text code then.
@@ -189,6 +196,31 @@ export function App({ services }: { services: Services }) {
 
   const isDirty = useCallback((path: string) => dirtyRef.current.has(path), []);
 
+  const activeTab = tabs.find((t) => t.path === active);
+  const runnable = activeTab?.kind === 'file' && active !== null ? judgeLanguage(active) : null;
+
+  const run = useCallback(() => {
+    const path = activeRef.current;
+    if (!path || !judgeLanguage(path) || !editors.current.has(path)) {
+      return;
+    }
+    setRunOpen(true);
+    setRunTrigger((prev) => ({ id: (prev?.id ?? 0) + 1, path }));
+  }, []);
+
+  useEffect(() => {
+    // F5 runs the open file (as in IDLE and Thonny) instead of reloading the page.
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'F5' && !e.ctrlKey && !e.metaKey && !e.altKey && !e.shiftKey && runnable) {
+        e.preventDefault();
+        e.stopPropagation();
+        run();
+      }
+    };
+    window.addEventListener('keydown', onKey, true);
+    return () => window.removeEventListener('keydown', onKey, true);
+  }, [run, runnable]);
+
   const renderSide = (view: SideView) => {
     switch (view) {
       case 'ai':
@@ -220,12 +252,21 @@ export function App({ services }: { services: Services }) {
             />
           </Suspense>
         );
-      default:
-        return <div className="loading">Not available yet.</div>;
+      case 'tests':
+        return (
+          <Suspense fallback={<div className="loading">Loading the tests…</div>}>
+            <TestsPanel
+              services={services}
+              path={activeTab?.kind === 'file' ? active : null}
+              visible={side === 'tests'}
+              getEditor={getEditor}
+              notify={notify}
+            />
+          </Suspense>
+        );
     }
   };
 
-  const activeTab = tabs.find((t) => t.path === active);
   const kernelStatus = activeTab?.kind === 'notebook' ? (kernels[activeTab.path] ?? null) : null;
 
   return (
@@ -245,9 +286,9 @@ export function App({ services }: { services: Services }) {
           <WorkbenchActions
             side={side}
             onSide={openSide}
-            runLabel={null}
-            running={false}
-            onRun={() => undefined}
+            runLabel={runnable?.name ?? null}
+            running={running}
+            onRun={run}
           />
         </div>
         <div className="documents">
@@ -292,6 +333,22 @@ export function App({ services }: { services: Services }) {
             ))}
           </Suspense>
         </div>
+        {runTrigger && (
+          <section className="run-panel" aria-label="Run" hidden={!runOpen}>
+            <Suspense fallback={<div className="loading">Loading…</div>}>
+              <RunPanel
+                client={services.ide}
+                trigger={runTrigger}
+                getEditor={getEditor}
+                onRunning={setRunning}
+                onError={setLastError}
+                onExplain={ai.unavailable === null ? explain : undefined}
+                onClose={() => setRunOpen(false)}
+                notify={notify}
+              />
+            </Suspense>
+          </section>
+        )}
         {terminalStarted && (
           <section
             className="terminal-panel"

@@ -18,8 +18,6 @@ interface Props {
   onDirty: (path: string, dirty: boolean) => void;
   /** Called with a handle when the editor is ready, and with null when it goes. */
   onEditor?: (path: string, handle: EditorHandle | null) => void;
-  /** Extra commands, such as Run, bound to keys inside the editor. */
-  onRun?: () => void;
   notify: Notify;
 }
 
@@ -73,15 +71,7 @@ function handleFor(path: string, editor: monaco.editor.IStandaloneCodeEditor): E
   };
 }
 
-export default function FileEditor({
-  path,
-  services,
-  active,
-  onDirty,
-  onEditor,
-  onRun,
-  notify,
-}: Props) {
+export default function FileEditor({ path, services, active, onDirty, onEditor, notify }: Props) {
   const host = useRef<HTMLDivElement>(null);
   const editor = useRef<monaco.editor.IStandaloneCodeEditor | null>(null);
   const disk = useRef<DiskState>({ knownModified: null, dirty: false });
@@ -147,8 +137,6 @@ export default function FileEditor({
 
   const saveRef = useRef(save);
   saveRef.current = save;
-  const runRef = useRef(onRun);
-  runRef.current = onRun;
   const editorRef = useRef(onEditor);
   editorRef.current = onEditor;
 
@@ -173,7 +161,6 @@ export default function FileEditor({
       enableInlineCompletions(model, path);
     }
     instance.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyS, () => void saveRef.current());
-    instance.addCommand(monaco.KeyCode.F5, () => runRef.current?.());
     let loading = true;
     const changes = instance.onDidChangeModelContent(() => {
       if (loading) {
