@@ -60,8 +60,9 @@ async def _run_cell(jp_ws_fetch: Any, kernel_id: str, code: str, timeout: float 
     msg["parent_header"] = {}
     await ws.write_message(json.dumps(msg, default=str))
     text: list[str] = []
+    replied = idle = False
     try:
-        while True:
+        while not (replied and idle):
             reply = json.loads(await asyncio.wait_for(ws.read_message(), timeout))
             if reply.get("parent_header", {}).get("msg_id") != msg["header"]["msg_id"]:
                 continue
@@ -70,7 +71,10 @@ async def _run_cell(jp_ws_fetch: Any, kernel_id: str, code: str, timeout: float 
             elif reply["msg_type"] == "error":
                 text.append(reply["content"]["ename"])
             elif reply["msg_type"] == "execute_reply":
-                return "".join(text)
+                replied = True
+            elif reply["msg_type"] == "status":
+                idle = reply["content"]["execution_state"] == "idle"
+        return "".join(text)
     finally:
         ws.close()
 
