@@ -174,6 +174,41 @@ def test_time_limit_in_the_sandbox(docker: Any, images: list[Any]) -> None:
     assert verdict["verdict"] == "time limit"
 
 
+STDIN_PROBE = """
+import asyncio, os
+from ide_runner.limits import RunLimits
+from ide_runner.process import ProgramRun
+
+class Lines:
+    asked = 0
+    def request(self):
+        self.asked += 1
+    def reply(self):
+        return "20 22"
+
+out, lines = [], Lines()
+run = ProgramRun(["/tmp/add"], cwd="/tmp", env=dict(os.environ), limits=RunLimits(),
+                 emit=lambda name, text: out.append(text), stdin=lines)
+outcome = asyncio.run(run.run())
+print(lines.asked, "".join(out).strip(), outcome.verdict)
+"""
+
+
+def test_stdin_wait_is_seen_in_the_sandbox(docker: Any, images: list[Any]) -> None:
+    # The runner reads /proc/<pid>/task/*/syscall of its own child: allowed for the same uid
+    # without any capability, under no-new-privileges.
+    code = (
+        "#include <stdio.h>\n"
+        'int main(void) { int a, b; scanf("%d %d", &a, &b); printf("%d\\n", a + b); }\n'
+    )
+    script = 'printf "%s" "$CODE" > /tmp/add.c && gcc -o /tmp/add /tmp/add.c && python -c "$PROBE"'
+    exit_code, out, err = sandbox_run(
+        docker, image_for("c"), script, env={"CODE": code, "PROBE": STDIN_PROBE}
+    )
+    assert exit_code == 0, err
+    assert out.strip() == "1 42 ok"
+
+
 def test_a_second_build_reuses_everything(docker: Any, images: list[Any]) -> None:
     again = build(offline=True, client=docker, progress=lambda line: None)
     assert {r.state for r in again} == {"reused"}

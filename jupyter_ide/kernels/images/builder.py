@@ -127,6 +127,7 @@ class Builder:
         self.verbose = verbose
         self._progress = progress
         self._lock = threading.Lock()
+        self._replaced: list[str] = []  # ids of images a build took the tag from
 
     def say(self, name: str, message: str) -> None:
         """Print one progress line, prefixed with the image's name."""
@@ -161,7 +162,19 @@ class Builder:
                     errors.append(str(e))
         if errors:
             raise ImageBuildError("\n".join(errors))
+        self.remove_replaced()
         return results
+
+    def remove_replaced(self) -> None:
+        """Remove the images that rebuilt tags replaced (children first), unless still in use."""
+        from docker.errors import APIError
+
+        for image_id in reversed(self._replaced):
+            try:
+                self.client.images.remove(image_id, noprune=False)
+            except APIError:
+                continue  # a container still uses it, or another tag holds it
+        self._replaced.clear()
 
     def build_base(self) -> list[BuildResult]:
         """Build (or reuse) jupyter-ide/core and /base, from the debootstrapped rootfs offline."""
@@ -177,9 +190,12 @@ class Builder:
     def ensure_rootfs(self) -> str:
         """Return the tag of the Debian rootfs image, debootstrapping it when missing."""
         tag = rootfs_tag()
-        if self._image(tag) is not None and not self.refresh_base:
+        present = self._image(tag)
+        if present is not None and not self.refresh_base:
             self.say("rootfs", f"reusing {tag}")
             return tag
+        if present is not None:
+            self._replaced.append(present.id)
         debootstrap = shutil.which("debootstrap")
         if debootstrap is None:
             raise ImageBuildError(
@@ -252,6 +268,9 @@ class Builder:
             self._write_context(name, Path(context))
             self._docker_build(name, Path(context), tag, args, digest, target)
         image = self.client.images.get(tag)
+        if present is not None and present.id != image.id:
+            with self._lock:
+                self._replaced.append(present.id)
         seconds = time.monotonic() - started
         size = image.attrs.get("Size", 0)
         self.say(name, f"built {tag} in {seconds:.0f} s ({size / 1e6:.0f} MB)")

@@ -32,6 +32,7 @@ async def run_source(
     limits: RunLimits,
     emit: Callable[[str, str], None] = _write,
     cwd: str | None = None,
+    inherit_stdin: bool = False,
 ) -> Outcome:
     """Compile (if needed) and run one program; output goes to ``emit``."""
     build = tempfile.mkdtemp(prefix="ide-run-")
@@ -44,17 +45,25 @@ async def run_source(
             if not built.ok:
                 return built
         argv = language.argv(language.run, build, code)
-        run = ProgramRun(argv, cwd=cwd or os.getcwd(), env=env, limits=limits, emit=emit)
+        run = ProgramRun(
+            argv,
+            cwd=cwd or os.getcwd(),
+            env=env,
+            limits=limits,
+            emit=emit,
+            inherit_stdin=inherit_stdin,
+        )
         return await run.run()
     finally:
         shutil.rmtree(build, ignore_errors=True)
 
 
 def run_file(language_key: str, path: str) -> int:
-    """Run a source file once; print a JSON verdict line on stderr; exit like the program."""
+    """Run a source file once (stdin passed through); print a JSON verdict line on stderr."""
     language = LANGUAGES[language_key]
     code = Path(path).read_text(encoding="utf-8")
-    outcome = asyncio.run(run_source(language, code, RunLimits.from_env()))
+    limits = RunLimits.from_env()
+    outcome = asyncio.run(run_source(language, code, limits, inherit_stdin=True))
     sys.stderr.write("ide_runner: " + json.dumps(outcome.as_dict()) + "\n")
     if outcome.exit_code is not None:
         return outcome.exit_code

@@ -71,8 +71,13 @@ class ProgramRun:
         emit: Emit,
         stdin: InputChannel | None = None,
         time_limit: float | None = None,
+        inherit_stdin: bool = False,
     ) -> None:
-        """Prepare a run; nothing starts before `run`."""
+        """Prepare a run; nothing starts before `run`.
+
+        The program's stdin: lines from ``stdin`` when given, else this process's own stdin
+        with ``inherit_stdin`` (one-shot runs), else end-of-file.
+        """
         self.argv = list(argv)
         self.cwd = cwd
         self.env = dict(env)
@@ -81,6 +86,7 @@ class ProgramRun:
         self.gate = OutputGate(limits.output_limit, limits.output_rate)
         self.emit = emit
         self.stdin = stdin
+        self.inherit_stdin = inherit_stdin
         self._interrupted = False
         self._last_output = 0.0
         self._pgid: int | None = None
@@ -88,6 +94,11 @@ class ProgramRun:
     def interrupt(self) -> None:
         """Stop the program (SIGINT, then SIGKILL after the grace time); safe in signal handlers."""
         self._interrupted = True
+
+    def _stdin_mode(self) -> int | None:
+        if self.stdin is not None:
+            return asyncio.subprocess.PIPE
+        return None if self.inherit_stdin else asyncio.subprocess.DEVNULL
 
     def kill(self) -> None:
         """Kill the program's whole process group now (kernel shutdown)."""
@@ -105,7 +116,7 @@ class ProgramRun:
                 *self.argv,
                 cwd=self.cwd,
                 env=self.env,
-                stdin=asyncio.subprocess.PIPE if self.stdin else asyncio.subprocess.DEVNULL,
+                stdin=self._stdin_mode(),
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
                 start_new_session=True,
@@ -120,7 +131,13 @@ class ProgramRun:
             asyncio.ensure_future(self._pump(proc.stdout, "stdout")),
             asyncio.ensure_future(self._pump(proc.stderr, "stderr")),
         ]
-        reason = await self._supervise(proc, started)
+        try:
+            reason = await self._supervise(proc, started)
+        except BaseException:  # cancelled, or Ctrl-C in a one-shot run: the program goes too
+            _killpg(proc.pid, signal.SIGKILL)
+            for task in pumps:
+                task.cancel()
+            raise
         # The program ended: whatever it left running in its group goes too.
         _killpg(proc.pid, signal.SIGKILL)
         _, pending = await asyncio.wait(pumps, timeout=DRAIN_TIMEOUT)
