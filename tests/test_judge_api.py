@@ -131,6 +131,24 @@ async def test_runtime_errors(jp_fetch: Any, case: str) -> None:
         assert len(result["stdout"]) <= 1024 * 1024
 
 
+@pytest.mark.parametrize("language_id", [46, 50, 54, 60, 62, 63, 71, 73])
+async def test_every_language_runs_with_stdin(jp_fetch: Any, language_id: int) -> None:
+    """Each language's hello world (the runner's own sample) is Accepted with its output."""
+    from jupyter_ide.kernels.judge.languages import JUDGE_LANGUAGES
+
+    runner = JUDGE_LANGUAGES[language_id].runner
+    assert runner is not None
+    result = await run(
+        jp_fetch,
+        language_id=language_id,
+        source_code=runner.hello_world,
+        stdin="ignored\n",
+        expected_output="hello, world",
+    )
+    assert result["status"]["id"] == 3, result
+    assert result["stdout"] == "hello, world\n" and result["memory"] > 0
+
+
 async def test_time_memory_and_compilation_errors(jp_fetch: Any) -> None:
     """Endless loops and sleepers hit the time limits; memory hogs the memory limit."""
     busy = await run(

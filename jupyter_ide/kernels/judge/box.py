@@ -44,6 +44,10 @@ class BoxError(RuntimeError):
     """The sandbox itself failed (not the program): reported as Internal Error."""
 
 
+class BoxGone(BoxError):
+    """The box died before its job started (engine restart, removal): use another one."""
+
+
 @dataclass(frozen=True)
 class ExecLimits:
     """Limits of one program run inside a box."""
@@ -273,17 +277,32 @@ def read_artefact(box: Box, cap: int) -> bytes:
 
 
 def _open_go(box: Box) -> int:
-    """Open the go FIFO once judge-box waits on it; fail if it never comes."""
-    deadline = time.monotonic() + GO_TIMEOUT
+    """Open the go FIFO once judge-box waits on it; fail if it never comes or the box died."""
+    started = time.monotonic()
+    checked = started
     while True:
         try:
             return os.open(box.slot / "go", os.O_WRONLY | os.O_NONBLOCK)
         except OSError as e:
             if e.errno != errno.ENXIO:
                 raise BoxError(f"cannot signal the sandbox: {e}") from e
-        if time.monotonic() > deadline:
-            raise BoxError("judge-box did not start in the sandbox")
+        now = time.monotonic()
+        if now - checked > 0.5:
+            checked = now
+            if not _running(box):
+                raise BoxGone("the sandbox container is gone")
+        if now - started > GO_TIMEOUT:
+            raise BoxGone("judge-box did not start in the sandbox")
         time.sleep(0.001)
+
+
+def _running(box: Box) -> bool:
+    """Ask the engine whether the box's container still runs."""
+    try:
+        box.container.reload()
+    except DockerException:
+        return False
+    return bool(box.container.attrs.get("State", {}).get("Running"))
 
 
 def _wait_done(fd: int, timeout: float) -> None:

@@ -11,13 +11,17 @@ import shutil
 import signal
 import uuid
 import zipfile
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import TypeVar
 
 from ..image_names import image_for
 from .box import (
     OVERHEAD_PIDS,
+    Box,
     BoxError,
+    BoxGone,
     ExecLimits,
     ExecResult,
     execute,
@@ -32,6 +36,7 @@ from .settings import JudgeSettings
 from .statuses import Status, outputs_match, status_for_signal
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MIB = 1024 * 1024
 MAX_ARTEFACT_BYTES = 256 * MIB
@@ -134,6 +139,20 @@ class Judge:
             language.key, files, compile_cmd, run_argv(runner, "{dir}", code, args), code
         )
 
+    async def _in_box(self, key: str, job: Callable[[Box], Awaitable[T]]) -> T:
+        """Run ``job`` in a fresh box; once more in another if the first died before starting."""
+        for attempt in (1, 2):
+            box = await self.pool.acquire(key, image_for(key))
+            try:
+                return await job(box)
+            except BoxGone:
+                if attempt == 2:
+                    raise
+                log.warning("judge: a %s box was gone; using another", key)
+            finally:
+                self.pool.discard(box)
+        raise AssertionError("unreachable")
+
     async def judge(self, request: SubmissionRequest) -> Outcome:
         """Compile and run one submission; never raises for the program's own failures."""
         try:
@@ -199,87 +218,91 @@ class Judge:
 
     async def _compile(self, program: _Program) -> tuple[Outcome, bytes | None]:
         """Compile in a fresh box; return the outcome and the build folder as a tar."""
+        return await self._in_box(program.key, lambda box: self._compile_in(program, box))
+
+    async def _compile_in(self, program: _Program, box: Box) -> tuple[Outcome, bytes | None]:
+        """Compile in ``box``; return the outcome and the build folder as a tar."""
         assert program.compile is not None
         s = self.settings
-        box = await self.pool.acquire(program.key, image_for(program.key))
-        try:
-            await asyncio.to_thread(fill_slot, box, program.files, None, b"")
-            limits = ExecLimits(
-                wall=s.compile_wall_time_limit,
-                cpu=s.compile_time_limit,
-                memory_bytes=s.compile_memory_limit * 1024,
-                pids=COMPILE_PIDS,
-                fsize_kb=COMPILE_FSIZE_KB,
-                merge_stderr=True,
-            )
-            argv = [
-                "env",
-                *(f"{k}={v}" for k, v in COMPILE_ENV.items()),
-                "sh",
-                "-c",
-                COMPILE_SHELL,
-                str(box.program_dir),
-                BUILD_DIR,
-                *program.compile,
-            ]
-            result = await asyncio.to_thread(execute, box, argv, limits, collect=BUILD_DIR)
-            outcome = Outcome(
-                Status.ACCEPTED,
-                compile_output=result.stdout or None,
-                compile_time=result.cpu_time,
-                compile_memory=result.memory_bytes // 1024,
-            )
-            if result.timed_out or result.cpu_timed_out:
-                outcome.status = Status.COMPILATION_ERROR
-                outcome.compile_output = b"Compilation time limit exceeded."
-                return outcome, None
-            if result.exit_code != 0 or result.signal != 0 or result.exec_errno:
-                outcome.status = Status.COMPILATION_ERROR
-                if result.oom_killed:
-                    outcome.compile_output = (result.stdout or b"") + (
-                        b"\nCompilation memory limit exceeded."
-                    )
-                return outcome, None
-            if not result.collected:
-                raise BoxError("the sandbox could not collect the compiled program")
-            tar = await asyncio.to_thread(read_artefact, box, MAX_ARTEFACT_BYTES)
-            return outcome, tar
-        finally:
-            self.pool.discard(box)
+        await asyncio.to_thread(fill_slot, box, program.files, None, b"")
+        limits = ExecLimits(
+            wall=s.compile_wall_time_limit,
+            cpu=s.compile_time_limit,
+            memory_bytes=s.compile_memory_limit * 1024,
+            pids=COMPILE_PIDS,
+            fsize_kb=COMPILE_FSIZE_KB,
+            merge_stderr=True,
+        )
+        argv = [
+            "env",
+            *(f"{k}={v}" for k, v in COMPILE_ENV.items()),
+            "sh",
+            "-c",
+            COMPILE_SHELL,
+            str(box.program_dir),
+            BUILD_DIR,
+            *program.compile,
+        ]
+        result = await asyncio.to_thread(execute, box, argv, limits, collect=BUILD_DIR)
+        outcome = Outcome(
+            Status.ACCEPTED,
+            compile_output=result.stdout or None,
+            compile_time=result.cpu_time,
+            compile_memory=result.memory_bytes // 1024,
+        )
+        if result.timed_out or result.cpu_timed_out:
+            outcome.status = Status.COMPILATION_ERROR
+            outcome.compile_output = b"Compilation time limit exceeded."
+            return outcome, None
+        if result.exit_code != 0 or result.signal != 0 or result.exec_errno:
+            outcome.status = Status.COMPILATION_ERROR
+            if result.oom_killed:
+                outcome.compile_output = (result.stdout or b"") + (
+                    b"\nCompilation memory limit exceeded."
+                )
+            return outcome, None
+        if not result.collected:
+            raise BoxError("the sandbox could not collect the compiled program")
+        tar = await asyncio.to_thread(read_artefact, box, MAX_ARTEFACT_BYTES)
+        return outcome, tar
 
     async def _run(
         self, request: SubmissionRequest, program: _Program, artefact: Path | None
     ) -> Outcome:
         """Run the program once in a fresh box and judge what it did."""
+        return await self._in_box(
+            program.key, lambda box: self._run_in(request, program, artefact, box)
+        )
+
+    async def _run_in(
+        self, request: SubmissionRequest, program: _Program, artefact: Path | None, box: Box
+    ) -> Outcome:
+        """Run the program once in ``box`` and judge what it did."""
         lim = request.limits
-        box = await self.pool.acquire(program.key, image_for(program.key))
-        try:
-            files = None if artefact is not None else program.files
-            await asyncio.to_thread(fill_slot, box, files, artefact, request.stdin)
-            output_room = 2 * lim.max_file_size * 1024
-            limits = ExecLimits(
-                wall=lim.wall_time_limit,
-                cpu=lim.cpu_time_limit + lim.cpu_extra_time,
-                memory_bytes=lim.memory_limit * 1024 + 8 * MIB + output_room,
-                pids=lim.max_processes_and_or_threads + OVERHEAD_PIDS,
-                stack_kb=lim.stack_limit,
-                fsize_kb=lim.max_file_size,
-                address_space_kb=(
-                    lim.memory_limit if lim.enable_per_process_and_thread_memory_limit else 0
-                ),
-                merge_stderr=lim.redirect_stderr_to_stdout,
-            )
-            argv = [part.replace("{dir}", str(box.program_dir)) for part in program.run]
-            result = await asyncio.to_thread(
-                execute,
-                box,
-                argv,
-                limits,
-                stdin=box.stdin_path,
-                cwd=str(box.program_dir),
-            )
-        finally:
-            self.pool.discard(box)
+        files = None if artefact is not None else program.files
+        await asyncio.to_thread(fill_slot, box, files, artefact, request.stdin)
+        output_room = 2 * lim.max_file_size * 1024
+        limits = ExecLimits(
+            wall=lim.wall_time_limit,
+            cpu=lim.cpu_time_limit + lim.cpu_extra_time,
+            memory_bytes=lim.memory_limit * 1024 + 8 * MIB + output_room,
+            pids=lim.max_processes_and_or_threads + OVERHEAD_PIDS,
+            stack_kb=lim.stack_limit,
+            fsize_kb=lim.max_file_size,
+            address_space_kb=(
+                lim.memory_limit if lim.enable_per_process_and_thread_memory_limit else 0
+            ),
+            merge_stderr=lim.redirect_stderr_to_stdout,
+        )
+        argv = [part.replace("{dir}", str(box.program_dir)) for part in program.run]
+        result = await asyncio.to_thread(
+            execute,
+            box,
+            argv,
+            limits,
+            stdin=box.stdin_path,
+            cwd=str(box.program_dir),
+        )
         return self._verdict(request, result, argv)
 
     def _verdict(self, request: SubmissionRequest, result: ExecResult, argv: list[str]) -> Outcome:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import io
 import logging
+import shutil
 import tarfile
 import time
 import uuid
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 
 MIB = 1024 * 1024
 READY_TIMEOUT = 120.0
+RETRY_START_AFTER = 10.0
 
 
 class JudgeUnavailable(RuntimeError):
@@ -96,11 +98,15 @@ class JudgeManager:
         self._tasks: set[asyncio.Task[Any]] = set()
         self.running = 0
         self._versions_task: asyncio.Future[None] | None = None
+        self._started_at = 0.0
+        self._restart = asyncio.Lock()
 
     # -- start and stop -----------------------------------------------------------------
 
     async def start(self) -> None:
         """Build judge-box, open the pool, warm the chosen languages and start the workers."""
+        self._started_at = time.monotonic()
+        self.problem = None
         try:
             await self._start()
         except (DockerException, BoxBuildError, OSError, JudgeUnavailable) as e:
@@ -116,8 +122,11 @@ class JudgeManager:
             raise JudgeUnavailable("the sandbox mode is 'local' and the judge runs only in Docker")
         client = self.sandbox.client if self.sandbox is not None else docker.from_env(timeout=60)
         await asyncio.to_thread(client.ping)
-        (self.root / "slots").mkdir(parents=True, exist_ok=True)
-        (self.root / "slots").chmod(0o755)
+        slots = self.root / "slots"
+        if slots.is_dir():  # left by an earlier run (its containers went in the start-up sweep)
+            await asyncio.to_thread(shutil.rmtree, slots, True)
+        slots.mkdir(parents=True, exist_ok=True)
+        slots.chmod(0o755)
         helper = await asyncio.to_thread(box_binary, self.root / "bin", client)
         image_ids = await asyncio.to_thread(self._image_ids, client)
         s = self.settings
@@ -205,6 +214,10 @@ class JudgeManager:
         """Wait for start-up; raise JudgeUnavailable when the judge cannot run programs."""
         if not self.ready.is_set():
             await asyncio.wait_for(self.ready.wait(), READY_TIMEOUT)
+        if self.problem and self.settings.enabled and self.pool is None:
+            async with self._restart:  # the engine may be back: try again, at most every 10 s
+                if self.problem and time.monotonic() - self._started_at > RETRY_START_AFTER:
+                    await self.start()
         if self.problem:
             raise JudgeUnavailable(self.problem)
 
