@@ -45,7 +45,9 @@ class ImagesBuildApp(JupyterApp):
 
     def start(self) -> None:
         """Build, print one line per image, exit non-zero with the reason when a build fails."""
-        languages = [part for item in self.only for part in item.replace(",", " ").split()]
+        # `--only c go`, `--only c --only go`, `--only c,go` and plain `c go` all work.
+        named = [*self.only, *self.extra_args]
+        languages = [part for item in named for part in item.replace(",", " ").split()]
         started = time.monotonic()
         try:
             results = build(

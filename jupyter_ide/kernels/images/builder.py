@@ -312,7 +312,14 @@ class Builder:
         for chunk in stream:
             if "error" in chunk:
                 shown = "\n".join(tail)
-                raise ImageBuildError(f"{name}: docker build failed: {chunk['error']}\n{shown}")
+                hint = ""
+                if name in (CORE, BASE) and not self.offline:
+                    hint = (
+                        f"\n(the base starts from {REGISTRY_BASE}; where no image registry can "
+                        "be reached, build with --offline)"
+                    )
+                error = chunk["error"].strip()
+                raise ImageBuildError(f"{name}: docker build failed: {error}\n{shown}{hint}")
             for line in str(chunk.get("stream", "")).splitlines():
                 line = line.rstrip()
                 if not line:
