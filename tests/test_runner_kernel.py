@@ -490,3 +490,19 @@ def test_output_gate_size_and_rate() -> None:
     allowed, notice = gate.admit(40)
     assert allowed == 20 and notice is not None and "more than 100 B" in notice
     assert gate.dropped == 20 + 40 + 20
+
+
+def test_programs_left_running_are_killed_with_the_run(bash_kernel: BlockingKernelClient) -> None:
+    run = execute(bash_kernel, "sleep 300 &\necho $!\n")
+    assert run.status == "ok"
+    pid = int(run.text("stdout"))
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            return
+        if state == "Z":
+            return
+        time.sleep(0.1)
+    pytest.fail(f"the background sleep {pid} outlived its run")
