@@ -26,13 +26,12 @@ REPO = Path(__file__).resolve().parent.parent
 
 @pytest.fixture
 def jp_server_config(jp_server_config: dict[str, Any]) -> dict[str, Any]:
-    """Serve the ide-* kernelspecs; cull idle kernels quickly."""
+    """Serve the ide-* kernelspecs."""
     config = {**jp_server_config}
     config["ServerApp"] = {
         **config["ServerApp"],
         "kernel_spec_manager_class": "jupyter_ide.kernels.kernelspecs.IDEKernelSpecManager",
     }
-    config["MappingKernelManager"] = {"cull_idle_timeout": 4, "cull_interval": 1}
     config["SandboxManager"] = {"pool_size": 0, "default_limits": {"time_limit": 10}}
     return config
 
@@ -117,24 +116,6 @@ async def test_an_unknown_kernels_sandbox_is_404(jp_fetch: Any) -> None:
     with pytest.raises(HTTPClientError) as e:
         await jp_fetch("ide", "api", "kernels", str(uuid.uuid4()), "sandbox")
     assert e.value.code == 404
-
-
-async def test_idle_kernels_are_culled_with_their_containers(jp_fetch: Any) -> None:
-    require_images("python")
-    kernel_id = await _start(jp_fetch)
-    assert _containers_of(kernel_id)
-    for _ in range(60):
-        await asyncio.sleep(0.5)
-        listed = json.loads((await jp_fetch("api", "kernels")).body)
-        if kernel_id not in {k["id"] for k in listed}:
-            break
-    else:
-        raise AssertionError("the idle kernel was not culled")
-    for _ in range(20):
-        if not _containers_of(kernel_id):
-            break
-        await asyncio.sleep(0.5)
-    assert _containers_of(kernel_id) == []
 
 
 async def test_a_symlink_out_of_the_workspace_reveals_nothing(
