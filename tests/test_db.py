@@ -49,6 +49,7 @@ TABLES = {
     "course_members",
     "ai_course_policies",
     "ai_exam_windows",
+    "submissions",
 }
 
 
