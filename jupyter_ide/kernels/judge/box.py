@@ -246,7 +246,7 @@ def execute(
             os.write(go, b"g")
         finally:
             os.close(go)
-        _wait_done(done, limits.wall + 30.0)
+        _wait_done(box, done, limits.wall + 30.0)
         if cgroup is not None:
             cpu_after = cgroup.cpu_seconds() or cpu_before
             peak = cgroup.memory_peak() or 0
@@ -305,8 +305,8 @@ def _running(box: Box) -> bool:
     return bool(box.container.attrs.get("State", {}).get("Running"))
 
 
-def _wait_done(fd: int, timeout: float) -> None:
-    """Wait until judge-box signals that its report is written."""
+def _wait_done(box: Box, fd: int, timeout: float) -> None:
+    """Wait until judge-box signals that its report is written (or its box is gone)."""
     deadline = time.monotonic() + timeout
     while True:
         left = deadline - time.monotonic()
@@ -317,6 +317,8 @@ def _wait_done(fd: int, timeout: float) -> None:
             with contextlib.suppress(BlockingIOError):
                 if os.read(fd, 1):
                     return
+        elif not _running(box):
+            raise BoxError("the sandbox container stopped before reporting")
 
 
 def _parse(
