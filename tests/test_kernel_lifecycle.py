@@ -155,8 +155,7 @@ def test_orphans_of_a_crashed_run_are_swept_at_start(host: KernelHost) -> None:
         **container_options(SandboxSpec(image_for("python"), ["sleep", "600"], labels=other_server))
     )
     try:
-        removed = manager.sweep()
-        assert removed == 1
+        assert manager.sweep() >= 1
         assert _containers(**{LABEL_INSTANCE: "crashed-run", LABEL_SERVER: manager.server_id}) == []
         assert not stale.exists()
         bystander.reload()  # another server's container is left alone
@@ -174,3 +173,35 @@ def test_kernel_death_by_kill_is_reported(host: KernelHost) -> None:
         time.sleep(0.1)
     assert record.last_exit is not None
     assert record.last_exit["reason"] == "killed"
+
+
+def test_a_warm_runner_kernel_moves_to_its_folder(host: KernelHost) -> None:
+    require_images("bash")
+    specs = {"ide-bash": pool_specs(host.manager)["ide-bash"]}
+    host.manager.pool_size = 1
+    pool = WarmPool(host.manager, specs)
+
+    async def filled() -> None:
+        pool.install()
+        for _ in range(600):
+            if pool.ready["ide-bash"]:
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError("the pool never filled")
+
+    host.run(filled())
+    pooled_id = pool.ready["ide-bash"][0].container.id
+    try:
+        sub = host.workspace / "scripts"
+        sub.mkdir()
+        sub.chmod(0o777)
+        km = host.start("ide-bash", cwd=sub)
+        assert host.manager.kernels[km.kernel_id].container_id == pooled_id
+        kc = host.client(km)
+        reply, out, _ = execute(kc, "pwd\necho made > made.txt")
+        assert reply["status"] == "ok"
+        assert out.strip() == str(sub)
+        assert (sub / "made.txt").read_text() == "made\n"
+        kc.stop_channels()
+    finally:
+        host.run(pool.close())

@@ -237,8 +237,8 @@ class WarmPool:
     async def close(self) -> None:
         """Stop filling and remove every waiting kernel."""
         self._closed = True
-        for task in list(self._tasks):
-            task.cancel()
+        # Let starts in flight finish: each removes its own kernel once it sees the pool closed.
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         for entries in self.ready.values():
             while entries:
                 await self._discard(entries.pop())

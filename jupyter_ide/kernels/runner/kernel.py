@@ -76,6 +76,10 @@ def program_env(language: Language, interactive: bool) -> dict[str, str]:
     return env
 
 
+# The silent cell the provisioner sends to move a warm kernel: "%cd <absolute path>".
+CD_DIRECTIVE = "%cd "
+
+
 class _StdinChannel:
     """A program's stdin lines through Jupyter's stdin channel (input_request / input_reply)."""
 
@@ -177,6 +181,8 @@ class RunnerKernel(Kernel):
         self._last_run = {}
         if not code.strip():
             return self._ok()
+        if silent and code.startswith(CD_DIRECTIVE):
+            return self._change_dir(code[len(CD_DIRECTIVE) :].strip())
         emit = (lambda name, text: None) if silent else self._stream
         stdin = None
         if allow_stdin:
@@ -213,6 +219,15 @@ class RunnerKernel(Kernel):
         if outcome.ok:
             return self._ok()
         return self._error(outcome.error_name(), outcome.describe(), silent)
+
+    def _change_dir(self, path: str) -> dict[str, Any]:
+        """Move the kernel (a warm one being handed out) to the folder it was started for."""
+        try:
+            os.chdir(path)
+        except OSError as e:
+            return self._error("ChangeDirError", f"cannot change to {path}: {e}", silent=True)
+        self.workdir = os.getcwd()
+        return self._ok()
 
     def _ok(self) -> dict[str, Any]:
         return {
