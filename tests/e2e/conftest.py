@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "e2e"
 CHROMIUM_ARGS = [
@@ -225,3 +226,16 @@ def get_file(server: IDEServer, path: str) -> str:
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         return str(json.load(response)["content"])
+
+
+def refresh_until_listed(page: Page, path: str, tries: int = 10) -> None:
+    """Refresh the explorer until ``path`` is listed (a listing started before a write is stale)."""
+    item = page.get_by_test_id(f"explorer-item-{path}")
+    for _ in range(tries):
+        page.get_by_test_id("explorer-refresh").click()
+        try:
+            item.wait_for(timeout=1000)
+            return
+        except PlaywrightTimeoutError:
+            continue
+    item.wait_for(timeout=5000)

@@ -15,7 +15,7 @@ from tornado.httpserver import HTTPServer
 from tornado.testing import bind_unused_port
 
 from ..fakes.openai_server import make_app
-from .conftest import IDEServer, _serve, get_file, put_file, shot
+from .conftest import IDEServer, _serve, get_file, put_file, refresh_until_listed, shot
 
 pytestmark = pytest.mark.e2e
 
@@ -78,7 +78,7 @@ def ide_server(
 def _open_file(page: Page, server: IDEServer, name: str, text: str) -> str:
     """Save a file, open it in the editor and return the editor's selector."""
     put_file(server, name, text)
-    page.get_by_test_id("explorer-refresh").click()
+    refresh_until_listed(page, name)
     page.get_by_test_id(f"explorer-item-{name}").click()
     editor = f'[data-testid="editor-{name}"]'
     expect(page.locator(f"{editor} .view-lines")).to_contain_text(text.splitlines()[0])

@@ -9,7 +9,7 @@ import urllib.request
 import pytest
 from playwright.sync_api import Dialog, Page, expect
 
-from .conftest import IDEServer, get_file, put_file, shot
+from .conftest import IDEServer, get_file, put_file, refresh_until_listed, shot
 
 pytestmark = pytest.mark.e2e
 
@@ -28,7 +28,7 @@ def test_versions_are_listed_compared_and_restored(page: Page, ide_server: IDESe
     """Two saves leave one version; it shows, diffs against now, and comes back on restore."""
     put_file(ide_server, "essay.py", "print('first draft')\n")
     put_file(ide_server, "essay.py", "print('second draft')\n")
-    page.get_by_test_id("explorer-refresh").click()
+    refresh_until_listed(page, "essay.py")
     page.get_by_test_id("explorer-item-essay.py").click()
     editor = '[data-testid="editor-essay.py"]'
     expect(page.locator(f"{editor} .view-lines")).to_contain_text("second draft")
@@ -66,7 +66,7 @@ def test_restore_over_unsaved_edits_asks_first(page: Page, ide_server: IDEServer
     """Unsaved edits are not dropped without a question; cancelling keeps them."""
     put_file(ide_server, "draft.txt", "one\n")
     put_file(ide_server, "draft.txt", "two\n")
-    page.get_by_test_id("explorer-refresh").click()
+    refresh_until_listed(page, "draft.txt")
     page.get_by_test_id("explorer-item-draft.txt").click()
     editor = '[data-testid="editor-draft.txt"]'
     expect(page.locator(f"{editor} .view-lines")).to_contain_text("two")
@@ -92,7 +92,7 @@ def test_restore_over_unsaved_edits_asks_first(page: Page, ide_server: IDEServer
 def test_a_file_without_versions_says_so(page: Page, ide_server: IDEServer) -> None:
     """A file saved once has no earlier version, and the panel says how versions come."""
     put_file(ide_server, "fresh.txt", "only\n")
-    page.get_by_test_id("explorer-refresh").click()
+    refresh_until_listed(page, "fresh.txt")
     page.get_by_test_id("explorer-item-fresh.txt").click()
     page.get_by_test_id("open-history").click()
     expect(page.get_by_test_id("history-empty")).to_be_visible()

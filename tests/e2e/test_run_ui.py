@@ -4,11 +4,12 @@ with stdin, verdict, time and memory; test cases are kept beside the file and ru
 from __future__ import annotations
 
 import json
+import urllib.request
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import IDEServer, get_file, put_file, shot
+from .conftest import IDEServer, get_file, put_file, refresh_until_listed, shot
 
 pytestmark = pytest.mark.e2e
 
@@ -21,7 +22,7 @@ SUM_PY = "a, b = map(int, input().split())\nprint(a + b)\n"
 def _open(page: Page, server: IDEServer, name: str, text: str) -> str:
     """Save a file, open it in the editor and return the editor's selector."""
     put_file(server, name, text)
-    page.get_by_test_id("explorer-refresh").click()
+    refresh_until_listed(page, name)
     page.get_by_test_id(f"explorer-item-{name}").click()
     editor = f'[data-testid="editor-{name}"]'
     expect(page.locator(f"{editor} .view-lines")).to_contain_text(text.splitlines()[0][:10])
@@ -83,3 +84,50 @@ def test_tests_panel_runs_cases_as_a_batch(page: Page, ide_server: IDEServer) ->
         ("1 2", "3"),
         ("2 2", "5"),
     ]
+
+
+def _new_notebook(server: IDEServer, name: str, kernel: str) -> None:
+    """Save an empty notebook that asks for ``kernel``."""
+    notebook = {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {"kernelspec": {"name": kernel, "display_name": kernel}},
+        "cells": [
+            {
+                "id": "c1",
+                "cell_type": "code",
+                "source": "",
+                "metadata": {},
+                "outputs": [],
+                "execution_count": None,
+            },
+        ],
+    }
+    body = json.dumps({"type": "notebook", "format": "json", "content": notebook}).encode()
+    request = urllib.request.Request(
+        f"{server.url}/api/contents/{name}",
+        data=body,
+        method="PUT",
+        headers={"Authorization": f"token {server.token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10):
+        pass
+
+
+def test_sandbox_limits_and_a_kernel_death_are_shown(page: Page, ide_server: IDEServer) -> None:
+    """The status bar and kernel picker name the limits; an out-of-memory death says so."""
+    status = page.get_by_test_id("status-sandbox")
+    expect(status).to_contain_text("Sandboxed (Docker): 1 CPU · 512 MB · 30 s per run")
+    _new_notebook(ide_server, "bomb.ipynb", "ide-python")
+    refresh_until_listed(page, "bomb.ipynb")
+    page.get_by_test_id("explorer-item-bomb.ipynb").click()
+    expect(page.get_by_test_id("kernel-status")).to_contain_text("idle", timeout=RUN_TIMEOUT)
+    picker = page.get_by_test_id("kernel-picker")
+    expect(picker.locator("option:checked")).to_contain_text("512 MB")
+    page.locator('[data-testid="cell-editor"] .view-lines').first.click()
+    page.keyboard.type("hog = b'x' * (2 * 1024 ** 3)")
+    page.keyboard.press("Shift+Enter")
+    death = page.get_by_test_id("kernel-death")
+    expect(death).to_contain_text("Kernel died: out of memory", timeout=RUN_TIMEOUT)
+    expect(page.get_by_test_id("output-error").first).to_contain_text("out of memory")
+    shot(page, "run-04-kernel-died")

@@ -2,6 +2,12 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 import { encodeText, parseSubmission, type Submission } from '../lib/judge';
+import {
+  parseKernelSandbox,
+  parseSandbox,
+  type KernelSandbox,
+  type SandboxInfo,
+} from '../lib/sandbox';
 import { readChatStream, type ChatEvent } from '../lib/sse';
 
 export type SubsystemState = 'ok' | 'off' | 'missing' | 'broken';
@@ -318,6 +324,18 @@ export class IdeClient {
   /** Each subsystem's state. */
   async health(): Promise<Health> {
     return parseHealth(await this.getJSON('health'));
+  }
+
+  /** The sandbox kernels run in, with its default limits; null where the server has none. */
+  async sandbox(): Promise<SandboxInfo | null> {
+    const data = await this.getOptional('sandbox');
+    return data === null ? null : parseSandbox(data);
+  }
+
+  /** One kernel's sandbox, limits and last death; null for a kernel the server does not know. */
+  async kernelSandbox(kernelId: string): Promise<KernelSandbox | null> {
+    const data = await this.getOptional(`kernels/${encodeURIComponent(kernelId)}/sandbox`);
+    return data === null ? null : parseKernelSandbox(data);
   }
 
   /** The AI models the caller may use now. */

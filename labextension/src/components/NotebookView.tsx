@@ -22,6 +22,7 @@ import {
 } from '../lib/notebook';
 import { appendOutput, outputFromMessage, type Output } from '../lib/outputs';
 import { makeQueue } from '../lib/queue';
+import { deathMessage, formatLimits, specLimits, type SandboxLimits } from '../lib/sandbox';
 import type { Services } from '../services';
 import { CellEditor } from './CellEditor';
 import { errorText, OutputArea } from './OutputArea';
@@ -73,6 +74,29 @@ export default function NotebookView({
   const autosave = useRef<number | undefined>(undefined);
   const [queue] = useState(makeQueue);
   const focusNext = useRef<string | null>(null);
+  const [defaults, setDefaults] = useState<SandboxLimits | null>(null);
+  const [death, setDeath] = useState<string | null>(null);
+  // Deaths of the current kernel already shown, and the last one, to name it in cell errors.
+  const deathsSeen = useRef(0);
+  const lastDeath = useRef<{ message: string; at: number } | null>(null);
+
+  /** Ask the server whether the kernel died, and why; poll a moment while it notices. */
+  const checkDeath = useCallback(async (): Promise<string | null> => {
+    for (let attempt = 0; attempt < 6; attempt++) {
+      const id = session.current?.kernel?.id;
+      const info = id ? await services.ide.kernelSandbox(id).catch(() => null) : null;
+      if (info?.lastExit && info.deaths > deathsSeen.current) {
+        deathsSeen.current = info.deaths;
+        const message = deathMessage(info.lastExit);
+        lastDeath.current = { message, at: Date.now() };
+        setDeath(message);
+        return message;
+      }
+      await new Promise((resolve) => window.setTimeout(resolve, 500));
+    }
+    const recent = lastDeath.current;
+    return recent && Date.now() - recent.at < 15_000 ? recent.message : null;
+  }, [services.ide]);
 
   const reportStatus = useCallback(
     (next: string) => {
@@ -160,6 +184,10 @@ export default function NotebookView({
       await services.kernelspecs.ready;
       const models = services.kernelspecs.specs;
       setSpecs(models);
+      void services.ide
+        .sandbox()
+        .then((info) => setDefaults(info?.limits ?? null))
+        .catch(() => setDefaults(null));
       const wanted = (nb.metadata.kernelspec as { name?: string } | undefined)?.name;
       const name = wanted && models?.kernelspecs[wanted] ? wanted : (models?.default ?? 'python3');
       const existing = await services.sessions.findByPath(path);
@@ -175,12 +203,28 @@ export default function NotebookView({
       const watch = () => {
         const kernel = connection.kernel;
         reportStatus(kernel?.status ?? 'dead');
-        kernel?.statusChanged.connect((_, next) => reportStatus(next));
+        deathsSeen.current = 0;
+        setDeath(null);
+        if (kernel) {
+          // Deaths before we came are not news.
+          void services.ide
+            .kernelSandbox(kernel.id)
+            .then((info) => {
+              deathsSeen.current = Math.max(deathsSeen.current, info?.deaths ?? 0);
+            })
+            .catch(() => undefined);
+        }
+        kernel?.statusChanged.connect((_, next) => {
+          reportStatus(next);
+          if (next === 'dead' || next === 'autorestarting') {
+            void checkDeath();
+          }
+        });
       };
       connection.kernelChanged.connect(watch);
       watch();
     },
-    [path, reportStatus, services],
+    [checkDeath, path, reportStatus, services],
   );
 
   useEffect(() => {
@@ -298,11 +342,16 @@ export default function NotebookView({
         );
         return content.status === 'ok';
       } catch (e) {
+        const died = await checkDeath();
         push({
           output_type: 'error',
           ename: 'KernelError',
-          evalue: String(e),
-          traceback: [`The kernel stopped before answering: ${String(e)}`],
+          evalue: died ?? String(e),
+          traceback: [
+            died
+              ? `${died}. The kernel was restarted: run the cells again.`
+              : `The kernel stopped before answering: ${String(e)}`,
+          ],
         });
         return false;
       } finally {
@@ -313,7 +362,7 @@ export default function NotebookView({
         });
       }
     },
-    [edit, notify, onError],
+    [checkDeath, edit, notify, onError],
   );
 
   const runAndAdvance = useCallback(
@@ -350,6 +399,9 @@ export default function NotebookView({
       return;
     }
     try {
+      if (action === 'restart') {
+        setDeath(null);
+      }
       await (action === 'interrupt' ? kernel.interrupt() : kernel.restart());
     } catch (e) {
       notify('error', `Could not ${action} the kernel: ${await errorMessage(e)}`);
@@ -566,13 +618,18 @@ export default function NotebookView({
           value={currentKernel}
           onChange={(e) => void changeKernel(e.target.value)}
         >
-          {Object.values(specs?.kernelspecs ?? {}).map((spec) =>
-            spec ? (
+          {Object.values(specs?.kernelspecs ?? {}).map((spec) => {
+            if (!spec) {
+              return null;
+            }
+            const limits = specLimits(spec.metadata, defaults);
+            return (
               <option key={spec.name} value={spec.name}>
                 {spec.display_name}
+                {limits ? ` — ${formatLimits(limits)}` : ' — not sandboxed'}
               </option>
-            ) : null,
-          )}
+            );
+          })}
         </select>
         <span
           className={`kernel-status kernel-${status}`}
@@ -588,6 +645,23 @@ export default function NotebookView({
           onReload={() => void load()}
           onOverwrite={() => void save(true)}
         />
+      )}
+      {death && (
+        <div className="banner banner-error" role="alert" data-testid="kernel-death">
+          <strong>{death}.</strong>
+          <span>
+            {status === 'dead'
+              ? 'Restart it to go on.'
+              : 'It was restarted: its variables are gone, run the cells again.'}
+          </span>
+          <span className="toolbar-spacer" />
+          {status === 'dead' && (
+            <button onClick={() => void kernelAction('restart')}>Restart kernel</button>
+          )}
+          <button aria-label="Dismiss" onClick={() => setDeath(null)}>
+            ×
+          </button>
+        </div>
       )}
       <div className="cells">{notebook.cells.map(renderCell)}</div>
     </div>

@@ -4,8 +4,11 @@ import type { Services } from '../services';
 import { StatusBar } from './StatusBar';
 import { render } from '../testing/render';
 
-function servicesAnswering(health: () => Promise<Health>): Services {
-  return { ide: { health } } as unknown as Services;
+function servicesAnswering(
+  health: () => Promise<Health>,
+  sandbox: () => Promise<unknown> = async () => null,
+): Services {
+  return { ide: { health, sandbox } } as unknown as Services;
 }
 
 const NOT_SANDBOXED: Health = {
@@ -46,13 +49,47 @@ describe('StatusBar', () => {
     await view.unmount();
   });
 
-  it('shows a sandbox that works', async () => {
+  it('shows a sandbox that works, with its limits', async () => {
     const health: Health = {
       ...NOT_SANDBOXED,
       subsystems: { sandbox: { state: 'ok', detail: 'docker' } },
     };
-    const view = await render(bar(servicesAnswering(async () => health)));
-    expect(view.byTestId('status-sandbox')?.textContent).not.toContain('Not sandboxed');
+    const view = await render(
+      bar(
+        servicesAnswering(
+          async () => health,
+          async () => ({
+            mode: 'docker',
+            engine: true,
+            limits: { cpus: 1, memoryMb: 512, timeLimitS: 30, pids: 128, runtime: 'runc' },
+          }),
+        ),
+      ),
+    );
+    const item = view.byTestId('status-sandbox');
+    expect(item?.textContent).toBe('Sandboxed (Docker): 1 CPU · 512 MB · 30 s per run');
+    expect(item?.title).toContain('at most 128 processes');
+    expect(view.byTestId('status-error')).toBeNull();
+    await view.unmount();
+  });
+
+  it('still says the code is sandboxed when the limits cannot be read', async () => {
+    const health: Health = {
+      ...NOT_SANDBOXED,
+      subsystems: { sandbox: { state: 'ok', detail: 'docker' } },
+    };
+    const view = await render(
+      bar(
+        servicesAnswering(
+          async () => health,
+          async () => {
+            throw new Error('500');
+          },
+        ),
+      ),
+    );
+    expect(view.byTestId('status-sandbox')?.textContent).toBe('Sandboxed (Docker)');
+    expect(view.byTestId('status-error')).toBeNull();
     await view.unmount();
   });
 

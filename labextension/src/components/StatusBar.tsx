@@ -1,6 +1,7 @@
 /** The state of the server's parts: kernel, sandbox, storage, database, AI. */
 import { useEffect, useState } from 'react';
 import type { Health, Subsystem } from '../api/client';
+import { formatLimits, type SandboxInfo } from '../lib/sandbox';
 import type { Services } from '../services';
 
 const POLL_MS = 15_000;
@@ -12,12 +13,13 @@ interface Props {
   onToggleTerminal: () => void;
 }
 
-function sandboxText(sandbox: Subsystem | undefined): string {
+function sandboxText(sandbox: Subsystem | undefined, info: SandboxInfo | null): string {
   if (!sandbox) {
     return 'Sandbox: unknown';
   }
   if (sandbox.state === 'ok') {
-    return 'Sandboxed (Docker)';
+    const limits = formatLimits(info?.limits ?? null);
+    return limits ? `Sandboxed (Docker): ${limits}` : 'Sandboxed (Docker)';
   }
   return '⚠ Not sandboxed: code runs in local kernels';
 }
@@ -25,6 +27,7 @@ function sandboxText(sandbox: Subsystem | undefined): string {
 export function StatusBar({ services, kernelStatus, terminalOpen, onToggleTerminal }: Props) {
   const [health, setHealth] = useState<Health | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [info, setInfo] = useState<SandboxInfo | null>(null);
 
   useEffect(() => {
     let stopped = false;
@@ -34,6 +37,14 @@ export function StatusBar({ services, kernelStatus, terminalOpen, onToggleTermin
         if (!stopped) {
           setHealth(next);
           setError(null);
+        }
+        let sandbox: SandboxInfo | null = null;
+        if (next.subsystems.sandbox?.state === 'ok') {
+          // The limits are a help: without them the bar still says the code is sandboxed.
+          sandbox = await services.ide.sandbox().catch(() => null);
+        }
+        if (!stopped) {
+          setInfo(sandbox);
         }
       } catch (e) {
         if (!stopped) {
@@ -67,9 +78,15 @@ export function StatusBar({ services, kernelStatus, terminalOpen, onToggleTermin
       <span
         className={`status-item ${sandbox?.state === 'ok' ? 'status-ok' : 'status-warn'}`}
         data-testid="status-sandbox"
-        title={sandbox?.detail ?? ''}
+        title={[
+          sandbox?.detail,
+          info?.limits.pids ? `at most ${info.limits.pids} processes` : '',
+          info?.limits.runtime ? `runtime ${info.limits.runtime}` : '',
+        ]
+          .filter(Boolean)
+          .join('; ')}
       >
-        {sandboxText(sandbox)}
+        {sandboxText(sandbox, info)}
       </span>
       {(['storage', 'database', 'cache', 'ai'] as const).map((name) => (
         <span
