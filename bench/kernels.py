@@ -207,7 +207,6 @@ def interface_ipv4(name: str) -> str:
 
 def ensure_images(client: docker.DockerClient) -> None:
     """Build our base and python images the offline way when they are missing (else reuse)."""
-
     try:
         client.images.get(image_for("base"))
         client.images.get(image_for("python"))
@@ -218,7 +217,6 @@ def ensure_images(client: docker.DockerClient) -> None:
 
 def gateway_image(client: docker.DockerClient) -> str:
     """Return the peer's image, building it from our base image when missing or out of date."""
-
     gp_version = version("gateway_provisioners")
     base = image_for("base")
     try:
@@ -232,7 +230,7 @@ def gateway_image(client: docker.DockerClient) -> str:
     label = "org.jupyter-ide.bench-digest"
     tag = f"{GATEWAY_IMAGE_REPOSITORY}:gp{gp_version}"
     try:
-        if client.images.get(tag).labels.get(label) == str(hash_text(digest)):
+        if client.images.get(tag).labels.get(label) == hash_text(digest):
             return tag
     except ImageNotFound:
         pass
@@ -302,12 +300,14 @@ def remove_gateway_containers(client: docker.DockerClient, kernel_ids: set[str])
 @contextmanager
 def bench_environment(data_dir: Path, response_ip: str) -> Iterator[None]:
     """A private Jupyter data dir (own server id, kernelspecs) and the peer's response address."""
-    saved = {k: os.environ.get(k) for k in ("JUPYTER_DATA_DIR", "GP_RESPONSE_IP")}
+    saved = {
+        k: os.environ.get(k) for k in ("JUPYTER_DATA_DIR", "GP_RESPONSE_IP", "GP_DOCKER_NETWORK")
+    }
     os.environ["JUPYTER_DATA_DIR"] = str(data_dir)
     # gateway_provisioners reads these when first imported: the launcher in the container sends
     # its connection info to this address, on the host's side of the docker0 bridge.
     os.environ["GP_RESPONSE_IP"] = response_ip
-    os.environ.setdefault("GP_DOCKER_NETWORK", "bridge")
+    os.environ["GP_DOCKER_NETWORK"] = "bridge"
     try:
         yield
     finally:
