@@ -46,9 +46,16 @@ async def _expect(code: int, call: Any) -> str:
 
 
 def _tree(root: Path) -> set[str]:
-    """Every path under ``root``, but the server's own state folder."""
+    """Every path under ``root``, but the server's own state and the judge's work folders.
+
+    The judge prepares its sandboxes in the background when the server starts, so its folder
+    may grow while a request is refused; it is not where refused writes could land.
+    """
+    judge = ("data", "jupyter_ide", "judge")
     return {
-        str(p.relative_to(root)) for p in root.rglob("*") if p.relative_to(root).parts[0] != "state"
+        str(p.relative_to(root))
+        for p in root.rglob("*")
+        if p.relative_to(root).parts[0] != "state" and p.relative_to(root).parts[:3] != judge
     }
 
 

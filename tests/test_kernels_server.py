@@ -181,3 +181,34 @@ def _restart_engine() -> None:
             break
         subprocess.run(["sleep", "0.2"])
     subprocess.run([str(REPO / "scripts" / "services.sh"), "docker"], check=True)
+
+
+async def test_kernel_and_editor_see_the_same_files(jp_fetch: Any, jp_ws_fetch: Any) -> None:
+    """Save in the editor, read it in a cell; write in a cell, see it in the explorer."""
+    require_images("python")
+    body = json.dumps({"type": "file", "format": "text", "content": "from the editor"})
+    await jp_fetch("api", "contents", "notes.txt", method="PUT", body=body)
+    kernel_id = await _start(jp_fetch)
+    try:
+        out = await _run_cell(
+            jp_ws_fetch,
+            kernel_id,
+            "print(open('notes.txt').read())\n"
+            "_ = open('notes.txt', 'a').write(' and the kernel')\n"
+            "_ = open('result.csv', 'w').write('a,b\\n1,2\\n')",
+        )
+        assert "from the editor" in out and "Error" not in out, out
+        seen: dict[str, str] = {}
+        for _ in range(40):
+            listing = json.loads((await jp_fetch("api", "contents", "")).body)
+            if "result.csv" in {item["name"] for item in listing["content"]}:
+                for name in ("result.csv", "notes.txt"):
+                    model = json.loads((await jp_fetch("api", "contents", name)).body)
+                    seen[name] = model["content"]
+                if seen["notes.txt"].endswith("and the kernel"):
+                    break
+            await asyncio.sleep(0.25)
+        assert seen.get("result.csv") == "a,b\n1,2\n"
+        assert seen.get("notes.txt") == "from the editor and the kernel"
+    finally:
+        await jp_fetch("api", "kernels", kernel_id, method="DELETE")

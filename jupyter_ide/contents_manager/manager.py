@@ -186,7 +186,7 @@ class IDEContentsManager(AsyncContentsManager):
     async def _materialise(self, index: FileIndex) -> None:
         """Write every indexed file into the workspace folder (reusing what is there)."""
         assert self.store is not None
-        self.workspace_dir.mkdir(parents=True, exist_ok=True)
+        self.mirror.make_dirs(self.workspace_dir)
         for entry in await index.everything():
             if entry.kind == DIRECTORY:
                 self.mirror.mkdir(entry.path)
@@ -685,8 +685,9 @@ class IDEContentsManager(AsyncContentsManager):
                 origin = self.mirror.fresh(src + item.path[len(dst) :], item.content_hash)
                 if origin is not None:
                     disk = self.mirror.target(item.path)
-                    disk.parent.mkdir(parents=True, exist_ok=True)
+                    self.mirror.make_dirs(disk.parent)
                     shutil.copyfile(origin, disk)
+                    self.mirror.own(disk)
                     self.mirror._record(item.path, disk, item.content_hash)
                 else:
                     self.mirror.write(item.path, item.content_hash, await self._bytes(item), None)

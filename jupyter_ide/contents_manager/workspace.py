@@ -9,6 +9,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..kernels.profile import sandbox_owner
+
 TEMP_PREFIX = ".~ide-"
 
 
@@ -29,10 +31,26 @@ class WorkspaceMirror:
     """Writes index changes to the folder and notices what code changed there."""
 
     def __init__(self, root: Path) -> None:
-        """Mirror into ``root``."""
+        """Mirror into ``root``; what we write belongs to the sandbox user, who edits it too."""
         self.root = root
         self.files: dict[str, DiskState] = {}
         self.dirs: set[str] = set()
+        self.owner = sandbox_owner()
+
+    def own(self, disk: Path) -> None:
+        """Give a file we wrote to the sandbox user (only when the server runs as root)."""
+        if self.owner is not None:
+            os.lchown(disk, *self.owner)
+
+    def make_dirs(self, folder: Path) -> None:
+        """Create ``folder`` and its parents inside the root, owned by the sandbox user."""
+        folder.mkdir(parents=True, exist_ok=True)
+        if self.owner is None:
+            return
+        current = folder
+        while current == self.root or self.root in current.parents:
+            os.lchown(current, *self.owner)
+            current = current.parent
 
     def target(self, path: str) -> Path:
         """Return the disk path of ``path``, refusing symlinks on the way."""
@@ -77,7 +95,7 @@ class WorkspaceMirror:
     def write(self, path: str, content_hash: str, data: bytes | None, source: Path | None) -> None:
         """Put a file in place atomically (``source`` is moved in when given)."""
         disk = self.target(path)
-        disk.parent.mkdir(parents=True, exist_ok=True)
+        self.make_dirs(disk.parent)
         if disk.is_dir() and not disk.is_symlink():
             shutil.rmtree(disk)
         temp = disk.parent / f"{TEMP_PREFIX}{uuid.uuid4().hex}"
@@ -87,12 +105,13 @@ class WorkspaceMirror:
             fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
             with os.fdopen(fd, "wb") as f:
                 f.write(data or b"")
+        self.own(temp)
         os.replace(temp, disk)
         self._record(path, disk, content_hash)
 
     def mkdir(self, path: str) -> None:
         """Create a folder (and the ones above it)."""
-        self.target(path).mkdir(parents=True, exist_ok=True)
+        self.make_dirs(self.target(path))
         parts = path.split("/")
         self.dirs.update("/".join(parts[: i + 1]) for i in range(len(parts)))
 
@@ -115,7 +134,7 @@ class WorkspaceMirror:
     def rename(self, old: str, new: str) -> None:
         """Move a file or folder on disk and in what we know."""
         source, dest = self.target(old), self.target(new)
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        self.make_dirs(dest.parent)
         if source.exists():
             os.replace(source, dest)
         prefix = old + "/"

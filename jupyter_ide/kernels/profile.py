@@ -140,6 +140,13 @@ def sandbox_user() -> str:
     return f"{uid}:{gid}"
 
 
+def sandbox_owner() -> tuple[int, int] | None:
+    """Return who should own files sandboxes edit, when the server (root) must hand them over."""
+    if os.getuid() == 0:
+        return (SANDBOX_UID, SANDBOX_UID)
+    return None
+
+
 def allowed_env(env: Mapping[str, str], extra: Iterable[str] = ()) -> dict[str, str]:
     """Keep only the allowlisted variables."""
     allowed = ENV_ALLOWLIST | set(extra)
