@@ -10,7 +10,7 @@ import resource
 import signal
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from . import stdin_watch
 from .limits import OutputGate, RunLimits
@@ -127,29 +127,33 @@ class ProgramRun:
             return Outcome(OK, 127, None, 0.0, 0.0, time_limit=self.time_limit)
         assert proc.stdout is not None and proc.stderr is not None
         self._pgid = proc.pid
-        pumps = [
+        # proc.wait() also waits for the pipes to close, which a background child can hold
+        # open: the program's own end is seen through proc.returncode instead.
+        tasks = [
             asyncio.ensure_future(self._pump(proc.stdout, "stdout")),
             asyncio.ensure_future(self._pump(proc.stderr, "stderr")),
+            asyncio.ensure_future(proc.wait()),
         ]
         try:
-            reason = await self._supervise(proc, started)
+            reason = await self._supervise(proc, started, tasks[-1])
         except BaseException:  # cancelled, or Ctrl-C in a one-shot run: the program goes too
             _killpg(proc.pid, signal.SIGKILL)
-            for task in pumps:
+            for task in tasks:
                 task.cancel()
             raise
         # The program ended: whatever it left running in its group goes too.
         _killpg(proc.pid, signal.SIGKILL)
-        _, pending = await asyncio.wait(pumps, timeout=DRAIN_TIMEOUT)
+        _, pending = await asyncio.wait(tasks, timeout=DRAIN_TIMEOUT)
         for task in pending:
             task.cancel()
         if proc.stdin is not None:
             proc.stdin.close()
         return self._outcome(proc.returncode, reason, started, cpu_before, oom_before)
 
-    async def _supervise(self, proc: asyncio.subprocess.Process, started: float) -> str | None:
+    async def _supervise(
+        self, proc: asyncio.subprocess.Process, started: float, waiter: asyncio.Future[Any]
+    ) -> str | None:
         """Wait for the program, enforcing the time limit, interrupts and stdin requests."""
-        waiter = asyncio.ensure_future(proc.wait())
         deadline = started + self.time_limit
         reason: str | None = None
         kill_at: float | None = None
@@ -158,7 +162,7 @@ class ProgramRun:
         blocked_ticks = 0
         while True:
             done, _ = await asyncio.wait({waiter}, timeout=TICK)
-            if done:
+            if done or proc.returncode is not None:
                 return reason
             now = time.monotonic()
             if reason is None and self._interrupted:
