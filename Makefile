@@ -13,6 +13,9 @@ UI_SOURCES := $(shell find $(UI)/src -type f 2>/dev/null) $(UI)/index.html $(UI)
 .PHONY: run test lint test-ui pytest bench build setup services clean images
 
 run: setup
+	@# Sandbox images when a Docker engine answers; without one, kernels run unsandboxed (and say so).
+	@if docker info >/dev/null 2>&1; then $(BIN)/jupyter ide images build --offline || \
+		echo "Sandbox images could not be built: sandboxed kernels will not start"; fi
 	$(BIN)/jupyter ide --ip=127.0.0.1 --port=$(PORT) $(ALLOW_ROOT)
 
 test: setup services lint test-ui pytest

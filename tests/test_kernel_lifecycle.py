@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -10,8 +11,11 @@ from pathlib import Path
 
 import docker
 import pytest
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import AsyncKernelManager
 
 from jupyter_ide.kernels.image_names import image_for
+from jupyter_ide.kernels.kernelspecs import PROVISIONER_NAME
 from jupyter_ide.kernels.pool import WarmPool
 from jupyter_ide.kernels.profile import (
     LABEL_INSTANCE,
@@ -20,6 +24,7 @@ from jupyter_ide.kernels.profile import (
     SandboxSpec,
     container_options,
 )
+from jupyter_ide.kernels.sandbox import SandboxUnavailable
 from jupyter_ide.kernels.service import pool_specs
 
 from .kernel_host import KernelHost, execute, require_images
@@ -205,3 +210,33 @@ def test_a_warm_runner_kernel_moves_to_its_folder(host: KernelHost) -> None:
         kc.stop_channels()
     finally:
         host.run(pool.close())
+
+
+def test_a_missing_image_is_a_clear_error(host: KernelHost, tmp_path: Path) -> None:
+    spec_dir = tmp_path / "kernels" / "ide-nothing"
+    spec_dir.mkdir(parents=True)
+    (spec_dir / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": ["python", "-m", "ide_runner", "-f", "{connection_file}"],
+                "display_name": "missing",
+                "language": "python",
+                "metadata": {
+                    "kernel_provisioner": {
+                        "provisioner_name": PROVISIONER_NAME,
+                        "config": {"image": "jupyter-ide/missing:0", "language": "python"},
+                    }
+                },
+            }
+        )
+    )
+
+    async def start() -> None:
+        km = AsyncKernelManager(
+            kernel_name="ide-nothing",
+            kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(tmp_path / "kernels")]),
+        )
+        await km.start_kernel(cwd=str(host.workspace))
+
+    with pytest.raises(SandboxUnavailable, match="images build"):
+        host.run(start())

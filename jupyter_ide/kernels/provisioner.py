@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from docker.errors import DockerException
+from docker.errors import DockerException, ImageNotFound
 from docker.models.containers import Container
 from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.provisioning.local_provisioner import LocalProvisioner
@@ -180,7 +180,13 @@ class DockerSandboxProvisioner(LocalProvisioner):
                 env=kwargs.get("env") or {},
                 kernel_id=self.kernel_id,
             )
-            container = await asyncio.to_thread(start_kernel_container, manager, launch)
+            try:
+                container = await asyncio.to_thread(start_kernel_container, manager, launch)
+            except ImageNotFound as e:
+                raise SandboxUnavailable(
+                    f"The sandbox image {self.image} is missing: build it with "
+                    "`jupyter ide images build --offline`."
+                ) from e
             self.container = container
         self.record.container_id = container.id
         self._exit_noted = False
