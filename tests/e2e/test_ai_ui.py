@@ -195,6 +195,24 @@ def test_explain_this_error_from_a_notebook(page: Page, ide_server: IDEServer) -
     shot(page, "ai-05-explain-error")
 
 
+def test_insert_into_a_notebook_cell(page: Page) -> None:
+    """In a notebook, code from the assistant goes into the cell last edited."""
+    page.get_by_test_id("explorer-new-notebook").click()
+    field = page.get_by_test_id("explorer-name-input")
+    field.fill("cells.ipynb")
+    field.press("Enter")
+    cell = page.locator('[data-testid="cell-editor"]').first
+    cell.locator(".view-lines").click()
+    page.keyboard.type("x = 1")
+    _open_assistant(page)
+    _ask(page, "Then:\n```python\nprint(x)\n```")
+    answer = page.get_by_test_id("chat-assistant").last
+    expect(answer).to_have_attribute("data-streaming", "false")
+    answer.get_by_test_id("chat-code-insert").click()
+    expect(cell.locator(".view-lines")).to_contain_text("x = 1print(x)")
+    shot(page, "ai-07-notebook-insert")
+
+
 def test_usage_meter_counts_the_chats(page: Page) -> None:
     """The meter shows the daily token limit with what this user has used."""
     _open_assistant(page)

@@ -87,6 +87,11 @@ def test_restore_over_unsaved_edits_asks_first(page: Page, ide_server: IDEServer
     expect(page.locator(f"{editor} .view-lines")).to_contain_text("unsaved")
     assert messages and "unsaved changes" in messages[0]
     assert get_file(ide_server, "draft.txt") == "two\n"
+    # Saving keeps what was there as a version, and the open panel lists it.
+    page.locator(f"{editor} .view-lines").click()
+    page.keyboard.press("Control+s")
+    expect(page.get_by_test_id("tab-dirty")).to_have_count(0)
+    expect(page.get_by_test_id("history-version")).to_have_count(2)
 
 
 def test_a_file_without_versions_says_so(page: Page, ide_server: IDEServer) -> None:

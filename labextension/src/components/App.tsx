@@ -247,6 +247,7 @@ export function App({ services }: { services: Services }) {
               visible={side === 'history'}
               getEditor={getEditor}
               isDirty={isDirty}
+              dirtyNow={active !== null && dirty.has(active)}
               onRestored={onRestored}
               notify={notify}
             />
@@ -316,6 +317,7 @@ export function App({ services }: { services: Services }) {
                     onDirty={onDirty}
                     onKernelStatus={onKernelStatus}
                     onError={setLastError}
+                    onEditor={onEditor}
                     onExplain={ai.unavailable === null ? explain : undefined}
                     notify={notify}
                   />

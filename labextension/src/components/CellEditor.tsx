@@ -1,6 +1,10 @@
 /** One notebook cell's Monaco editor, as tall as its content; Shift+Enter runs it. */
 import { useEffect, useRef } from 'react';
+import type { EditorHandle } from '../lib/editorHandle';
+import { handleFor } from '../monaco/editorHandle';
+import { enableInlineCompletions, registerInlineCompletions } from '../monaco/inlineCompletions';
 import { monaco } from '../monaco/setup';
+import type { IdeClient } from '../api/client';
 
 interface Props {
   source: string;
@@ -10,6 +14,12 @@ interface Props {
   onRun: () => void;
   onSave: () => void;
   onFocus: () => void;
+  /** The notebook's path: names the cell to the assistant. */
+  path?: string;
+  /** With a client, a code cell offers AI ghost-text completions. */
+  client?: IdeClient;
+  /** Called with a handle when the cell's editor gets focus (for insert / apply). */
+  onEditorFocus?: (handle: EditorHandle) => void;
 }
 
 const LINE_HEIGHT = 19;
@@ -22,11 +32,14 @@ export function CellEditor({
   onRun,
   onSave,
   onFocus,
+  path = '',
+  client,
+  onEditorFocus,
 }: Props) {
   const host = useRef<HTMLDivElement>(null);
   const editorRef = useRef<monaco.editor.IStandaloneCodeEditor | null>(null);
-  const handlers = useRef({ onChange, onRun, onSave, onFocus });
-  handlers.current = { onChange, onRun, onSave, onFocus };
+  const handlers = useRef({ onChange, onRun, onSave, onFocus, onEditorFocus });
+  handlers.current = { onChange, onRun, onSave, onFocus, onEditorFocus };
 
   useEffect(() => {
     if (!host.current) {
@@ -60,8 +73,16 @@ export function CellEditor({
     const disposables = [
       editor.onDidContentSizeChange(fit),
       editor.onDidChangeModelContent(() => handlers.current.onChange(editor.getValue())),
-      editor.onDidFocusEditorText(() => handlers.current.onFocus()),
+      editor.onDidFocusEditorText(() => {
+        handlers.current.onFocus();
+        handlers.current.onEditorFocus?.(handleFor(path, editor, 'cell'));
+      }),
     ];
+    const model = editor.getModel();
+    if (client && model && language !== 'markdown' && language !== 'plaintext') {
+      registerInlineCompletions(client);
+      enableInlineCompletions(model, path);
+    }
     editor.addCommand(monaco.KeyMod.Shift | monaco.KeyCode.Enter, () => handlers.current.onRun());
     editor.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyS, () => handlers.current.onSave());
     if (autoFocus) {

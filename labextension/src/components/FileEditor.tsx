@@ -4,6 +4,7 @@ import { errorMessage } from '../api/client';
 import { DiskConflictBanner } from './DiskConflictBanner';
 import { AUTOSAVE_MS, decideOnFocus, decideSave, type DiskState } from '../lib/diskState';
 import type { EditorHandle } from '../lib/editorHandle';
+import { handleFor } from '../monaco/editorHandle';
 import { languageForPath } from '../lib/languages';
 import { makeQueue } from '../lib/queue';
 import { enableInlineCompletions, registerInlineCompletions } from '../monaco/inlineCompletions';
@@ -19,56 +20,6 @@ interface Props {
   /** Called with a handle when the editor is ready, and with null when it goes. */
   onEditor?: (path: string, handle: EditorHandle | null) => void;
   notify: Notify;
-}
-
-/** A handle on a Monaco editor for the side panels: context, insert, replace. */
-function handleFor(path: string, editor: monaco.editor.IStandaloneCodeEditor): EditorHandle {
-  const model = () => {
-    const m = editor.getModel();
-    if (!m) {
-      throw new Error(`The editor of ${path} is closed`);
-    }
-    return m;
-  };
-  return {
-    path,
-    getValue: () => model().getValue(),
-    context: () => {
-      const m = model();
-      const selection = editor.getSelection();
-      return {
-        path,
-        language: m.getLanguageId(),
-        content: m.getValue(),
-        selection: selection ? m.getValueInRange(selection) : '',
-        cursorLine: editor.getPosition()?.lineNumber ?? 1,
-      };
-    },
-    selectionRange: () => {
-      const selection = editor.getSelection();
-      if (!selection || selection.isEmpty()) {
-        return null;
-      }
-      const m = model();
-      return {
-        start: m.getOffsetAt(selection.getStartPosition()),
-        end: m.getOffsetAt(selection.getEndPosition()),
-      };
-    },
-    insertAtCursor: (text) => {
-      const selection = editor.getSelection() ?? new monaco.Selection(1, 1, 1, 1);
-      editor.pushUndoStop();
-      editor.executeEdits('ide-insert', [{ range: selection, text, forceMoveMarkers: true }]);
-      editor.pushUndoStop();
-      editor.focus();
-    },
-    replaceAll: (text) => {
-      editor.pushUndoStop();
-      editor.executeEdits('ide-apply', [{ range: model().getFullModelRange(), text }]);
-      editor.pushUndoStop();
-      editor.focus();
-    },
-  };
 }
 
 export default function FileEditor({ path, services, active, onDirty, onEditor, notify }: Props) {

@@ -17,6 +17,8 @@ interface Props {
   getEditor: () => EditorHandle | null;
   /** Whether the open document has unsaved changes that a restore would drop. */
   isDirty: (path: string) => boolean;
+  /** Whether the open document has unsaved edits now: a save (true to false) adds a version. */
+  dirtyNow: boolean;
   onRestored: (path: string) => void;
   notify: Notify;
 }
@@ -40,6 +42,7 @@ export default function HistoryPanel({
   visible,
   getEditor,
   isDirty,
+  dirtyNow,
   onRestored,
   notify,
 }: Props) {
@@ -71,6 +74,14 @@ export default function HistoryPanel({
     }
   }, [load, visible]);
 
+  useEffect(() => {
+    if (visible && !dirtyNow) {
+      void load(); // just saved: the content before the save is a new version
+    }
+    // Only the change of dirtiness matters here.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [dirtyNow]);
+
   const open = async (id: number) => {
     try {
       setSelected(await client.historyVersion(id));
@@ -81,7 +92,7 @@ export default function HistoryPanel({
 
   const currentText = async (file: string): Promise<string> => {
     const editor = getEditor();
-    if (editor && editor.path === file) {
+    if (editor && editor.kind === 'file' && editor.path === file) {
       return editor.getValue(); // with unsaved edits: what the student sees
     }
     const model = await services.contents.get(file, {

@@ -23,6 +23,7 @@ import {
 import { appendOutput, outputFromMessage, type Output } from '../lib/outputs';
 import { makeQueue } from '../lib/queue';
 import { deathMessage, formatLimits, specLimits, type SandboxLimits } from '../lib/sandbox';
+import type { EditorHandle } from '../lib/editorHandle';
 import type { Services } from '../services';
 import { CellEditor } from './CellEditor';
 import { errorText, OutputArea } from './OutputArea';
@@ -36,6 +37,8 @@ interface Props {
   onKernelStatus: (path: string, status: string | null) => void;
   /** The text of the latest error a cell produced, for the assistant's context. */
   onError?: (error: string) => void;
+  /** Called with the focused cell's editor, and with null when the notebook closes. */
+  onEditor?: (path: string, handle: EditorHandle | null) => void;
   /** Ask the assistant to explain an error; absent when there is no assistant. */
   onExplain?: (error: string) => void;
   notify: Notify;
@@ -56,6 +59,7 @@ export default function NotebookView({
   onDirty,
   onKernelStatus,
   onError,
+  onEditor,
   onExplain,
   notify,
 }: Props) {
@@ -238,6 +242,7 @@ export default function NotebookView({
       session.current?.dispose();
       session.current = null;
       onKernelStatus(path, null);
+      onEditor?.(path, null);
     };
     // One load and one session per notebook path.
     // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -483,6 +488,9 @@ export default function NotebookView({
               onRun={() => runAndAdvance(cell.id)}
               onSave={() => void saveRef.current()}
               onFocus={() => setSelected(cell.id)}
+              path={path}
+              client={cell.cell_type === 'code' ? services.ide : undefined}
+              onEditorFocus={(handle) => onEditor?.(path, handle)}
             />
           ) : (
             <div

@@ -9,6 +9,7 @@ import RunPanel from './RunPanel';
 function editor(path: string, text: string): EditorHandle {
   return {
     path,
+    kind: 'file',
     getValue: () => text,
     context: () => ({ path, language: 'c', content: text, selection: '', cursorLine: 1 }),
     selectionRange: () => null,

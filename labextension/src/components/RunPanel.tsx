@@ -64,7 +64,7 @@ export default function RunPanel({
     async (file: string) => {
       const language = judgeLanguage(file);
       const editor = getEditor();
-      if (!language || !editor || editor.path !== file) {
+      if (!language || !editor || editor.path !== file || editor.kind !== 'file') {
         notify('error', `${file} cannot be run here.`);
         return;
       }

@@ -147,7 +147,14 @@ export default function TestsPanel({ services, path, visible, getEditor, notify 
 
   const runAll = async () => {
     const editor = getEditor();
-    if (!path || !language || !editor || editor.path !== path || !testsPath) {
+    if (
+      !path ||
+      !language ||
+      !editor ||
+      editor.path !== path ||
+      editor.kind !== 'file' ||
+      !testsPath
+    ) {
       notify('error', 'Open the file to test in the editor first.');
       return;
     }

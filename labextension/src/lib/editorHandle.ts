@@ -4,6 +4,8 @@ import type { Range } from './patch';
 
 export interface EditorHandle {
   readonly path: string;
+  /** A whole file, or one notebook cell (whose text is not the file's). */
+  readonly kind: 'file' | 'cell';
   /** The whole text, as in the editor now (saved or not). */
   getValue(): string;
   /** The file, selection and cursor line, for the assistant. */
