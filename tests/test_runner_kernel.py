@@ -210,9 +210,10 @@ def execute(
     *,
     inputs: list[str] | None = None,
     on_stream: Any = None,
+    on_input: Any = None,
     timeout: float = TIMEOUT,
 ) -> Run:
-    """Run one cell; answer input requests from ``inputs``; collect what came back."""
+    """Run one cell; answer input requests from ``inputs`` (or ``on_input``); collect output."""
     answers = list(inputs or [])
     msg_id = kc.execute(code, allow_stdin=inputs is not None)
     run = Run()
@@ -228,7 +229,10 @@ def execute(
             else:
                 assert request["parent_header"]["msg_id"] == msg_id
                 run.input_requests += 1
-                kc.input(answers.pop(0) if answers else "\x04")
+                if on_input is not None:
+                    on_input(run)
+                else:
+                    kc.input(answers.pop(0) if answers else "\x04")
         try:
             msg = kc.get_iopub_msg(timeout=0.05)
         except Empty:
@@ -506,3 +510,37 @@ def test_programs_left_running_are_killed_with_the_run(bash_kernel: BlockingKern
             return
         time.sleep(0.1)
     pytest.fail(f"the background sleep {pid} outlived its run")
+
+
+@pytest.mark.parametrize(
+    ("language", "code", "where"),
+    [
+        ("cpp", "#include <iostream>\nint main() {\n    std::cout << x;\n}\n", "main.cpp:3:"),
+        ("rust", 'fn main() {\n    let x: i32 = "no";\n}\n', "main.rs:2:"),
+    ],
+)
+def test_compile_errors_name_the_line(language: str, code: str, where: str) -> None:
+    km, kc = start(runner_spec(language))
+    try:
+        run = execute(kc, code)
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    assert run.reply["content"]["ename"] == "CompileError"
+    assert where in run.text("stderr")
+
+
+def test_interrupt_while_waiting_for_input(c_kernel: BlockingKernelClient) -> None:
+    km = c_kernel.parent
+    code = '#include <stdio.h>\nint main(void) { int n; return scanf("%d", &n) == 1 ? 0 : 4; }\n'
+
+    def interrupt(run: Run) -> None:
+        assert km is not None
+        km.interrupt_kernel()
+
+    run = execute(c_kernel, code, inputs=[], on_input=interrupt)
+    assert run.input_requests == 1
+    assert run.reply["content"]["ename"] == "KeyboardInterrupt"
+    # The next program gets its own answer, not a stale one.
+    run = execute(c_kernel, code.replace("== 1 ? 0 : 4", "== 1 && n == 7 ? 0 : 4"), inputs=["7"])
+    assert run.status == "ok"
