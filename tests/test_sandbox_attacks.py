@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -187,8 +188,6 @@ def test_a_loop_that_ignores_interrupts_is_killed_for_time(host, attacker, victi
         if deadline_exit is not None:
             break
         answers_within(victim, VICTIM_DEADLINE)
-        import time
-
         time.sleep(0.5)
     assert deadline_exit is not None
     assert host.manager.kernels[km.kernel_id].last_exit["reason"].startswith("time limit")
@@ -375,3 +374,18 @@ def test_environment_passed_in_is_filtered(host, monkeypatch) -> None:
         kc.stop_channels()
         host.shutdown(km, now=True)
     assert "SECRET_TOKEN" not in out
+
+
+def test_waiting_for_input_is_not_cut_by_the_time_limit(attacker) -> None:
+    """The limit counts CPU time: a student may take longer than it to type an answer."""
+    _, kc = attacker
+    msg_id = kc.execute("name = input('name? ')\nprint('hello', name)", allow_stdin=True)
+    request = kc.get_stdin_msg(timeout=30)
+    assert request["content"]["prompt"] == "name? "
+    time.sleep(7)  # longer than the 5 s limit of this module
+    kc.input("ada")
+    while True:
+        reply = kc.get_shell_msg(timeout=30)
+        if reply["parent_header"].get("msg_id") == msg_id:
+            break
+    assert reply["content"]["status"] == "ok"

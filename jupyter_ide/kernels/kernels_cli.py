@@ -45,4 +45,4 @@ class KernelsApp(JupyterApp):
         if self.subapp is None:
             print("Usage: jupyter ide kernels install [--user | --sys-prefix | --prefix=DIR]")
             self.exit(1)
-        super().start()
+        self.subapp.start()

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from docker.types import Mount, Ulimit
+from docker.types import LogConfig, Mount, Ulimit
 
 SANDBOX_UID = 1000
 SANDBOX_HOME = "/home/sandbox"
@@ -197,6 +197,8 @@ def container_options(spec: SandboxSpec) -> dict[str, Any]:
             Mount(target=str(m.path), source=str(m.path), type="bind", read_only=m.read_only)
             for m in spec.mounts
         ],
+        # What the kernel writes to its own stdout/stderr is capped, so it cannot fill the disk.
+        "log_config": LogConfig(type="json-file", config={"max-size": "1m", "max-file": "1"}),
         "init": True,
         "hostname": "sandbox",
         "ipc_mode": "private",

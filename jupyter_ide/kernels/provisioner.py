@@ -25,12 +25,14 @@ from .containers import (
     signal_container,
     start_kernel_container,
 )
+from .judge.cgroup import find_cgroup
 from .pool import PooledKernel, WarmPool
 from .profile import SANDBOX_UID
 from .sandbox import KernelRecord, SandboxManager, SandboxUnavailable
 from .watchdog import TimeLimitWatchdog
 
 POLL_INTERVAL = 0.1
+RUNNER_COMPILE_ALLOWANCE = 30.0
 RUNNING_STATES = ("created", "running", "restarting", "paused")
 
 
@@ -206,14 +208,21 @@ class DockerSandboxProvisioner(LocalProvisioner):
         assert self.record is not None
         session = Session(key=km.session.key, signature_scheme=km.session.signature_scheme)
         iopub_url = km._make_url("iopub")
+        limit = self.record.limits.time_limit
+        if self.language != "python":
+            # The runner enforces each program's limit itself (waits for input excluded);
+            # this is the backstop for a runner that no longer answers, compiling included.
+            limit = limit * 2 + RUNNER_COMPILE_ALLOWANCE
+        cgroup = find_cgroup(self.container.id) if self.container is not None else None
         self.watchdog = TimeLimitWatchdog(
             iopub_url,
             session,
-            self.record.limits.time_limit,
+            limit,
             self.manager.time_limit_grace,
             interrupt=lambda: self.send_signal(signal.SIGINT),
             kill=lambda: self.send_signal(signal.SIGKILL),
             after_run=self.manager.after_run,
+            cpu_seconds=cgroup.cpu_seconds if cgroup is not None else None,
         )
         self.watchdog.start()
 

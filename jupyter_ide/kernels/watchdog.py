@@ -29,6 +29,7 @@ class TimeLimitWatchdog:
         interrupt: Callable[[], Awaitable[None]],
         kill: Callable[[], Awaitable[None]],
         after_run: Callable[[], Awaitable[None]] | None = None,
+        cpu_seconds: Callable[[], float | None] | None = None,
     ) -> None:
         """Keep what to watch and how to act."""
         self.iopub_url = iopub_url
@@ -38,6 +39,8 @@ class TimeLimitWatchdog:
         self.interrupt = interrupt
         self.kill = kill
         self.after_run = after_run
+        self.cpu_seconds = cpu_seconds
+        self.cpu_since: float | None = None
         self.runs_ended = 0
         self.busy_since: float | None = None
         self.interrupted = False
@@ -67,17 +70,30 @@ class TimeLimitWatchdog:
         state = msg.get("content", {}).get("execution_state")
         if state == "busy":
             self.busy_since = time.monotonic()
+            self.cpu_since = self.cpu_seconds() if self.cpu_seconds else None
             self.interrupted = False
         elif state == "idle":
             self.busy_since = None
             self.interrupted = False
             self.runs_ended += 1
 
+    def _elapsed(self, busy_since: float) -> float:
+        """Time the run used: CPU time where the cgroup shows it, else wall time.
+
+        CPU time leaves out waits (a program reading what the user types, a sleep), which
+        cost the server nothing.
+        """
+        if self.cpu_since is not None and self.cpu_seconds is not None:
+            now = self.cpu_seconds()
+            if now is not None:
+                return now - self.cpu_since
+        return time.monotonic() - busy_since
+
     async def _check(self) -> bool:
         """Act on an over-long run; return False once the kernel was killed."""
         if self.busy_since is None:
             return True
-        elapsed = time.monotonic() - self.busy_since
+        elapsed = self._elapsed(self.busy_since)
         if elapsed > self.time_limit + self.grace:
             self.fired = f"time limit ({self.time_limit:g} s)"
             log.warning("Kernel ignored its interrupt at the time limit; killing it")
