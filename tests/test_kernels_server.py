@@ -80,7 +80,9 @@ async def _run_cell(jp_ws_fetch: Any, kernel_id: str, code: str, timeout: float 
 
 async def test_the_eight_kernelspecs_name_the_sandbox_provisioner(jp_fetch: Any) -> None:
     response = await jp_fetch("api", "kernelspecs")
-    specs = json.loads(response.body)["kernelspecs"]
+    listing = json.loads(response.body)
+    assert listing["default"] == "ide-python"  # new notebooks are sandboxed
+    specs = listing["kernelspecs"]
     for language in LANGUAGES:
         spec = specs[f"ide-{language.key}"]["spec"]
         provisioner = spec["metadata"]["kernel_provisioner"]

@@ -42,7 +42,9 @@ class KernelsApp(JupyterApp):
 
     def start(self) -> None:
         """Without a subcommand, say which ones exist."""
-        if self.subapp is None:
+        subapp = self.subapp
+        if subapp is None:
             print("Usage: jupyter ide kernels install [--user | --sys-prefix | --prefix=DIR]")
             self.exit(1)
-        self.subapp.start()
+            return
+        subapp.start()

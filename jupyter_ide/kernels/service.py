@@ -43,6 +43,9 @@ def start_sandbox(app: Any, mode: str, owner: str) -> SandboxManager:
     sync = getattr(serverapp.contents_manager, "sync_from_disk", None)
     if sync is not None:
         manager.after_run = sync
+    if mode != "local" and "ide-python" in serverapp.kernel_spec_manager.find_kernel_specs():
+        # New notebooks get the sandboxed Python, not the host's python3.
+        serverapp.kernel_manager.default_kernel_name = "ide-python"
     IOLoop.current().add_callback(_start_pool, manager)
     return manager
 

@@ -116,11 +116,13 @@ class IDEApp(ExtensionApp):
 
     def _attach_contents(self) -> None:
         """Share the database with our contents manager; start kernels in its workspace dir."""
-        cm = self.serverapp.contents_manager
+        serverapp = self.serverapp
+        assert serverapp is not None
+        cm = serverapp.contents_manager
         if isinstance(cm, IDEContentsManager):
             cm.db = self.db
             cm.workspace_dir.mkdir(parents=True, exist_ok=True)
-            self.serverapp.kernel_manager.root_dir = str(cm.workspace_dir)
+            serverapp.kernel_manager.root_dir = str(cm.workspace_dir)
 
     def initialize_handlers(self) -> None:
         """Register the extension's routes, refusing any verb without a declared permission."""
@@ -139,8 +141,9 @@ class IDEApp(ExtensionApp):
         """Remove warm kernels; close the database pool and the cache."""
         await stop_judge(self.settings.get("jupyter_ide_judge"))
         await stop_sandbox()
-        if isinstance(self.serverapp.contents_manager, IDEContentsManager):
-            await self.serverapp.contents_manager.close()
+        cm = self.serverapp.contents_manager if self.serverapp is not None else None
+        if isinstance(cm, IDEContentsManager):
+            await cm.close()
         ai: AIProxy | None = self.settings.get("jupyter_ide_ai")
         if ai is not None:
             await ai.aclose()
