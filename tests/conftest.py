@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import time
+from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import docker
 import pytest
+
+from jupyter_ide.kernels.profile import LABEL_KIND
 
 pytest_plugins = ["pytest_jupyter.jupyter_server", "tests.services", "tests.s3_server"]
 
@@ -32,4 +39,26 @@ def jp_server_config(ide_db_url: str) -> dict[str, Any]:
         "IDEContentsManager": {"max_file_size": SMALL_FILE_LIMIT},
         # No warm kernels unless a test asks for them: each would start a container.
         "SandboxManager": {"pool_size": 0},
+        "JudgeSettings": {"pool_size": 0},
     }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_stray_sandboxes() -> Iterator[None]:
+    """After the run, remove any sandbox container a test server left (each has its own id)."""
+    started = time.time()
+    yield
+    try:
+        engine = docker.from_env(timeout=30)
+        containers = engine.containers.list(all=True, filters={"label": LABEL_KIND})
+    except docker.errors.DockerException:
+        return
+    for container in containers:
+        created = container.attrs.get("Created", "")
+        try:
+            when = datetime.fromisoformat(created[:26].rstrip("Z")).replace(tzinfo=timezone.utc)
+        except ValueError:
+            continue
+        if when.timestamp() >= started - 1:
+            with contextlib.suppress(docker.errors.DockerException):
+                container.remove(force=True)

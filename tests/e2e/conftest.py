@@ -48,7 +48,7 @@ def jp_server_cleanup() -> None:
 
 @dataclass
 class IDEServer:
-    """A running server: where it is, how to sign in, and the folder it serves."""
+    """A running server: where it is, how to sign in, and its workspace folder."""
 
     url: str
     token: str
@@ -105,6 +105,9 @@ def _serve(
     """
     root = base / "root"
     root.mkdir()
+    # The folder files live in: the workspace our contents manager materialises (and mounts
+    # into sandboxes); code and tests may write there directly, as a kernel does.
+    workspace = base / "workspaces" / "student" / "default"
     env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER")}
     for name in ("config", "data", "runtime"):
         (base / name).mkdir()
@@ -126,6 +129,8 @@ def _serve(
             f"--ServerApp.root_dir={root}",
             f"--ServerApp.base_url={base_url}",
             f"--IDEContentsManager.max_file_size={MAX_FILE_SIZE}",
+            f"--IDEContentsManager.workspaces_root={base / 'workspaces'}",
+            "--IDEContentsManager.owner=student",
             *(["--allow-root"] if os.geteuid() == 0 else []),
         ],
         env=env,
@@ -135,7 +140,7 @@ def _serve(
     url = f"http://127.0.0.1:{port}{base_url.rstrip('/')}"
     try:
         _wait_until_up(url, token, process, base / "server.log")
-        yield IDEServer(url, token, root)
+        yield IDEServer(url, token, workspace)
     finally:
         process.terminate()
         try:

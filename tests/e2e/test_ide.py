@@ -171,10 +171,11 @@ def test_terminal_echo(page: Page) -> None:
     shot(page, "08-terminal")
 
 
-def test_status_bar_says_code_is_not_sandboxed(page: Page) -> None:
-    """Until the Docker sandbox lands, the status bar says plainly that code is not sandboxed."""
+def test_status_bar_shows_the_sandbox_and_its_limits(page: Page) -> None:
+    """With a Docker engine, the status bar names the sandbox and its limits."""
     sandbox = page.get_by_test_id("status-sandbox")
-    expect(sandbox).to_contain_text("Not sandboxed")
+    expect(sandbox).to_contain_text("Sandboxed")
+    expect(sandbox).to_contain_text("512 MB")
     expect(page.get_by_test_id("status-database")).to_contain_text("ok")
     shot(page, "09-status-bar")
 
@@ -291,7 +292,7 @@ def test_works_under_a_hub_base_url(browser: Browser, hub_server: IDEServer) -> 
         _type_in_editor(page, '[data-testid="notebook-hub.ipynb"] [data-testid="cell"]', "6*7")
         page.keyboard.press("Shift+Enter")
         expect(notebook.get_by_test_id("cell-output").first).to_contain_text("42")
-        expect(page.get_by_test_id("status-sandbox")).to_contain_text("Not sandboxed")
+        expect(page.get_by_test_id("status-sandbox")).to_contain_text("Sandboxed")
         shot(page, "13-hub-base-url")
         assert not problems, problems
     finally:
