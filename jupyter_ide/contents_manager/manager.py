@@ -111,6 +111,12 @@ class IDEContentsManager(AsyncContentsManager):
     def _default_owner(self) -> str:
         return os.environ.get("JUPYTERHUB_USER") or RoleResolver(parent=self).standalone_user
 
+    @default("files_handler_params")
+    def _default_files_handler_params(self) -> dict[str, Any]:
+        # Jupyter's FilesHandler is a StaticFileHandler: it needs a path, though it reads
+        # every /files/ request through this manager's get().
+        return {"path": str(self.workspace_dir)}
+
     @default("workspaces_root")
     def _default_workspaces_root(self) -> str:
         return str(data_dir() / "workspaces")

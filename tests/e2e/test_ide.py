@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, Response, expect
 
-from .conftest import MAX_FILE_SIZE, IDEServer, shot
+from .conftest import (
+    MAX_FILE_SIZE,
+    IDEServer,
+    get_file,
+    put_file,
+    refresh_until_listed,
+    shot,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -47,25 +54,25 @@ def test_create_type_save_reload(page: Page, ide_server: IDEServer) -> None:
 
 def test_changed_on_disk_is_detected(page: Page, ide_server: IDEServer) -> None:
     """A save over a file that moved on behind the editor asks instead of overwriting."""
-    (ide_server.root / "shared.txt").write_text("first\n")
-    page.get_by_test_id("explorer-refresh").click()
+    put_file(ide_server, "shared.txt", "first\n")
+    refresh_until_listed(page, "shared.txt")
     page.get_by_test_id("explorer-item-shared.txt").click()
     editor = '[data-testid="editor-shared.txt"]'
     expect(page.locator(f"{editor} .view-lines")).to_contain_text("first")
-    (ide_server.root / "shared.txt").write_text("changed elsewhere\n")
+    put_file(ide_server, "shared.txt", "changed elsewhere\n")  # another client saves it
     _type_in_editor(page, editor, "mine ")
     page.keyboard.press("Control+s")
     expect(page.get_by_test_id("disk-conflict-banner")).to_be_visible()
     shot(page, "03-changed-on-disk")
-    assert (ide_server.root / "shared.txt").read_text() == "changed elsewhere\n"
+    assert get_file(ide_server, "shared.txt") == "changed elsewhere\n"
     page.get_by_test_id("conflict-reload").click()
     expect(page.locator(f"{editor} .view-lines")).to_contain_text("changed elsewhere")
 
 
 def test_rename_and_move_by_drag_and_drop(page: Page, ide_server: IDEServer) -> None:
     """A folder made in the explorer; a file renamed, then dragged into it, moves on disk."""
-    (ide_server.root / "draft.txt").write_text("text")
-    page.get_by_test_id("explorer-refresh").click()
+    put_file(ide_server, "draft.txt", "text")
+    refresh_until_listed(page, "draft.txt")
     _new(page, "explorer-new-folder", "folder")
     expect(page.get_by_test_id("explorer-item-folder")).to_be_visible()
     assert (ide_server.root / "folder").is_dir()
