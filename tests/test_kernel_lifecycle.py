@@ -137,6 +137,14 @@ def test_warm_pool_hands_each_kernel_out_once_and_refills(host: KernelHost) -> N
         assert pool.ready["ide-python"][0].container.id != pooled_id
         km2 = host.start("ide-python")
         assert host.manager.kernels[km2.kernel_id].container_id != pooled_id
+        # A restart keeps the kernel's sockets, so connected clients carry on.
+        refill_id = pool.ready["ide-python"][0].container.id if pool.ready["ide-python"] else None
+        before = km.get_connection_info()
+        host.run(km.restart_kernel(now=True))
+        assert km.get_connection_info() == before
+        assert host.manager.kernels[km.kernel_id].container_id not in (pooled_id, refill_id)
+        reply, out, _ = execute(kc, "print('same sockets')")
+        assert out.strip() == "same sockets", reply
         kc.stop_channels()
     finally:
         host.run(pool.close())

@@ -127,7 +127,8 @@ class DockerSandboxProvisioner(LocalProvisioner):
             self.kernel_spec.argv = local_argv(self.language)
             return dict(await super().pre_launch(**kwargs))
         kwargs.pop("extra_arguments", None)
-        pooled = self._take_from_pool(kwargs.get("cwd"))
+        # A restart keeps its sockets (clients stay connected to them): never a warm kernel.
+        pooled = None if known is not None else self._take_from_pool(kwargs.get("cwd"))
         if pooled is not None:
             self._adopted = pooled
             self.socket_dir = pooled.socket_dir
