@@ -273,7 +273,7 @@ def test_terminal_follows_the_panel_size(page: Page) -> None:
 
 def test_works_under_a_hub_base_url(browser: Browser, hub_server: IDEServer) -> None:
     """Under /user/<name>/ (JupyterHub), assets, Monaco's workers and kernel sockets all load."""
-    (hub_server.root / "hello.py").write_text("print('hub')\n")
+    put_file(hub_server, "hello.py", "print('hub')\n")
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     page.set_default_timeout(30_000)
