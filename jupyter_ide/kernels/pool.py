@@ -140,20 +140,23 @@ class WarmPool:
         for i, entry in enumerate(entries):
             if entry.workspace == workspace:
                 del entries[i]
-                self._refill(name)
+                # Later, so the replacement does not take the CPU from the kernel handed out.
+                self._refill(name, delay=self.manager.pool_refill_delay)
                 return entry
         return None
 
-    def _refill(self, name: str) -> None:
-        """Start filling ``name`` in the background."""
+    def _refill(self, name: str, delay: float = 0.0) -> None:
+        """Start filling ``name`` in the background (after ``delay`` seconds)."""
         if self._closed or self.sizes.get(name, 0) <= 0 or name in self.missing_images:
             return
-        task = asyncio.ensure_future(self._fill(name))
+        task = asyncio.ensure_future(self._fill(name, delay))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _fill(self, name: str) -> None:
+    async def _fill(self, name: str, delay: float = 0.0) -> None:
         """Start kernels until ``name`` has its size."""
+        if delay:
+            await asyncio.sleep(delay)
         while not self._closed and len(self.ready[name]) + self.starting[name] < self.sizes[name]:
             self.starting[name] += 1
             try:
@@ -212,6 +215,8 @@ class WarmPool:
         try:
             entry.client = _client_for(info)
             await _wait_ready(entry.client, READY_TIMEOUT)
+            if spec.language == "python":
+                await entry.run_silently("pass")  # pay the first execution's cost ahead
         except BaseException:
             await self._discard(entry)
             raise

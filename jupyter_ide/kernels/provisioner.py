@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,8 @@ from .watchdog import TimeLimitWatchdog
 
 POLL_INTERVAL = 0.1
 RUNNER_COMPILE_ALLOWANCE = 30.0
+SOCKETS_POLL = 0.005
+SOCKETS_TIMEOUT = 30.0
 RUNNING_STATES = ("created", "running", "restarting", "paused")
 
 
@@ -191,11 +194,32 @@ class DockerSandboxProvisioner(LocalProvisioner):
                     "`jupyter ide images build --offline`."
                 ) from e
             self.container = container
+            await self._sockets_bound(container)
         self.record.container_id = container.id
         self._exit_noted = False
         self.pid = None
         self._start_watchdog()
         return self.connection_info
+
+    async def _sockets_bound(self, container: Container) -> None:
+        """Wait (briefly) until the kernel has bound its sockets, so clients connect at once.
+
+        Clients connecting earlier are not lost, but ZMQ retries only every 100 ms.
+        """
+        km = self.km
+        paths = [
+            Path(f"{km.ip}-{port}")
+            for port in (km.shell_port, km.iopub_port, km.stdin_port, km.control_port, km.hb_port)
+        ]
+        deadline = time.monotonic() + SOCKETS_TIMEOUT
+        checked = time.monotonic()
+        while not all(p.exists() for p in paths) and time.monotonic() < deadline:
+            await asyncio.sleep(SOCKETS_POLL)
+            if time.monotonic() - checked > 0.5:
+                checked = time.monotonic()
+                state = await asyncio.to_thread(container_state, container)
+                if state.get("Status") not in RUNNING_STATES:
+                    return  # it died: poll() reports why
 
     async def _move_to(self, cwd: str | None) -> None:
         """Move a warm kernel into the folder the kernel was started for."""

@@ -76,6 +76,10 @@ class SandboxManager(SingletonConfigurable):
         help="Pool size per kernelspec name, overriding pool_size (e.g. {'ide-python': 2}).",
     ).tag(config=True)
 
+    pool_refill_delay = Float(
+        1.0, help="Seconds before a handed-out warm kernel is replaced (it starts unhurried)."
+    ).tag(config=True)
+
     time_limit_grace = Float(
         3.0,
         help="Seconds after the interrupt at the time limit before the kernel is killed.",
