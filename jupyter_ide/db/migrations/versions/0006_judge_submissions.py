@@ -44,12 +44,8 @@ def upgrade() -> None:
         sa.UniqueConstraint("token", name=op.f("uq_submissions_token")),
     )
     with op.batch_alter_table("submissions", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_submissions_created_at"), ["created_at"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_submissions_status_id"), ["status_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_submissions_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_submissions_status_id"), ["status_id"], unique=False)
         batch_op.create_index(
             "ix_submissions_user_created", ["user_id", "created_at"], unique=False
         )
