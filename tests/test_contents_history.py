@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from tornado.httpclient import HTTPClientError
 
 from jupyter_ide.contents_manager import IDEContentsManager
 from jupyter_ide.contents_manager.index import Version
@@ -220,3 +221,14 @@ async def test_history_is_only_for_the_owner(jp_fetch: Any, jp_serverapp: Any) -
         await refused(404, history(jp_fetch, path="mine.txt"))
     finally:
         cm.owner = jp_serverapp.web_app.settings["jupyter_ide_roles"].name_of(None)
+
+
+async def test_a_version_id_that_is_not_a_number_is_400(jp_fetch: Any) -> None:
+    for request in (
+        jp_fetch("ide", "api", "history", "abc"),
+        jp_fetch("ide", "api", "history", "abc", "restore", method="POST", body=""),
+    ):
+        with pytest.raises(HTTPClientError) as e:
+            await request
+        assert e.value.code == 400
+        assert "version id" in json.loads(e.value.response.body)["message"]

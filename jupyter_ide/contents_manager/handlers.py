@@ -17,6 +17,13 @@ from .manager import IDEContentsManager
 AUTH_RESOURCE = "contents"
 
 
+def _version_id(text: str) -> int:
+    """Return a version id from the URL, or refuse it clearly."""
+    if not text.isdigit() or len(text) > 18:
+        raise web.HTTPError(400, f"Not a version id: {text!r} (a whole number is expected)")
+    return int(text)
+
+
 def _iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
@@ -85,7 +92,7 @@ class HistoryVersionHandler(_HistoryHandler):
     @requires("files:history")
     async def get(self, version_id: str) -> None:
         """Return one version's metadata and content (text, or base64 for binary)."""
-        version, data = await self.manager().version(int(version_id))
+        version, data = await self.manager().version(_version_id(version_id))
         reply = version_json(version)
         try:
             reply.update(format="text", content=data.decode("utf-8"))
@@ -101,7 +108,7 @@ class HistoryRestoreHandler(_HistoryHandler):
     @requires("files:history")
     async def post(self, version_id: str) -> None:
         """Restore the version; what it replaces is kept as a version."""
-        model = await self.manager().restore_version(int(version_id))
+        model = await self.manager().restore_version(_version_id(version_id))
         self.finish(
             json.dumps(model, default=lambda d: _iso(d) if isinstance(d, datetime) else str(d))
         )
@@ -109,6 +116,6 @@ class HistoryRestoreHandler(_HistoryHandler):
 
 default_handlers: list[tuple[str, type[web.RequestHandler], dict[str, Any]]] = [
     (r"/ide/api/history", HistoryListHandler, {}),
-    (r"/ide/api/history/([0-9]{1,18})", HistoryVersionHandler, {}),
-    (r"/ide/api/history/([0-9]{1,18})/restore", HistoryRestoreHandler, {}),
+    (r"/ide/api/history/([^/]+)", HistoryVersionHandler, {}),
+    (r"/ide/api/history/([^/]+)/restore", HistoryRestoreHandler, {}),
 ]
