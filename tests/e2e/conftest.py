@@ -105,9 +105,6 @@ def _serve(
     """
     root = base / "root"
     root.mkdir()
-    # The folder files live in: the workspace our contents manager materialises (and mounts
-    # into sandboxes); code and tests may write there directly, as a kernel does.
-    workspace = base / "workspaces" / "student" / "default"
     env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER")}
     for name in ("config", "data", "runtime"):
         (base / name).mkdir()
@@ -130,7 +127,6 @@ def _serve(
             f"--ServerApp.base_url={base_url}",
             f"--IDEContentsManager.max_file_size={MAX_FILE_SIZE}",
             f"--IDEContentsManager.workspaces_root={base / 'workspaces'}",
-            "--IDEContentsManager.owner=student",
             *(["--allow-root"] if os.geteuid() == 0 else []),
         ],
         env=env,
@@ -140,6 +136,9 @@ def _serve(
     url = f"http://127.0.0.1:{port}{base_url.rstrip('/')}"
     try:
         _wait_until_up(url, token, process, base / "server.log")
+        # The folder files live in: the workspace our contents manager materialises (and
+        # mounts into sandboxes) for the server's user; tests may write there as a kernel does.
+        workspace = next((base / "workspaces").glob("*/default"))
         yield IDEServer(url, token, workspace)
     finally:
         process.terminate()
