@@ -308,11 +308,14 @@ def _running(box: Box) -> bool:
 def _wait_done(box: Box, fd: int, timeout: float) -> None:
     """Wait until judge-box signals that its report is written (or its box is gone)."""
     deadline = time.monotonic() + timeout
+    # poll(), not select(): a busy server has file descriptors past select()'s 1024.
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
             raise BoxError("the sandbox did not report after the program's time limit")
-        readable, _, _ = select.select([fd], [], [], min(left, 1.0))
+        readable = poller.poll(min(left, 1.0) * 1000)
         if readable:
             with contextlib.suppress(BlockingIOError):
                 if os.read(fd, 1):
