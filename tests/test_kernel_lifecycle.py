@@ -108,20 +108,26 @@ def test_workspace_is_shared_read_write_at_the_same_path(host: KernelHost) -> No
     kc.stop_channels()
 
 
-def test_warm_pool_hands_each_kernel_out_once_and_refills(host: KernelHost) -> None:
-    specs = {"ide-python": pool_specs(host.manager)["ide-python"]}
+async def _wait_filled(pool: WarmPool, name: str) -> None:
+    """Start filling ``name`` and wait until a kernel is ready."""
+    pool.install()
+    for _ in range(600):
+        if pool.ready[name]:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the pool never filled")
+
+
+def _filled_pool(host: KernelHost, name: str) -> WarmPool:
+    """A warm pool of one kernel of kernelspec ``name``, filled."""
     host.manager.pool_size = 1
-    pool = WarmPool(host.manager, specs)
+    pool = WarmPool(host.manager, {name: pool_specs(host.manager)[name]})
+    host.run(_wait_filled(pool, name))
+    return pool
 
-    async def install_and_wait() -> None:
-        pool.install()
-        for _ in range(600):
-            if pool.ready["ide-python"]:
-                return
-            await asyncio.sleep(0.1)
-        raise AssertionError("the pool never filled")
 
-    host.run(install_and_wait())
+def test_warm_pool_hands_each_kernel_out_once_and_refills(host: KernelHost) -> None:
+    pool = _filled_pool(host, "ide-python")
     pooled_id = pool.ready["ide-python"][0].container.id
     try:
         sub = host.workspace / "week2"
@@ -133,7 +139,7 @@ def test_warm_pool_hands_each_kernel_out_once_and_refills(host: KernelHost) -> N
         kc = host.client(km)
         _, out, _ = execute(kc, "import os; print(os.getcwd())")
         assert out.strip() == str(sub)
-        host.run(install_and_wait())
+        host.run(_wait_filled(pool, "ide-python"))
         assert pool.ready["ide-python"][0].container.id != pooled_id
         km2 = host.start("ide-python")
         assert host.manager.kernels[km2.kernel_id].container_id != pooled_id
@@ -190,19 +196,7 @@ def test_kernel_death_by_kill_is_reported(host: KernelHost) -> None:
 
 def test_a_warm_runner_kernel_moves_to_its_folder(host: KernelHost) -> None:
     require_images("bash")
-    specs = {"ide-bash": pool_specs(host.manager)["ide-bash"]}
-    host.manager.pool_size = 1
-    pool = WarmPool(host.manager, specs)
-
-    async def filled() -> None:
-        pool.install()
-        for _ in range(600):
-            if pool.ready["ide-bash"]:
-                return
-            await asyncio.sleep(0.1)
-        raise AssertionError("the pool never filled")
-
-    host.run(filled())
+    pool = _filled_pool(host, "ide-bash")
     pooled_id = pool.ready["ide-bash"][0].container.id
     try:
         sub = host.workspace / "scripts"
