@@ -539,11 +539,13 @@ class IDEContentsManager(AsyncContentsManager):
                 async with self._write_lock:
                     await index.mkdir(path)
                     self.mirror.mkdir(path)
+            saved = await self.get(path, content=False, require_hash=True)
         else:
             data = self._file_bytes(model, path)
             self.run_pre_save_hooks(model=model, path=path)
-            await self._write(path, data, "save")
-        saved = await self.get(path, content=False, require_hash=True)
+            entry = await self._write(path, data, "save")
+            # The index row just written is the model: no second read of the index.
+            saved = self._model(entry, self._kind(entry, model["type"]), require_hash=True)
         self.run_post_save_hooks(model=saved, os_path=str(self.workspace_dir / path))
         self.emit(data={"action": "save", "path": path})
         return saved
