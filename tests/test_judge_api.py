@@ -183,6 +183,22 @@ async def test_time_memory_and_compilation_errors(jp_fetch: Any) -> None:
     assert broken["time"] is None and broken["memory"] is None
 
 
+async def test_memory_hogs_are_killed_before_the_judge(jp_fetch: Any) -> None:
+    """The program is the OOM killer's first choice, so a hog never takes judge-box with it."""
+    score = await run(
+        jp_fetch, language_id=71, source_code="print(open('/proc/self/oom_score_adj').read())"
+    )
+    assert score["status"]["id"] == 3 and score["stdout"].strip() == "1000", score
+    hog = (
+        "#include <stdlib.h>\n#include <string.h>\n"
+        "int main(void) { for (;;) { char *p = malloc(1 << 20); memset(p, 1, 1 << 20); } }"
+    )
+    for _ in range(5):
+        result = await run(jp_fetch, language_id=50, source_code=hog, memory_limit=32000)
+        assert result["status"]["id"] == 12, result
+        assert result["message"] == "Memory limit exceeded", result
+
+
 async def test_base64_round_trip_and_non_utf8_output(jp_fetch: Any) -> None:
     """Base64 in and out; output that is not UTF-8 needs base64_encoded=true, as in Judge0."""
     code, body, _ = await call(

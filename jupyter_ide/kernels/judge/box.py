@@ -246,7 +246,15 @@ def execute(
             os.write(go, b"g")
         finally:
             os.close(go)
-        _wait_done(box, done, limits.wall + 30.0)
+        went = time.monotonic()
+        try:
+            _wait_done(box, done, limits.wall + 30.0)
+        except BoxError:
+            if cgroup is None or cgroup.oom_kills() <= oom_before:
+                raise
+            # The OOM killer took judge-box too (the program's memory not yet given back):
+            # the verdict is still the program's.
+            return _killed_by_oom(cgroup, cpu_before, baseline, time.monotonic() - went)
         if cgroup is not None:
             cpu_after = cgroup.cpu_seconds() or cpu_before
             peak = cgroup.memory_peak() or 0
@@ -265,6 +273,27 @@ def execute(
         memory=max(0, peak - baseline),
         oom_killed=oom_killed,
         measured_by=measured_by,
+    )
+
+
+def _killed_by_oom(
+    cgroup: CgroupFiles, cpu_before: float, baseline: int, wall: float
+) -> ExecResult:
+    """Return the result of a run whose box the OOM killer ended before judge-box reported."""
+    return ExecResult(
+        exit_code=0,
+        signal=9,
+        wall_time=wall,
+        timed_out=False,
+        cpu_timed_out=False,
+        exec_errno=0,
+        collected=False,
+        stdout=b"",
+        stderr=b"",
+        cpu_time=max(0.0, (cgroup.cpu_seconds() or cpu_before) - cpu_before),
+        memory_bytes=max(0, (cgroup.memory_peak() or 0) - baseline),
+        oom_killed=True,
+        measured_by="cgroup",
     )
 
 
