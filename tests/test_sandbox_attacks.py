@@ -211,12 +211,19 @@ def test_no_network_egress(attacker, victim) -> None:
             attempt(host, lambda: socket.create_connection((host, port), timeout=2))
         import os
         print("ifaces", sorted(os.listdir("/sys/class/net")))
+        print("netns", os.readlink("/proc/self/ns/net"))
+        server = socket.create_server(("127.0.0.1", 0))  # a class's socket exercise still works
+        socket.create_connection(server.getsockname(), timeout=2).sendall(b"hi")
+        print("own loopback", server.accept()[0].recv(2))
         """,
     )
     answers_within(victim, VICTIM_DEADLINE)
     assert "REACHED" not in out
     assert out.count("blocked") == 5
     assert "ifaces ['lo']" in out
+    assert f"netns {os.readlink('/proc/self/ns/net')}" not in out  # not the server's namespace
+    assert "netns net:[" in out
+    assert "own loopback b'hi'" in out
 
 
 def test_host_loopback_services_are_unreachable(attacker) -> None:

@@ -80,6 +80,7 @@ def test_container_options_are_the_hardened_profile(tmp_path: Path) -> None:
     )
     options = container_options(spec)
     assert options["network_mode"] == "none"
+    assert options["network_disabled"] is True
     assert options["cap_drop"] == ["ALL"]
     assert options["security_opt"] == ["no-new-privileges:true"]
     assert options["read_only"] is True

@@ -173,6 +173,10 @@ def container_options(spec: SandboxSpec) -> dict[str, Any]:
         "environment": {"HOME": SANDBOX_HOME, **allowed_env(spec.env)},
         "labels": dict(spec.labels),
         "network_mode": "none",
+        # A fresh network namespace holding only loopback, made by the OCI runtime itself:
+        # without this, Docker also builds a libnetwork sandbox for "none" through a prestart
+        # hook that re-executes dockerd, which costs about 90 ms of every container start.
+        "network_disabled": True,
         "cap_drop": ["ALL"],
         "security_opt": ["no-new-privileges:true"],
         "read_only": True,
