@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import io
 import logging
@@ -11,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Integer, case, func, select
+from sqlalchemy import Integer, case, func, insert, select
 
 from ..db import AIUsage, Database, User
 from ..db.queries import get_or_create_user
@@ -51,13 +52,20 @@ class Entry:
 class Ledger:
     """Write usage rows and read them back summed by day."""
 
-    def __init__(self, db: Database, prices: dict[str, list[float]]) -> None:
-        """Write to ``db``; ``prices`` are per 1M prompt and completion tokens, per model."""
+    def __init__(
+        self, db: Database, prices: dict[str, list[float]], batch_seconds: float = 0.0
+    ) -> None:
+        """Write to ``db``; ``prices`` are per 1M prompt and completion tokens, per model.
+
+        Rows wait up to ``batch_seconds`` for others to share their transaction.
+        """
         self.db = db
         self.prices = prices
+        self.batch_seconds = batch_seconds
         self._user_ids: dict[str, int] = {}
         self._pending: list[tuple[Entry, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
+        self._write_now = asyncio.Event()
 
     def cost(self, model: str, prompt_tokens: int, completion_tokens: int) -> Decimal:
         """Return what a request cost at the configured prices."""
@@ -84,12 +92,18 @@ class Ledger:
         return done
 
     async def flush(self) -> None:
-        """Wait until every queued row is written."""
+        """Write every queued row now and wait until it is written."""
         while self._writer is not None and not self._writer.done():
+            self._write_now.set()
             await asyncio.shield(self._writer)
 
     async def _drain(self) -> None:
         """Write pending rows in batches until none are left."""
+        if self.batch_seconds > 0 and not self._write_now.is_set():
+            # Let the rows of the next requests join this transaction (off their path).
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._write_now.wait(), self.batch_seconds)
+        self._write_now.clear()
         while self._pending:
             batch, self._pending = self._pending, []
             try:
@@ -109,22 +123,25 @@ class Ledger:
             for name in {e.user for e in entries} - set(self._user_ids):
                 user, _ = await get_or_create_user(session, name)
                 self._user_ids[name] = user.id
-            session.add_all(
-                AIUsage(
-                    user_id=self._user_ids[entry.user],
-                    course=entry.course,
-                    provider=entry.provider,
-                    model=entry.model,
-                    prompt_tokens=entry.prompt_tokens,
-                    completion_tokens=entry.completion_tokens,
-                    cost=Decimal(0)
-                    if entry.cache_hit
-                    else self.cost(entry.model, entry.prompt_tokens, entry.completion_tokens),
-                    cache_hit=entry.cache_hit,
-                    latency_ms=entry.latency_ms,
-                    prompt=entry.prompt,
-                )
-                for entry in entries
+            await session.execute(
+                insert(AIUsage),
+                [
+                    {
+                        "user_id": self._user_ids[entry.user],
+                        "course": entry.course,
+                        "provider": entry.provider,
+                        "model": entry.model,
+                        "prompt_tokens": entry.prompt_tokens,
+                        "completion_tokens": entry.completion_tokens,
+                        "cost": Decimal(0)
+                        if entry.cache_hit
+                        else self.cost(entry.model, entry.prompt_tokens, entry.completion_tokens),
+                        "cache_hit": entry.cache_hit,
+                        "latency_ms": entry.latency_ms,
+                        "prompt": entry.prompt,
+                    }
+                    for entry in entries
+                ],
             )
 
     async def daily(

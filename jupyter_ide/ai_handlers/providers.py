@@ -7,12 +7,17 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx2
 import openai
 
 from .errors import ProviderError
 from .redact import redact
 
 __all__ = ["OpenAICompatible", "Provider", "ProviderError"]
+
+CHAT_PATH = "/chat/completions"
+# The SDK's own header for "hand me the response unread" (what with_streaming_response sends).
+STREAM_UNREAD = {"X-Stainless-Raw-Response": "stream"}
 
 
 class Provider(abc.ABC):
@@ -51,7 +56,11 @@ class OpenAICompatible(Provider):
         self.institution_key = api_key
         self._needs_key = needs_key
         self._client = openai.AsyncOpenAI(
-            base_url=base_url, api_key=api_key or "no-key", timeout=timeout, max_retries=0
+            base_url=base_url,
+            api_key=api_key or "no-key",
+            timeout=timeout,
+            max_retries=0,
+            http_client=openai.DefaultAioHttpClient(timeout=timeout),
         )
 
     @property
@@ -80,13 +89,18 @@ class OpenAICompatible(Provider):
         return ProviderError(f"upstream unreachable: {type(error).__name__}", status=502)
 
     async def complete(self, body: dict[str, Any], api_key: str | None) -> dict[str, Any]:
-        """Return a whole chat completion (the upstream's JSON, not re-serialised models)."""
+        """Return a whole chat completion (the upstream's JSON, not re-serialised models).
+
+        The body was checked by the proxy already, so it goes out through the SDK's generic
+        ``post`` (its retries, timeouts, headers and errors) without the per-request pass over
+        the typed parameters that ``chat.completions.create`` makes.
+        """
         try:
-            raw = await self._for(api_key).chat.completions.with_raw_response.create(**body)
+            response = await self._for(api_key).post(CHAT_PATH, cast_to=httpx2.Response, body=body)
         except openai.OpenAIError as e:
             raise self._failure(e, api_key) from None
         try:
-            result: dict[str, Any] = json.loads(raw.content)
+            result: dict[str, Any] = json.loads(response.content)
         except ValueError:
             raise ProviderError("upstream answered with something that is not JSON") from None
         return result
@@ -95,26 +109,37 @@ class OpenAICompatible(Provider):
         self, body: dict[str, Any], api_key: str | None
     ) -> AsyncIterator[dict[str, Any]]:
         """Yield the upstream's completion chunks; the last one carries usage."""
-        client = self._for(api_key)
         try:
-            async with client.chat.completions.with_streaming_response.create(
-                **body, stream=True, stream_options={"include_usage": True}
-            ) as response:
-                async for line in response.iter_lines():
-                    if not line.startswith("data:"):
-                        continue
-                    data = line[5:].strip()
-                    if data == "[DONE]":
-                        break
-                    chunk = json.loads(data)
-                    if isinstance(chunk, dict) and chunk.get("error"):
-                        message = str((chunk["error"] or {}).get("message", "error"))
-                        raise ProviderError(f"upstream failed: {redact(message, api_key)}")
-                    yield chunk
+            response = await self._for(api_key).post(
+                CHAT_PATH,
+                cast_to=httpx2.Response,
+                body={**body, "stream": True, "stream_options": {"include_usage": True}},
+                options={"headers": STREAM_UNREAD},
+            )
         except openai.OpenAIError as e:
             raise self._failure(e, api_key) from None
+        done = False
+        try:
+            # Read to the end even after [DONE]: a response read whole lets its connection
+            # go back to the pool instead of being closed.
+            async for line in response.aiter_lines():
+                if done or not line.startswith("data:"):
+                    continue
+                data = line[5:].strip()
+                if data == "[DONE]":
+                    done = True
+                    continue
+                chunk = json.loads(data)
+                if isinstance(chunk, dict) and chunk.get("error"):
+                    message = str((chunk["error"] or {}).get("message", "error"))
+                    raise ProviderError(f"upstream failed: {redact(message, api_key)}")
+                yield chunk
+        except httpx2.HTTPError as e:
+            raise ProviderError(f"upstream stream broke: {type(e).__name__}") from None
         except ValueError:
             raise ProviderError("upstream streamed something that is not JSON") from None
+        finally:
+            await response.aclose()
 
     async def aclose(self) -> None:
         """Close the connection pool."""

@@ -95,7 +95,7 @@ class AIProxy:
         self.responses = ResponseCache(
             cache, settings.cache_namespace, settings.response_cache_seconds
         )
-        self.ledger = Ledger(db, settings.prices)
+        self.ledger = Ledger(db, settings.prices, settings.ledger_batch_seconds)
         self.usage = UsageReader(self.ledger, self.policies, self.quotas)
         self.providers: dict[str, Provider] = {
             "openai": OpenAICompatible(

@@ -112,6 +112,12 @@ class AISettings(Configurable):
         "ai", help="Prefix of the AI proxy's keys in the shared cache (quotas, responses)."
     ).tag(config=True)
 
+    ledger_batch_seconds = Float(
+        0.05,
+        help="How long a usage row waits for the rows of other requests, so that they are "
+        "written in one transaction (usage reads write what waits first; 0 writes at once).",
+    ).tag(config=True)
+
     lookup_cache_seconds = Float(
         5.0,
         help="How long a server process reuses a user's course policy and stored keys before "

@@ -34,7 +34,7 @@ from .watchdog import TimeLimitWatchdog
 
 POLL_INTERVAL = 0.1
 RUNNER_COMPILE_ALLOWANCE = 30.0
-SOCKETS_POLL = 0.005
+SOCKETS_POLL = 0.002
 SOCKETS_TIMEOUT = 30.0
 RUNNING_STATES = ("created", "running", "restarting", "paused")
 
