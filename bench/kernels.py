@@ -2,6 +2,8 @@
 
 Peers, in one run on this machine:
 - jupyter_client's LocalProvisioner: plain ipykernel on the host, no sandbox (the baseline);
+- the same, running the launcher our Python image uses (``ide_runner.ipython``: capped output,
+  the garbage collector off while the kernel starts), to show what the container alone adds;
 - jupyter-ide cold: our DockerSandboxProvisioner, kernelspec ``ide-python``, no warm pool;
 - jupyter-ide warm pool: the same, each kernel handed out by a filled WarmPool;
 - gateway_provisioners' DockerProvisioner, with an image made from our offline base image plus
@@ -24,6 +26,7 @@ import asyncio
 import fcntl
 import functools
 import hashlib
+import json
 import os
 import platform
 import socket
@@ -69,6 +72,8 @@ ROUND_TRIP_CODE = "x += 1"
 KERNEL_NAME = "ide-python"
 
 LOCAL = "local ipykernel (no sandbox)"
+LAUNCHER = "local, our launcher (no sandbox)"
+LAUNCHER_SPEC = "bench-ide-launcher"
 COLD = "jupyter-ide cold"
 WARM = "jupyter-ide warm pool"
 GATEWAY = "gateway DockerProvisioner"
@@ -284,6 +289,25 @@ def install_gateway_spec(root: Path, image: str) -> Path:
     return root / "share" / "jupyter" / "kernels"
 
 
+def install_launcher_spec(root: Path) -> Path:
+    """Write a kernelspec running the sandbox's Python launcher on the host; return its dir."""
+    folder = root / "launcher-kernels"
+    (folder / LAUNCHER_SPEC).mkdir(parents=True)
+    spec = {
+        "argv": [
+            sys.executable,
+            "-m",
+            "jupyter_ide.kernels.runner.ipython",
+            "-f",
+            "{connection_file}",
+        ],
+        "display_name": "Python 3 (jupyter-ide launcher, no sandbox)",
+        "language": "python",
+    }
+    (folder / LAUNCHER_SPEC / "kernel.json").write_text(json.dumps(spec))
+    return folder
+
+
 def remove_gateway_containers(client: docker.DockerClient, kernel_ids: set[str]) -> int:
     """Remove every container the peer started for this run's kernels."""
     removed = 0
@@ -366,7 +390,13 @@ class PoolSwitch:
             await asyncio.sleep(0.02)
 
 
-PEER_KEYS = {"local": LOCAL, "cold": COLD, "warm": WARM, "gateway": GATEWAY}
+PEER_KEYS = {
+    "local": LOCAL,
+    "launcher": LAUNCHER,
+    "cold": COLD,
+    "warm": WARM,
+    "gateway": GATEWAY,
+}
 
 
 async def main(
@@ -416,8 +446,16 @@ async def main(
                 "LANG": "C.UTF-8",
             }
             in_cwd = {"cwd": str(cwd)}
+            launcher_specs = KernelSpecManager(kernel_dirs=[str(install_launcher_spec(root))])
             peers = [
                 Peer(LOCAL, lambda: AsyncKernelManager(kernel_name="python3"), in_cwd),
+                Peer(
+                    LAUNCHER,
+                    lambda: AsyncKernelManager(
+                        kernel_name=LAUNCHER_SPEC, kernel_spec_manager=launcher_specs
+                    ),
+                    in_cwd,
+                ),
                 Peer(COLD, ide_kernel, in_cwd, ready=switch.withheld),
                 Peer(WARM, ide_kernel, in_cwd, ready=switch.offered),
                 Peer(GATEWAY, gateway_kernel, {"env": gateway_env}, ready=switch.withheld),
@@ -529,6 +567,12 @@ def report(
         f"goal: cold start p50 {cold:.1f} ms = {cold / local:.2f}x the local kernel's "
         f"{local:.1f} ms (<= 1.3x): {'met' if cold / local <= 1.3 else 'MISSED'}"
     )
+    if LAUNCHER in starts_ms:
+        same = statistics.median(starts_ms[LAUNCHER])
+        print(
+            f"the sandbox alone: cold start = {cold / same:.2f}x the same launcher on the host "
+            f"({same:.1f} ms): +{cold - same:.1f} ms for the container"
+        )
 
 
 def cli() -> None:

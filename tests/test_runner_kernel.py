@@ -480,6 +480,24 @@ def test_ipython_output_capped_per_run() -> None:
     assert again.text("stdout") == "still here\n"
 
 
+def test_ipython_collects_garbage_for_user_code() -> None:
+    """The collector is off only while the kernel starts: user code gets it back."""
+    km, kc = start(_spec("ide-test-ipython-gc", ["-m", "ide_runner.ipython"]))
+    try:
+        run = execute(
+            kc,
+            "import gc\n"
+            "class Node:\n    pass\n"
+            "a, b = Node(), Node()\na.other, b.other = b, a\ndel a, b\n"
+            "print(gc.isenabled(), gc.collect() >= 2, gc.get_freeze_count() > 0)\n",
+        )
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    assert run.status == "ok", run.streams
+    assert run.text("stdout") == "True True True\n"
+
+
 def test_output_gate_size_and_rate() -> None:
     now = [0.0]
     gate = OutputGate(limit=100, rate=40, clock=lambda: now[0])
