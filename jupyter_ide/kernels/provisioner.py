@@ -18,6 +18,7 @@ from jupyter_client.provisioning.provisioner_base import KernelProvisionerBase
 from jupyter_client.session import Session
 from traitlets import Dict, Unicode
 
+from .cgroup import find_cgroup
 from .containers import (
     KernelLaunch,
     container_state,
@@ -26,7 +27,6 @@ from .containers import (
     signal_container,
     start_kernel_container,
 )
-from .judge.cgroup import find_cgroup
 from .pool import PooledKernel, WarmPool
 from .profile import SANDBOX_UID
 from .sandbox import KernelRecord, SandboxManager, SandboxUnavailable

@@ -30,8 +30,8 @@ import docker
 from docker.errors import APIError, DockerException, NotFound
 from docker.models.containers import Container
 
+from ..cgroup import INNER_CPU_FILES, CgroupFiles, find_cgroup
 from ..profile import BindMount, SandboxLimits, SandboxSpec, container_options
-from .cgroup import INNER_CPU_FILES, CgroupFiles, find_cgroup
 
 log = logging.getLogger(__name__)
 
@@ -250,11 +250,11 @@ def execute(
         try:
             _wait_done(box, done, limits.wall + 30.0)
         except BoxError:
-            if cgroup is None or cgroup.oom_kills() <= oom_before:
+            if not _oom_killed(box, oom_before):
                 raise
             # The OOM killer took judge-box too (the program's memory not yet given back):
             # the verdict is still the program's.
-            return _killed_by_oom(cgroup, cpu_before, baseline, time.monotonic() - went)
+            return _killed_by_oom(box, cpu_before, baseline, time.monotonic() - went)
         if cgroup is not None:
             cpu_after = cgroup.cpu_seconds() or cpu_before
             peak = cgroup.memory_peak() or 0
@@ -276,10 +276,24 @@ def execute(
     )
 
 
-def _killed_by_oom(
-    cgroup: CgroupFiles, cpu_before: float, baseline: int, wall: float
-) -> ExecResult:
-    """Return the result of a run whose box the OOM killer ended before judge-box reported."""
+def _oom_killed(box: Box, oom_before: int) -> bool:
+    """Whether the OOM killer struck in the box since the run began.
+
+    The cgroup counts it while it exists; once the box has stopped, the engine's state says.
+    """
+    if box.cgroup is not None and box.cgroup.oom_kills() > oom_before:
+        return True
+    return bool(box.container.attrs.get("State", {}).get("OOMKilled"))
+
+
+def _killed_by_oom(box: Box, cpu_before: float, baseline: int, wall: float) -> ExecResult:
+    """Return the result of a run whose box the OOM killer ended before judge-box reported.
+
+    Once the box has stopped its cgroup is gone: the program then used all the box allowed.
+    """
+    cgroup = box.cgroup
+    cpu_after = (cgroup.cpu_seconds() if cgroup is not None else None) or cpu_before
+    peak = (cgroup.memory_peak() if cgroup is not None else None) or box.memory_bytes + baseline
     return ExecResult(
         exit_code=0,
         signal=9,
@@ -290,8 +304,8 @@ def _killed_by_oom(
         collected=False,
         stdout=b"",
         stderr=b"",
-        cpu_time=max(0.0, (cgroup.cpu_seconds() or cpu_before) - cpu_before),
-        memory_bytes=max(0, (cgroup.memory_peak() or 0) - baseline),
+        cpu_time=max(0.0, cpu_after - cpu_before),
+        memory_bytes=max(0, peak - baseline),
         oom_killed=True,
         measured_by="cgroup",
     )
@@ -365,6 +379,9 @@ def _parse(
     body = output[match.end() :]
     out_len = int(fields[b"stdout"])
     err_len = int(fields[b"stderr"])
+    # The cgroup's peak over its level before the run, or the program's own peak resident set
+    # when that is larger (a tiny program's charge can vanish under reclaimed page cache).
+    rss = int(fields.get(b"rss", b"0")) * 1024
     return ExecResult(
         exit_code=int(fields[b"exit"]),
         signal=int(fields[b"signal"]),
@@ -376,7 +393,7 @@ def _parse(
         stdout=body[:out_len],
         stderr=body[out_len : out_len + err_len],
         cpu_time=cpu_time,
-        memory_bytes=memory,
+        memory_bytes=max(memory, rss),
         oom_killed=oom_killed,
         measured_by=measured_by,
     )

@@ -29,7 +29,8 @@
  *     --collect DIR    after a successful run, tar DIR into SLOT/artefact (serving only)
  *
  * Report (SLOT/result, or stdout): one header line
- *   JUDGEBOX exit=N signal=N wall=SEC timeout=0|1 cpu_timeout=0|1 exec_errno=N stdout=BYTES stderr=BYTES
+ *   JUDGEBOX exit=N signal=N wall=SEC timeout=0|1 cpu_timeout=0|1 exec_errno=N collected=0|1
+ *            rss=KB stdout=BYTES stderr=BYTES   (rss: the program's peak resident set, wait4)
  * followed by the bytes of the stdout file and then of the stderr file.
  */
 #define _GNU_SOURCE
@@ -233,8 +234,10 @@ int main(int argc, char **argv) {
     setpgid(pid, pid);
 
     int status = 0, timed_out = 0, cpu_out = 0;
+    struct rusage usage;
+    memset(&usage, 0, sizeof usage);
     for (;;) {
-        pid_t done = waitpid(pid, &status, WNOHANG);
+        pid_t done = wait4(pid, &status, WNOHANG, &usage);
         if (done == pid) break;
         double elapsed = now() - start;
         if (wall > 0 && elapsed >= wall) { timed_out = 1; break; }
@@ -248,7 +251,7 @@ int main(int argc, char **argv) {
     if (timed_out || cpu_out) {
         kill(-pid, SIGKILL);
         kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
+        wait4(pid, &status, 0, &usage);
     }
     double elapsed = now() - start;
     kill(-pid, SIGKILL); /* whatever the program left behind */
@@ -283,9 +286,9 @@ int main(int argc, char **argv) {
     char header[512];
     int len = snprintf(header, sizeof header,
                        "JUDGEBOX exit=%d signal=%d wall=%.6f timeout=%d cpu_timeout=%d "
-                       "exec_errno=%d collected=%d stdout=%ld stderr=%ld\n",
-                       code, sig, elapsed, timed_out, cpu_out, exec_errno, collected, out_size,
-                       err_size);
+                       "exec_errno=%d collected=%d rss=%ld stdout=%ld stderr=%ld\n",
+                       code, sig, elapsed, timed_out, cpu_out, exec_errno, collected,
+                       usage.ru_maxrss, out_size, err_size);
     if (write(dst, header, (size_t)len) != len) _exit(6);
     copy_out(dst, out, out_size);
     if (!merge) copy_out(dst, err, err_size);

@@ -1,4 +1,4 @@
-"""A judge container's cgroup on the host: CPU time, peak memory, OOM kills, limits.
+"""A sandbox container's cgroup on the host: CPU time, peak memory, OOM kills and limits.
 
 cgroup v1 (``cgroupfs`` or ``systemd`` driver) and v2 are read straight from /sys/fs/cgroup when
 the server runs on the engine's host with access to it; otherwise ``None`` is returned and the
