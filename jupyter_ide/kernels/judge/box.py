@@ -293,7 +293,8 @@ def _killed_by_oom(box: Box, cpu_before: float, baseline: int, wall: float) -> E
     """
     cgroup = box.cgroup
     cpu_after = (cgroup.cpu_seconds() if cgroup is not None else None) or cpu_before
-    peak = (cgroup.memory_peak() if cgroup is not None else None) or box.memory_bytes + baseline
+    peak = cgroup.memory_peak() if cgroup is not None else None
+    memory = max(0, peak - baseline) if peak else box.memory_bytes
     return ExecResult(
         exit_code=0,
         signal=9,
@@ -305,9 +306,9 @@ def _killed_by_oom(box: Box, cpu_before: float, baseline: int, wall: float) -> E
         stdout=b"",
         stderr=b"",
         cpu_time=max(0.0, cpu_after - cpu_before),
-        memory_bytes=max(0, peak - baseline),
+        memory_bytes=memory,
         oom_killed=True,
-        measured_by="cgroup",
+        measured_by="cgroup" if cgroup is not None else "engine",
     )
 
 
