@@ -177,7 +177,12 @@ async def test_course_limit_binds_across_its_students(
 
     outcomes = await asyncio.gather(*(ask(("ada", "bob", "cy")[i % 3]) for i in range(50)))
     assert set(outcomes) == {"ok", "course_tokens_per_day"}
-    assert await _tokens(jp_serverapp, course="cs101") <= LIMITS["course_daily_tokens"] + MAX_TOKENS
+    used = await _tokens(jp_serverapp, course="cs101")
+    assert used <= LIMITS["course_daily_tokens"] + MAX_TOKENS
+    # Refused requests hold nothing: the counters are exactly what the ledger says was used.
+    assert await _counter(namespace, "q:course:cs101:tokens:2*") == used
+    students = [await _counter(namespace, f"q:user:{u}:tokens:2*") for u in ("ada", "bob", "cy")]
+    assert sum(students) == used
 
 
 @pytest.mark.parametrize("ai_settings", [{"daily_tokens": 2000, "max_tokens": 512}], indirect=True)

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from jupyter_ide.cache import Cache, MemoryCache, RedisCache, make_cache
+from jupyter_ide.cache import Bounded, Cache, MemoryCache, RedisCache, make_cache
 
 from .services import redis_url
 
@@ -67,6 +67,43 @@ async def test_incr_if_below_never_passes_the_limit(cache: Cache) -> None:
     assert await cache.get("quota") == b"48"
     assert await cache.incr_if_below("quota", 2, 50) == (True, 50)
     assert await cache.incr_if_below("quota", 1, 50) == (False, 50)
+
+
+async def test_incr_all_if_below_adds_to_all_or_none(cache: Cache) -> None:
+    """Counters grow together; when one would pass its limit none grows, and it is named."""
+    both = [Bounded("minute", 1, 3, ttl=60), Bounded("day", 40, 100, ttl=60)]
+    first = await cache.incr_all_if_below(both)
+    assert (first.values, first.refused) == ([1, 40], None)
+    second = await cache.incr_all_if_below(both)
+    assert (second.values, second.refused) == ([2, 80], None)
+    refused = await cache.incr_all_if_below(both)
+    assert (refused.values, refused.refused) == ([80], 1)
+    assert await cache.get("minute") == b"2"
+    assert await cache.get("day") == b"80"
+    left = await cache.ttl("day")
+    assert left is not None and 0 < left <= 60
+    assert (await cache.incr_all_if_below([])).values == []
+
+
+async def test_incr_all_if_below_never_passes_any_limit(cache: Cache) -> None:
+    """100 concurrent requests against two limits: exactly as many as the tighter allows."""
+    counters = [Bounded("requests", 1, 20, ttl=60), Bounded("tokens", 7, 100, ttl=60)]
+    outcomes = await asyncio.gather(*(cache.incr_all_if_below(counters) for _ in range(100)))
+    admitted = [o for o in outcomes if o.refused is None]
+    assert len(admitted) == 14  # 14 * 7 = 98 tokens; a 15th would pass 100
+    assert {o.refused for o in outcomes if o.refused is not None} == {1}
+    assert await cache.get("requests") == b"14"
+    assert await cache.get("tokens") == b"98"
+
+
+async def test_incr_each_adds_to_every_counter(cache: Cache) -> None:
+    """One call adds to several counters; a ttl applies only to one that is new."""
+    await cache.incr("old", 10)
+    assert await cache.incr_each([("old", -4, 60), ("new", -4, 60)]) == [6, -4]
+    assert await cache.ttl("old") is None
+    left = await cache.ttl("new")
+    assert left is not None and 0 < left <= 60
+    assert await cache.incr_each([]) == []
 
 
 async def test_prefixes_isolate(cache: Cache) -> None:

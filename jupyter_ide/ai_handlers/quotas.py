@@ -1,6 +1,8 @@
 """Per user and per course: requests a minute, tokens a day and a month, in the shared cache.
 
-Reservations are atomic in the cache, so every server process sees the same counts.
+A request is admitted against every limit in force at once (one atomic step in the cache,
+all or none), so every server process sees the same counts and a refused request holds
+nothing, not even for a moment.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from ..cache import Cache
+from ..cache import Bounded, Cache
 from .errors import QuotaExceeded
 from .settings import AISettings
 
@@ -66,7 +68,7 @@ class Limit:
 class Reservation:
     """What one request counted: its request slots and the tokens set aside."""
 
-    token_keys: list[str] = field(default_factory=list)
+    token_counters: list[tuple[str, float]] = field(default_factory=list)  # (key, ttl)
     reserved: int = 0
     warnings: list[str] = field(default_factory=list)
 
@@ -127,41 +129,40 @@ class Quotas:
     async def admit(self, user: str, course: str | None, estimate: int) -> Reservation:
         """Count a request and reserve ``estimate`` tokens under every limit, or raise 429.
 
-        Each counter only grows while it stays within its limit (an atomic check-and-add in
-        the cache); on a refusal, what this request already counted is given back.
+        One atomic check-and-add in the cache covers every limit: all counters grow, or none
+        does and the first limit that would be passed is named.
         """
-        reservation = Reservation()
-        taken: list[tuple[str, int]] = []
-        try:
-            for limit in self.limits(user, course):
-                amount = 1 if limit.unit == "requests" else estimate
-                key = limit.key(self.namespace)
-                ttl = (limit.window.resets_at - datetime.now(timezone.utc)).total_seconds()
-                added, value = await self.cache.incr_if_below(
-                    key, amount, limit.limit, ttl=ttl + WINDOW_SLACK
-                )
-                if not added:
-                    raise self._refusal(limit, value)
-                if amount:
-                    taken.append((key, amount))
-                if limit.unit == "tokens":
-                    reservation.token_keys.append(key)
-                warning = self._warning(limit, value)
-                if warning:
-                    reservation.warnings.append(warning)
-        except BaseException:
-            for key, amount in taken:
-                await self.cache.incr(key, -amount)
-            raise
-        reservation.reserved = estimate
+        now = datetime.now(timezone.utc)
+        limits = self.limits(user, course)
+        counters = [
+            Bounded(
+                limit.key(self.namespace),
+                1 if limit.unit == "requests" else estimate,
+                limit.limit,
+                ttl=(limit.window.resets_at - now).total_seconds() + WINDOW_SLACK,
+            )
+            for limit in limits
+        ]
+        admission = await self.cache.incr_all_if_below(counters)
+        if admission.refused is not None:
+            raise self._refusal(limits[admission.refused], admission.values[0])
+        reservation = Reservation(reserved=estimate)
+        for limit, counter, value in zip(limits, counters, admission.values, strict=True):
+            if limit.unit == "tokens":
+                reservation.token_counters.append((counter.key, counter.ttl or 0.0))
+            warning = self._warning(limit, value)
+            if warning:
+                reservation.warnings.append(warning)
         return reservation
 
     async def settle(self, reservation: Reservation, actual: int) -> None:
-        """Replace the tokens set aside with the tokens really used."""
+        """Replace the tokens set aside with the tokens really used (one atomic step)."""
         delta = actual - reservation.reserved
-        if delta:
-            for key in reservation.token_keys:
-                await self.cache.incr(key, delta)
+        if delta and reservation.token_counters:
+            # The ttl matters only if a window ended (and its counter expired) meanwhile.
+            await self.cache.incr_each(
+                [(key, delta, ttl) for key, ttl in reservation.token_counters]
+            )
         reservation.reserved = actual
 
     async def status(self, user: str, course: str | None) -> list[dict[str, Any]]:

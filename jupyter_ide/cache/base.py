@@ -3,6 +3,26 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Bounded:
+    """One counter to add to, and the value it may not pass."""
+
+    key: str
+    amount: int
+    limit: int
+    ttl: float | None = None
+
+
+@dataclass(frozen=True)
+class Admission:
+    """What ``incr_all_if_below`` did: every counter's new value, or the refused one."""
+
+    values: list[int]
+    refused: int | None = None  # the index of the first counter that would pass its limit
 
 
 class Cache(abc.ABC):
@@ -39,6 +59,17 @@ class Cache(abc.ABC):
         self, key: str, amount: int, limit: int, ttl: float | None = None
     ) -> tuple[bool, int]:
         """Add ``amount`` only if the result stays <= ``limit``; return (added, value)."""
+
+    @abc.abstractmethod
+    async def incr_all_if_below(self, counters: Sequence[Bounded]) -> Admission:
+        """Add every amount, all or none: none when any counter would pass its limit.
+
+        On a refusal ``values`` holds the refused counter's current value only.
+        """
+
+    @abc.abstractmethod
+    async def incr_each(self, counters: Sequence[tuple[str, int, float | None]]) -> list[int]:
+        """Add to each (key, amount, ttl) counter in one atomic step; return the new values."""
 
     @abc.abstractmethod
     async def ttl(self, key: str) -> float | None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 
-from .base import Cache
+from .base import Admission, Bounded, Cache
 
 DEFAULT_MAX_ENTRIES = 100_000
 
@@ -93,6 +94,24 @@ class MemoryCache(Cache):
             return False, value
         self._store(name, value + amount, expires)
         return True, value + amount
+
+    async def incr_all_if_below(self, counters: Sequence[Bounded]) -> Admission:
+        """Add every amount, all or none: none when any counter would pass its limit."""
+        found = []
+        for index, counter in enumerate(counters):
+            name = self.key(counter.key)
+            current = self._counter(name)
+            value, expires = current if current else (0, self._expiry(counter.ttl))
+            if value + counter.amount > counter.limit:
+                return Admission([value], index)
+            found.append((name, value + counter.amount, expires))
+        for name, value, expires in found:
+            self._store(name, value, expires)
+        return Admission([value for _, value, _ in found])
+
+    async def incr_each(self, counters: Sequence[tuple[str, int, float | None]]) -> list[int]:
+        """Add to each (key, amount, ttl) counter; return the new values."""
+        return [await self.incr(key, amount, ttl) for key, amount, ttl in counters]
 
     async def ttl(self, key: str) -> float | None:
         """Return the seconds left before the key expires, or None."""

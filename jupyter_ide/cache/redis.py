@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
 
 from ..db.urls import safe_url
-from .base import Cache
+from .base import Admission, Bounded, Cache
 
 # KEYS[1] counter; ARGV amount, limit, ttl in ms (0 = none). Returns {added, value}.
 _INCR_IF_BELOW = """
@@ -17,8 +18,9 @@ local amount = tonumber(ARGV[1])
 if value + amount > tonumber(ARGV[2]) then
   return {0, value}
 end
+local new_key = redis.call('EXISTS', KEYS[1]) == 0
 local new = redis.call('INCRBY', KEYS[1], amount)
-if new == amount and tonumber(ARGV[3]) > 0 then
+if new_key and tonumber(ARGV[3]) > 0 then
   redis.call('PEXPIRE', KEYS[1], ARGV[3])
 end
 return {1, new}
@@ -26,11 +28,46 @@ return {1, new}
 
 # KEYS[1] counter; ARGV amount, ttl in ms (0 = none). Sets the ttl only when the key is new.
 _INCR = """
+local new_key = redis.call('EXISTS', KEYS[1]) == 0
 local new = redis.call('INCRBY', KEYS[1], ARGV[1])
-if tonumber(ARGV[2]) > 0 and redis.call('PTTL', KEYS[1]) == -1 then
+if new_key and tonumber(ARGV[2]) > 0 then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
 return new
+"""
+
+# KEYS counters; ARGV amount, limit, ttl in ms (0 = none) for each. Checks every counter, then
+# adds to all of them or to none; a ttl applies to a new key only.
+# Returns {0, new values...}, or {index of the refused counter (from 1), its value}.
+_INCR_ALL_IF_BELOW = """
+for i = 1, #KEYS do
+  local value = tonumber(redis.call('GET', KEYS[i]) or '0')
+  if value + tonumber(ARGV[3 * i - 2]) > tonumber(ARGV[3 * i - 1]) then
+    return {i, value}
+  end
+end
+local result = {0}
+for i = 1, #KEYS do
+  local new_key = redis.call('EXISTS', KEYS[i]) == 0
+  result[i + 1] = redis.call('INCRBY', KEYS[i], ARGV[3 * i - 2])
+  if new_key and tonumber(ARGV[3 * i]) > 0 then
+    redis.call('PEXPIRE', KEYS[i], ARGV[3 * i])
+  end
+end
+return result
+"""
+
+# KEYS counters; ARGV amount, ttl in ms (0 = none) for each; a ttl applies to a new key only.
+_INCR_EACH = """
+local result = {}
+for i = 1, #KEYS do
+  local new_key = redis.call('EXISTS', KEYS[i]) == 0
+  result[i] = redis.call('INCRBY', KEYS[i], ARGV[2 * i - 1])
+  if new_key and tonumber(ARGV[2 * i]) > 0 then
+    redis.call('PEXPIRE', KEYS[i], ARGV[2 * i])
+  end
+end
+return result
 """
 
 
@@ -40,7 +77,7 @@ def _ms(ttl: float | None) -> int:
 
 
 class RedisCache(Cache):
-    """A cache in Redis; ``incr`` and ``incr_if_below`` are Lua scripts, atomic across servers."""
+    """A cache in Redis; its counters are Lua scripts, atomic across servers."""
 
     backend = "redis"
 
@@ -64,6 +101,8 @@ class RedisCache(Cache):
         self._client: Any = aioredis.Redis.from_pool(pool)
         self._incr = self._client.register_script(_INCR)
         self._incr_if_below = self._client.register_script(_INCR_IF_BELOW)
+        self._incr_all_if_below = self._client.register_script(_INCR_ALL_IF_BELOW)
+        self._incr_each = self._client.register_script(_INCR_EACH)
 
     async def get(self, key: str) -> bytes | None:
         """Return the value, or None when missing or expired."""
@@ -90,6 +129,30 @@ class RedisCache(Cache):
             keys=[self.key(key)], args=[amount, limit, _ms(ttl)]
         )
         return bool(added), int(value)
+
+    async def incr_all_if_below(self, counters: Sequence[Bounded]) -> Admission:
+        """Add every amount, all or none, in one atomic script (one round trip)."""
+        if not counters:
+            return Admission([])
+        args: list[int] = []
+        for counter in counters:
+            args += [counter.amount, counter.limit, _ms(counter.ttl)]
+        reply = await self._incr_all_if_below(
+            keys=[self.key(counter.key) for counter in counters], args=args
+        )
+        if int(reply[0]):
+            return Admission([int(reply[1])], int(reply[0]) - 1)
+        return Admission([int(value) for value in reply[1:]])
+
+    async def incr_each(self, counters: Sequence[tuple[str, int, float | None]]) -> list[int]:
+        """Add to each (key, amount, ttl) counter in one atomic script (one round trip)."""
+        if not counters:
+            return []
+        args: list[int] = []
+        for _, amount, ttl in counters:
+            args += [amount, _ms(ttl)]
+        reply = await self._incr_each(keys=[self.key(key) for key, _, _ in counters], args=args)
+        return [int(value) for value in reply]
 
     async def ttl(self, key: str) -> float | None:
         """Return the seconds left before the key expires, or None."""
