@@ -1,11 +1,14 @@
 """AI proxy overhead: the same local OpenAI-format upstream called directly and through
 jupyter-ide's /ide/api/ai/v1 endpoint, in one run.
 
-Three processes: the upstream (tests/fakes/openai_server.py), a real `jupyter server` with
-the extension (SQLite ledger, in-process quotas, policy and keys looked up per request), and
-this load generator (aiohttp). Non-streaming latency and streaming time to first token, at
-concurrency 1 and 32; the table's ratio is proxy / direct, and "added" is the difference of
-the medians (p50) and of the p95s.
+Four processes: the upstream (tests/fakes/openai_server.py), two real `jupyter server`s with
+the extension (SQLite ledger, policy and keys looked up per request; one keeps quotas in
+process, the other in Redis as deployments do), and this load generator (aiohttp).
+Non-streaming latency and streaming time to first token at concurrency 1 and 32, first
+against an upstream that answers at once (the proxy's own cost, and at 32 how many requests
+a second one server process carries), then at concurrency 32 against a model that takes
+``THINK_MS`` to its first token (32 requests in flight at a model's pace). The table's ratio
+is proxy / direct, and "added" is the difference of the medians (p50) and of the p95s.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -31,7 +35,10 @@ ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "bench-token"
 WARMUP = 50
 ROUNDS = {1: 400, 32: 32 * 25}
-BODY = {"model": "echo", "messages": [{"role": "user", "content": "two plus two, briefly"}]}
+THINK_MS = 100  # a model's time to first token in the "model pace" rows
+MESSAGES = [{"role": "user", "content": "two plus two, briefly"}]
+REDIS_URL = os.environ.get("JUPYTER_IDE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+Probe = Callable[[aiohttp.ClientSession, str, dict[str, str], str], Awaitable[float]]
 
 UPSTREAM = """
 import asyncio, sys
@@ -51,10 +58,11 @@ c.ServerApp.allow_root = True
 c.ServerApp.jpserver_extensions = {{"jupyter_ide": True}}
 c.ServerApp.log_level = "WARN"
 c.IDESettings.db_url = {db!r}
-c.IDESettings.redis_url = ""
+c.IDESettings.redis_url = {redis!r}
+c.AISettings.cache_namespace = {namespace!r}
 c.AISettings.openai_base_url = {upstream!r}
 c.AISettings.openai_api_key = "sk-bench-institution"
-c.AISettings.routes = {{"echo": ["openai"]}}
+c.AISettings.routes = {{"echo": ["openai"], "think-{think}": ["openai"]}}
 c.AISettings.requests_per_minute = 10**9
 c.AISettings.daily_tokens = 10**12
 c.AISettings.monthly_tokens = 10**12
@@ -82,21 +90,27 @@ async def wait_for(url: str, headers: dict[str, str] | None = None) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-async def one_request(session: aiohttp.ClientSession, url: str, headers: dict[str, str]) -> float:
+async def one_request(
+    session: aiohttp.ClientSession, url: str, headers: dict[str, str], model: str
+) -> float:
     """POST one whole completion; return milliseconds to the full answer."""
     start = time.perf_counter()
-    async with session.post(url, json=BODY, headers=headers) as response:
-        body = await response.read()
+    request = {"model": model, "messages": MESSAGES}
+    async with session.post(url, json=request, headers=headers) as response:
+        answer = await response.read()
         if response.status != 200:
-            raise RuntimeError(f"{url}: {response.status} {body[:200]!r}")
+            raise RuntimeError(f"{url}: {response.status} {answer[:200]!r}")
     return (time.perf_counter() - start) * 1000
 
 
-async def first_token(session: aiohttp.ClientSession, url: str, headers: dict[str, str]) -> float:
+async def first_token(
+    session: aiohttp.ClientSession, url: str, headers: dict[str, str], model: str
+) -> float:
     """POST a streaming completion; return milliseconds to the first content chunk."""
     start = time.perf_counter()
     elapsed = 0.0
-    async with session.post(url, json={**BODY, "stream": True}, headers=headers) as response:
+    body = {"model": model, "messages": MESSAGES, "stream": True}
+    async with session.post(url, json=body, headers=headers) as response:
         if response.status != 200:
             raise RuntimeError(f"{url}: {response.status}")
         async for line in response.content:
@@ -107,16 +121,13 @@ async def first_token(session: aiohttp.ClientSession, url: str, headers: dict[st
 
 
 async def measure(
-    probe: Callable[[aiohttp.ClientSession, str, dict[str, str]], Awaitable[float]],
-    url: str,
-    headers: dict[str, str],
-    concurrency: int,
+    probe: Probe, url: str, headers: dict[str, str], model: str, concurrency: int
 ) -> list[float]:
     """Run ``ROUNDS[concurrency]`` probes with ``concurrency`` workers; return each time."""
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
-        for _ in range(WARMUP):
-            await probe(session, url, headers)
+        warmup = WARMUP if model == "echo" else concurrency
+        await asyncio.gather(*(probe(session, url, headers, model) for _ in range(warmup)))
         todo = ROUNDS[concurrency]
         results: list[float] = []
 
@@ -124,17 +135,24 @@ async def measure(
             nonlocal todo
             while todo > 0:
                 todo -= 1
-                results.append(await probe(session, url, headers))
+                results.append(await probe(session, url, headers, model))
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
     return results
 
 
-def write_config(tmp: Path, upstream: str) -> None:
-    """Write the server's config file into ``tmp``/config."""
-    (tmp / "config").mkdir()
-    (tmp / "config" / "jupyter_server_config.py").write_text(
-        CONFIG.format(token=TOKEN, db=f"sqlite:///{tmp}/ide.db", upstream=upstream)
+def write_config(config_dir: Path, upstream: str, redis: str) -> None:
+    """Write a server's config file into ``config_dir``."""
+    config_dir.mkdir()
+    (config_dir / "jupyter_server_config.py").write_text(
+        CONFIG.format(
+            token=TOKEN,
+            db=f"sqlite:///{config_dir}/ide.db",
+            upstream=upstream,
+            redis=redis,
+            namespace=f"bench-{uuid.uuid4().hex}",
+            think=THINK_MS,
+        )
     )
 
 
@@ -144,50 +162,67 @@ def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[b
         return subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
 
 
+def start_server(
+    tmp: Path, name: str, upstream: str, redis: str
+) -> tuple[int, Path, subprocess.Popen[bytes]]:
+    """Start a `jupyter server` with the extension; return its port, log and process."""
+    port = free_port()
+    config_dir = tmp / name
+    write_config(config_dir, upstream, redis)
+    env = {
+        **os.environ,
+        "JUPYTER_DATA_DIR": f"{tmp}/data",
+        "JUPYTER_RUNTIME_DIR": f"{tmp}/runtime-{name}",
+        "JUPYTER_CONFIG_DIR": str(config_dir),
+        "JUPYTER_IDE_SANDBOX": "local",
+        "PYTHONPATH": str(ROOT),
+    }
+    log = tmp / f"{name}.log"
+    args = [sys.executable, "-m", "jupyter_server", f"--port={port}", "--ip=127.0.0.1"]
+    return port, log, start([*args, f"--ServerApp.root_dir={tmp}"], env, log)
+
+
+SCENARIOS: list[tuple[str, Probe, int, str]] = [
+    ("completion, c=1", one_request, 1, "echo"),
+    ("stream TTFT, c=1", first_token, 1, "echo"),
+    ("completion, c=32", one_request, 32, "echo"),
+    ("stream TTFT, c=32", first_token, 32, "echo"),
+    (f"completion, c=32, {THINK_MS} ms model", one_request, 32, f"think-{THINK_MS}"),
+    (f"TTFT, c=32, {THINK_MS} ms model", first_token, 32, f"think-{THINK_MS}"),
+]
+
+
 async def main() -> None:
-    """Start the upstream and a server, measure both paths, print the tables."""
-    with tempfile.TemporaryDirectory() as tmp:
-        env = {
-            **os.environ,
-            "JUPYTER_DATA_DIR": f"{tmp}/data",
-            "JUPYTER_RUNTIME_DIR": f"{tmp}/runtime",
-            "JUPYTER_CONFIG_DIR": f"{tmp}/config",
-            "JUPYTER_IDE_SANDBOX": "local",
-            "PYTHONPATH": str(ROOT),
-        }
-        up_port, ide_port = free_port(), free_port()
+    """Start the upstream and both servers, measure every path, print the tables."""
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        up_port = free_port()
         upstream = f"http://127.0.0.1:{up_port}/v1"
-        write_config(Path(tmp), upstream)
-        logs = [Path(tmp) / "upstream.log", Path(tmp) / "server.log"]
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        logs = [tmp / "upstream.log"]
         procs = [start([sys.executable, "-c", UPSTREAM, str(up_port)], env, logs[0])]
-        procs.append(
-            start(
-                [
-                    sys.executable,
-                    "-m",
-                    "jupyter_server",
-                    f"--port={ide_port}",
-                    "--ip=127.0.0.1",
-                    f"--ServerApp.root_dir={tmp}",
-                ],
-                env,
-                logs[1],
-            )
-        )
+        peers: dict[str, tuple[str, dict[str, str]]] = {
+            "direct to upstream": (f"{upstream}/chat/completions", {"Authorization": "Bearer sk"})
+        }
+        auth = {"Authorization": f"token {TOKEN}"}
+        for peer, name, redis in (
+            ("through jupyter-ide", "memory", ""),
+            ("through jupyter-ide, Redis", "redis", REDIS_URL),
+        ):
+            port, log, proc = start_server(tmp, name, upstream, redis)
+            procs.append(proc)
+            logs.append(log)
+            peers[peer] = (f"http://127.0.0.1:{port}/ide/api/ai/v1/chat/completions", auth)
         try:
             await wait_for(f"http://127.0.0.1:{up_port}/v1/models")
-            auth = {"Authorization": f"token {TOKEN}"}
-            await wait_for(f"http://127.0.0.1:{ide_port}/ide/api/ai/v1/models", auth)
-            direct = (f"{upstream}/chat/completions", {"Authorization": "Bearer sk-bench"})
-            proxy = (f"http://127.0.0.1:{ide_port}/ide/api/ai/v1/chat/completions", auth)
+            for url, headers in list(peers.values())[1:]:
+                await wait_for(url.replace("chat/completions", "models"), headers)
             rows: dict[str, dict[str, list[float]]] = {}
-            for concurrency in (1, 32):
-                for label, probe in (("completion", one_request), ("stream TTFT", first_token)):
-                    operation = f"{label}, c={concurrency}"
-                    rows[operation] = {
-                        "direct to upstream": await measure(probe, *direct, concurrency),
-                        "through jupyter-ide": await measure(probe, *proxy, concurrency),
-                    }
+            for operation, probe, concurrency, model in SCENARIOS:
+                rows[operation] = {
+                    peer: await measure(probe, url, headers, model, concurrency)
+                    for peer, (url, headers) in peers.items()
+                }
         except Exception:
             for log in logs:
                 print(f"--- {log.name}", log.read_text()[-9000:], file=sys.stderr)
@@ -203,12 +238,18 @@ async def main() -> None:
         rows,
         baseline="direct to upstream",
     )
-    print(f"\n{'added by the proxy':<28}{'p50 ms':>10}{'p95 ms':>10}")
-    for operation, peers in rows.items():
-        ours, theirs = peers["through jupyter-ide"], peers["direct to upstream"]
-        added50 = statistics.median(ours) - statistics.median(theirs)
-        print(f"{operation:<28}{added50:>10.3f}{p95(ours) - p95(theirs):>10.3f}")
-    print(json.dumps({"rounds": ROUNDS, "warmup": WARMUP}))
+    print(f"\n{'added by the proxy':<34}{'quotas':<12}{'p50 ms':>10}{'p95 ms':>10}")
+    for operation, measured in rows.items():
+        theirs = measured["direct to upstream"]
+        for peer, quotas in (
+            ("through jupyter-ide", "in process"),
+            ("through jupyter-ide, Redis", "Redis"),
+        ):
+            ours = measured[peer]
+            added50 = statistics.median(ours) - statistics.median(theirs)
+            added95 = p95(ours) - p95(theirs)
+            print(f"{operation:<34}{quotas:<12}{added50:>10.3f}{added95:>10.3f}")
+    print(json.dumps({"rounds": ROUNDS, "warmup": WARMUP, "think_ms": THINK_MS}))
 
 
 if __name__ == "__main__":

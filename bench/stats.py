@@ -24,12 +24,12 @@ def p95(values: list[float]) -> float:
 
 def print_table(title: str, rows: dict[str, dict[str, list[float]]], baseline: str) -> None:
     """Print, per operation, each peer's median and p95 and the ratio to ``baseline``."""
+    width = max(28, *(len(operation) + 2 for operation in rows))
     print(f"\n{title}")
-    print(f"{'operation':<28}{'peer':<32}{'median ms':>11}{'p95 ms':>10}{'ratio':>8}")
+    print(f"{'operation':<{width}}{'peer':<32}{'median ms':>11}{'p95 ms':>10}{'ratio':>8}")
     for operation, peers in rows.items():
         base = statistics.median(peers[baseline])
         for peer, values in peers.items():
             median = statistics.median(values)
-            print(
-                f"{operation:<28}{peer:<32}{median:>11.3f}{p95(values):>10.3f}{median / base:>8.2f}"
-            )
+            figures = f"{median:>11.3f}{p95(values):>10.3f}{median / base:>8.2f}"
+            print(f"{operation:<{width}}{peer:<32}{figures}")

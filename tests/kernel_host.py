@@ -117,6 +117,7 @@ class KernelHost:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
         self.loop.close()
+        self.manager.instances.release()
         SandboxManager.clear_instance()
 
 

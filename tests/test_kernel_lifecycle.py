@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 import uuid
@@ -24,7 +25,7 @@ from jupyter_ide.kernels.profile import (
     SandboxSpec,
     container_options,
 )
-from jupyter_ide.kernels.sandbox import SandboxUnavailable
+from jupyter_ide.kernels.sandbox import SandboxManager, SandboxUnavailable
 from jupyter_ide.kernels.service import pool_specs
 
 from .kernel_host import KernelHost, execute, require_images
@@ -180,6 +181,29 @@ def test_orphans_of_a_crashed_run_are_swept_at_start(host: KernelHost) -> None:
         bystander.reload()  # another server's container is left alone
     finally:
         bystander.remove(force=True)
+
+
+def test_a_live_run_sharing_the_data_dir_keeps_its_containers(host: KernelHost) -> None:
+    """Two servers started on one data dir share a server id; one's start-up sweep leaves
+    the other's containers and socket folders alone while it runs, and sweeps them after."""
+    other = SandboxManager(mode="docker", owner="tester")
+    assert other.server_id == host.manager.server_id
+    spec = SandboxSpec(image_for("python"), ["sleep", "600"], labels=other.labels("kernel"))
+    theirs = docker.from_env().containers.create(**container_options(spec))
+    their_sockets = other.new_socket_dir()
+    try:
+        host.manager.sweep()
+        theirs.reload()  # still there
+        assert their_sockets.is_dir()
+        other.instances.release()  # that server has ended
+        assert host.manager.sweep() >= 1
+        with pytest.raises(docker.errors.NotFound):
+            theirs.reload()
+        assert not their_sockets.exists()
+    finally:
+        other.instances.release()
+        with contextlib.suppress(docker.errors.NotFound):
+            theirs.remove(force=True)
 
 
 def test_kernel_death_by_kill_is_reported(host: KernelHost) -> None:

@@ -18,6 +18,7 @@ from traitlets import Bool, Dict, Float, Int, Unicode, default
 from traitlets.config import SingletonConfigurable
 
 from ..server_extension.settings import data_dir
+from .instances import InstanceLocks, stable_id
 from .profile import (
     LABEL_INSTANCE,
     LABEL_KIND,
@@ -108,8 +109,9 @@ class SandboxManager(SingletonConfigurable):
         self.mode = mode
         self.owner = owner
         self.after_run: Callable[[], Awaitable[None]] | None = None
-        self.server_id = _stable_server_id()
+        self.server_id = stable_id(data_dir() / "server_id")
         self.instance_id = uuid.uuid4().hex[:12]
+        self.instances = InstanceLocks(data_dir() / "instances", self.instance_id)
         self.kernels: dict[str, KernelRecord] = {}
         self.live_socket_dirs: set[Path] = set()
         self.workspace_dir: Callable[[], Path] = Path.cwd
@@ -181,6 +183,7 @@ class SandboxManager(SingletonConfigurable):
 
     def labels(self, kind: str) -> dict[str, str]:
         """Labels that tie a container to this server and this run."""
+        self.instances.hold()  # a container of a live run is never swept by another
         return {
             LABEL_KIND: kind,
             LABEL_SERVER: self.server_id,
@@ -200,7 +203,8 @@ class SandboxManager(SingletonConfigurable):
 
     def new_socket_dir(self) -> Path:
         """Make a fresh, private socket folder that only the sandbox user can enter."""
-        path = self.socket_root() / uuid.uuid4().hex[:8]
+        self.instances.hold()
+        path = self.socket_root() / f"{self.instance_id}-{uuid.uuid4().hex[:8]}"
         path.mkdir(mode=0o700)
         self.live_socket_dirs.add(path)
         if os.getuid() == 0:
@@ -210,16 +214,21 @@ class SandboxManager(SingletonConfigurable):
     # -- start-up sweep -----------------------------------------------------------------
 
     def sweep(self) -> int:
-        """Remove containers and socket folders that earlier runs of this server left."""
+        """Remove containers and socket folders that ended runs of this server left.
+
+        Runs that share the data dir share the server id; one still running (its lock is
+        held) keeps its containers and sockets.
+        """
         if not self.sweep_orphans:
             return 0
+        self.instances.hold()
         removed = 0
         if self.engine_answers(max_age=0):
             found = self.client.containers.list(
                 all=True, filters={"label": f"{LABEL_SERVER}={self.server_id}"}
             )
             for container in found:
-                if container.labels.get(LABEL_INSTANCE) == self.instance_id:
+                if self.instances.alive(container.labels.get(LABEL_INSTANCE, "")):
                     continue
                 try:
                     container.remove(force=True)
@@ -229,7 +238,8 @@ class SandboxManager(SingletonConfigurable):
         root = Path(self.ipc_root) / self.server_id[:8]
         if root.is_dir():
             for child in root.iterdir():
-                if child.is_dir() and child not in self.live_socket_dirs:
+                run = child.name.split("-", 1)[0]
+                if child.is_dir() and not self.instances.alive(run):
                     shutil.rmtree(child, ignore_errors=True)
         if removed:
             self.log.warning("Removed %d sandbox container(s) left by an earlier run", removed)
@@ -253,20 +263,3 @@ class SandboxManager(SingletonConfigurable):
             "runtime": limits.runtime or "runc",
             "limits": limits.describe(),
         }
-
-
-def _stable_server_id() -> str:
-    """Return an id kept in the data dir, the same across restarts of this server."""
-    path = data_dir() / "server_id"
-    try:
-        value = path.read_text().strip()
-        if value:
-            return value
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    value = uuid.uuid4().hex
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(value)
-    tmp.replace(path)
-    return value

@@ -3,7 +3,8 @@
 Models: any name echoes the last user message back, word by word when streaming;
 "broken" answers 500; "reject" answers 401 quoting the key, as OpenAI does; "greedy"
 reports using all of max_tokens; "slow" streams many words slowly (for disconnects);
-"sleepy" waits longer than the proxy's timeout in the tests before answering. Each
+"sleepy" waits longer than the proxy's timeout in the tests before answering; "think-<ms>"
+waits that many milliseconds before its first byte, as a model does (for benchmarks). Each
 request's Authorization header and body are kept; a stream the client cut short is
 marked "cut".
 """
@@ -48,6 +49,8 @@ class Completions(_Base):
         self.seen.append(self.record)
         if body["model"] == "sleepy":
             await asyncio.sleep(SLEEPY_SECONDS)
+        if str(body["model"]).startswith("think-"):
+            await asyncio.sleep(int(body["model"].removeprefix("think-")) / 1000)
         if body["model"] == "reject":
             key = str(self.request.headers.get("Authorization", "")).removeprefix("Bearer ")
             self.set_status(401)
