@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 import time
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from sqlalchemy import select, update
 
 from ..db import Database, RefreshToken, User
 from ..db.queries import get_or_create_user
+from ..server_extension.create_once import create_once
 from .audit import record
 
 ALGORITHM = "HS256"
@@ -48,14 +48,7 @@ class TokenPair:
 
 def load_or_create_secret(path: Path) -> bytes:
     """Return the signing secret kept in ``path`` (mode 0600), creating it on first use."""
-    try:
-        secret = path.read_bytes()
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        secret = secrets.token_bytes(48)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(secret)
+    secret = create_once(path, secrets.token_bytes(48), 0o600)
     if len(secret) < 32:
         raise ValueError(f"{path} holds fewer than 32 bytes: delete it to make a new secret")
     return secret

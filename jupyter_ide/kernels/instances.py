@@ -12,27 +12,16 @@ import re
 import uuid
 from pathlib import Path
 
+from ..server_extension.create_once import create_once
+
 INSTANCE_NAME = re.compile(r"^[0-9a-f]{12}$")
 
 
 def stable_id(path: Path) -> str:
     """Return the id kept at ``path``, creating it once even when servers race for it."""
-    try:
-        value = path.read_text().strip()
-        if value:
-            return value
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    value = uuid.uuid4().hex
-    tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    tmp.write_text(value)
-    try:
-        os.link(tmp, path)  # creates ``path`` only if absent: the first server wins
-    except FileExistsError:
-        value = path.read_text().strip() or value
-    finally:
-        tmp.unlink(missing_ok=True)
+    value = create_once(path, uuid.uuid4().hex.encode(), 0o644).decode().strip()
+    if not value:
+        raise ValueError(f"{path} is empty: delete it to make a new server id")
     return value
 
 
