@@ -94,6 +94,7 @@ async def _tokens(app: Any, **where: Any) -> int:
     if "course" in where:
         query = query.where(AIUsage.course == where["course"])
     await app.web_app.settings["jupyter_ide_ai"].ledger.flush()
+    await app.web_app.settings["jupyter_ide_ai"].quotas.settled()
     async with app.web_app.settings["jupyter_ide_db"].session() as s:
         return int((await s.execute(query)).scalar_one())
 

@@ -29,6 +29,22 @@ async def _browser_cookies(http_server_client: Any, base: str, token: str) -> di
     return jar
 
 
+async def test_api_clients_signing_with_a_header_get_no_login_cookie(
+    http_server_client: Any, jp_base_url: str, jp_serverapp: Any
+) -> None:
+    """A token in the Authorization header signs that request only; the same token in the
+    URL (a browser signing in) still sets the login cookie."""
+    token = jp_serverapp.identity_provider.token
+    by_header = await http_server_client.fetch(
+        f"{jp_base_url}ide/api/auth/me", headers={"Authorization": f"token {token}"}
+    )
+    assert by_header.code == 200
+    names = [c.split("=", 1)[0] for c in by_header.headers.get_list("Set-Cookie")]
+    assert not any(name.startswith("username-") for name in names), names
+    jar = await _browser_cookies(http_server_client, jp_base_url, token)
+    assert any(name.startswith("username-") for name in jar)
+
+
 async def test_state_changing_verbs_need_the_xsrf_token(
     jp_serverapp: Any, http_server_client: Any, jp_base_url: str
 ) -> None:

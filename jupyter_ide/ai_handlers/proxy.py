@@ -115,8 +115,9 @@ class AIProxy:
             )
 
     async def aclose(self) -> None:
-        """Write the queued ledger rows; close the providers' connections."""
+        """Write the queued ledger rows and settlements; close the providers' connections."""
         await self.ledger.flush()
+        await self.quotas.settled()
         for provider in self.providers.values():
             await provider.aclose()
 
@@ -351,7 +352,7 @@ class AIProxy:
             assert error is not None
             raise error
         finally:
-            await self.quotas.settle(call.reservation, used)
+            self.quotas.settle_soon(call.reservation, used)
 
     def _cached_chunks(self, call: Call) -> list[dict[str, Any]]:
         """Return stream chunks made from a cached answer."""
@@ -431,7 +432,7 @@ class AIProxy:
                     "completion_tokens": completion,
                     "total_tokens": prompt_tokens + completion,
                 }
-            await self.quotas.settle(call.reservation, int(usage.get("total_tokens", 0)))
+            self.quotas.settle_soon(call.reservation, int(usage.get("total_tokens", 0)))
             if delivered:
                 self._record(call, provider, usage)
             if call.cache_key and reason == "stop" and usage:

@@ -7,6 +7,8 @@ nothing, not even for a moment.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -14,6 +16,8 @@ from typing import Any
 from ..cache import Bounded, Cache
 from .errors import QuotaExceeded
 from .settings import AISettings
+
+log = logging.getLogger(__name__)
 
 WINDOW_SLACK = 60  # seconds a counter outlives its window
 
@@ -86,6 +90,7 @@ class Quotas:
         self.cache = cache
         self.settings = settings
         self.namespace = settings.cache_namespace
+        self._settling: set[asyncio.Task[None]] = set()
 
     def limits(self, user: str, course: str | None) -> list[Limit]:
         """Return the limits in force for ``user`` in ``course`` now (0 means none)."""
@@ -165,8 +170,31 @@ class Quotas:
             )
         reservation.reserved = actual
 
+    def settle_soon(self, reservation: Reservation, actual: int) -> None:
+        """Settle off the response's path; ``settled`` waits for it.
+
+        Until then the request holds its reservation, which is never less than it used.
+        """
+        if actual == reservation.reserved:
+            return
+        task = asyncio.create_task(self.settle(reservation, actual))
+        self._settling.add(task)
+        task.add_done_callback(self._settle_done)
+
+    def _settle_done(self, task: asyncio.Task[None]) -> None:
+        """Forget a finished settlement; log one that failed."""
+        self._settling.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("AI quota not settled: %s", task.exception())
+
+    async def settled(self) -> None:
+        """Wait until every settlement started so far is done."""
+        while self._settling:
+            await asyncio.gather(*self._settling, return_exceptions=True)
+
     async def status(self, user: str, course: str | None) -> list[dict[str, Any]]:
         """Return each limit in force with what is used of it, for the usage summary."""
+        await self.settled()
         found = []
         for limit in self.limits(user, course):
             raw = await self.cache.get(limit.key(self.namespace))

@@ -41,3 +41,14 @@ class IDEIdentityProvider(IdentityProvider):
         # The hub's identity provider is not this class; standalone, the JWT's subject is
         # the server's one user, named as RoleResolver.name_of names them.
         return User(username=name, name=name)
+
+    def set_login_cookie(self, handler: web.RequestHandler, user: User) -> None:
+        """Set the login cookie, but not for a client that signs each request itself.
+
+        A request with an Authorization header (an API client, an SDK) gets no session
+        cookie: it would never send it back, and signing one costs every request. A browser
+        signing in with ``?token=`` or the login form still gets its cookie.
+        """
+        if handler.request.headers.get("Authorization"):
+            return
+        super().set_login_cookie(handler, user)
