@@ -6,9 +6,10 @@ the extension (SQLite ledger, policy and keys looked up per request; one keeps q
 process, the other in Redis as deployments do), and this load generator (aiohttp).
 Non-streaming latency and streaming time to first token at concurrency 1 and 32, first
 against an upstream that answers at once (the proxy's own cost, and at 32 how many requests
-a second one server process carries), then at concurrency 32 against a model that takes
-``THINK_MS`` to its first token (32 requests in flight at a model's pace). The table's ratio
-is proxy / direct, and "added" is the difference of the medians (p50) and of the p95s.
+a second one server process carries), then against a model that takes ``THINK_MS`` to its
+first token, with requests sent at a steady rate that keeps 32 in flight (an open loop: the
+same arrivals for every peer, so no peer's bursts shape another's). The table's ratio is
+proxy / direct, and "added" is the difference of the medians (p50) and of the p95s.
 """
 
 from __future__ import annotations
@@ -126,8 +127,8 @@ async def measure(
     """Run ``ROUNDS[concurrency]`` probes with ``concurrency`` workers; return each time."""
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
-        warmup = WARMUP if model == "echo" else concurrency
-        await asyncio.gather(*(probe(session, url, headers, model) for _ in range(warmup)))
+        for _ in range(WARMUP):
+            await probe(session, url, headers, model)
         todo = ROUNDS[concurrency]
         results: list[float] = []
 
@@ -139,6 +140,28 @@ async def measure(
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
     return results
+
+
+async def measure_paced(
+    probe: Probe, url: str, headers: dict[str, str], model: str, in_flight: int
+) -> list[float]:
+    """Send ``ROUNDS[in_flight]`` probes at the rate that keeps ``in_flight`` requests open
+    against a model of ``THINK_MS``; return each time."""
+    interval = THINK_MS / 1000 / in_flight
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def paced(count: int) -> list[float]:
+            start = time.perf_counter()
+
+            async def one(i: int) -> float:
+                await asyncio.sleep(max(0.0, start + i * interval - time.perf_counter()))
+                return await probe(session, url, headers, model)
+
+            return list(await asyncio.gather(*(one(i) for i in range(count))))
+
+        await paced(2 * in_flight)  # warm-up: open the connections
+        return await paced(ROUNDS[in_flight])
 
 
 def write_config(config_dir: Path, upstream: str, redis: str) -> None:
@@ -182,13 +205,14 @@ def start_server(
     return port, log, start([*args, f"--ServerApp.root_dir={tmp}"], env, log)
 
 
+MODEL = f"think-{THINK_MS}"
 SCENARIOS: list[tuple[str, Probe, int, str]] = [
     ("completion, c=1", one_request, 1, "echo"),
     ("stream TTFT, c=1", first_token, 1, "echo"),
     ("completion, c=32", one_request, 32, "echo"),
     ("stream TTFT, c=32", first_token, 32, "echo"),
-    (f"completion, c=32, {THINK_MS} ms model", one_request, 32, f"think-{THINK_MS}"),
-    (f"TTFT, c=32, {THINK_MS} ms model", first_token, 32, f"think-{THINK_MS}"),
+    (f"completion, 32 open, {THINK_MS} ms model", one_request, 32, MODEL),
+    (f"stream TTFT, 32 open, {THINK_MS} ms model", first_token, 32, MODEL),
 ]
 
 
@@ -219,8 +243,9 @@ async def main() -> None:
                 await wait_for(url.replace("chat/completions", "models"), headers)
             rows: dict[str, dict[str, list[float]]] = {}
             for operation, probe, concurrency, model in SCENARIOS:
+                how = measure if model == "echo" else measure_paced
                 rows[operation] = {
-                    peer: await measure(probe, url, headers, model, concurrency)
+                    peer: await how(probe, url, headers, model, concurrency)
                     for peer, (url, headers) in peers.items()
                 }
         except Exception:
@@ -238,7 +263,7 @@ async def main() -> None:
         rows,
         baseline="direct to upstream",
     )
-    print(f"\n{'added by the proxy':<34}{'quotas':<12}{'p50 ms':>10}{'p95 ms':>10}")
+    print(f"\n{'added by the proxy':<40}{'quotas':<12}{'p50 ms':>10}{'p95 ms':>10}")
     for operation, measured in rows.items():
         theirs = measured["direct to upstream"]
         for peer, quotas in (
@@ -248,7 +273,7 @@ async def main() -> None:
             ours = measured[peer]
             added50 = statistics.median(ours) - statistics.median(theirs)
             added95 = p95(ours) - p95(theirs)
-            print(f"{operation:<34}{quotas:<12}{added50:>10.3f}{added95:>10.3f}")
+            print(f"{operation:<40}{quotas:<12}{added50:>10.3f}{added95:>10.3f}")
     print(json.dumps({"rounds": ROUNDS, "warmup": WARMUP, "think_ms": THINK_MS}))
 
 
