@@ -27,15 +27,15 @@ c.IDESettings.db_url = "postgresql+psycopg://jupyter_ide:secret@postgres:5432/ju
 c.IDESettings.redis_url = "redis://redis:6379/0"
 
 # --- Files (JUPYTER_IDE_STORAGE_URL, JUPYTER_IDE_S3_ENDPOINT_URL) -------------------------
-# S3 blob storage is not in this build yet (doctor reports it as broken); until then keep
-# the default local folder, or a file:/// URL.
+# Default: a local folder in the Jupyter data dir (or a file:/// URL). S3 (or any S3 API,
+# such as MinIO) keeps every user's files and history; `jupyter ide doctor` writes a probe.
 # c.IDESettings.storage_url = "s3://classroom-files/ide"
 # c.IDESettings.s3_endpoint_url = "http://minio:9000"  # empty for AWS itself
 
 # --- Sandbox (JUPYTER_IDE_SANDBOX) ---------------------------------------------------------
 # docker: kernels must run in Docker sandboxes; auto: Docker when an engine answers, else
 # local kernels with a visible warning; local: no sandbox (single-user laptops only).
-# The Docker kernel provisioner is not in this build yet: "docker" is reported as broken.
+# Build the images once with `jupyter ide images build --offline` (make run does it).
 c.IDESettings.sandbox = "auto"
 
 # --- Secrets at rest (JUPYTER_IDE_CRYPT_KEY) ----------------------------------------------

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
+import uuid
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ from jupyter_ide.auth import PERMISSION_ATTR, PUBLIC
 from jupyter_ide.server_extension.app import IDEApp
 from jupyter_ide.server_extension.checks import STATIC_DIR
 from jupyter_ide.server_extension.handlers import render_index
+from jupyter_ide.server_extension.logs import skip_unprinted_levels
 
 from .test_permissions import _routes
 
@@ -172,3 +175,20 @@ def test_render_index_escapes_the_page_config() -> None:
 def test_the_app_is_built_into_the_package() -> None:
     """`make build` (and `pip install .`) put the app inside the package."""
     assert (STATIC_DIR / "index.html").is_file()
+
+
+def test_debug_lines_build_no_records_unless_a_handler_prints_them() -> None:
+    """A logger whose handlers print WARN and up skips debug lines before building them; one
+    with a DEBUG handler (``--log-level=DEBUG``) keeps them."""
+    quiet = logging.getLogger(f"test-quiet-{uuid.uuid4().hex}")
+    quiet.setLevel(logging.DEBUG)
+    quiet.addHandler(logging.StreamHandler())
+    quiet.handlers[0].setLevel(logging.WARNING)
+    skip_unprinted_levels(quiet)
+    assert not quiet.isEnabledFor(logging.DEBUG) and quiet.isEnabledFor(logging.WARNING)
+    assert not logging.getLogger("tornado").isEnabledFor(logging.DEBUG)
+    loud = logging.getLogger(f"test-loud-{uuid.uuid4().hex}")
+    loud.setLevel(logging.DEBUG)
+    loud.addHandler(logging.StreamHandler())
+    skip_unprinted_levels(loud)
+    assert loud.isEnabledFor(logging.DEBUG)

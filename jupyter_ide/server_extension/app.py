@@ -33,6 +33,7 @@ from ..kernels.sandbox import SandboxManager
 from ..kernels.service import start_sandbox, stop_sandbox
 from .cli import DoctorApp, ImportApp, UpgradeDBApp
 from .handlers import default_handlers
+from .logs import skip_unprinted_levels
 from .settings import IDESettings, data_dir
 
 
@@ -73,6 +74,7 @@ class IDEApp(ExtensionApp):
 
     def initialize_settings(self) -> None:
         """Open the database (refusing a schema mismatch) and the cache."""
+        skip_unprinted_levels(self.serverapp.log)
         self.ide_settings = IDESettings(parent=self)
         url = self.ide_settings.db_url
         try:
