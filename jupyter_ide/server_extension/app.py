@@ -74,7 +74,8 @@ class IDEApp(ExtensionApp):
 
     def initialize_settings(self) -> None:
         """Open the database (refusing a schema mismatch) and the cache."""
-        skip_unprinted_levels(self.serverapp.log)
+        if self.serverapp is not None:
+            skip_unprinted_levels(self.serverapp.log)
         self.ide_settings = IDESettings(parent=self)
         url = self.ide_settings.db_url
         try:
