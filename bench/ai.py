@@ -1,15 +1,17 @@
 """AI proxy overhead: the same local OpenAI-format upstream called directly and through
 jupyter-ide's /ide/api/ai/v1 endpoint, in one run.
 
-Four processes: the upstream (tests/fakes/openai_server.py), two real `jupyter server`s with
-the extension (SQLite ledger, policy and keys looked up per request; one keeps quotas in
-process, the other in Redis as deployments do), and this load generator (aiohttp).
+Four processes: the upstream (tests/fakes/openai_server.py), two real `jupyter ide` servers
+(SQLite ledger, policy and keys looked up per request; one keeps quotas in process, the
+other in Redis as deployments do), and this load generator (aiohttp).
+
 Non-streaming latency and streaming time to first token at concurrency 1 and 32, first
-against an upstream that answers at once (the proxy's own cost, and at 32 how many requests
-a second one server process carries), then against a model that takes ``THINK_MS`` to its
-first token, with requests sent at a steady rate that keeps 32 in flight (an open loop: the
-same arrivals for every peer, so no peer's bursts shape another's). The table's ratio is
-proxy / direct, and "added" is the difference of the medians (p50) and of the p95s.
+against an upstream that answers at once (the proxy's own cost; at 32, a closed loop that
+measures how many requests a second one server process carries), then against a model that
+takes ``THINK_MS`` to its first token, with requests sent at a steady rate that keeps 32 in
+flight (an open loop: the same arrivals for every peer, so no peer's bursts shape another's).
+Each operation measures the peers in a rotating order. The table's ratio is proxy / direct,
+and "added" is the difference of the medians (p50) and of the p95s.
 """
 
 from __future__ import annotations
@@ -145,7 +147,7 @@ async def measure(
 async def measure_paced(
     probe: Probe, url: str, headers: dict[str, str], model: str, in_flight: int
 ) -> list[float]:
-    """Send ``ROUNDS[in_flight]`` probes at the rate that keeps ``in_flight`` requests open
+    """Send ``2 * ROUNDS[in_flight]`` probes at the rate that keeps ``in_flight`` requests open
     against a model of ``THINK_MS``; return each time."""
     interval = THINK_MS / 1000 / in_flight
     connector = aiohttp.TCPConnector(limit=0)
@@ -161,7 +163,7 @@ async def measure_paced(
             return list(await asyncio.gather(*(one(i) for i in range(count))))
 
         await paced(2 * in_flight)  # warm-up: open the connections
-        return await paced(ROUNDS[in_flight])
+        return await paced(2 * ROUNDS[in_flight])
 
 
 def write_config(config_dir: Path, upstream: str, redis: str) -> None:
@@ -188,7 +190,7 @@ def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[b
 def start_server(
     tmp: Path, name: str, upstream: str, redis: str
 ) -> tuple[int, Path, subprocess.Popen[bytes]]:
-    """Start a `jupyter server` with the extension; return its port, log and process."""
+    """Start a `jupyter ide` server; return its port, log and process."""
     port = free_port()
     config_dir = tmp / name
     write_config(config_dir, upstream, redis)
@@ -201,7 +203,9 @@ def start_server(
         "PYTHONPATH": str(ROOT),
     }
     log = tmp / f"{name}.log"
-    args = [sys.executable, "-m", "jupyter_server", f"--port={port}", "--ip=127.0.0.1"]
+    # `jupyter ide`, as `make run` and deployments start it (its identity provider, etc.).
+    launch = "from jupyter_ide.server_extension.app import main; main()"
+    args = [sys.executable, "-c", launch, f"--port={port}", "--ip=127.0.0.1"]
     return port, log, start([*args, f"--ServerApp.root_dir={tmp}"], env, log)
 
 
@@ -242,12 +246,14 @@ async def main() -> None:
             for url, headers in list(peers.values())[1:]:
                 await wait_for(url.replace("chat/completions", "models"), headers)
             rows: dict[str, dict[str, list[float]]] = {}
-            for operation, probe, concurrency, model in SCENARIOS:
+            names = list(peers)
+            for turn, (operation, probe, concurrency, model) in enumerate(SCENARIOS):
                 how = measure if model == "echo" else measure_paced
-                rows[operation] = {
-                    peer: await how(probe, url, headers, model, concurrency)
-                    for peer, (url, headers) in peers.items()
-                }
+                measured = {}
+                for peer in names[turn % len(names) :] + names[: turn % len(names)]:
+                    url, headers = peers[peer]
+                    measured[peer] = await how(probe, url, headers, model, concurrency)
+                rows[operation] = {peer: measured[peer] for peer in names}
         except Exception:
             for log in logs:
                 print(f"--- {log.name}", log.read_text()[-9000:], file=sys.stderr)
