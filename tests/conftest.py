@@ -35,7 +35,8 @@ def jp_server_config(ide_db_url: str) -> dict[str, Any]:
             "contents_manager_class": "jupyter_ide.contents_manager.IDEContentsManager",
             "identity_provider_class": "jupyter_ide.auth.identity.IDEIdentityProvider",
         },
-        "IDESettings": {"db_url": ide_db_url, "redis_url": ""},
+        # Test servers come and go in one process: freezing would keep each one's garbage.
+        "IDESettings": {"db_url": ide_db_url, "redis_url": "", "freeze_startup_heap": False},
         "IDEContentsManager": {"max_file_size": SMALL_FILE_LIMIT},
         # No warm kernels unless a test asks for them: each would start a container.
         "SandboxManager": {"pool_size": 0},

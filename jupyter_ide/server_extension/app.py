@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
+from tornado.ioloop import IOLoop
 
 from .._version import __version__
 from ..ai_handlers.crypto import SecretBox
@@ -33,6 +34,7 @@ from ..kernels.sandbox import SandboxManager
 from ..kernels.service import start_sandbox, stop_sandbox
 from .cli import DoctorApp, ImportApp, UpgradeDBApp
 from .handlers import default_handlers
+from .heap import freeze_startup_heap
 from .logs import skip_unprinted_levels
 from .settings import IDESettings, data_dir
 
@@ -116,6 +118,8 @@ class IDEApp(ExtensionApp):
         self.settings["jupyter_ide_judge"] = start_judge(
             self, self.db, self.cache, self.settings["jupyter_ide_sandbox"]
         )
+        if self.ide_settings.freeze_startup_heap:
+            IOLoop.current().add_callback(freeze_startup_heap)
 
     def _attach_contents(self) -> None:
         """Share the database with our contents manager; start kernels in its workspace dir."""
