@@ -8,6 +8,7 @@ nothing, not even for a moment.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -90,7 +91,9 @@ class Quotas:
         self.cache = cache
         self.settings = settings
         self.namespace = settings.cache_namespace
-        self._settling: set[asyncio.Task[None]] = set()
+        self._deltas: dict[str, tuple[int, float]] = {}  # counter -> (tokens to add, ttl)
+        self._settler: asyncio.Task[None] | None = None
+        self._settle_now = asyncio.Event()
 
     def limits(self, user: str, course: str | None) -> list[Limit]:
         """Return the limits in force for ``user`` in ``course`` now (0 means none)."""
@@ -160,37 +163,44 @@ class Quotas:
                 reservation.warnings.append(warning)
         return reservation
 
-    async def settle(self, reservation: Reservation, actual: int) -> None:
-        """Replace the tokens set aside with the tokens really used (one atomic step)."""
-        delta = actual - reservation.reserved
-        if delta and reservation.token_counters:
-            # The ttl matters only if a window ended (and its counter expired) meanwhile.
-            await self.cache.incr_each(
-                [(key, delta, ttl) for key, ttl in reservation.token_counters]
-            )
-        reservation.reserved = actual
-
     def settle_soon(self, reservation: Reservation, actual: int) -> None:
-        """Settle off the response's path; ``settled`` waits for it.
+        """Settle off the response's path, with the requests that finish close to it.
 
-        Until then the request holds its reservation, which is never less than it used.
+        The counters' changes add up and go to the cache in one step after
+        ``quota_settle_seconds``; until then the request holds its reservation, which is
+        never less than it used. ``settled`` settles what waits at once.
         """
-        if actual == reservation.reserved:
+        delta = actual - reservation.reserved
+        reservation.reserved = actual
+        if not delta:
             return
-        task = asyncio.create_task(self.settle(reservation, actual))
-        self._settling.add(task)
-        task.add_done_callback(self._settle_done)
+        for key, ttl in reservation.token_counters:
+            waiting = self._deltas.get(key, (0, ttl))[0]
+            self._deltas[key] = (waiting + delta, ttl)
+        if self._settler is None or self._settler.done():
+            self._settler = asyncio.create_task(self._settle_waiting())
 
-    def _settle_done(self, task: asyncio.Task[None]) -> None:
-        """Forget a finished settlement; log one that failed."""
-        self._settling.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("AI quota not settled: %s", task.exception())
+    async def _settle_waiting(self) -> None:
+        """Send every waiting change to the cache, in one step per batch."""
+        wait = self.settings.quota_settle_seconds
+        if wait > 0 and not self._settle_now.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._settle_now.wait(), wait)
+        self._settle_now.clear()
+        while self._deltas:
+            batch, self._deltas = self._deltas, {}
+            changes = [(key, delta, ttl) for key, (delta, ttl) in batch.items() if delta]
+            try:
+                await self.cache.incr_each(changes)
+            except Exception as e:
+                # The requests keep what they reserved: never under the limit, only over.
+                log.error("AI quotas: %d counters not settled: %s", len(changes), e)
 
     async def settled(self) -> None:
-        """Wait until every settlement started so far is done."""
-        while self._settling:
-            await asyncio.gather(*self._settling, return_exceptions=True)
+        """Settle every waiting change now and wait until it is done."""
+        while self._settler is not None and not self._settler.done():
+            self._settle_now.set()
+            await asyncio.shield(self._settler)
 
     async def status(self, user: str, course: str | None) -> list[dict[str, Any]]:
         """Return each limit in force with what is used of it, for the usage summary."""

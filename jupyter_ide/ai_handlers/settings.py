@@ -118,6 +118,13 @@ class AISettings(Configurable):
         "written in one transaction (usage reads write what waits first; 0 writes at once).",
     ).tag(config=True)
 
+    quota_settle_seconds = Float(
+        0.02,
+        help="How long the token counts of finished requests wait to be settled together in "
+        "one step of the shared cache. Meanwhile a request still holds its reservation, which "
+        "is never less than it used (usage reads settle first; 0 settles at once).",
+    ).tag(config=True)
+
     lookup_cache_seconds = Float(
         5.0,
         help="How long a server process reuses a user's course policy and stored keys before "
