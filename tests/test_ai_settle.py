@@ -1,14 +1,15 @@
 """Settling quotas: finished requests' token counts go to the cache together, after a short
-wait, and until then every request holds at least what it used."""
+wait, and until then every request holds at least what it used; the counting windows."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from jupyter_ide.ai_handlers.quotas import Quotas
+from jupyter_ide.ai_handlers.quotas import Quotas, _windows
 from jupyter_ide.ai_handlers.settings import AISettings
 from jupyter_ide.cache import Cache, MemoryCache
 
@@ -80,3 +81,26 @@ async def test_settling_waits_at_most_the_setting(cache: Cache) -> None:
         await asyncio.sleep(0.01)
     assert await _day_tokens(quotas, "bob") == 300
     assert reservation.reserved == 300
+
+
+@pytest.mark.parametrize(
+    ("now", "minute", "day", "month", "month_resets"),
+    [
+        ("2026-11-25T10:59:59.9", "202611251059", "20261125", "202611", "2026-12-01T00:00"),
+        ("2026-12-31T23:59:30", "202612312359", "20261231", "202612", "2027-01-01T00:00"),
+        ("2028-02-29T00:00:00", "202802290000", "20280229", "202802", "2028-03-01T00:00"),
+    ],
+)
+def test_windows_and_when_they_reset(
+    now: str, minute: str, day: str, month: str, month_resets: str
+) -> None:
+    """Each limit counts in a UTC minute, day or month, and says when it resets."""
+    found = _windows(datetime.fromisoformat(now).replace(tzinfo=timezone.utc))
+    assert [found[w].suffix for w in ("minute", "day", "month")] == [minute, day, month]
+    assert found["minute"].resets_at - found["minute"].resets_at.replace(second=0) == timedelta()
+    start = datetime.fromisoformat(now).replace(tzinfo=timezone.utc)
+    assert timedelta() < found["minute"].resets_at - start <= timedelta(minutes=1)
+    assert found["day"].resets_at == (start + timedelta(days=1)).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    assert found["month"].resets_at.isoformat().startswith(month_resets)

@@ -10,9 +10,9 @@ import logging
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Integer, case, func, insert, select
+from sqlalchemy import Integer, Table, case, func, insert, select
 
 from ..db import AIUsage, Database, User
 from ..db.queries import get_or_create_user
@@ -123,8 +123,9 @@ class Ledger:
             for name in {e.user for e in entries} - set(self._user_ids):
                 user, _ = await get_or_create_user(session, name)
                 self._user_ids[name] = user.id
+            # The table's Core insert: one executemany, without the ORM's per-row bookkeeping.
             await session.execute(
-                insert(AIUsage),
+                insert(cast(Table, AIUsage.__table__)),
                 [
                     {
                         "user_id": self._user_ids[entry.user],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -34,8 +35,13 @@ class Window:
 
 def _windows(now: datetime) -> dict[str, Window]:
     """Return the minute, day and month windows (UTC) that ``now`` falls in."""
-    minute = now.replace(second=0, microsecond=0)
-    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return _windows_of_minute(now.replace(second=0, microsecond=0))
+
+
+@functools.lru_cache(maxsize=4)
+def _windows_of_minute(minute: datetime) -> dict[str, Window]:
+    """Return the windows of a minute (worked out once per minute, not per request)."""
+    day = minute.replace(hour=0, minute=0)
     month = day.replace(day=1)
     next_month = (month + timedelta(days=32)).replace(day=1)
     return {
