@@ -118,6 +118,7 @@ class KernelHost:
         self.thread.join(10)
         self.loop.close()
         self.manager.instances.release()
+        self.manager.close_client()
         SandboxManager.clear_instance()
 
 

@@ -155,6 +155,12 @@ class SandboxManager(SingletonConfigurable):
             self._client = docker.from_env(timeout=60)
         return self._client
 
+    def close_client(self) -> None:
+        """Close the engine client's connections (a later use opens new ones)."""
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
     def engine_answers(self, max_age: float = 5.0) -> bool:
         """Whether the engine answered a ping in the last ``max_age`` seconds."""
         now = time.monotonic()
@@ -163,7 +169,7 @@ class SandboxManager(SingletonConfigurable):
                 self._engine_ok = bool(self.client.ping())
             except (DockerException, OSError):
                 self._engine_ok = False
-                self._client = None
+                self.close_client()
             self._engine_checked_at = now
         return self._engine_ok
 

@@ -63,7 +63,13 @@ async def _start_pool(manager: SandboxManager) -> None:
 
 
 async def stop_sandbox() -> None:
-    """Remove the warm kernels; running kernels are shut down by the server itself."""
+    """Remove the warm kernels and close the engine client.
+
+    Running kernels are shut down by the server itself afterwards; the client reconnects
+    for them if it must.
+    """
     pool = WarmPool.current()
     if pool is not None:
         await pool.close()
+    if SandboxManager.initialized():
+        SandboxManager.instance().close_client()
