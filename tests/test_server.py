@@ -202,7 +202,7 @@ def test_freezing_the_startup_heap_hides_it_from_full_collections() -> None:
     collected."""
     try:
         frozen = freeze_startup_heap()
-        assert frozen == gc.get_freeze_count() > 10_000
+        assert frozen > 10_000 and gc.get_freeze_count() > 10_000  # frozen ones may die since
 
         class Node:
             """A cycle made after start-up."""
