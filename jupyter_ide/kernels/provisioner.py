@@ -40,9 +40,13 @@ RUNNING_STATES = ("created", "running", "restarting", "paused")
 
 
 def local_argv(language: str) -> list[str]:
-    """Return the unsandboxed command for a language: ipykernel, or our runner on the host."""
+    """Return the unsandboxed command for a language: the launchers of the images, on the host.
+
+    Python gets the same ipykernel launcher as its image (output capped in size and rate).
+    """
     if language == "python":
-        return [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+        launcher = "jupyter_ide.kernels.runner.ipython"
+        return [sys.executable, "-m", launcher, "-f", "{connection_file}"]
     return [
         sys.executable,
         "-m",
@@ -128,6 +132,8 @@ class DockerSandboxProvisioner(LocalProvisioner):
                 "answers" if manager.engine_answers() else "not answering",
             )
             self.kernel_spec.argv = local_argv(self.language)
+            # The admin's output and time limits hold on the host too (no memory or CPU caps).
+            kwargs["env"] = {**(kwargs.get("env") or {}), **limits.kernel_env()}
             return dict(await super().pre_launch(**kwargs))
         kwargs.pop("extra_arguments", None)
         # A restart keeps its sockets (clients stay connected to them): never a warm kernel.
