@@ -84,21 +84,7 @@ class KernelHost:
         kc = BlockingKernelClient()
         kc.load_connection_info(km.get_connection_info())
         kc.start_channels()
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            kc.kernel_info()
-            try:
-                kc.get_shell_msg(timeout=2)
-                kc.get_iopub_msg(timeout=0.5)  # kernel_info's status: IOPub is connected
-                break
-            except Empty:
-                if time.monotonic() > deadline:
-                    raise TimeoutError("the kernel did not answer") from None
-        while True:  # drop what the handshake left
-            try:
-                kc.get_iopub_msg(timeout=0.2)
-            except Empty:
-                break
+        handshake(kc)
         return kc
 
     def shutdown(self, km: AsyncKernelManager, now: bool = False) -> None:
@@ -120,6 +106,26 @@ class KernelHost:
         self.manager.instances.release()
         self.manager.close_client()
         SandboxManager.clear_instance()
+
+
+def handshake(kc: BlockingKernelClient) -> None:
+    """Ask kernel_info until its IOPub status arrives: the subscription is live (after a
+    start or a restart, output published before it would be lost)."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        kc.kernel_info()
+        try:
+            kc.get_shell_msg(timeout=2)
+            kc.get_iopub_msg(timeout=0.5)  # kernel_info's status: IOPub is connected
+            break
+        except Empty:
+            if time.monotonic() > deadline:
+                raise TimeoutError("the kernel did not answer") from None
+    while True:  # drop what the handshake left
+        try:
+            kc.get_iopub_msg(timeout=0.2)
+        except Empty:
+            break
 
 
 def execute(

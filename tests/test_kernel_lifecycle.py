@@ -28,7 +28,7 @@ from jupyter_ide.kernels.profile import (
 from jupyter_ide.kernels.sandbox import SandboxManager, SandboxUnavailable
 from jupyter_ide.kernels.service import pool_specs
 
-from .kernel_host import KernelHost, execute, require_images
+from .kernel_host import KernelHost, execute, handshake, require_images
 
 
 @pytest.fixture
@@ -150,6 +150,7 @@ def test_warm_pool_hands_each_kernel_out_once_and_refills(host: KernelHost) -> N
         host.run(km.restart_kernel(now=True))
         assert km.get_connection_info() == before
         assert host.manager.kernels[km.kernel_id].container_id not in (pooled_id, refill_id)
+        handshake(kc)  # as Jupyter Server nudges: the restarted kernel's IOPub is reached
         reply, out, _ = execute(kc, "print('same sockets')")
         assert out.strip() == "same sockets", reply
         kc.stop_channels()

@@ -38,6 +38,7 @@ def start_sandbox(app: Any, mode: str, owner: str) -> SandboxManager:
     """Create the server's SandboxManager; sweep orphans and fill the pool once the loop runs."""
     SandboxManager.clear_instance()
     manager = SandboxManager.instance(parent=app, mode=mode, owner=owner)
+    manager.instances.hold()  # from now on, no other run's sweep takes this run's containers
     serverapp = app.serverapp
     manager.workspace_dir = lambda: _workspace_dir(serverapp)
     sync = getattr(serverapp.contents_manager, "sync_from_disk", None)
@@ -63,7 +64,7 @@ async def _start_pool(manager: SandboxManager) -> None:
 
 
 async def stop_sandbox() -> None:
-    """Remove the warm kernels and close the engine client.
+    """Remove the warm kernels, close the engine client and give this run's lock up.
 
     Running kernels are shut down by the server itself afterwards; the client reconnects
     for them if it must.
@@ -72,4 +73,6 @@ async def stop_sandbox() -> None:
     if pool is not None:
         await pool.close()
     if SandboxManager.initialized():
-        SandboxManager.instance().close_client()
+        manager = SandboxManager.instance()
+        manager.close_client()
+        manager.instances.release()
