@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import stat
-import threading
 from pathlib import Path
 
 import pytest
@@ -11,25 +10,13 @@ import pytest
 from jupyter_ide.auth.tokens import load_or_create_secret
 from jupyter_ide.server_extension.create_once import create_once
 
+from .racing import at_once
+
 
 def test_racing_servers_share_one_signing_secret(tmp_path: Path) -> None:
     """Twenty servers starting at once: one secret for all, mode 0600, nothing left aside."""
     path = tmp_path / "data" / "token_signing_secret"
-    found: list[bytes] = []
-    errors: list[BaseException] = []
-
-    def start() -> None:
-        try:
-            found.append(load_or_create_secret(path))
-        except BaseException as e:  # collected for the assertion
-            errors.append(e)
-
-    threads = [threading.Thread(target=start) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    found = at_once(lambda: load_or_create_secret(path))
     assert len(set(found)) == 1 and len(found[0]) >= 32 and path.read_bytes() == found[0]
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert [p.name for p in path.parent.iterdir()] == ["token_signing_secret"]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import threading
 import uuid
 from pathlib import Path
 
 from jupyter_ide.kernels.instances import InstanceLocks, stable_id
+
+from .racing import at_once
 
 HOLDER = """
 import sys, time
@@ -23,21 +24,7 @@ time.sleep(600)
 def test_servers_racing_for_the_id_all_get_the_same_one(tmp_path: Path) -> None:
     """Twenty threads creating the id at once: one id, no error, no temporary files left."""
     path = tmp_path / "data" / "server_id"
-    found: list[str] = []
-    errors: list[BaseException] = []
-
-    def create() -> None:
-        try:
-            found.append(stable_id(path))
-        except BaseException as e:  # collected for the assertion
-            errors.append(e)
-
-    threads = [threading.Thread(target=create) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    found = at_once(lambda: stable_id(path))
     assert len(set(found)) == 1 and found[0] == path.read_text()
     assert [p.name for p in path.parent.iterdir()] == ["server_id"]
     assert stable_id(path) == found[0]  # and it stays

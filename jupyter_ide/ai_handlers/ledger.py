@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import csv
 import io
 import logging
@@ -16,6 +15,7 @@ from sqlalchemy import Integer, Table, case, func, insert, select
 
 from ..db import AIUsage, Database, User
 from ..db.queries import get_or_create_user
+from .batching import Gathering
 
 log = logging.getLogger(__name__)
 
@@ -61,11 +61,9 @@ class Ledger:
         """
         self.db = db
         self.prices = prices
-        self.batch_seconds = batch_seconds
         self._user_ids: dict[str, int] = {}
         self._pending: list[tuple[Entry, asyncio.Future[None]]] = []
-        self._writer: asyncio.Task[None] | None = None
-        self._write_now = asyncio.Event()
+        self._writer = Gathering(batch_seconds, self._drain)
 
     def cost(self, model: str, prompt_tokens: int, completion_tokens: int) -> Decimal:
         """Return what a request cost at the configured prices."""
@@ -87,23 +85,15 @@ class Ledger:
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         done.add_done_callback(_log_failure)
         self._pending.append((entry, done))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._drain())
+        self._writer.wake()
         return done
 
     async def flush(self) -> None:
         """Write every queued row now and wait until it is written."""
-        while self._writer is not None and not self._writer.done():
-            self._write_now.set()
-            await asyncio.shield(self._writer)
+        await self._writer.flush()
 
     async def _drain(self) -> None:
         """Write pending rows in batches until none are left."""
-        if self.batch_seconds > 0 and not self._write_now.is_set():
-            # Let the rows of the next requests join this transaction (off their path).
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._write_now.wait(), self.batch_seconds)
-        self._write_now.clear()
         while self._pending:
             batch, self._pending = self._pending, []
             try:

@@ -7,8 +7,6 @@ nothing, not even for a moment.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import functools
 import logging
 from dataclasses import dataclass, field
@@ -16,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ..cache import Bounded, Cache
+from .batching import Gathering
 from .errors import QuotaExceeded
 from .settings import AISettings
 
@@ -98,8 +97,7 @@ class Quotas:
         self.settings = settings
         self.namespace = settings.cache_namespace
         self._deltas: dict[str, tuple[int, float]] = {}  # counter -> (tokens to add, ttl)
-        self._settler: asyncio.Task[None] | None = None
-        self._settle_now = asyncio.Event()
+        self._settler = Gathering(settings.quota_settle_seconds, self._settle_waiting)
 
     def limits(self, user: str, course: str | None) -> list[Limit]:
         """Return the limits in force for ``user`` in ``course`` now (0 means none)."""
@@ -183,16 +181,10 @@ class Quotas:
         for key, ttl in reservation.token_counters:
             waiting = self._deltas.get(key, (0, ttl))[0]
             self._deltas[key] = (waiting + delta, ttl)
-        if self._settler is None or self._settler.done():
-            self._settler = asyncio.create_task(self._settle_waiting())
+        self._settler.wake()
 
     async def _settle_waiting(self) -> None:
         """Send every waiting change to the cache, in one step per batch."""
-        wait = self.settings.quota_settle_seconds
-        if wait > 0 and not self._settle_now.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._settle_now.wait(), wait)
-        self._settle_now.clear()
         while self._deltas:
             batch, self._deltas = self._deltas, {}
             changes = [(key, delta, ttl) for key, (delta, ttl) in batch.items() if delta]
@@ -204,9 +196,7 @@ class Quotas:
 
     async def settled(self) -> None:
         """Settle every waiting change now and wait until it is done."""
-        while self._settler is not None and not self._settler.done():
-            self._settle_now.set()
-            await asyncio.shield(self._settler)
+        await self._settler.flush()
 
     async def status(self, user: str, course: str | None) -> list[dict[str, Any]]:
         """Return each limit in force with what is used of it, for the usage summary."""

@@ -50,15 +50,16 @@ class Cache(abc.ABC):
     async def delete(self, key: str) -> bool:
         """Remove the key; return True when it existed."""
 
-    @abc.abstractmethod
     async def incr(self, key: str, amount: int = 1, ttl: float | None = None) -> int:
         """Add ``amount`` atomically and return the new value; ``ttl`` applies on creation."""
+        return (await self.incr_each([(key, amount, ttl)]))[0]
 
-    @abc.abstractmethod
     async def incr_if_below(
         self, key: str, amount: int, limit: int, ttl: float | None = None
     ) -> tuple[bool, int]:
         """Add ``amount`` only if the result stays <= ``limit``; return (added, value)."""
+        admission = await self.incr_all_if_below([Bounded(key, amount, limit, ttl)])
+        return admission.refused is None, admission.values[0]
 
     @abc.abstractmethod
     async def incr_all_if_below(self, counters: Sequence[Bounded]) -> Admission:

@@ -75,26 +75,6 @@ class MemoryCache(Cache):
         value, expires = entry
         return (value if isinstance(value, int) else int(value)), expires
 
-    async def incr(self, key: str, amount: int = 1, ttl: float | None = None) -> int:
-        """Add ``amount`` and return the new value; ``ttl`` applies on creation."""
-        name = self.key(key)
-        current = self._counter(name)
-        value, expires = current if current else (0, self._expiry(ttl))
-        self._store(name, value + amount, expires)
-        return value + amount
-
-    async def incr_if_below(
-        self, key: str, amount: int, limit: int, ttl: float | None = None
-    ) -> tuple[bool, int]:
-        """Add ``amount`` only if the result stays <= ``limit``; return (added, value)."""
-        name = self.key(key)
-        current = self._counter(name)
-        value, expires = current if current else (0, self._expiry(ttl))
-        if value + amount > limit:
-            return False, value
-        self._store(name, value + amount, expires)
-        return True, value + amount
-
     async def incr_all_if_below(self, counters: Sequence[Bounded]) -> Admission:
         """Add every amount, all or none: none when any counter would pass its limit."""
         found = []
@@ -111,7 +91,14 @@ class MemoryCache(Cache):
 
     async def incr_each(self, counters: Sequence[tuple[str, int, float | None]]) -> list[int]:
         """Add to each (key, amount, ttl) counter; return the new values."""
-        return [await self.incr(key, amount, ttl) for key, amount, ttl in counters]
+        found = []
+        for key, amount, ttl in counters:
+            name = self.key(key)
+            current = self._counter(name)
+            value, expires = current if current else (0, self._expiry(ttl))
+            self._store(name, value + amount, expires)
+            found.append(value + amount)
+        return found
 
     async def ttl(self, key: str) -> float | None:
         """Return the seconds left before the key expires, or None."""

@@ -11,31 +11,6 @@ import redis.asyncio as aioredis
 from ..db.urls import safe_url
 from .base import Admission, Bounded, Cache
 
-# KEYS[1] counter; ARGV amount, limit, ttl in ms (0 = none). Returns {added, value}.
-_INCR_IF_BELOW = """
-local value = tonumber(redis.call('GET', KEYS[1]) or '0')
-local amount = tonumber(ARGV[1])
-if value + amount > tonumber(ARGV[2]) then
-  return {0, value}
-end
-local new_key = redis.call('EXISTS', KEYS[1]) == 0
-local new = redis.call('INCRBY', KEYS[1], amount)
-if new_key and tonumber(ARGV[3]) > 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[3])
-end
-return {1, new}
-"""
-
-# KEYS[1] counter; ARGV amount, ttl in ms (0 = none). Sets the ttl only when the key is new.
-_INCR = """
-local new_key = redis.call('EXISTS', KEYS[1]) == 0
-local new = redis.call('INCRBY', KEYS[1], ARGV[1])
-if new_key and tonumber(ARGV[2]) > 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-return new
-"""
-
 # KEYS counters; ARGV amount, limit, ttl in ms (0 = none) for each. Checks every counter, then
 # adds to all of them or to none; a ttl applies to a new key only.
 # Returns {0, new values...}, or {index of the refused counter (from 1), its value}.
@@ -99,8 +74,6 @@ class RedisCache(Cache):
             socket_timeout=timeout,
         )
         self._client: Any = aioredis.Redis.from_pool(pool)
-        self._incr = self._client.register_script(_INCR)
-        self._incr_if_below = self._client.register_script(_INCR_IF_BELOW)
         self._incr_all_if_below = self._client.register_script(_INCR_ALL_IF_BELOW)
         self._incr_each = self._client.register_script(_INCR_EACH)
 
@@ -116,19 +89,6 @@ class RedisCache(Cache):
     async def delete(self, key: str) -> bool:
         """Remove the key; return True when it existed."""
         return bool(await self._client.delete(self.key(key)))
-
-    async def incr(self, key: str, amount: int = 1, ttl: float | None = None) -> int:
-        """Add ``amount`` atomically and return the new value; ``ttl`` applies on creation."""
-        return int(await self._incr(keys=[self.key(key)], args=[amount, _ms(ttl)]))
-
-    async def incr_if_below(
-        self, key: str, amount: int, limit: int, ttl: float | None = None
-    ) -> tuple[bool, int]:
-        """Add ``amount`` only if the result stays <= ``limit``; return (added, value)."""
-        added, value = await self._incr_if_below(
-            keys=[self.key(key)], args=[amount, limit, _ms(ttl)]
-        )
-        return bool(added), int(value)
 
     async def incr_all_if_below(self, counters: Sequence[Bounded]) -> Admission:
         """Add every amount, all or none, in one atomic script (one round trip)."""
