@@ -112,10 +112,16 @@ class SandboxLimits:
 
 @dataclass(frozen=True)
 class BindMount:
-    """A host directory mounted into the sandbox at the same path."""
+    """A host directory (or file) mounted into the sandbox, at ``target`` or the same path."""
 
     path: Path
     read_only: bool = False
+    target: str = ""  # where it appears inside; "" = the host path
+
+    @property
+    def inside(self) -> str:
+        """The path inside the container."""
+        return self.target or str(self.path)
 
 
 @dataclass(frozen=True)
@@ -198,7 +204,7 @@ def container_options(spec: SandboxSpec) -> dict[str, Any]:
             Ulimit(name="core", soft=0, hard=0),
         ],
         "mounts": [
-            Mount(target=str(m.path), source=str(m.path), type="bind", read_only=m.read_only)
+            Mount(target=m.inside, source=str(m.path), type="bind", read_only=m.read_only)
             for m in spec.mounts
         ],
         # What the kernel writes to its own stdout/stderr is capped, so it cannot fill the disk.
