@@ -1,9 +1,13 @@
 """One-shot judge sandboxes: a warm container per use, judge-box inside, cgroup measurements.
 
-A box is a started container of a language image whose command is ``judge-box --serve SLOT``
-under the hardened profile, with read-only bind mounts of its slot folder (the program, stdin,
-the job) and of judge-box, plus two single files mounted writable: ``result`` and
-``artefact``. judge-box waits on the FIFO ``SLOT/go``; the host writes the job, resets the
+A box is a started container of a language image whose command is
+``/judge/bin/judge-box --serve /judge`` under the hardened profile. Everything is mounted at
+fixed paths the sandbox user can reach, never at its host path (which, for a server running
+as root with the default data dir, lies under ``/root``: not traversable in the images): the
+slot folder (stdin, the job, the FIFOs) read-only at ``/judge``, judge-box's folder read-only at
+``/judge/bin``, the program's folder read-only at ``/box`` (Judge0's path), and two single
+files writable: ``/judge/result`` and ``/judge/artefact``. judge-box waits on the FIFO
+``/judge/go``; the host writes the job, resets the
 cgroup's peak memory and notes its CPU counter, then writes the go byte, so the figures cover
 the program alone. judge-box runs the job, kills everything else in the container, writes
 its report and signals ``SLOT/done``. No Docker API call is on the path of a run. A box runs
@@ -38,6 +42,11 @@ log = logging.getLogger(__name__)
 GO_TIMEOUT = 15.0  # seconds for judge-box to come up inside the container
 OVERHEAD_PIDS = 3  # tini, judge-box and a tar after a compile
 HEADER = re.compile(rb"^JUDGEBOX ((?:\w+=[-\d.]+ ?)+)\n")
+# Paths inside a box (see the module's docstring).
+SLOT_INSIDE = "/judge"
+HELPER_DIR_INSIDE = "/judge/bin"
+PROGRAM_INSIDE = "/box"
+STDIN_INSIDE = "/judge/stdin"
 
 
 class BoxError(RuntimeError):
@@ -97,12 +106,12 @@ class Box:
 
     @property
     def program_dir(self) -> Path:
-        """The folder (read-only inside) holding the program's files."""
+        """The host folder holding the program's files (read-only at ``/box`` inside)."""
         return self.slot / "prog"
 
     @property
     def stdin_path(self) -> Path:
-        """The file given to the program as stdin."""
+        """The host file given to the program as stdin (``/judge/stdin`` inside)."""
         return self.slot / "stdin"
 
 
@@ -119,7 +128,8 @@ def make_box(
     slot = slots_root / uuid.uuid4().hex[:16]
     slot.mkdir(parents=True, mode=0o755)
     slot.chmod(0o755)
-    (slot / "prog").mkdir(mode=0o755)
+    for name in ("prog", "bin"):  # the program; where judge-box's folder is mounted
+        (slot / name).mkdir(mode=0o755)
     for name in ("result", "artefact"):
         (slot / name).touch(mode=0o666)
         (slot / name).chmod(0o666)
@@ -128,15 +138,10 @@ def make_box(
         (slot / name).chmod(mode)
     spec = SandboxSpec(
         image=image,
-        command=[str(helper), "--serve", str(slot)],
+        command=[f"{HELPER_DIR_INSIDE}/{helper.name}", "--serve", SLOT_INSIDE],
         limits=limits,
         labels=labels,
-        mounts=(
-            BindMount(slot, read_only=True),
-            BindMount(slot / "result"),
-            BindMount(slot / "artefact"),
-            BindMount(helper.parent, read_only=True),
-        ),
+        mounts=box_mounts(slot, helper),
     )
     try:
         container = client.containers.create(**container_options(spec))
@@ -150,6 +155,17 @@ def make_box(
         raise
     cgroup = find_cgroup(container.id)
     return Box(key, image, container, slot, cgroup, limits.memory_bytes, limits.pids)
+
+
+def box_mounts(slot: Path, helper: Path) -> tuple[BindMount, ...]:
+    """Return the bind mounts of a box, each at a fixed path inside (see the module docstring)."""
+    return (
+        BindMount(slot, read_only=True, target=SLOT_INSIDE),
+        BindMount(slot / "result", target=f"{SLOT_INSIDE}/result"),
+        BindMount(slot / "artefact", target=f"{SLOT_INSIDE}/artefact"),
+        BindMount(helper.parent, read_only=True, target=HELPER_DIR_INSIDE),
+        BindMount(slot / "prog", read_only=True, target=PROGRAM_INSIDE),
+    )
 
 
 def remove_box_container(container: Container, slot: Path) -> None:
@@ -211,14 +227,17 @@ def execute(
     argv: list[str],
     limits: ExecLimits,
     *,
-    stdin: Path | None = None,
+    stdin: str | None = None,
     cwd: str | None = None,
     collect: str | None = None,
     result_cap: int = 64 * 1024 * 1024,
 ) -> ExecResult:
-    """Run ``argv`` as the box's one job and measure it (blocking)."""
+    """Run ``argv`` as the box's one job and measure it (blocking).
+
+    ``stdin``, ``cwd`` and ``collect`` are paths inside the box.
+    """
     _set_limits(box, limits.memory_bytes, limits.pids)
-    job = [*_job_args(limits, str(stdin) if stdin else None, cwd, collect), *argv]
+    job = [*_job_args(limits, stdin, cwd, collect), *argv]
     encoded = b"\0".join(part.encode("utf-8", errors="surrogateescape") for part in job)
     if b"\0\0" in encoded or len(encoded) > 60_000:
         raise BoxError("the command is too long or holds an empty argument")
@@ -417,7 +436,9 @@ def fill_slot(
 
 
 def _link_tree(source: Path, target: Path) -> None:
-    """Hard-link (or copy) a cached artefact folder into a slot."""
+    """Hard-link (or copy) a build folder into a slot."""
+    if not source.is_dir():  # never run an empty folder and blame the program
+        raise BoxError(f"the compiled program is gone: {source.name}")
     for root, dirs, names in os.walk(source):
         rel = Path(root).relative_to(source)
         for d in dirs:

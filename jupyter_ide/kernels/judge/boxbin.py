@@ -85,18 +85,13 @@ def _build_in_image(staging: Path, client: docker.DockerClient | None) -> bool:
         return False
     if os.geteuid() == 0:
         os.chown(staging, 1000, 1000)
+    # At a fixed path: the host path may cross a folder the sandbox user cannot enter (/root).
+    inside = "/build"
     spec = SandboxSpec(
         image=image_for("c"),
-        command=[
-            "gcc",
-            "-static",
-            "-O2",
-            "-o",
-            str(staging / BINARY_NAME),
-            str(staging / "judge_box.c"),
-        ],
+        command=["gcc", "-static", "-O2", "-o", f"{inside}/{BINARY_NAME}", f"{inside}/judge_box.c"],
         limits=SandboxLimits(time_limit=BUILD_TIMEOUT),
-        mounts=(BindMount(staging),),
+        mounts=(BindMount(staging, target=inside),),
         working_dir="/tmp",  # noqa: S108 - inside the container
     )
     container = client.containers.create(**container_options(spec))

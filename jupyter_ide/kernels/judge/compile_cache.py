@@ -3,22 +3,33 @@
 An entry is the build folder after a successful compile (sources, binary, classes), stored
 under ``<root>/<hash[:2]>/<hash>/`` and hard-linked read-only into the run box's slot. Only
 successful compiles are kept; run results are never cached.
+
+A job holds a **lease** on the entry it uses, from the compile (or the cache hit) until its last
+run: a shared ``flock`` on the entry's marker file. Eviction takes the lock exclusively without
+waiting, so an entry in use — by this server or another one sharing the folder — is never
+removed; it goes at a later eviction once nobody holds it. The cap is therefore soft by the
+size of the entries in use. A build made with the cache off never enters the cache: it is
+unpacked into the job's own folder (``Build.private``) and removed when the job ends.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import hashlib
 import io
 import os
 import shutil
+import stat
 import tarfile
 import time
 import uuid
 from collections.abc import Iterable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 MARKER = ".judge-used"
+STAGING_MAX_AGE = 3600.0  # seconds; a store takes well under one
 
 
 def cache_key(image_id: str, language: str, argv: Iterable[str], files: dict[str, bytes]) -> str:
@@ -32,87 +43,172 @@ def cache_key(image_id: str, language: str, argv: Iterable[str], files: dict[str
     return digest.hexdigest()
 
 
+def unpack_build(tar_bytes: bytes, folder: Path) -> None:
+    """Unpack a build folder's tar into ``folder`` (made here), readable by the sandbox user."""
+    folder.mkdir(parents=True, mode=0o755)
+    with tarfile.open(fileobj=io.BytesIO(tar_bytes), mode="r:") as archive:
+        _extract(archive, folder)
+    for root, dirs, names in os.walk(folder):
+        for name in dirs:
+            (Path(root) / name).chmod(0o755)
+        for name in names:
+            path = Path(root) / name
+            if not path.is_symlink():
+                path.chmod(0o755 if path.stat().st_mode & 0o100 else 0o644)
+
+
+def _extract(archive: tarfile.TarFile, folder: Path) -> None:
+    """Extract the sandbox's (untrusted) tar safely: nothing outside ``folder``, no owners."""
+    if hasattr(tarfile, "data_filter"):
+        archive.extractall(folder, filter="data")
+        return
+    # Pythons without extraction filters (before 3.10.12 and 3.11.4, e.g. Debian 12's 3.11.2):
+    # only plain files and folders with relative names, without the tar's owners.
+    for member in archive.getmembers():
+        name = PurePosixPath(member.name)
+        if name.is_absolute() or ".." in name.parts or not (member.isfile() or member.isdir()):
+            continue
+        archive.extract(member, folder, set_attrs=False)
+        if member.isfile():  # only whether it is executable is kept
+            (folder / name).chmod(0o755 if member.mode & 0o111 else 0o644)
+
+
+class Build:
+    """A compiled program a job uses: a leased cache entry or the job's own folder."""
+
+    def __init__(self, path: Path, lock_fd: int | None) -> None:
+        """Hold ``path`` (leased through ``lock_fd``; None: a private folder to delete)."""
+        self.path = path
+        self._fd = lock_fd
+        self._released = False
+
+    @classmethod
+    def private(cls, jobs_root: Path, tar_bytes: bytes) -> Build:
+        """Unpack an uncached build into a fresh folder of the job's own (blocking)."""
+        folder = jobs_root / uuid.uuid4().hex
+        try:
+            unpack_build(tar_bytes, folder)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        return cls(folder, None)
+
+    @property
+    def cached(self) -> bool:
+        """Whether this is a cache entry (else the job's own folder)."""
+        return self._fd is not None
+
+    def release(self) -> None:
+        """Give up the lease (a cache entry) or delete the folder (a private build)."""
+        if self._released:
+            return
+        self._released = True
+        if self._fd is not None:
+            os.close(self._fd)
+        else:
+            shutil.rmtree(self.path, ignore_errors=True)
+
+
 class CompileCache:
-    """A folder of compiled artefacts with a size cap (least recently used go first)."""
+    """A folder of compiled artefacts with a size cap; least recently used unleased go first."""
 
     def __init__(self, root: Path, max_bytes: int) -> None:
-        """Use ``root`` (made on demand); keep at most ``max_bytes``."""
+        """Use ``root`` (made on demand); keep at most ``max_bytes`` of unleased entries."""
         self.root = root
         self.max_bytes = max_bytes
         self.hits = 0
         self.misses = 0
-        self._inflight: dict[str, asyncio.Future[Path | None]] = {}
+        self._inflight: dict[str, asyncio.Future[bool]] = {}
 
     def _entry(self, key: str) -> Path:
         return self.root / key[:2] / key
 
-    def get(self, key: str) -> Path | None:
-        """Return the artefact folder of ``key``, or None."""
+    def lease(self, key: str) -> Build | None:
+        """Return the entry of ``key`` with a lease held on it, or None when absent."""
         entry = self._entry(key)
-        if not entry.is_dir():
-            return None
         try:
-            os.utime(entry / MARKER)
+            fd = os.open(entry / MARKER, os.O_RDONLY | os.O_CLOEXEC)
         except OSError:
             return None
-        return entry
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            if _same_file(fd, entry / MARKER):
+                os.utime(entry / MARKER)
+                return Build(entry, fd)
+        except OSError:
+            pass  # being evicted right now, or just gone
+        os.close(fd)
+        return None
 
-    def put_tar(self, key: str, tar_bytes: bytes) -> Path:
-        """Store a build folder received as a tar stream; return its folder."""
+    def put_tar(self, key: str, tar_bytes: bytes) -> Build:
+        """Store a build folder received as a tar stream; return it leased (blocking)."""
+        for _ in range(3):
+            build = self._store(key, tar_bytes)
+            if build is not None:
+                self.evict()
+                return build
+            # The same key's entry of another job was being evicted just then; it is gone now.
+        raise OSError(f"the compile cache could not store the build {key[:12]}")
+
+    def _store(self, key: str, tar_bytes: bytes) -> Build | None:
+        """Put the build in place (or find the same key's) and lease it; None if it vanished."""
         entry = self._entry(key)
         staging = self.root / f".staging-{uuid.uuid4().hex[:12]}"
-        staging.mkdir(parents=True, mode=0o755)
+        fd: int | None = None
         try:
-            with tarfile.open(fileobj=io.BytesIO(tar_bytes), mode="r:") as archive:
-                archive.extractall(staging, filter="data")
-            for root, dirs, names in os.walk(staging):
-                for name in dirs:
-                    (Path(root) / name).chmod(0o755)
-                for name in names:
-                    path = Path(root) / name
-                    if not path.is_symlink():
-                        path.chmod(0o755 if path.stat().st_mode & 0o100 else 0o644)
+            unpack_build(tar_bytes, staging)
             (staging / MARKER).touch()
+            # Leased before it is visible, so no eviction can take it from us.
+            fd = os.open(staging / MARKER, os.O_RDONLY | os.O_CLOEXEC)
+            fcntl.flock(fd, fcntl.LOCK_SH)
             entry.parent.mkdir(parents=True, exist_ok=True)
             try:
                 os.rename(staging, entry)
             except OSError:
-                if not entry.is_dir():
-                    raise
+                return self.lease(key)  # another job stored the same key first: use theirs
+            build, fd = Build(entry, fd), None
+            return build
         finally:
+            if fd is not None:
+                os.close(fd)
             shutil.rmtree(staging, ignore_errors=True)
-        self.evict()
-        return entry
 
-    def inflight(self, key: str) -> asyncio.Future[Path | None] | None:
+    def sweep(self) -> None:
+        """Remove what an interrupted store or eviction left (never a finished entry)."""
+        if not self.root.is_dir():
+            return
+        for leftover in self.root.glob(".trash-*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+        for leftover in self.root.glob(".staging-*"):
+            with contextlib.suppress(OSError):
+                if time.time() - leftover.stat().st_mtime > STAGING_MAX_AGE:
+                    shutil.rmtree(leftover, ignore_errors=True)
+
+    def inflight(self, key: str) -> asyncio.Future[bool] | None:
         """Return the pending compile of the same key, if one runs."""
         return self._inflight.get(key)
 
-    def begin(self, key: str) -> asyncio.Future[Path | None]:
-        """Note that a compile of ``key`` runs; others wait for its result."""
-        future: asyncio.Future[Path | None] = asyncio.get_running_loop().create_future()
-        self._inflight[key] = future
-        return future
+    def begin(self, key: str) -> None:
+        """Note that a compile of ``key`` runs; others wait for it, then lease its entry."""
+        self._inflight[key] = asyncio.get_running_loop().create_future()
 
-    def end(self, key: str, entry: Path | None) -> None:
-        """Publish the compile's result to those waiting."""
+    def end(self, key: str, stored: bool) -> None:
+        """Tell those waiting that the compile of ``key`` is over (stored or not)."""
         future = self._inflight.pop(key, None)
         if future is not None and not future.done():
-            future.set_result(entry)
+            future.set_result(stored)
 
     def evict(self) -> None:
-        """Remove least recently used entries while the cache is over its size."""
-        entries: list[tuple[float, int, Path]] = []
-        total = 0
+        """Remove least recently used entries nobody leases while the cache is over its size."""
         if not self.root.is_dir():
             return
+        entries: list[tuple[float, int, Path]] = []
+        total = 0
         for bucket in self.root.iterdir():
             if not bucket.is_dir() or bucket.name.startswith("."):
                 continue
             for entry in bucket.iterdir():
-                size = sum(
-                    p.stat().st_size for p in entry.rglob("*") if p.is_file() and not p.is_symlink()
-                )
+                size = _size(entry)
                 try:
                     used = (entry / MARKER).stat().st_mtime
                 except OSError:
@@ -120,11 +216,55 @@ class CompileCache:
                 entries.append((used, size, entry))
                 total += size
         entries.sort()
-        now = time.time()
-        for used, size, entry in entries:
+        for _, size, entry in entries:
             if total <= self.max_bytes:
                 break
-            if now - used < 1.0:
-                continue  # just made or used: a run may be linking it
-            shutil.rmtree(entry, ignore_errors=True)
-            total -= size
+            if self._remove_unleased(entry):
+                total -= size
+
+    def _remove_unleased(self, entry: Path) -> bool:
+        """Remove ``entry`` unless a job leases it; True when it is gone."""
+        try:
+            fd = os.open(entry / MARKER, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            fd = None  # not a finished entry (entries appear whole, marker inside)
+        except OSError:
+            return False
+        try:
+            if fd is not None:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    return False  # in use
+                if not _same_file(fd, entry / MARKER):
+                    return False  # replaced meanwhile
+            trash = self.root / f".trash-{uuid.uuid4().hex[:12]}"
+            try:
+                os.rename(entry, trash)  # gone for every reader at once
+            except OSError:
+                return False
+            shutil.rmtree(trash, ignore_errors=True)
+            return True
+        finally:
+            if fd is not None:
+                os.close(fd)
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    """Whether ``path`` still names the file open as ``fd`` (not moved away or replaced)."""
+    try:
+        return os.path.samestat(os.fstat(fd), os.stat(path))
+    except OSError:
+        return False
+
+
+def _size(entry: Path) -> int:
+    """Bytes of the regular files under ``entry``."""
+    total = 0
+    for root, _, names in os.walk(entry):
+        for name in names:
+            with contextlib.suppress(OSError):
+                info = os.lstat(os.path.join(root, name))
+                if stat.S_ISREG(info.st_mode):
+                    total += info.st_size
+    return total

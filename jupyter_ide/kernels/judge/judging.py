@@ -7,9 +7,7 @@ import errno
 import io
 import logging
 import os
-import shutil
 import signal
-import uuid
 import zipfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -19,6 +17,8 @@ from typing import TypeVar
 from ..image_names import image_for
 from .box import (
     OVERHEAD_PIDS,
+    PROGRAM_INSIDE,
+    STDIN_INSIDE,
     Box,
     BoxError,
     BoxGone,
@@ -28,7 +28,7 @@ from .box import (
     fill_slot,
     read_artefact,
 )
-from .compile_cache import CompileCache, cache_key
+from .compile_cache import Build, CompileCache, cache_key
 from .languages import JudgeLanguage, compile_argv, run_argv
 from .pool import BoxPool
 from .request import SubmissionRequest
@@ -110,13 +110,19 @@ class Judge:
         cache: CompileCache,
         helper: Path,
         image_ids: dict[str, str],
+        jobs_root: Path,
     ) -> None:
-        """Use the pool's boxes, ``helper`` (judge-box) and the compile cache."""
+        """Use the pool's boxes, ``helper`` (judge-box), the compile cache and ``jobs_root``.
+
+        ``jobs_root`` holds the builds of jobs run with the cache off (on the slots' file
+        system, so they hard-link into the boxes).
+        """
         self.settings = settings
         self.pool = pool
         self.cache = cache
         self.helper = helper
         self.image_ids = image_ids
+        self.jobs_root = jobs_root
 
     def _program(self, request: SubmissionRequest) -> _Program:
         language: JudgeLanguage = request.language
@@ -163,23 +169,22 @@ class Judge:
 
     async def _judge(self, request: SubmissionRequest) -> Outcome:
         program = self._program(request)
-        artefact: Path | None = None
+        build: Build | None = None
         compiled = Outcome(Status.ACCEPTED)
-        temporary = False
         if program.compile is not None:
-            artefact, compiled, temporary = await self._compiled(program)
-            if artefact is None:
+            build, compiled = await self._compiled(program)
+            if build is None:
                 return compiled
         try:
             runs = []
             for _ in range(request.limits.number_of_runs):
-                outcome = await self._run(request, program, artefact)
+                outcome = await self._run(request, program, build.path if build else None)
                 runs.append(outcome)
                 if outcome.status != Status.ACCEPTED:
                     break
         finally:
-            if temporary and artefact is not None:
-                shutil.rmtree(artefact, ignore_errors=True)
+            if build is not None:  # the lease ends (or the job's own build is deleted)
+                await asyncio.to_thread(build.release)
         final = runs[-1]
         if len(runs) > 1 and final.status == Status.ACCEPTED:
             final.time = sum(r.time or 0.0 for r in runs) / len(runs)
@@ -191,30 +196,39 @@ class Judge:
         final.compile_memory = compiled.compile_memory
         return final
 
-    async def _compiled(self, program: _Program) -> tuple[Path | None, Outcome, bool]:
-        """Return (artefact folder, compile outcome, whether the folder is temporary)."""
+    async def _compiled(self, program: _Program) -> tuple[Build | None, Outcome]:
+        """Return the program's build (leased, or the job's own) and the compile's outcome.
+
+        With the cache on, a build of the same key is reused, or awaited when another job is
+        compiling it; with it off, the build is unpacked into the job's own folder.
+        """
         assert program.compile is not None
+        if not self.settings.compile_cache:
+            outcome, tar = await self._compile(program)
+            if tar is None:
+                return None, outcome
+            return await asyncio.to_thread(Build.private, self.jobs_root, tar), outcome
         image_id = self.image_ids.get(program.key, image_for(program.key))
         key = cache_key(image_id, program.key, program.compile, program.files)
-        if self.settings.compile_cache:
-            entry = self.cache.get(key)
-            if entry is None and (pending := self.cache.inflight(key)) is not None:
-                entry = await asyncio.shield(pending)
-            if entry is not None:
+        while True:
+            build = self.cache.lease(key)
+            if build is not None:
                 self.cache.hits += 1
-                return entry, Outcome(Status.ACCEPTED, compile_cached=True), False
-            self.cache.misses += 1
-            self.cache.begin(key)
-        entry = None
+                return build, Outcome(Status.ACCEPTED, compile_cached=True)
+            pending = self.cache.inflight(key)
+            if pending is None:
+                break
+            await asyncio.shield(pending)  # then lease what it stored (or compile ourselves)
+        self.cache.misses += 1
+        self.cache.begin(key)
+        build = None
         try:
             outcome, tar = await self._compile(program)
             if tar is not None:
-                store_key = key if self.settings.compile_cache else f"tmp-{uuid.uuid4().hex}"
-                entry = await asyncio.to_thread(self.cache.put_tar, store_key, tar)
-            return entry, outcome, not self.settings.compile_cache
+                build = await asyncio.to_thread(self.cache.put_tar, key, tar)
+            return build, outcome
         finally:
-            if self.settings.compile_cache:
-                self.cache.end(key, entry)
+            self.cache.end(key, build is not None)
 
     async def _compile(self, program: _Program) -> tuple[Outcome, bytes | None]:
         """Compile in a fresh box; return the outcome and the build folder as a tar."""
@@ -239,7 +253,7 @@ class Judge:
             "sh",
             "-c",
             COMPILE_SHELL,
-            str(box.program_dir),
+            PROGRAM_INSIDE,
             BUILD_DIR,
             *program.compile,
         ]
@@ -294,14 +308,9 @@ class Judge:
             ),
             merge_stderr=lim.redirect_stderr_to_stdout,
         )
-        argv = [part.replace("{dir}", str(box.program_dir)) for part in program.run]
+        argv = [part.replace("{dir}", PROGRAM_INSIDE) for part in program.run]
         result = await asyncio.to_thread(
-            execute,
-            box,
-            argv,
-            limits,
-            stdin=box.stdin_path,
-            cwd=str(box.program_dir),
+            execute, box, argv, limits, stdin=STDIN_INSIDE, cwd=PROGRAM_INSIDE
         )
         return self._verdict(request, result, argv)
 

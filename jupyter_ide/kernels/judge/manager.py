@@ -122,11 +122,14 @@ class JudgeManager:
             raise JudgeUnavailable("the sandbox mode is 'local' and the judge runs only in Docker")
         client = self.sandbox.client if self.sandbox is not None else docker.from_env(timeout=60)
         await asyncio.to_thread(client.ping)
-        slots = self.root / "slots"
-        if slots.is_dir():  # left by an earlier run (its containers went in the start-up sweep)
-            await asyncio.to_thread(shutil.rmtree, slots, True)
-        slots.mkdir(parents=True, exist_ok=True)
-        slots.chmod(0o755)
+        # Boxes' slots and cache-off builds left by an earlier run (its containers went in the
+        # start-up sweep).
+        for name in ("slots", "jobs"):
+            folder = self.root / name
+            if folder.is_dir():
+                await asyncio.to_thread(shutil.rmtree, folder, True)
+            folder.mkdir(parents=True, exist_ok=True)
+            folder.chmod(0o755)
         helper = await asyncio.to_thread(box_binary, self.root / "bin", client)
         image_ids = await asyncio.to_thread(self._image_ids, client)
         s = self.settings
@@ -143,7 +146,8 @@ class JudgeManager:
         labels = self.sandbox.labels("judge") if self.sandbox is not None else {}
         self.pool = BoxPool(client, self.root / "slots", helper, limits, labels, s.pool_size_of)
         cache = CompileCache(self.root / "cache", s.compile_cache_bytes)
-        self.judge = Judge(s, self.pool, cache, helper, image_ids)
+        await asyncio.to_thread(cache.sweep)
+        self.judge = Judge(s, self.pool, cache, helper, image_ids, self.root / "jobs")
         for key in (k.strip() for k in s.warm_languages.split(",")):
             if key in image_ids:
                 self.pool.warm(key, image_for(key))
