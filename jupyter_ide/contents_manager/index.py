@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, literal, select, update
+from sqlalchemy import delete, exists, func, literal, select, union, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -52,6 +52,54 @@ class Limits:
 
     max_bytes: int = 0
     max_files: int = 0
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What a user's files hold, each blob counted once however many paths or versions name it.
+
+    ``file_bytes``: the blobs current files hold; ``version_bytes``: the blobs only kept
+    versions (history, deleted files) hold; ``files``: the number of current files.
+    """
+
+    file_bytes: int
+    version_bytes: int
+    files: int
+
+    @property
+    def total(self) -> int:
+        """All the bytes the user holds."""
+        return self.file_bytes + self.version_bytes
+
+
+def human_size(size: int) -> str:
+    """Return a byte count as people read it ("900 bytes", "1.5 MB")."""
+    if size < 10 * 1024:
+        return f"{size:,} bytes"
+    value = float(size)
+    for unit in ("KB", "MB", "GB"):
+        value /= 1024
+        if value < 1024:
+            return f"{value:,.1f} {unit}"
+    return f"{value / 1024:,.1f} TB"
+
+
+def quota_refusal(usage: Usage, adds: int, limit: int) -> web.HTTPError:
+    """Return the 507 for a write of ``adds`` new bytes that the byte quota ``limit`` refuses."""
+    message = (
+        f"Your files would use {human_size(usage.total + adds)}, over your quota of "
+        f"{human_size(limit)}: current files take {human_size(usage.file_bytes)}"
+    )
+    if usage.version_bytes:
+        message += (
+            f" and earlier versions kept in their history {human_size(usage.version_bytes)}. "
+            "To free space, delete old versions from the history of your files (a deleted "
+            "file stays in its history, and counts, until its versions are deleted) or "
+            "delete files you no longer need."
+        )
+    else:
+        message += ". Delete some files first."
+    return web.HTTPError(507, message)
 
 
 def _entry(row: File) -> Entry:
@@ -135,38 +183,90 @@ class FileIndex:
             query = select(File).where(File.workspace_id == self.workspace_id).order_by(File.path)
             return [_entry(r) for r in (await session.execute(query)).scalars()]
 
-    async def usage(self) -> tuple[int, int]:
-        """Return the bytes and number of files the user holds across workspaces."""
+    async def usage(self) -> Usage:
+        """Return what the user holds across workspaces (files and kept versions)."""
         async with self.db.session() as session:
             return await self._usage(session)
 
-    async def _usage(self, session: AsyncSession) -> tuple[int, int]:
-        query = (
-            select(func.coalesce(func.sum(File.size), 0), func.count(File.id))
-            .join(Workspace, Workspace.id == File.workspace_id)
-            .where(Workspace.user_id == self.user_id, File.kind == FILE)
-        )
-        total, count = (await session.execute(query)).one()
-        return int(total), int(count)
+    async def holds(self, content_hash: str) -> bool:
+        """Return True when a file or version of the user already names ``content_hash``."""
+        async with self.db.session() as session:
+            return await self._holds(session, content_hash)
 
-    async def _check_quota(self, session: AsyncSession, add_bytes: int, add_files: int) -> None:
-        if not (self.limits.max_bytes or self.limits.max_files) or (
-            add_bytes <= 0 and add_files <= 0
-        ):
+    def _mine(self) -> ColumnElement[bool]:
+        return Workspace.user_id == self.user_id
+
+    async def _usage(self, session: AsyncSession) -> Usage:
+        files = (
+            select(File.content_hash, File.size)
+            .join(Workspace, Workspace.id == File.workspace_id)
+            .where(self._mine(), File.kind == FILE)
+        )
+        versions = (
+            select(FileVersion.content_hash, FileVersion.size)
+            .join(Workspace, Workspace.id == FileVersion.workspace_id)
+            .where(self._mine())
+        )
+        live = files.distinct().subquery()
+        held = union(files, versions).subquery()  # UNION: each blob once
+        count = (
+            select(func.count(File.id))
+            .join(Workspace, Workspace.id == File.workspace_id)
+            .where(self._mine(), File.kind == FILE)
+        )
+        query = select(
+            select(func.coalesce(func.sum(live.c.size), 0)).scalar_subquery(),
+            select(func.coalesce(func.sum(held.c.size), 0)).scalar_subquery(),
+            count.scalar_subquery(),
+        )
+        live_bytes, all_bytes, files_count = (await session.execute(query)).one()
+        return Usage(int(live_bytes), int(all_bytes) - int(live_bytes), int(files_count))
+
+    async def check_quota(self, add_files: int, content_hash: str = "", size: int = 0) -> None:
+        """Refuse (403/507) a write adding ``add_files`` files and the blob ``content_hash``."""
+        async with self.db.session() as session:
+            await self._check_quota(session, add_files, content_hash, size)
+
+    async def _holds(self, session: AsyncSession, content_hash: str) -> bool:
+        in_files = (
+            select(File.id)
+            .join(Workspace, Workspace.id == File.workspace_id)
+            .where(self._mine(), File.content_hash == content_hash, File.kind == FILE)
+        )
+        in_versions = (
+            select(FileVersion.id)
+            .join(Workspace, Workspace.id == FileVersion.workspace_id)
+            .where(self._mine(), FileVersion.content_hash == content_hash)
+        )
+        query = select(exists(in_files) | exists(in_versions))
+        return bool((await session.execute(query)).scalar())
+
+    async def _new_bytes(self, session: AsyncSession, content_hash: str, size: int) -> int:
+        if size <= 0 or (content_hash and await self._holds(session, content_hash)):
+            return 0
+        return size
+
+    async def _check_quota(
+        self, session: AsyncSession, add_files: int, content_hash: str = "", size: int = 0
+    ) -> None:
+        """Refuse a write that adds ``add_files`` files and the blob ``content_hash``.
+
+        Every blob the user holds counts once, current or kept as a version; a blob the
+        user already holds adds nothing ("" means a blob not known yet).
+        """
+        max_bytes, max_files = self.limits.max_bytes, self.limits.max_files
+        adds = await self._new_bytes(session, content_hash, size) if max_bytes else 0
+        if adds <= 0 and (add_files <= 0 or not max_files):
             return
-        total, count = await self._usage(session)
-        if self.limits.max_files and add_files > 0 and count + add_files > self.limits.max_files:
+        usage = await self._usage(session)
+        if max_files and add_files > 0 and usage.files + add_files > max_files:
             raise web.HTTPError(
                 403,
-                f"You have {count} files and the limit is {self.limits.max_files}: "
+                f"You have {usage.files} files and the limit is {max_files}: "
                 "delete some files first.",
             )
-        if self.limits.max_bytes and add_bytes > 0 and total + add_bytes > self.limits.max_bytes:
-            raise web.HTTPError(
-                507,
-                f"Your files would use {total + add_bytes} bytes, over your quota of "
-                f"{self.limits.max_bytes} bytes: delete some files first.",
-            )
+        if max_bytes and adds > 0 and usage.total + adds > max_bytes:
+            raise quota_refusal(usage, adds, max_bytes)
 
     async def _require_folder(
         self, session: AsyncSession, folder: str, create: bool = False
@@ -270,6 +370,15 @@ class FileIndex:
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    async def versions_within(self, path: str) -> list[Version]:
+        """Return the kept versions of ``path`` and of everything below it (retention)."""
+        async with self.db.session() as session:
+            query = select(FileVersion).where(
+                FileVersion.workspace_id == self.workspace_id,
+                (FileVersion.path == path) | _below(FileVersion.path, path),
+            )
+            return [_version(r) for r in (await session.execute(query)).scalars()]
+
     async def drop_versions(self, ids: list[int]) -> None:
         """Delete several version rows (retention)."""
         if not ids:
@@ -317,7 +426,7 @@ class FileIndex:
             if row is not None and row.kind == DIRECTORY:
                 raise web.HTTPError(400, f"{path} is a folder; it cannot be saved as a file")
             if row is None:
-                await self._check_quota(session, size, 1)
+                await self._check_quota(session, 1, content_hash, size)
                 row = File(
                     workspace_id=self.workspace_id,
                     path=path,
@@ -331,7 +440,7 @@ class FileIndex:
                 session.add(row)
                 await session.flush()
                 return _entry(row), None
-            await self._check_quota(session, size - row.size, 0)
+            await self._check_quota(session, 0, content_hash, size)
             kept = None
             if row.content_hash != content_hash:
                 kept = _version(
@@ -453,7 +562,7 @@ class FileIndex:
                 )
                 items += list((await session.execute(query)).scalars())
             files = [i for i in items if i.kind == FILE]
-            await self._check_quota(session, sum(i.size for i in files), len(files))
+            await self._check_quota(session, len(files))  # a copy names the same blobs
             now = utcnow()
             made = []
             for item in items:

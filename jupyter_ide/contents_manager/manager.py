@@ -8,7 +8,7 @@ import contextlib
 import hashlib
 import mimetypes
 import os
-import shutil
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -25,13 +25,14 @@ from ..server_extension.settings import IDESettings, data_dir
 from .blobstore import BlobStore, make_blob_store
 from .checkpoints import IDECheckpoints
 from .errors import backend_errors
+from .folders import claim, marker_for, safe_name, storage_key
 from .gc import collect_garbage
 from .index import DIRECTORY, FILE, Entry, FileIndex, Limits, Version, open_workspace
-from .paths import is_hidden_path, join, name_of, parent_of
-from .retention import RetentionPolicy, versions_to_drop
+from .paths import is_hidden_path, is_within, join, name_of, parent_of
+from .retention import RetentionPolicy, apply_retention
 from .uploads import Upload, UploadTable
 from .validation import check_api_path, check_notebook, check_notebook_text, content_size
-from .workspace import WorkspaceMirror
+from .workspace import UnsafePathError, WorkspaceMirror
 
 IN_MEMORY = 8 * 1024 * 1024
 
@@ -129,16 +130,37 @@ class IDEContentsManager(AsyncContentsManager):
         self._index: FileIndex | None = None
         self._uploads = UploadTable(data_dir() / "uploads")
         self._tasks: list[asyncio.Task[None]] = []
+        self._folder: Path | None = None
+        self._storage: tuple[str, str] | None = None
+        # Files code wrote that the quota refused: (mtime_ns, size, bytes held, files held)
+        # when refused; tried again once they change or the user holds less.
+        self._refused: dict[str, tuple[int, int, int, int]] = {}
+        self._held: tuple[int, int] | None = None
         self.mirror = WorkspaceMirror(self.workspace_dir)
 
     # -- set-up -----------------------------------------------------------------------------
 
     @property
     def workspace_dir(self) -> Path:
-        """The folder the open workspace is materialised in (mounted into sandboxes)."""
-        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in self.owner) or "_"
-        space = "".join(c if c.isalnum() or c in "-_." else "_" for c in self.workspace)
-        return Path(self.workspaces_root) / safe / space
+        """The folder the open workspace is materialised in (mounted into sandboxes).
+
+        ``<workspaces_root>/<storage key>/<user>/<workspace>``: the key names the database and
+        blob store, so servers on other storage never share a folder; fixed once ready.
+        """
+        if self._folder is not None:
+            return self._folder
+        key = storage_key(self._database_url(), *self._storage_identity())
+        return Path(self.workspaces_root) / key / safe_name(self.owner) / safe_name(self.workspace)
+
+    def _database_url(self) -> str:
+        return self.db.url if self.db is not None else self.settings_().db_url
+
+    def _storage_identity(self) -> tuple[str, str]:
+        """Return the blob store's URL and S3 endpoint (read once)."""
+        if self._storage is None:
+            s = self.settings_()
+            self._storage = (s.storage_url, s.s3_endpoint_url)
+        return self._storage
 
     def settings_(self) -> IDESettings:
         """Return the deployment settings (storage URL, S3 options)."""
@@ -184,30 +206,58 @@ class IDEContentsManager(AsyncContentsManager):
                 index = FileIndex(
                     self.db, user_id, workspace_id, Limits(self.quota_bytes, self.quota_files)
                 )
+                self._folder = folder = self.workspace_dir
+                self.mirror.root = folder
+                await self._claim_folder(folder, workspace_id)
+                # The folder is this index's from here on: fill it.
                 await self._materialise(index)
             self._index = index
             self._start_timers()
             return index
 
+    async def _claim_folder(self, folder: Path, workspace_id: int) -> None:
+        """Make the workspace folder this index's; another index's folder is moved aside."""
+        assert self.db is not None
+        marker = await marker_for(self.db, self._storage_identity()[0], workspace_id)
+        try:
+            await asyncio.to_thread(claim, folder, marker)
+        except OSError as e:
+            raise web.HTTPError(
+                500,
+                f"Cannot open your workspace: its folder {folder} holds files of another "
+                f"server's storage and could not be moved aside ({e.strerror or e}).",
+            ) from e
+
+    async def _disk(self, action: str, job: Callable[..., Any], *args: Any) -> Any:
+        """Run a workspace-folder operation in a thread; log (never raise) when it fails."""
+        try:
+            return await asyncio.to_thread(job, *args)
+        except (OSError, UnsafePathError) as e:
+            self.log.warning("Could not %s in the workspace folder: %s", action, e)
+            return None
+
     async def _materialise(self, index: FileIndex) -> None:
         """Write every indexed file into the workspace folder (reusing what is there)."""
         assert self.store is not None
-        self.mirror.make_dirs(self.workspace_dir)
+        await asyncio.to_thread(self.mirror.prepare_root)
         for entry in await index.everything():
             if entry.kind == DIRECTORY:
-                self.mirror.mkdir(entry.path)
+                await self._disk(f"create {entry.path}", self.mirror.mkdir, entry.path)
                 continue
-            disk = self.mirror.target(entry.path)
-            if disk.is_file() and not disk.is_symlink():
-                info = disk.stat()
-                newer = info.st_mtime > entry.last_modified.timestamp()
-                if info.st_size == entry.size and _sha256(disk.read_bytes()) == entry.content_hash:
-                    self.mirror._record(entry.path, disk, entry.content_hash)
-                    continue
-                if newer:
-                    continue  # written by code after our last sync: the next sync keeps it
-            self.mirror.write(
-                entry.path, entry.content_hash, await self.blobs.get(entry.content_hash), None
+            written_ns = int(entry.last_modified.timestamp() * 1e9)
+            found = await self._disk(
+                f"look at {entry.path}",
+                self.mirror.adopt,
+                entry.path,
+                entry.content_hash,
+                entry.size,
+                written_ns,
+            )
+            if found in ("same", "newer"):
+                continue  # "newer": written by code after our last sync; the next sync keeps it
+            data = await self.blobs.get(entry.content_hash)
+            await self._disk(
+                f"write {entry.path}", self.mirror.write, entry.path, entry.content_hash, data, None
             )
 
     def _start_timers(self) -> None:
@@ -303,18 +353,17 @@ class IDEContentsManager(AsyncContentsManager):
 
     async def _bytes(self, entry: Entry) -> bytes:
         """Return a file's bytes: the workspace copy when it is still ours, else the blob."""
-        disk = self.mirror.fresh(entry.path, entry.content_hash)
-        if disk is not None:
-            try:
-                data = (
-                    disk.read_bytes()
-                    if entry.size <= IN_MEMORY
-                    else await asyncio.to_thread(disk.read_bytes)
-                )
-                if len(data) == entry.size:
-                    return data
-            except OSError:
-                pass
+        fresh = self.mirror.fresh_bytes  # read by descriptor: never through a planted link
+        try:
+            data = (
+                fresh(entry.path, entry.content_hash, entry.size)
+                if entry.size <= IN_MEMORY
+                else await asyncio.to_thread(fresh, entry.path, entry.content_hash, entry.size)
+            )
+        except (OSError, UnsafePathError):
+            data = None
+        if data is not None:
+            return data
         assert self.store is not None
         with backend_errors(f"read {entry.path}"):
             return await self.blobs.get(entry.content_hash)
@@ -457,26 +506,19 @@ class IDEContentsManager(AsyncContentsManager):
         else:
             await self.blobs.put(content_hash, data or b"")
 
-    async def _precheck_quota(self, index: FileIndex, path: str, size: int) -> None:
-        """Refuse before storing anything when a save would break the quota."""
+    async def _precheck_quota(
+        self, index: FileIndex, path: str, size: int, content_hash: str = ""
+    ) -> None:
+        """Refuse before storing anything when a write would break the quota.
+
+        Every blob the user holds counts once, whether a current file or a kept version
+        names it; ``content_hash`` ("" when not known yet) lets a blob already held add nothing.
+        """
         if not (self.quota_bytes or self.quota_files):
             return
         current = await index.get(path)
-        total, count = await index.usage()
-        adds = 0 if current is not None else 1
-        grows = size - (current.size if current is not None else 0)
-        if self.quota_files and adds and count + 1 > self.quota_files:
-            raise web.HTTPError(
-                403,
-                f"You have {count} files and the limit is {self.quota_files}: "
-                "delete some files first.",
-            )
-        if self.quota_bytes and grows > 0 and total + grows > self.quota_bytes:
-            raise web.HTTPError(
-                507,
-                f"Your files would use {total + grows} bytes, over your quota of "
-                f"{self.quota_bytes} bytes: delete some files first.",
-            )
+        adds_file = current is None or current.kind != FILE
+        await index.check_quota(1 if adds_file else 0, content_hash, size)
 
     async def _write(
         self,
@@ -494,7 +536,7 @@ class IDEContentsManager(AsyncContentsManager):
         if data is not None:
             content_hash, size = _sha256(data), len(data)
         with backend_errors(f"save {path}"):
-            await self._precheck_quota(index, path, size)
+            await self._precheck_quota(index, path, size, content_hash)
             await self._store(index, data, source, content_hash, size)
             async with self._write_lock:
                 if reason == "save":
@@ -502,19 +544,19 @@ class IDEContentsManager(AsyncContentsManager):
                 entry, kept = await index.write_file(
                     path, content_hash, size, reason, create_parents=create_parents
                 )
-                try:
-                    self.mirror.write(path, content_hash, data, source)
-                except OSError as e:
-                    self.log.warning("Could not write %s into the workspace folder: %s", path, e)
+                await self._disk(
+                    f"write {path}", self.mirror.write, path, content_hash, data, source
+                )
         if kept is not None:
             await self._prune(index, path)
         return entry
 
     async def _prune(self, index: FileIndex, path: str) -> None:
-        with contextlib.suppress(Exception):
-            versions = await index.versions(path)
-            if len(versions) > self.keep_last:
-                await index.drop_versions(versions_to_drop(versions, utcnow(), self.policy))
+        """Apply the retention policy to the versions of ``path`` and everything below it."""
+        try:
+            await apply_retention(index, path, self.policy)
+        except Exception as e:  # retention is housekeeping: the write itself succeeded
+            self.log.warning("Could not apply retention to %s: %s", path, e)
 
     async def save(self, model: dict[str, Any], path: str = "") -> dict[str, Any]:
         """Save a file, notebook or folder; a rejected save writes nothing."""
@@ -629,7 +671,8 @@ class IDEContentsManager(AsyncContentsManager):
         with backend_errors(f"delete {path}"):
             async with self._write_lock:
                 await index.delete(path)
-                self.mirror.remove(path)
+                await self._disk(f"delete {path}", self.mirror.remove, path)
+        await self._prune(index, path)
 
     async def rename_file(self, old_path: str, new_path: str) -> None:
         """Rename or move a file or folder: one index transaction, however many files."""
@@ -644,10 +687,8 @@ class IDEContentsManager(AsyncContentsManager):
         with backend_errors(f"rename {old_path}"):
             async with self._write_lock:
                 await index.rename(old_path, new_path)
-                try:
-                    self.mirror.rename(old_path, new_path)
-                except OSError as e:
-                    self.log.warning("Could not move %s in the workspace folder: %s", old_path, e)
+                await self._disk(f"move {old_path}", self.mirror.rename, old_path, new_path)
+        await self._prune(index, new_path)  # versions a deleted file left at the new path join
 
     async def update(self, model: dict[str, Any], path: str) -> dict[str, Any]:
         """Rename or move, checking the target before Jupyter normalises it."""
@@ -682,25 +723,26 @@ class IDEContentsManager(AsyncContentsManager):
         return await self.get(target, content=False, require_hash=True)
 
     async def _mirror_copy(self, index: FileIndex, src: str, dst: str) -> None:
-        try:
-            copied = [
-                e for e in await index.everything() if e.path == dst or e.path.startswith(dst + "/")
-            ]
-            for item in copied:
-                if item.kind == DIRECTORY:
-                    self.mirror.mkdir(item.path)
-                    continue
-                origin = self.mirror.fresh(src + item.path[len(dst) :], item.content_hash)
-                if origin is not None:
-                    disk = self.mirror.target(item.path)
-                    self.mirror.make_dirs(disk.parent)
-                    shutil.copyfile(origin, disk)
-                    self.mirror.own(disk)
-                    self.mirror._record(item.path, disk, item.content_hash)
-                else:
-                    self.mirror.write(item.path, item.content_hash, await self._bytes(item), None)
-        except OSError as e:
-            self.log.warning("Could not copy %s in the workspace folder: %s", src, e)
+        """Put a copy on disk: from the source's disk file when still ours, else its blob."""
+        copied = [e for e in await index.everything() if is_within(e.path, dst)]
+        for item in copied:
+            if item.kind == DIRECTORY:
+                await self._disk(f"create {item.path}", self.mirror.mkdir, item.path)
+                continue
+            origin = src + item.path[len(dst) :]
+            done = await self._disk(
+                f"copy {origin}", self.mirror.copy_fresh, origin, item.path, item.content_hash
+            )
+            if not done:
+                data = await self.blobs.get(item.content_hash)
+                await self._disk(
+                    f"write {item.path}",
+                    self.mirror.write,
+                    item.path,
+                    item.content_hash,
+                    data,
+                    None,
+                )
 
     # -- history ----------------------------------------------------------------------------
 
@@ -743,7 +785,7 @@ class IDEContentsManager(AsyncContentsManager):
 
     async def _restore(self, index: FileIndex, found: Version) -> None:
         with backend_errors(f"restore {found.path}"):
-            await self._precheck_quota(index, found.path, found.size)
+            await self._precheck_quota(index, found.path, found.size, found.content_hash)
             await index.touch_blob(found.content_hash, found.size)
             async with self._write_lock:
                 await index.write_file(
@@ -753,10 +795,11 @@ class IDEContentsManager(AsyncContentsManager):
                     assert self.store is not None
                     data = await self.blobs.get(found.content_hash)
                     self.mirror.write(found.path, found.content_hash, data, None)
-                except OSError as e:
+                except (OSError, UnsafePathError) as e:
                     self.log.warning(
                         "Could not write %s into the workspace folder: %s", found.path, e
                     )
+        await self._prune(index, found.path)
 
     async def drop_version(self, version_id: int) -> None:
         """Delete one kept version (Jupyter's delete_checkpoint)."""
@@ -775,6 +818,19 @@ class IDEContentsManager(AsyncContentsManager):
 
     # -- the workspace folder -----------------------------------------------------------------
 
+    def _wants(self, path: str, info: os.stat_result) -> bool:
+        """Return True when the file code left at ``path`` (stat ``info``) should be read."""
+        known = self.mirror.known(path)
+        if known is not None and known.same_as(info):
+            return False
+        refused = self._refused.get(path)
+        if refused is None:
+            return True
+        mtime_ns, size, held_bytes, held_files = refused
+        return (mtime_ns, size) != (info.st_mtime_ns, info.st_size) or (
+            self._held is not None and self._held < (held_bytes, held_files)
+        )
+
     async def _absorb(self, path: str) -> None:
         """Pull in a file code changed on disk before it is read or overwritten."""
         if self.mirror.changed(path) is None:
@@ -787,63 +843,125 @@ class IDEContentsManager(AsyncContentsManager):
         info = self.mirror.changed(path)
         if info is None:
             return
-        await self._import_disk_file(index, path, info.st_size)
+        await self._import_disk_file(index, path)
 
-    async def _import_disk_file(self, index: FileIndex, path: str, size: int) -> None:
-        """Index a file code wrote in the workspace folder (the old content becomes a version)."""
-        if size > self.max_file_size:
-            self.log.warning(
-                "Not keeping %s from the workspace folder: %d bytes is over the limit", path, size
-            )
-            self.mirror._record(path, self.mirror.target(path), "")
-            return
+    async def _import_disk_file(self, index: FileIndex, path: str) -> None:
+        """Index a file code wrote in the workspace folder (the old content becomes a version).
+
+        Called under the write lock. The file is opened again here, by descriptor and only if
+        it is a regular file inside the workspace, and at most max_file_size bytes are read:
+        what is imported is what is there now. The quota is checked before its blob is stored.
+        """
         try:
             check_api_path(path)
         except web.HTTPError:
             self.log.warning("Not keeping %r from the workspace folder: unusable name", path)
             return
-        disk = self.mirror.target(path)
-        data = (
-            self.mirror.read(path)
-            if size <= IN_MEMORY
-            else await asyncio.to_thread(self.mirror.read, path)
+        snap = await self._disk(
+            f"read {path}",
+            self.mirror.snapshot,
+            path,
+            self.max_file_size,
+            data_dir() / "spool",
+            IN_MEMORY,
         )
-        content_hash = _sha256(data)
-        entry = await index.get(path)
-        if entry is None or entry.kind != FILE or entry.content_hash != content_hash:
-            try:
-                await self._store(index, data, None, content_hash, len(data))
-                await index.write_file(path, content_hash, len(data), "kernel", create_parents=True)
-            except web.HTTPError as e:
+        if snap is None:
+            return
+        try:
+            known = self.mirror.known(path)
+            if known is not None and (known.mtime_ns, known.size) == (
+                snap.state.mtime_ns,
+                snap.state.size,
+            ):
+                return
+            if snap.too_big:
                 self.log.warning(
-                    "Not keeping %s from the workspace folder: %s", path, e.log_message
+                    "Not keeping %s from the workspace folder: it is over the limit of %d bytes",
+                    path,
+                    self.max_file_size,
                 )
-        self.mirror._record(path, disk, content_hash)
+                self.mirror.record(path, snap.state)
+                return
+            content_hash = snap.state.content_hash
+            entry = await index.get(path)
+            if entry is None or entry.kind != FILE or entry.content_hash != content_hash:
+                try:
+                    await self._precheck_quota(index, path, snap.size, content_hash)
+                    await self._store(index, snap.data, snap.spool, content_hash, snap.size)
+                    _, kept = await index.write_file(
+                        path, content_hash, snap.size, "kernel", create_parents=True
+                    )
+                except web.HTTPError as e:
+                    self.log.warning(
+                        "Not keeping %s from the workspace folder: %s", path, e.log_message
+                    )
+                    usage = await index.usage()
+                    self._refused[path] = (
+                        snap.state.mtime_ns,
+                        snap.state.size,
+                        usage.total,
+                        usage.files,
+                    )
+                    return
+                if kept is not None:
+                    await self._prune(index, path)
+            self._refused.pop(path, None)
+            self.mirror.add_dir_parents(path)
+            self.mirror.record(path, snap.state)
+        finally:
+            snap.discard()
 
     async def sync_from_disk(self) -> None:
-        """Pull files written by code in the workspace folder back into the index (cheap scan)."""
+        """Pull what code changed in the workspace folder into the index.
+
+        The scan runs in a thread without the write lock, so by the time its result is used
+        the API may have saved, renamed or deleted things. Under the lock: every import opens
+        the file again; a new folder is added only when it is still there; a path leaves the
+        index only when we knew it before the scan started, changed nothing there since, and
+        it is still absent now (its content is kept as a version). A folder is never removed
+        with what it holds: only once nothing is left in it in the index.
+        """
         index = await self.ready()
+        start = self.mirror.generation
         files, dirs = await asyncio.to_thread(self.mirror.scan, self.allow_hidden)
         async with self._write_lock:
-            for folder in sorted(dirs - self.mirror.dirs):
-                try:
-                    check_api_path(folder)
-                    await index.mkdir(folder, create_parents=True)
-                except web.HTTPError as e:
-                    self.log.warning("Not keeping folder %r: %s", folder, e.log_message)
-                self.mirror.dirs.add(folder)
+            self._held = None
+            if self._refused:
+                usage = await index.usage()
+                self._held = (usage.total, usage.files)
+            await self._sync_new_folders(index, dirs)
             for path, info in files.items():
-                known = self.mirror.files.get(path)
-                if known and known.mtime_ns == info.st_mtime_ns and known.size == info.st_size:
-                    continue
-                await self._import_disk_file(index, path, info.st_size)
-            for path in [p for p in self.mirror.files if p not in files]:
-                known = self.mirror.files.pop(path)
-                entry = await index.get(path)
-                if entry and entry.kind == FILE and entry.content_hash == known.content_hash:
-                    await index.delete(path)
-            for folder in sorted(self.mirror.dirs - dirs, reverse=True):
-                self.mirror.dirs.discard(folder)
-                entry = await index.get(folder)
-                if entry and entry.kind == DIRECTORY:
-                    await index.delete(folder)
+                if self._wants(path, info):
+                    await self._import_disk_file(index, path)
+            await self._sync_removals(index, start, files, dirs)
+
+    async def _sync_new_folders(self, index: FileIndex, dirs: set[str]) -> None:
+        for folder in sorted(dirs - self.mirror.known_dirs()):
+            if not await self._disk(f"look at {folder}", self.mirror.is_dir, folder):
+                continue  # gone (deleted or renamed) since the scan saw it
+            try:
+                check_api_path(folder)
+                await index.mkdir(folder, create_parents=True)
+            except web.HTTPError as e:
+                self.log.warning("Not keeping folder %r: %s", folder, e.log_message)
+            self.mirror.add_dir(folder)
+
+    async def _sync_removals(
+        self, index: FileIndex, start: int, files: dict[str, os.stat_result], dirs: set[str]
+    ) -> None:
+        known_files, known_dirs = self.mirror.known_before(start)
+        for path, known in known_files.items():
+            if path in files or not await self._disk(f"look at {path}", self.mirror.absent, path):
+                continue
+            self.mirror.forget_file(path)
+            entry = await index.get(path)
+            if entry and entry.kind == FILE and entry.content_hash == known.content_hash:
+                await index.delete(path)  # keeps its content as a version
+                await self._prune(index, path)
+        for folder in sorted(known_dirs - dirs, reverse=True):
+            if not await self._disk(f"look at {folder}", self.mirror.absent, folder):
+                continue
+            self.mirror.forget_dir(folder)
+            entry = await index.get(folder)
+            if entry and entry.kind == DIRECTORY and not await index.children(folder):
+                await index.delete(folder)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .index import Version
+from ..db.models import utcnow
+from .index import FileIndex, Version
 
 
 @dataclass(frozen=True)
@@ -38,3 +40,25 @@ def versions_to_drop(versions: list[Version], now: datetime, policy: RetentionPo
         else:
             buckets.add(bucket)
     return drop
+
+
+async def apply_retention(
+    index: FileIndex, path: str, policy: RetentionPolicy, now: datetime | None = None
+) -> int:
+    """Drop what ``policy`` does not keep of the versions of ``path`` and all below it.
+
+    Every path that keeps a version (editor save, kernel sync, delete, rename, restore) calls
+    this, so no file's history outgrows the policy. Returns how many versions were dropped.
+    """
+    by_path: dict[str, list[Version]] = defaultdict(list)
+    for version in await index.versions_within(path):
+        by_path[version.path].append(version)
+    moment = now or utcnow()
+    drop = [
+        version_id
+        for versions in by_path.values()
+        if len(versions) > policy.keep_last
+        for version_id in versions_to_drop(versions, moment, policy)
+    ]
+    await index.drop_versions(drop)
+    return len(drop)
