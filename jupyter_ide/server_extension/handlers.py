@@ -16,6 +16,7 @@ from tornado import web
 from .._version import __version__
 from ..auth import public, requires
 from .checks import STATIC_DIR
+from .csp import ide_policy
 from .health import collect_health
 
 AUTH_RESOURCE = "ide"
@@ -37,6 +38,15 @@ class IDEPageHandler(ExtensionHandlerMixin, JupyterHandler):
     """Serve the /ide single-page app."""
 
     auth_resource = AUTH_RESOURCE
+
+    @property
+    def content_security_policy(self) -> str:
+        """Our strict policy, keeping Jupyter's frame-ancestors and report-uri."""
+        return ide_policy(
+            super().content_security_policy,
+            self.request.host,
+            self.settings["jupyter_ide_settings"].allowed_image_hosts,
+        )
 
     @web.authenticated
     @requires("ide:use")
@@ -63,7 +73,7 @@ class IDEPageHandler(ExtensionHandlerMixin, JupyterHandler):
             "userName": getattr(user, "name", "") or getattr(user, "username", ""),
             "role": role.value,
             "terminalsAvailable": bool(self.settings.get("terminals_available", False)),
-            "serverRoot": str(self.settings.get("server_root_dir", "")),
+            "allowedImageHosts": list(self.settings["jupyter_ide_settings"].allowed_image_hosts),
         }
         self.set_header("Content-Type", "text/html; charset=UTF-8")
         self.set_header("Cache-Control", "no-store")

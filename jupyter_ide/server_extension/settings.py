@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_core.paths import jupyter_data_dir
-from traitlets import Bool, CaselessStrEnum, TraitError, Unicode, default, validate
+from traitlets import Bool, CaselessStrEnum, List, TraitError, Unicode, default, validate
 from traitlets.config import Configurable
+
+from .csp import check_image_host, parse_image_hosts
 
 SANDBOX_MODES = ("docker", "auto", "local")
 
@@ -91,6 +93,14 @@ class IDESettings(Configurable):
         "Env: JUPYTER_IDE_AI_POOL_URL.",
     ).tag(config=True)
 
+    allowed_image_hosts = List(
+        Unicode(),
+        help="Origins the /ide page may show remote images from (markdown, AI answers, "
+        "outputs), e.g. ['https://upload.wikimedia.org', 'https://*.example.edu']. Empty: "
+        "none, so no image can carry a student's code to another server. "
+        "Env: JUPYTER_IDE_IMAGE_HOSTS (comma- or space-separated).",
+    ).tag(config=True)
+
     @default("db_url")
     def _default_db_url(self) -> str:
         return _env("JUPYTER_IDE_DB_URL", f"sqlite:///{data_dir() / 'ide.db'}")
@@ -133,6 +143,20 @@ class IDESettings(Configurable):
     @default("ai_pool_url")
     def _default_ai_pool_url(self) -> str:
         return _env("JUPYTER_IDE_AI_POOL_URL")
+
+    @default("allowed_image_hosts")
+    def _default_allowed_image_hosts(self) -> list[str]:
+        try:
+            return parse_image_hosts(_env("JUPYTER_IDE_IMAGE_HOSTS"))
+        except ValueError as e:
+            raise TraitError(f"JUPYTER_IDE_IMAGE_HOSTS: {e}") from e
+
+    @validate("allowed_image_hosts")
+    def _validate_allowed_image_hosts(self, proposal: dict[str, Any]) -> list[str]:
+        try:
+            return [check_image_host(str(host)) for host in proposal["value"]]
+        except ValueError as e:
+            raise TraitError(f"allowed_image_hosts: {e}") from e
 
     @validate("storage_url")
     def _validate_storage_url(self, proposal: dict[str, Any]) -> str:
