@@ -353,7 +353,7 @@ def _open_go(box: Box) -> int:
         if now - checked > 0.5:
             checked = now
             if not _running(box):
-                raise BoxGone("the sandbox container is gone")
+                raise BoxGone(f"the sandbox container is gone ({_how_it_ended(box)})")
         if now - started > GO_TIMEOUT:
             raise BoxGone("judge-box did not start in the sandbox")
         time.sleep(0.001)
@@ -363,9 +363,25 @@ def _running(box: Box) -> bool:
     """Ask the engine whether the box's container still runs."""
     try:
         box.container.reload()
+    except NotFound:
+        box.container.attrs["State"] = {}  # removed: no last state to tell
+        return False
     except DockerException:
         return False
     return bool(box.container.attrs.get("State", {}).get("Running"))
+
+
+def _how_it_ended(box: Box) -> str:
+    """Say how a box's container ended, from the engine's last state of it."""
+    state = box.container.attrs.get("State", {})
+    if not state:
+        return "removed"
+    told = f"exit code {state.get('ExitCode')}"
+    if state.get("OOMKilled"):
+        told += ", out of memory"
+    if state.get("Error"):
+        told += f", {state['Error']}"
+    return told
 
 
 def _wait_done(box: Box, fd: int, timeout: float) -> None:

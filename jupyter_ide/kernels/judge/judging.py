@@ -146,9 +146,13 @@ class Judge:
         )
 
     async def _in_box(self, key: str, job: Callable[[Box], Awaitable[T]]) -> T:
-        """Run ``job`` in a fresh box; once more in another if the first died before starting."""
+        """Run ``job`` in a fresh box; once more in a new one if the first died before starting.
+
+        The second box is started for the job, not taken from the pool: whatever killed the
+        first (an engine restart, a sweep) likely took the other ready ones too.
+        """
         for attempt in (1, 2):
-            box = await self.pool.acquire(key, image_for(key))
+            box = await self.pool.acquire(key, image_for(key), fresh=attempt == 2)
             try:
                 return await job(box)
             except BoxGone:

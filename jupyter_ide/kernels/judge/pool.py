@@ -61,11 +61,14 @@ class BoxPool:
                 self.labels,
             )
 
-    async def acquire(self, key: str, image: str) -> Box:
-        """Return an unused box of the language (warm if one is ready), and top the pool up."""
+    async def acquire(self, key: str, image: str, fresh: bool = False) -> Box:
+        """Return an unused box of the language (warm if one is ready), and top the pool up.
+
+        ``fresh``: start a new one even if some are ready (a ready one was found dead).
+        """
         self.images[key] = image
         ready = self._ready.setdefault(key, deque())
-        box = ready.popleft() if ready else None
+        box = ready.popleft() if ready and not fresh else None
         self.top_up(key)
         if box is None:
             box = await self._create(key)
