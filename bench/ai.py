@@ -32,12 +32,13 @@ from pathlib import Path
 
 import aiohttp
 
+from .quick import quick
 from .stats import p95, print_table
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "bench-token"
-WARMUP = 50
-ROUNDS = {1: 400, 32: 32 * 25}
+WARMUP = 5 if quick() else 50
+ROUNDS = {1: 10, 32: 32 * 2} if quick() else {1: 400, 32: 32 * 25}
 THINK_MS = int(os.environ.get("JUPYTER_IDE_BENCH_THINK_MS", "100"))  # model pace rows
 MESSAGES = [{"role": "user", "content": "two plus two, briefly"}]
 REDIS_URL = os.environ.get("JUPYTER_IDE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")

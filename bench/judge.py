@@ -39,6 +39,7 @@ from jupyter_ide.kernels.judge.manager import JudgeManager
 from jupyter_ide.kernels.judge.settings import JudgeSettings
 from jupyter_ide.kernels.judge.statuses import Status
 
+from .quick import quick
 from .stats import p95
 
 C_HELLO = '#include <stdio.h>\nint main(void) { puts("hello, world"); return 0; }\n'
@@ -56,7 +57,8 @@ RAW_COMMANDS = {
     ],
     "python": ["python", "-c", PY_HELLO],
 }
-CONCURRENCY = (1, 8, 32)
+CONCURRENCY = (1, 8) if quick() else (1, 8, 32)
+PER_CLIENT = 4 if quick() else 20
 POOL_SIZE = 4
 
 
@@ -199,7 +201,9 @@ async def bench_language(
 
 
 async def main(
-    per_client: int = 20, only: list[str] | None = None, levels: tuple[int, ...] = CONCURRENCY
+    per_client: int = PER_CLIENT,
+    only: list[str] | None = None,
+    levels: tuple[int, ...] = CONCURRENCY,
 ) -> None:
     """Run the judge benchmark and print its table."""
     client = docker.from_env(timeout=120)
@@ -240,7 +244,7 @@ async def main(
 def cli() -> None:
     """Parse the command line and run."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--per-client", type=int, default=20, help="submissions per client")
+    parser.add_argument("--per-client", type=int, default=PER_CLIENT, help="submissions per client")
     parser.add_argument("--only", nargs="*", choices=sorted(PROGRAMS), help="languages")
     parser.add_argument("--concurrency", nargs="*", type=int, default=list(CONCURRENCY))
     args = parser.parse_args()
