@@ -5,17 +5,28 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from .base import BlobMissingError, BlobStore, BlobStoreError, StoreReport
+from .base import (
+    BlobKeyError,
+    BlobMissingError,
+    BlobStore,
+    BlobStoreError,
+    StoreReport,
+    check_blob_key,
+    is_blob_key,
+)
 from .local import LocalBlobStore
 from .s3 import S3BlobStore
 
 __all__ = [
+    "BlobKeyError",
     "BlobMissingError",
     "BlobStore",
     "BlobStoreError",
     "LocalBlobStore",
     "S3BlobStore",
     "StoreReport",
+    "check_blob_key",
+    "is_blob_key",
     "make_blob_store",
     "parse_s3_url",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,6 +18,28 @@ class BlobMissingError(BlobStoreError):
     """A blob the index names is not in the store."""
 
 
+class BlobKeyError(BlobMissingError):
+    """A key that is not a sha256 hex digest: no blob can have it, so nothing is looked up."""
+
+
+_KEY = re.compile(r"[0-9a-f]{64}")
+
+
+def is_blob_key(key: object) -> bool:
+    """Return True when ``key`` is a blob key: a sha256 in 64 lowercase hex digits."""
+    return isinstance(key, str) and _KEY.fullmatch(key) is not None
+
+
+def check_blob_key(key: object) -> str:
+    """Return ``key`` when it is a blob key; raise BlobKeyError before any I/O otherwise."""
+    if isinstance(key, str) and _KEY.fullmatch(key):
+        return key
+    shown = repr(key)
+    if len(shown) > 80:
+        shown = shown[:77] + "..."
+    raise BlobKeyError(f"refused blob key {shown}: a blob key is a sha256, 64 lowercase hex digits")
+
+
 @dataclass
 class StoreReport:
     """What `jupyter ide doctor` learns about a store."""
@@ -28,7 +51,12 @@ class StoreReport:
 
 
 class BlobStore(abc.ABC):
-    """Content-addressed storage: ``put`` a blob under its hash, never change it."""
+    """Content-addressed storage: ``put`` a blob under its hash, never change it.
+
+    Every method that takes a key refuses anything but a sha256 hex digest (BlobKeyError)
+    before it touches storage, so a key read from a tampered index can never name a path or
+    an object outside the store; ``keys`` yields only such keys.
+    """
 
     @abc.abstractmethod
     def describe(self) -> str:

@@ -10,7 +10,14 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .base import BlobMissingError, BlobStore, BlobStoreError, StoreReport
+from .base import (
+    BlobMissingError,
+    BlobStore,
+    BlobStoreError,
+    StoreReport,
+    check_blob_key,
+    is_blob_key,
+)
 
 _SMALL = 1024 * 1024
 
@@ -27,6 +34,8 @@ class LocalBlobStore(BlobStore):
         return self.root.as_uri()
 
     def _path(self, key: str) -> Path:
+        """Return the file of blob ``key``; every method gets its path here, key checked."""
+        key = check_blob_key(key)
         return self.root / key[:2] / key
 
     def _write(self, key: str, data: bytes | None, source: Path | None) -> None:
@@ -87,8 +96,8 @@ class LocalBlobStore(BlobStore):
             if not shard.is_dir() or len(shard.name) != 2:
                 continue
             for blob in shard.iterdir():
-                if blob.name.startswith(".tmp-"):
-                    continue
+                if not is_blob_key(blob.name) or blob.name[:2] != shard.name:
+                    continue  # temporary files, or anything that is not a blob
                 mtime = datetime.fromtimestamp(blob.stat().st_mtime, tz=timezone.utc)
                 yield blob.name, mtime
 

@@ -14,7 +14,14 @@ from aiobotocore.config import AioConfig
 from aiobotocore.session import get_session
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .base import BlobMissingError, BlobStore, BlobStoreError, StoreReport
+from .base import (
+    BlobMissingError,
+    BlobStore,
+    BlobStoreError,
+    StoreReport,
+    check_blob_key,
+    is_blob_key,
+)
 
 PART_SIZE = 8 * 1024 * 1024
 
@@ -70,9 +77,12 @@ class S3BlobStore(BlobStore):
         where = f"s3://{self.bucket}/{self.prefix}"
         return f"{where} at {self.endpoint_url}" if self.endpoint_url else where
 
+    def _folder(self) -> str:
+        return f"{self.prefix}blobs/"
+
     def key_of(self, key: str) -> str:
-        """Return the object key of blob ``key``."""
-        return f"{self.prefix}blobs/{key}"
+        """Return the object key of blob ``key``; every method gets its object key here."""
+        return self._folder() + check_blob_key(key)
 
     def _write_args(self) -> dict[str, str]:
         if not self.sse:
@@ -111,21 +121,22 @@ class S3BlobStore(BlobStore):
 
     async def put(self, key: str, data: bytes) -> None:
         """PUT the object."""
+        object_key = self.key_of(key)
         client = await self.client()
         try:
             await client.put_object(
-                Bucket=self.bucket, Key=self.key_of(key), Body=data, **self._write_args()
+                Bucket=self.bucket, Key=object_key, Body=data, **self._write_args()
             )
         except (BotoCoreError, ClientError) as e:
             raise self._failed("store a file", e) from e
 
     async def put_file(self, key: str, path: Path, size: int) -> None:
         """PUT small files; stream larger ones as a multipart upload, one part in memory."""
+        object_key = self.key_of(key)
         if size <= self.part_size:
             await self.put(key, await asyncio.to_thread(path.read_bytes))
             return
         client = await self.client()
-        object_key = self.key_of(key)
         try:
             started = await client.create_multipart_upload(
                 Bucket=self.bucket, Key=object_key, **self._write_args()
@@ -164,9 +175,10 @@ class S3BlobStore(BlobStore):
 
     async def get(self, key: str) -> bytes:
         """GET the object's bytes."""
+        object_key = self.key_of(key)
         client = await self.client()
         try:
-            response = await client.get_object(Bucket=self.bucket, Key=self.key_of(key))
+            response = await client.get_object(Bucket=self.bucket, Key=object_key)
             async with response["Body"] as stream:
                 return bytes(await stream.read())
         except ClientError as e:
@@ -178,9 +190,10 @@ class S3BlobStore(BlobStore):
 
     async def exists(self, key: str) -> bool:
         """HEAD the object."""
+        object_key = self.key_of(key)
         client = await self.client()
         try:
-            await client.head_object(Bucket=self.bucket, Key=self.key_of(key))
+            await client.head_object(Bucket=self.bucket, Key=object_key)
         except ClientError as e:
             if _code(e) in ("404", "NoSuchKey", "NotFound"):
                 return False
@@ -191,21 +204,24 @@ class S3BlobStore(BlobStore):
 
     async def delete(self, key: str) -> None:
         """DELETE the object."""
+        object_key = self.key_of(key)
         client = await self.client()
         try:
-            await client.delete_object(Bucket=self.bucket, Key=self.key_of(key))
+            await client.delete_object(Bucket=self.bucket, Key=object_key)
         except (BotoCoreError, ClientError) as e:
             raise self._failed("delete a file", e) from e
 
     async def keys(self) -> AsyncIterator[tuple[str, datetime]]:
-        """List ``prefix/blobs/`` page by page."""
+        """List ``prefix/blobs/`` page by page (objects not named by a blob key are skipped)."""
         client = await self.client()
-        start = self.key_of("")
+        start = self._folder()
         paginator = client.get_paginator("list_objects_v2")
         try:
             async for page in paginator.paginate(Bucket=self.bucket, Prefix=start):
                 for item in page.get("Contents", []):
-                    yield item["Key"][len(start) :], item["LastModified"]
+                    key = item["Key"][len(start) :]
+                    if is_blob_key(key):
+                        yield key, item["LastModified"]
         except (BotoCoreError, ClientError) as e:
             raise self._failed("list files", e) from e
 
