@@ -26,6 +26,7 @@ HOME is deleted.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import grp
 import json
 import os
@@ -293,6 +294,14 @@ def _home_for(user: pwd.struct_passwd) -> Path:
 
 
 @contextlib.contextmanager
+def _setup_lock(user: str) -> Iterator[None]:
+    """Hold a lock while ``user`` and its venv are made (one test session at a time)."""
+    with open(Path(tempfile.gettempdir()) / f"jupyter-ide-launch-{user}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+@contextlib.contextmanager
 def launch(
     *,
     user: str | None = None,
@@ -303,10 +312,12 @@ def launch(
     """Run `jupyter ide` as the README says; yield a client; stop it and clean up after."""
     if user is None:
         who = pwd.getpwuid(os.geteuid())
+        bin_dir = VENV_BIN
     else:
-        who = ensure_test_user(user)
+        with _setup_lock(user):  # test sessions running side by side set the user up once
+            who = ensure_test_user(user)
+            bin_dir = user_venv_bin(who)
     home = _home_for(who)
-    bin_dir = VENV_BIN if who.pw_uid == os.geteuid() else user_venv_bin(who)
     run_env = {k: os.environ[k] for k in PASSED_ENV if os.environ.get(k)}
     run_env["PATH"] = f"{bin_dir}:{run_env.get('PATH', '/usr/local/bin:/usr/bin:/bin')}"
     run_env.update(HOME=str(home), USER=who.pw_name, LOGNAME=who.pw_name, SHELL="/bin/bash")
