@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import openai
 import pytest
 from cryptography.fernet import Fernet
 from jupyter_server.auth.identity import User
@@ -57,10 +58,12 @@ def as_user(name: str) -> dict[str, str]:
 
 @dataclass
 class Upstream:
-    """A local fake provider: its URL and the requests it saw."""
+    """A local fake provider: its URL, the requests it saw, its model list and listings."""
 
     url: str
     seen: list[dict[str, Any]]
+    models: list[str] = field(default_factory=list)
+    listings: list[str | None] = field(default_factory=list)
 
 
 def _serve(app: web.Application) -> tuple[HTTPServer, int]:
@@ -75,8 +78,10 @@ def _serve(app: web.Application) -> tuple[HTTPServer, int]:
 def upstream(jp_asyncio_loop: asyncio.AbstractEventLoop) -> Iterator[Upstream]:
     """A local OpenAI-format server on loopback."""
     seen: list[dict[str, Any]] = []
-    server, port = _serve(openai_server.make_app(seen))
-    yield Upstream(f"http://127.0.0.1:{port}", seen)
+    models = list(openai_server.MODELS)
+    listings: list[str | None] = []
+    server, port = _serve(openai_server.make_app(seen, models, listings))
+    yield Upstream(f"http://127.0.0.1:{port}", seen, models, listings)
     server.stop()
     jp_asyncio_loop.run_until_complete(server.close_all_connections())
 
@@ -167,10 +172,39 @@ async def make_course(
     students: list[str],
     instructors: list[str] = (),  # type: ignore[assignment]
 ) -> None:
-    """Create a course with members, as an admin would."""
+    """Create a course with members, as an admin would (each member has signed in once)."""
     courses = app.web_app.settings["jupyter_ide_courses"]
+    users = app.web_app.settings["jupyter_ide_users"]
+    for member in [*students, *instructors]:
+        await users.saw(member, Role(HubLikeIdentity.USERS.get(member, "student")))
     await courses.create(name, name.upper(), by="root")
     for student in students:
         await courses.set_member(name, student, "student", by="root", by_role=Role.ADMIN)
     for teacher in instructors:
         await courses.set_member(name, teacher, "instructor", by="root", by_role=Role.ADMIN)
+
+
+@pytest.fixture
+def sdk_as(
+    http_server: Any,
+    jp_http_port: int,
+    jp_base_url: str,
+    jp_asyncio_loop: asyncio.AbstractEventLoop,
+) -> Iterator[Callable[..., openai.AsyncOpenAI]]:
+    """Make `openai` SDK clients of our endpoint that sign in as a hub-like test user."""
+    made: list[openai.AsyncOpenAI] = []
+
+    def make(user: str, course: str | None = None) -> openai.AsyncOpenAI:
+        client = openai.AsyncOpenAI(
+            base_url=f"http://127.0.0.1:{jp_http_port}{jp_base_url}ide/api/ai/v1",
+            api_key=f"{TEST_TOKEN_PREFIX}{user}",
+            default_headers={"X-IDE-Course": course} if course else None,
+            max_retries=0,
+            timeout=20,
+        )
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        jp_asyncio_loop.run_until_complete(client.close())

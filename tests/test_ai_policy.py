@@ -316,8 +316,9 @@ async def test_course_membership_and_keys(
         )
     )
     assert status == 403 and body["error"]["code"] == "not_a_member"
-    # ada is in two courses and names none: no course.
-    assert (await _policy(jp_fetch, "ada"))["course"] is None
+    # ada is in two courses and names none: no one course, the strictest of both.
+    state = await _policy(jp_fetch, "ada")
+    assert state["course"] is None and state["strictest_of"] == ["cs101", "cs102"]
     await _put(jp_fetch, "grace", "cs101", institution_keys=False)
     status, body = await _refusal(
         chat(jp_fetch, "bob", model="echo", messages=[{"role": "user", "content": "x"}])
@@ -335,6 +336,13 @@ async def test_course_membership_and_keys(
     )
     await chat(jp_fetch, "bob", model="echo", messages=[{"role": "user", "content": "x"}])
     assert upstream.seen[-1]["auth"] == "Bearer sk-bobs-own-key-0123456789"
-    # Bob's key is his alone: ada (no course named) still gets the institution's.
-    await chat(jp_fetch, "ada", model="echo", messages=[{"role": "user", "content": "x"}])
+    # Bob's key is his alone: ada, naming cs102 (which allows them), gets the institution's.
+    await chat(
+        jp_fetch, "ada", course="cs102", model="echo", messages=[{"role": "user", "content": "x"}]
+    )
     assert upstream.seen[-1]["auth"] == "Bearer sk-institution-0000000000"
+    # Naming no course, cs101's ban on institution keys binds her too.
+    status, body = await _refusal(
+        chat(jp_fetch, "ada", model="echo", messages=[{"role": "user", "content": "x"}])
+    )
+    assert status == 403 and body["error"]["code"] == "no_key"

@@ -125,6 +125,18 @@ class GeminiProvider(Provider):
             except ValueError:  # closed from another context: nothing to restore there
                 pass
 
+    async def list_models(self) -> list[str]:
+        """Return the Gemini models that generate content, without the "models/" prefix."""
+        names = []
+        try:
+            async for model in await self._sdk().aio.models.list():
+                actions = model.supported_actions or []
+                if model.name and (not actions or "generateContent" in actions):
+                    names.append(model.name.removeprefix("models/"))
+        except FAILURES as e:
+            raise self._failure(e, self.institution_key) from None
+        return names
+
     async def aclose(self) -> None:
         """Close the SDK client and its session."""
         if self._client is not None:

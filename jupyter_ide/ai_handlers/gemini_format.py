@@ -37,12 +37,17 @@ def _text(content: Any) -> str:
 
 
 def to_gemini(body: dict[str, Any]) -> tuple[list[types.Content], types.GenerateContentConfig]:
-    """Return Gemini contents and config for an OpenAI chat request."""
+    """Return Gemini contents and config for an OpenAI chat request.
+
+    System messages before the first turn become the system instruction; Gemini has no
+    system turn later in a conversation, so a system message after a turn stays where it
+    is, as text of a user turn (the hint-only policy repeated last reaches Gemini last).
+    """
     system: list[str] = []
     contents: list[types.Content] = []
     for message in body["messages"]:
         role, text = message["role"], _text(message["content"])
-        if role in ("system", "developer"):
+        if role in ("system", "developer") and not contents:
             system.append(text)
             continue
         gemini_role = "model" if role == "assistant" else "user"

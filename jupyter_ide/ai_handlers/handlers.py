@@ -154,7 +154,7 @@ class ModelsHandler(_AIHandler):
             state = await self.proxy.policies.effective(caller.name, caller.role, caller.course)
         except AIError as e:
             raise AIHTTPError(e) from None
-        self.finish(json.dumps({"object": "list", "data": self.proxy.models(state)}))
+        self.finish(json.dumps({"object": "list", "data": await self.proxy.models(state)}))
 
 
 class KeysHandler(_AIHandler):
@@ -222,7 +222,7 @@ class PolicyHandler(_AIHandler):
             state = await self.proxy.policies.effective(caller.name, caller.role, caller.course)
         except AIError as e:
             raise AIHTTPError(e) from None
-        self.finish(json.dumps(state.as_json(self.proxy.usable_models(state))))
+        self.finish(json.dumps(state.as_json(await self.proxy.usable_models(state))))
 
 
 class CoursePolicyHandler(_AIHandler):
@@ -262,14 +262,11 @@ def _day(value: str, fallback: date) -> date:
         raise web.HTTPError(400, f"Days are written YYYY-MM-DD, not {value!r}") from e
 
 
-class UsageHandler(_AIHandler):
-    """GET /usage: daily usage (one's own; a course's for its instructors and admins)."""
+class _LedgerHandler(_AIHandler):
+    """Shared parts of the ledger's readers: who and which days are asked for."""
 
-    @web.authenticated
-    @requires("ai:usage")
-    async def get(self) -> None:
-        """Return daily aggregates as JSON, or detailed rows as CSV with ?format=csv."""
-        caller = self.caller()
+    def query(self) -> UsageQuery:
+        """Return the query of ?from, to, course, user and scope=course, or raise 400."""
         today = datetime.now(timezone.utc).date()
         last = _day(self.get_query_argument("to", ""), today)
         first = _day(self.get_query_argument("from", ""), last - timedelta(days=29))
@@ -277,17 +274,28 @@ class UsageHandler(_AIHandler):
             raise web.HTTPError(400, "from must not be after to")
         if (last - first).days > 366:
             raise web.HTTPError(400, "Ask for at most 366 days at once")
-        fmt = self.get_query_argument("format", "json")
-        if fmt not in ("json", "csv"):
-            raise web.HTTPError(400, "format must be json or csv")
-        query = UsageQuery(
-            caller=caller,
+        return UsageQuery(
+            caller=self.caller(),
             first=first,
             last=last,
             course=self.get_query_argument("course", "") or None,
             user=self.get_query_argument("user", "") or None,
             whole_course=self.get_query_argument("scope", "") == "course",
         )
+
+
+class UsageHandler(_LedgerHandler):
+    """GET /usage: daily usage (one's own; a course's for its instructors and admins)."""
+
+    @web.authenticated
+    @requires("ai:usage")
+    async def get(self) -> None:
+        """Return daily aggregates as JSON, or detailed rows as CSV with ?format=csv."""
+        fmt = self.get_query_argument("format", "json")
+        if fmt not in ("json", "csv"):
+            raise web.HTTPError(400, "format must be json or csv")
+        query = self.query()
+        first, last = query.first, query.last
         try:
             if fmt == "csv":
                 text = await self.proxy.usage.csv(query)
@@ -301,6 +309,20 @@ class UsageHandler(_AIHandler):
             raise AIHTTPError(e) from None
 
 
+class TranscriptsHandler(_LedgerHandler):
+    """GET /transcripts: kept prompts (one's own; a course's for its instructors and admins)."""
+
+    @web.authenticated
+    @requires("ai:usage")
+    async def get(self) -> None:
+        """Return the prompts kept under the course policy, newest first."""
+        query = self.query()
+        try:
+            self.finish(json.dumps(await self.proxy.usage.transcripts(query)))
+        except AIError as e:
+            raise AIHTTPError(e) from None
+
+
 default_handlers: list[tuple[str, type[web.RequestHandler], dict[str, Any]]] = [
     (r"/ide/api/ai/v1/chat/completions", ChatCompletionsHandler, {}),
     (r"/ide/api/ai/v1/models", ModelsHandler, {}),
@@ -310,4 +332,5 @@ default_handlers: list[tuple[str, type[web.RequestHandler], dict[str, Any]]] = [
     (r"/ide/api/ai/policy", PolicyHandler, {}),
     (r"/ide/api/ai/policy/([a-z0-9][a-z0-9_.-]{0,63})", CoursePolicyHandler, {}),
     (r"/ide/api/ai/usage", UsageHandler, {}),
+    (r"/ide/api/ai/transcripts", TranscriptsHandler, {}),
 ]

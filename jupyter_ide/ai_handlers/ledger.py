@@ -186,6 +186,40 @@ class Ledger:
             found.append(item)
         return found
 
+    async def transcripts(
+        self,
+        first: date,
+        last: date,
+        *,
+        user: str | None = None,
+        course: str | None = None,
+        limit: int = 500,
+    ) -> list[dict[str, Any]]:
+        """Return kept prompts (messages as JSON text, secrets redacted), newest first."""
+        query = (
+            select(AIUsage.created_at, User.name, AIUsage.course, AIUsage.model, AIUsage.prompt)
+            .join(User, User.id == AIUsage.user_id)
+            .where(AIUsage.day >= first, AIUsage.day <= last, AIUsage.prompt.is_not(None))
+            .order_by(AIUsage.created_at.desc(), AIUsage.id.desc())
+            .limit(limit)
+        )
+        if user is not None:
+            query = query.where(User.name == user)
+        if course is not None:
+            query = query.where(AIUsage.course == course)
+        async with self.db.session() as session:
+            rows = (await session.execute(query)).all()
+        return [
+            {
+                "time": created.isoformat(),
+                "user": name,
+                "course": row_course,
+                "model": model,
+                "prompt": prompt,
+            }
+            for created, name, row_course, model, prompt in rows
+        ]
+
     @staticmethod
     def totals(days: list[dict[str, Any]]) -> dict[str, Any]:
         """Sum daily rows."""

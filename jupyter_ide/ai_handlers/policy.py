@@ -40,9 +40,11 @@ class Effective:
     until: datetime | None = None
     reason: str | None = None
     next_window: dict[str, Any] | None = None
-    models: list[str] = field(default_factory=list)  # empty: any the server allows
+    models: list[str] | None = None  # None: any the server allows; []: none at all
     store_prompts: bool = False
     institution_keys: bool = True
+    quota_courses: list[str] = field(default_factory=list)  # whose course quotas count it
+    strictest_of: list[str] = field(default_factory=list)  # no course named: these combined
 
     def as_json(self, allowed_models: list[str]) -> dict[str, Any]:
         """Return the shape of GET /ide/api/ai/policy."""
@@ -55,6 +57,7 @@ class Effective:
             "next_window": self.next_window,
             "models": allowed_models,
             "store_prompts": self.store_prompts,
+            "strictest_of": self.strictest_of,
         }
 
 
@@ -162,12 +165,17 @@ class CoursePolicies:
         """Work out the state for ``user`` and the next time it may change by itself.
 
         The course is ``requested`` (the user must be a member; admins may name any), else
-        the user's only course, else none. Exam windows of every course the user is a
-        student in apply whatever course is named.
+        the user's only course, else the only course the user is a student in. A student
+        of several courses who names none gets the strictest of them all: the strictest
+        mode, only models every course allows, institution keys only if every course
+        allows them, prompts kept if any course keeps them, and every course's quotas.
+        Exam windows of every course the user is a student in apply whatever course is
+        named.
         """
         async with self.db.session() as session:
             mine = await self.memberships(session, user)
             by_name = {m.course: m for m in mine}
+            studying = [m for m in mine if m.role == "student"]
             course: Membership | None = None
             if requested:
                 course = by_name.get(requested)
@@ -181,8 +189,19 @@ class CoursePolicies:
                     )
             elif len(mine) == 1:
                 course = mine[0]
-            policy = await session.get(AICoursePolicy, course.course_id) if course else None
-            student_in = {m.course_id: m.course for m in mine if m.role == "student"}
+            elif len(studying) == 1:
+                course = studying[0]
+            combined = studying if course is None and len(studying) > 1 else []
+            wanted = [m.course_id for m in combined] or ([course.course_id] if course else [])
+            policies = {
+                p.course_id: p
+                for p in (
+                    await session.execute(
+                        select(AICoursePolicy).where(AICoursePolicy.course_id.in_(wanted))
+                    )
+                ).scalars()
+            }
+            student_in = {m.course_id: m.course for m in studying}
             windows = (
                 (
                     await session.execute(
@@ -199,20 +218,24 @@ class CoursePolicies:
                 if student_in
                 else []
             )
-        applies = course is not None and course.role == "student"
         state = Effective(
             course=course.course if course else None,
             courses=[m.course for m in mine],
-            mode=self.default_mode if course is None else "full",
+            mode=self.default_mode if course is None and not combined else "full",
+            quota_courses=[course.course] if course else [m.course for m in combined],
         )
-        if policy is not None:
+        if combined:
+            self._combine(state, combined, policies)
+        elif course is not None and course.course_id in policies:
+            policy = policies[course.course_id]
+            applies = course.role == "student"
             state.store_prompts = policy.store_prompts
             state.institution_keys = policy.institution_keys or not applies
             if applies:
                 state.mode = policy.mode
-                state.models = list(policy.models or [])
+                state.models = list(policy.models) if policy.models else None
                 if policy.mode != "full":
-                    state.reason = f"Course policy of {course.course}" if course else None
+                    state.reason = f"Course policy of {course.course}"
         boundaries = [w.starts_at for w in windows if w.starts_at > now]
         boundaries += [w.ends_at for w in windows]
         for window in windows:
@@ -228,6 +251,33 @@ class CoursePolicies:
                 state.until = window.ends_at
                 state.reason = f"Exam: {window.reason or 'exam window'} ({name})"
         return state, min(boundaries, default=None)
+
+    @staticmethod
+    def _combine(
+        state: Effective, courses: list[Membership], policies: dict[int, AICoursePolicy]
+    ) -> None:
+        """Apply the strictest rules of ``courses`` (no course was named) to ``state``."""
+        state.strictest_of = [m.course for m in courses]
+        models: list[str] | None = None
+        for member in courses:
+            policy = policies.get(member.course_id)
+            if policy is None:
+                continue
+            if STRICTNESS[policy.mode] < STRICTNESS[state.mode]:
+                state.mode = policy.mode
+                state.reason = (
+                    f"Course policy of {member.course} (no course named: the strictest of "
+                    f"{', '.join(state.strictest_of)} applies)"
+                )
+            if policy.models:
+                models = (
+                    list(policy.models)
+                    if models is None
+                    else [m for m in models if m in policy.models]
+                )
+            state.institution_keys = state.institution_keys and policy.institution_keys
+            state.store_prompts = state.store_prompts or policy.store_prompts
+        state.models = models
 
     async def get(self, course: str) -> dict[str, Any]:
         """Return a course's stored policy (defaults when never set)."""

@@ -16,6 +16,7 @@ from .redact import redact
 __all__ = ["OpenAICompatible", "Provider", "ProviderError"]
 
 CHAT_PATH = "/chat/completions"
+MODELS_PATH = "/models"
 # The SDK's own header for "hand me the response unread" (what with_streaming_response sends).
 STREAM_UNREAD = {"X-Stainless-Raw-Response": "stream"}
 
@@ -38,6 +39,10 @@ class Provider(abc.ABC):
     @abc.abstractmethod
     def stream(self, body: dict[str, Any], api_key: str | None) -> AsyncIterator[dict[str, Any]]:
         """Yield completion chunks; the last one carries usage."""
+
+    async def list_models(self) -> list[str]:
+        """Return the ids of the models the upstream serves (with the institution's key)."""
+        return []
 
     @abc.abstractmethod
     async def aclose(self) -> None:
@@ -140,6 +145,20 @@ class OpenAICompatible(Provider):
             raise ProviderError("upstream streamed something that is not JSON") from None
         finally:
             await response.aclose()
+
+    async def list_models(self) -> list[str]:
+        """Return the ids of GET /models (OpenAI's list; vLLM, Ollama, llama.cpp serve it)."""
+        try:
+            response = await self._client.get(MODELS_PATH, cast_to=httpx2.Response)
+        except openai.OpenAIError as e:
+            raise self._failure(e, self.institution_key) from None
+        try:
+            data = json.loads(response.content).get("data")
+        except (ValueError, AttributeError):
+            raise ProviderError("upstream listed its models in something not JSON") from None
+        if not isinstance(data, list):
+            raise ProviderError("upstream's model list has no data")
+        return [str(m["id"]) for m in data if isinstance(m, dict) and m.get("id")]
 
     async def aclose(self) -> None:
         """Close the connection pool."""

@@ -12,8 +12,11 @@ from typing import Any
 from ..auth.permissions import Role
 from ..cache import Cache
 from ..db import Database
+from .catalog import ModelCatalog
+from .counting import MESSAGE_OVERHEAD, settled_usage, text_of
 from .errors import AIError, BadRequest, ProviderError, Refused
 from .gemini import GeminiProvider
+from .hint import ServedAnswers, hint_only_messages
 from .keys import KeyStore
 from .ledger import Entry, Ledger
 from .policy import CoursePolicies, Effective
@@ -29,7 +32,6 @@ log = logging.getLogger(__name__)
 
 ROLES = ("system", "user", "assistant", "tool", "developer")
 PASSED_THROUGH = ("temperature", "top_p", "stop", "presence_penalty", "frequency_penalty", "seed")
-MESSAGE_OVERHEAD = 8  # tokens reserved per message beyond its text
 
 
 def _prompt_chars(messages: list[dict[str, Any]]) -> int:
@@ -113,36 +115,42 @@ class AIProxy:
                 settings.timeout,
                 needs_key=False,
             )
+        self.catalog = ModelCatalog(self.router, self.providers, settings.models_cache_seconds)
+        self.served = ServedAnswers(
+            cache, settings.cache_namespace, settings.served_answers_seconds
+        )
 
     async def aclose(self) -> None:
         """Write the queued ledger rows and settlements; close the providers' connections."""
         await self.ledger.flush()
         await self.quotas.settled()
+        await self.served.settled()
+        await self.catalog.aclose()
         for provider in self.providers.values():
             await provider.aclose()
 
     # -- what a caller may use -------------------------------------------------------------
 
-    def usable_models(self, state: Effective) -> list[str]:
-        """Return the named models the caller may call now."""
+    async def usable_models(self, state: Effective) -> list[str]:
+        """Return the models the caller may call now.
+
+        The routing table's named models, and those the upstreams behind wildcard routes
+        list; a course's own choice replaces both.
+        """
         if state.mode == "off":
             return []
-        names = self.router.public_models()
-        if state.models:
-            names = sorted(
-                n
-                for n in set(names) | set(state.models)
-                if n in state.models and self.router.routes(n)
+        if state.models is not None:
+            return sorted(
+                n for n in set(state.models) if self.router.routes(n) and self.router.allowed(n)
             )
-            names = [n for n in names if self.router.allowed(n)]
-        return names
+        return sorted(set(self.router.public_models()) | set(await self.catalog.names()))
 
-    def models(self, state: Effective) -> list[dict[str, Any]]:
+    async def models(self, state: Effective) -> list[dict[str, Any]]:
         """List the caller's models as OpenAI's /v1/models does."""
         created = int(time.time())
         return [
             {"id": name, "object": "model", "created": created, "owned_by": "jupyter-ide"}
-            for name in self.usable_models(state)
+            for name in await self.usable_models(state)
         ]
 
     # -- admitting a request ----------------------------------------------------------------
@@ -190,11 +198,15 @@ class AIProxy:
             raise Refused(
                 f"The model {model!r} is not allowed on this server", code="model_not_allowed"
             )
-        if state.models and model not in state.models:
-            raise Refused(
-                f"The course {state.course} uses {', '.join(state.models)}; not {model!r}",
-                code="model_not_allowed",
+        if state.models is not None and model not in state.models:
+            allowed = ", ".join(state.models) or "no model"
+            whose = (
+                f"The course {state.course} uses {allowed}"
+                if state.course or not state.strictest_of
+                else f"Your courses ({', '.join(state.strictest_of)}) all allow only "
+                f"{allowed}; name one course (X-IDE-Course) to use its models"
             )
+            raise Refused(f"{whose}; not {model!r}", code="model_not_allowed")
 
     async def _routes(
         self, user: str, model: str, state: Effective
@@ -260,16 +272,16 @@ class AIProxy:
             else None
         )
         if state.mode == "hint":
-            upstream["messages"] = [
-                {"role": "system", "content": self.settings.hint_prompt},
-                *upstream["messages"],
-            ]
+            await self.served.check(caller.name, upstream["messages"])
+            upstream["messages"] = hint_only_messages(
+                upstream["messages"], self.settings.hint_prompt, self.settings.hint_reminder_role
+            )
         routes = await self._routes(caller.name, model, state)
         scope = f"course:{state.course}" if state.course else f"user:{caller.name}"
         cache_key = self.responses.key(scope, upstream)
         cached = await self.responses.get(cache_key) if cache_key else None
         reservation = await self.quotas.admit(
-            caller.name, state.course, 0 if cached else self.estimate(upstream)
+            caller.name, state.quota_courses, 0 if cached else self.estimate(upstream)
         )
         return Call(caller, state, upstream, routes, reservation, prompt, cache_key, cached)
 
@@ -321,6 +333,7 @@ class AIProxy:
         """Run a whole completion with failover; settle quotas and write the ledger row."""
         if call.cached is not None:
             self._record(call, "cache", call.cached["usage"], cache_hit=True)
+            self.served.remember(call.caller.name, call.cached["content"])
             return self._from_cache(call)
         used = 0
         try:
@@ -337,17 +350,17 @@ class AIProxy:
                         continue
                     raise
                 result["model"] = call.upstream["model"]
-                usage = result.get("usage") or {}
-                used = int(usage.get("total_tokens", 0))
-                self._record(call, route.provider, usage)
                 choice = (result.get("choices") or [{}])[0]
+                text = text_of((choice.get("message") or {}).get("content"))
+                # The upstream's counts where it gives them; our upper bound where not.
+                usage = settled_usage(result.get("usage"), call.upstream["messages"], text)
+                if not result.get("usage"):
+                    result["usage"] = usage
+                used = usage["total_tokens"]
+                self._record(call, route.provider, usage)
+                self.served.remember(call.caller.name, text)
                 if call.cache_key and choice.get("finish_reason") == "stop":
-                    await self.responses.put(
-                        call.cache_key,
-                        str((choice.get("message") or {}).get("content") or ""),
-                        "stop",
-                        usage,
-                    )
+                    await self.responses.put(call.cache_key, text, "stop", usage)
                 return result
             assert error is not None
             raise error
@@ -391,11 +404,13 @@ class AIProxy:
                     yield chunk
             finally:
                 self._record(call, "cache", call.cached["usage"], cache_hit=True)
+                self.served.remember(call.caller.name, call.cached["content"])
             return
         provider, reason = "", None
         usage: dict[str, Any] = {}
         text: list[str] = []
         delivered = False
+        last: dict[str, Any] = {}
         try:
             error: ProviderError | None = None
             for route, key in call.routes:
@@ -406,6 +421,7 @@ class AIProxy:
                     ):
                         chunk["model"] = call.upstream["model"]
                         usage = chunk.get("usage") or usage
+                        last = chunk
                         for choice in chunk.get("choices") or []:
                             text.append(str((choice.get("delta") or {}).get("content") or ""))
                             reason = choice.get("finish_reason") or reason
@@ -421,20 +437,27 @@ class AIProxy:
             else:
                 assert error is not None
                 raise error
-        finally:
-            if not usage and delivered:
-                # Cut short (the client left, or the upstream failed): count what was
-                # sent, and the prompt as reserved.
-                completion = len("".join(text)) // 4 + (1 if text else 0)
-                prompt_tokens = call.reservation.reserved - int(call.upstream["max_tokens"])
-                usage = {
-                    "prompt_tokens": prompt_tokens,
-                    "completion_tokens": completion,
-                    "total_tokens": prompt_tokens + completion,
+            if delivered and not usage:
+                # The upstream did not say what it used (llama.cpp's server, for one): the
+                # usage chunk a client asks for carries the proxy's own count.
+                usage = settled_usage(None, call.upstream["messages"], "".join(text))
+                yield {
+                    "id": last.get("id", "chatcmpl-ide"),
+                    "object": "chat.completion.chunk",
+                    "created": last.get("created", int(time.time())),
+                    "model": call.upstream["model"],
+                    "choices": [],
+                    "usage": usage,
                 }
+        finally:
+            if delivered:
+                # Cut short (the client left, or the upstream failed) or not reported: the
+                # upstream's counts where it gave them, our upper bound of what was sent.
+                usage = settled_usage(usage, call.upstream["messages"], "".join(text))
             self.quotas.settle_soon(call.reservation, int(usage.get("total_tokens", 0)))
             if delivered:
                 self._record(call, provider, usage)
+                self.served.remember(call.caller.name, "".join(text))
             if call.cache_key and reason == "stop" and usage:
                 await self.responses.put(call.cache_key, "".join(text), "stop", usage)
 

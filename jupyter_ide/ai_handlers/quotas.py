@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -99,8 +100,12 @@ class Quotas:
         self._deltas: dict[str, tuple[int, float]] = {}  # counter -> (tokens to add, ttl)
         self._settler = Gathering(settings.quota_settle_seconds, self._settle_waiting)
 
-    def limits(self, user: str, course: str | None) -> list[Limit]:
-        """Return the limits in force for ``user`` in ``course`` now (0 means none)."""
+    def limits(self, user: str, courses: Sequence[str] | None) -> list[Limit]:
+        """Return the limits in force for ``user`` counted in ``courses`` now (0 means none).
+
+        A request counts against every course given: one course when the request names
+        it, each of a student's courses when it names none.
+        """
         s = self.settings
         w = _windows(datetime.now(timezone.utc))
         wanted = [
@@ -108,7 +113,7 @@ class Quotas:
             ("user", user, "tokens", w["day"], s.daily_tokens),
             ("user", user, "tokens", w["month"], s.monthly_tokens),
         ]
-        if course:
+        for course in dict.fromkeys(courses or ()):
             wanted += [
                 ("course", course, "requests", w["minute"], s.course_requests_per_minute),
                 ("course", course, "tokens", w["day"], s.course_daily_tokens),
@@ -138,14 +143,14 @@ class Quotas:
             retry_after=_seconds_until(resets),
         )
 
-    async def admit(self, user: str, course: str | None, estimate: int) -> Reservation:
+    async def admit(self, user: str, courses: Sequence[str] | None, estimate: int) -> Reservation:
         """Count a request and reserve ``estimate`` tokens under every limit, or raise 429.
 
         One atomic check-and-add in the cache covers every limit: all counters grow, or none
         does and the first limit that would be passed is named.
         """
         now = datetime.now(timezone.utc)
-        limits = self.limits(user, course)
+        limits = self.limits(user, courses)
         counters = [
             Bounded(
                 limit.key(self.namespace),
@@ -198,17 +203,18 @@ class Quotas:
         """Settle every waiting change now and wait until it is done."""
         await self._settler.flush()
 
-    async def status(self, user: str, course: str | None) -> list[dict[str, Any]]:
+    async def status(self, user: str, courses: Sequence[str] | None) -> list[dict[str, Any]]:
         """Return each limit in force with what is used of it, for the usage summary."""
         await self.settled()
         found = []
-        for limit in self.limits(user, course):
+        for limit in self.limits(user, courses):
             raw = await self.cache.get(limit.key(self.namespace))
             used = int(raw) if raw else 0
             found.append(
                 {
                     "name": limit.name,
                     "scope": limit.scope,
+                    "course": limit.owner if limit.scope == "course" else None,
                     "used": used,
                     "limit": limit.limit,
                     "ratio": round(used / limit.limit, 4),

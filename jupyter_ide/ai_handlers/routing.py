@@ -18,7 +18,7 @@ class Route:
     model: str
 
 
-def _is_glob(name: str) -> bool:
+def is_glob(name: str) -> bool:
     """Return True when ``name`` is a pattern rather than one model."""
     return any(c in name for c in "*?[")
 
@@ -39,7 +39,7 @@ class Router:
                     )
         # Exact names first, then the most specific patterns ('*' last).
         self._patterns = sorted(
-            (n for n in settings.routes if _is_glob(n)), key=lambda n: (-len(n.strip("*")), n)
+            (n for n in settings.routes if is_glob(n)), key=lambda n: (-len(n.strip("*")), n)
         )
 
     def routes(self, model: str) -> list[Route]:
@@ -64,6 +64,6 @@ class Router:
 
     def public_models(self) -> list[str]:
         """Return the named models (routes' and the allow list's) that are routed and allowed."""
-        names = {n for n in self.settings.routes if not _is_glob(n)}
-        names |= {n for n in self.settings.allowed_models if not _is_glob(n)}
+        names = {n for n in self.settings.routes if not is_glob(n)}
+        names |= {n for n in self.settings.allowed_models if not is_glob(n)}
         return sorted(n for n in names if self.routes(n) and self.allowed(n))

@@ -99,7 +99,32 @@ class AISettings(Configurable):
     ).tag(config=True)
 
     hint_prompt = Unicode(
-        HINT_PROMPT, help="System prompt put first in every request of a hint-only course."
+        HINT_PROMPT,
+        help="Policy prompt of hint-only mode: the first message of every request, and "
+        "repeated after the last one.",
+    ).tag(config=True)
+
+    hint_reminder_role = CaselessStrEnum(
+        ("system", "user"),
+        "system",
+        help="Role of the policy prompt repeated after the last message in hint-only mode: "
+        "'system' (OpenAI, Gemini and most servers), or 'user' for a pool whose chat "
+        "template accepts a system message only first.",
+    ).tag(config=True)
+
+    served_answers_seconds = Float(
+        7 * 24 * 3600.0,
+        help="How long the proxy remembers (as hashes, in the shared cache) the answers it "
+        "gave each user. In hint-only mode an earlier assistant turn is accepted only if it "
+        "is one of them, unchanged (0: remember none, so hint-only requests carry no "
+        "assistant turns).",
+    ).tag(config=True)
+
+    models_cache_seconds = Float(
+        300.0,
+        help="How long the model list of an upstream behind a wildcard route ('*', "
+        "'gemini-*') is reused by GET /v1/models before it is fetched again (in the "
+        "background; the old list is answered meanwhile).",
     ).tag(config=True)
 
     default_mode = CaselessStrEnum(

@@ -74,13 +74,30 @@ class UsageReader:
             state = await self.policies.effective(
                 query.caller.name, query.caller.role, query.course
             )
-            limits = await self.quotas.status(query.caller.name, state.course)
+            limits = await self.quotas.status(query.caller.name, state.quota_courses)
             warnings = [item.pop("warning") for item in limits]
             found["quota"] = {
                 "limits": limits,
                 "warning": " | ".join(w for w in warnings if w) or None,
             }
         return found
+
+    async def transcripts(self, query: UsageQuery) -> dict[str, Any]:
+        """Return the kept prompts the caller may read: their own, or a course's they teach."""
+        user, course = await self._scope(query)
+        await self.ledger.flush()
+        return {
+            "user": None if query.whole_course else user,
+            "course": course,
+            "from": query.first.isoformat(),
+            "to": query.last.isoformat(),
+            "transcripts": await self.ledger.transcripts(
+                query.first,
+                query.last,
+                user=None if query.whole_course else user,
+                course=course,
+            ),
+        }
 
     async def csv(self, query: UsageQuery) -> str:
         """Return detailed daily rows (per user, course, provider and model) as CSV."""

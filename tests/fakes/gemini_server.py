@@ -2,9 +2,10 @@
 with ``alt=sse``), for tests only.
 
 Models: any name echoes the last user turn back, word by word when streaming;
-"gemini-broken" answers 500; "gemini-slow" streams many words slowly (for disconnects).
-Each request's path, API key header, query and body are kept; a stream the client cut
-short is marked ``"cut": True``.
+"gemini-broken" answers 500; "gemini-slow" streams many words slowly (for disconnects);
+"gemini-nousage" answers without usage metadata. Each request's path, API key header,
+query and body are kept; a stream the client cut short is marked ``"cut": True``.
+GET /v1beta/models lists ``MODELS`` (one of them embeds only).
 """
 
 from __future__ import annotations
@@ -18,6 +19,11 @@ from tornado.iostream import StreamClosedError
 
 SLOW_WORDS = 200
 SLOW_DELAY = 0.02
+MODELS = {
+    "gemini-2.0-flash": ["generateContent", "countTokens"],
+    "gemini-2.5-pro": ["generateContent", "countTokens"],
+    "text-embedding-004": ["embedContent"],
+}
 
 
 def _text_of(contents: list[dict[str, Any]]) -> str:
@@ -78,23 +84,22 @@ class GenerateContent(web.RequestHandler):
             "candidatesTokenCount": len(words),
             "totalTokenCount": _tokens(prompt_text) + len(words),
         }
+        reports_usage = model != "gemini-nousage"
         if method == "generateContent":
-            self.finish(
-                json.dumps(
+            whole: dict[str, Any] = {
+                "candidates": [
                     {
-                        "candidates": [
-                            {
-                                "content": {"role": "model", "parts": [{"text": text}]},
-                                "finishReason": "STOP",
-                                "index": 0,
-                            }
-                        ],
-                        "usageMetadata": usage,
-                        "modelVersion": model,
-                        "responseId": "gemini-fake-1",
+                        "content": {"role": "model", "parts": [{"text": text}]},
+                        "finishReason": "STOP",
+                        "index": 0,
                     }
-                )
-            )
+                ],
+                "modelVersion": model,
+                "responseId": "gemini-fake-1",
+            }
+            if reports_usage:
+                whole["usageMetadata"] = usage
+            self.finish(json.dumps(whole))
             return
         if self.get_argument("alt", "") != "sse":
             self._error(400, "This fake streams only with alt=sse", "INVALID_ARGUMENT")
@@ -112,7 +117,8 @@ class GenerateContent(web.RequestHandler):
                 }
                 if i == len(words) - 1:
                     chunk["candidates"][0]["finishReason"] = "STOP"
-                    chunk["usageMetadata"] = usage
+                    if reports_usage:
+                        chunk["usageMetadata"] = usage
                 self.write(f"data: {json.dumps(chunk)}\r\n\r\n")
                 await self.flush()
                 if model == "gemini-slow":
@@ -128,10 +134,27 @@ class GenerateContent(web.RequestHandler):
             self.record["cut"] = True
 
 
+class ListModels(web.RequestHandler):
+    """GET /v1beta/models."""
+
+    def get(self) -> None:
+        """List the models with the methods each supports, as Gemini does."""
+        if not self.request.headers.get("x-goog-api-key"):
+            self.set_status(401)
+            self.finish(json.dumps({"error": {"code": 401, "message": "no key", "status": "x"}}))
+            return
+        models = [
+            {"name": f"models/{name}", "supportedGenerationMethods": methods}
+            for name, methods in MODELS.items()
+        ]
+        self.finish(json.dumps({"models": models}))
+
+
 def make_app(seen: list[dict[str, Any]]) -> web.Application:
     """The fake Gemini API under /v1beta (and /v1, which newer SDKs default to)."""
     return web.Application(
         [
+            (r"/v1(?:beta)?/models", ListModels),
             (
                 r"/v1(?:beta)?/models/([^/:]+):(generateContent|streamGenerateContent)",
                 GenerateContent,

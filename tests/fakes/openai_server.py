@@ -4,9 +4,12 @@ Models: any name echoes the last user message back, word by word when streaming;
 "broken" answers 500; "reject" answers 401 quoting the key, as OpenAI does; "greedy"
 reports using all of max_tokens; "slow" streams many words slowly (for disconnects);
 "sleepy" waits longer than the proxy's timeout in the tests before answering; "think-<ms>"
-waits that many milliseconds before its first byte, as a model does (for benchmarks). Each
-request's Authorization header and body are kept; a stream the client cut short is
-marked "cut".
+waits that many milliseconds before its first byte, as a model does (for benchmarks);
+"nousage" (and any name starting with it) answers without usage, whole or streamed, even
+when the stream's usage is asked for, as llama.cpp's server does. Each request's
+Authorization header and body are kept; a stream the client cut short is marked "cut".
+GET /v1/models lists ``MODELS`` (or the list given to ``make_app``, which a test may change),
+and each listing is noted.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from tornado.iostream import StreamClosedError
 SLOW_WORDS = 200
 SLOW_DELAY = 0.02
 SLEEPY_SECONDS = 3.0
+MODELS = ["echo", "nousage", "llama-3.1-8b-instruct", "qwen2.5-coder-7b", "broken"]
 
 
 class _Base(web.RequestHandler):
@@ -76,23 +80,22 @@ class Completions(_Base):
             usage["completion_tokens"] = int(body.get("max_tokens") or 16)
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
         base = {"id": "chatcmpl-test", "created": int(time.time()), "model": body["model"]}
+        reports_usage = not str(body["model"]).startswith("nousage")
         if not body.get("stream"):
-            self.finish(
-                json.dumps(
+            whole = {
+                **base,
+                "object": "chat.completion",
+                "choices": [
                     {
-                        **base,
-                        "object": "chat.completion",
-                        "usage": usage,
-                        "choices": [
-                            {
-                                "index": 0,
-                                "finish_reason": "stop",
-                                "message": {"role": "assistant", "content": text},
-                            }
-                        ],
+                        "index": 0,
+                        "finish_reason": "stop",
+                        "message": {"role": "assistant", "content": text},
                     }
-                )
-            )
+                ],
+            }
+            if reports_usage:
+                whole["usage"] = usage
+            self.finish(json.dumps(whole))
             return
         self.set_header("Content-Type", "text/event-stream")
         try:
@@ -118,7 +121,7 @@ class Completions(_Base):
             "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
         }
         self.write(f"data: {json.dumps(last)}\n\n")
-        if (body.get("stream_options") or {}).get("include_usage"):
+        if reports_usage and (body.get("stream_options") or {}).get("include_usage"):
             final = {**base, "object": "chat.completion.chunk", "choices": [], "usage": usage}
             self.write(f"data: {json.dumps(final)}\n\n")
         self.write("data: [DONE]\n\n")
@@ -130,20 +133,35 @@ class Completions(_Base):
             self.record["cut"] = True
 
 
-class Models(_Base):
+class Models(web.RequestHandler):
     """GET /v1/models."""
 
+    def initialize(self, models: list[str], listings: list[str | None]) -> None:
+        """Share the model list and the record of listings with the test."""
+        self.models = models
+        self.listings = listings
+
     def get(self) -> None:
-        """List one model."""
-        self.finish(json.dumps({"object": "list", "data": [{"id": "echo", "object": "model"}]}))
+        """List the models, as OpenAI does."""
+        self.listings.append(self.request.headers.get("Authorization"))
+        data = [{"id": m, "object": "model", "created": 0, "owned_by": "fake"} for m in self.models]
+        self.finish(json.dumps({"object": "list", "data": data}))
 
 
-def make_app(seen: list[dict[str, Any]]) -> web.Application:
+def make_app(
+    seen: list[dict[str, Any]],
+    models: list[str] | None = None,
+    listings: list[str | None] | None = None,
+) -> web.Application:
     """The fake OpenAI API, mounted at /v1 and, always failing, at /failing/v1."""
+    listed = {
+        "models": MODELS if models is None else models,
+        "listings": [] if listings is None else listings,
+    }
     return web.Application(
         [
             (r"/v1/chat/completions", Completions, {"seen": seen}),
-            (r"/v1/models", Models, {"seen": seen}),
+            (r"/v1/models", Models, listed),
             (r"/failing/v1/.*", web.ErrorHandler, {"status_code": 503}),
         ]
     )
