@@ -411,8 +411,12 @@ async def test_owners_only(jp_fetch: Any, jp_serverapp: Any) -> None:
     from jupyter_ide.auth import Role
 
     await courses.create("cs1", "CS 1", by="root")
+    await jp_serverapp.web_app.settings["jupyter_ide_users"].saw("teacher", Role.INSTRUCTOR)
     await courses.set_member("cs1", "alice", "student", by="root", by_role=Role.ADMIN)
     await courses.set_member("cs1", "teacher", "instructor", by="root", by_role=Role.ADMIN)
+    # Made in cs1 (alice's only course): its instructor sees it; the earlier one, made in no
+    # course, stays alice's own.
+    in_course = await run(jp_fetch, who="alice", language_id=71, source_code="print('cs1')")
     code, listed, _ = await call(
         jp_fetch,
         "GET",
@@ -421,6 +425,7 @@ async def test_owners_only(jp_fetch: Any, jp_serverapp: Any) -> None:
         fields="token,status_id",
         user="alice",
     )
-    assert code == 200 and mine["token"] in [s["token"] for s in listed["submissions"]]
+    assert code == 200
+    assert [s["token"] for s in listed["submissions"]] == [in_course["token"]]
     code, listed, _ = await call(jp_fetch, "GET", "submissions", who="root", user="*")
     assert code == 200 and listed["meta"]["total_count"] >= 1

@@ -75,6 +75,19 @@ class CourseDirectory(LoggingConfigurable):
         user, _ = await get_or_create_user(session, name)
         return user
 
+    async def _known_user(self, session: AsyncSession, name: str) -> User:
+        """Return the row of a user who has signed in, or refuse (400 bad name, 404)."""
+        if not USER_NAME.match(name):
+            raise CourseError(400, f"{name!r} is not a valid user name")
+        user = (await session.execute(select(User).where(User.name == name))).scalar_one_or_none()
+        if user is None:
+            raise CourseError(
+                404,
+                f"No user named {name!r}: people can be enrolled once they have signed in "
+                "(or through the hub's course groups)",
+            )
+        return user
+
     async def _course(self, session: AsyncSession, name: str) -> Course:
         """Return a course or raise 404."""
         course = (
@@ -139,13 +152,23 @@ class CourseDirectory(LoggingConfigurable):
     async def set_member(
         self, course_name: str, user_name: str, member_role: Any, by: str, by_role: Role
     ) -> dict[str, str]:
-        """Add a member or change their role."""
+        """Add a member or change their role (admins only; the user must have signed in).
+
+        An instructor who could enrol anyone would reach that person's records and put
+        them under the course's exam windows; courses get members from admins or from the
+        hub's course groups.
+        """
+        if by_role is not Role.ADMIN:
+            raise CourseError(
+                403,
+                "Only admins add members to a course or change their roles "
+                "(or the hub's course groups)",
+            )
         if member_role not in MEMBER_ROLES:
             raise CourseError(400, f"role must be one of {', '.join(MEMBER_ROLES)}")
         async with self.db.session() as session:
             course = await self._course(session, course_name)
-            await self._may_manage(session, course, by, by_role)
-            user = await self._user(session, user_name)
+            user = await self._known_user(session, user_name)
             member = await session.get(CourseMember, (course.id, user.id))
             if member is None:
                 session.add(CourseMember(course_id=course.id, user_id=user.id, role=member_role))

@@ -155,7 +155,7 @@ class CourseMemberHandler(_CourseHandler):
     """Add, change or remove a member of a course."""
 
     @web.authenticated
-    @requires("courses:manage")
+    @requires("courses:enrol")
     async def put(self, course: str, user: str) -> None:
         """Set a member's role from {"role": "student" | "instructor"}."""
         by, role = self.caller()

@@ -32,13 +32,14 @@ _STUDENT = frozenset(
 )
 _INSTRUCTOR = _STUDENT | {
     "judge:submissions:course",  # submissions of the members of the courses one teaches
-    "courses:manage",  # members of the courses one teaches (checked per course)
+    "courses:manage",  # removing members of the courses one teaches (checked per course)
     "ai:policy:manage",  # AI policy of the courses one teaches (checked per course)
 }
 _ADMIN = _INSTRUCTOR | {
     "judge:submissions:all",  # everyone's submissions (usage reports)
     "admin:checks",  # the doctor's report, with fixes, over HTTP
     "courses:create",
+    "courses:enrol",  # adding members to courses, changing their roles
     "ai:keys:rotate",  # re-encrypt every stored key with the newest crypt key
 }
 

@@ -319,6 +319,10 @@ class JudgeSubmission(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(String(36), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # The course it was made in (None: no course); its instructors see it, others' do not.
+    course_id: Mapped[int | None] = mapped_column(
+        ForeignKey("courses.id", ondelete="SET NULL"), index=True
+    )
     language_id: Mapped[int]
     status_id: Mapped[int] = mapped_column(default=1, index=True)
     time: Mapped[float | None] = mapped_column(Float)  # CPU seconds of the run (cgroup)

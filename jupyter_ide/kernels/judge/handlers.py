@@ -14,6 +14,7 @@ from ...auth.permissions import is_allowed
 from .manager import JudgeManager, JudgeUnavailable, RateLimited
 from .queue import QueueFull
 from .statuses import all_statuses
+from .store import NotInCourse
 from .submission import UTF8_ERROR, FieldsError, NotUTF8, Submission, parse_fields
 
 PREFIX = r"/ide/api/judge"
@@ -108,6 +109,23 @@ class _JudgeHandler(APIHandler):
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(body))
 
+    async def course_id(self) -> int | None:
+        """Return the course a submission is made in: X-IDE-Course, else the only one."""
+        asked = self.request.headers.get("X-IDE-Course", "").strip() or None
+        admin = is_allowed(
+            self.settings["jupyter_ide_roles"].role_of(self.current_user), "judge:submissions:all"
+        )
+        try:
+            return await self.judge.store.course_for(self.user_name(), asked, admin)
+        except NotInCourse as e:
+            raise _error(403, str(e)) from e
+
+    async def tag(self, results: list[Any], course_id: int | None) -> None:
+        """Record the course of the submissions created."""
+        if course_id is not None:
+            tokens = [r.token for r in results if isinstance(r, Submission)]
+            await self.judge.store.tag(tokens, course_id)
+
     def render_submission(
         self, sub: Submission, fields: tuple[str, ...], base64_encoded: bool
     ) -> Any:
@@ -130,9 +148,11 @@ class SubmissionsHandler(_JudgeHandler):
         if wait and not self.judge.settings.enable_wait_result:
             raise _error(400, "wait not allowed")
         body = self.body()
+        course_id = await self.course_id()
         (result,) = await self.checked(self.judge.submit(self.user_name(), [body], b64))
         if not isinstance(result, Submission):
             raise JudgeError(422, result)
+        await self.tag([result], course_id)
         self.set_status(201)
         if not wait:
             self.finish(json.dumps({"token": result.token}))
@@ -154,8 +174,8 @@ class SubmissionsHandler(_JudgeHandler):
             per_page = min(MAX_PER_PAGE, max(1, int(self.get_query_argument("per_page", "20"))))
         except ValueError as e:
             raise _error(400, "page and per_page must be whole numbers") from e
-        users = await self._visible_users(self.get_query_argument("user", "").strip())
-        subs, total = await self.judge.page(users, page, per_page)
+        users, courses = await self._visible(self.get_query_argument("user", "").strip())
+        subs, total = await self.judge.store.page(users, page, per_page, courses)
         pages = max(1, math.ceil(total / per_page))
         rendered = []
         for sub in subs:
@@ -174,20 +194,22 @@ class SubmissionsHandler(_JudgeHandler):
         }
         self.finish(json.dumps({"submissions": rendered, "meta": meta}))
 
-    async def _visible_users(self, asked: str) -> list[str] | None:
-        """Return whose submissions the caller may list (None: everyone's)."""
+    async def _visible(self, asked: str) -> tuple[list[str] | None, list[int] | None]:
+        """Return whose submissions the caller may list, made in which courses (None: all)."""
         me = self.user_name()
         if not asked or asked == me:
-            return [me]
+            return [me], None
         role = self.settings["jupyter_ide_roles"].role_of(self.current_user)
         if is_allowed(role, "judge:submissions:all"):
-            return None if asked == "*" else [asked]
+            return (None if asked == "*" else [asked]), None
         if is_allowed(role, "judge:submissions:course"):
+            # An instructor sees the submissions made in the courses they teach, no others.
             students = await self.judge.store.students_of(me)
+            taught = await self.judge.store.courses_taught(me)
             if asked == "*":
-                return students
+                return students, taught
             if asked in students:
-                return [asked]
+                return [asked], taught
         raise _error(403, f"You may not read the submissions of {asked}")
 
 
@@ -224,7 +246,9 @@ class BatchHandler(_JudgeHandler):
                 422,
                 {"submissions": [f"number of submissions in a batch must be at most {limit}"]},
             )
+        course_id = await self.course_id()
         results = await self.checked(self.judge.submit(self.user_name(), items, b64))
+        await self.tag(results, course_id)
         self.set_status(201)
         self.finish(
             json.dumps([{"token": r.token} if isinstance(r, Submission) else r for r in results])

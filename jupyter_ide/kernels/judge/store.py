@@ -1,4 +1,8 @@
-"""The submissions table: record new submissions, their endings, and read them back by owner."""
+"""The submissions table: record new submissions, their endings, and read them back by owner.
+
+Each submission is tagged with the course it was made in; an instructor reads only the
+submissions of the courses they teach.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,10 @@ from ...db import Database
 from ...db.models import Course, CourseMember, JudgeSubmission, User
 from ...db.queries import get_or_create_user
 from .submission import Submission
+
+
+class NotInCourse(Exception):
+    """A submission names a course its author is not a member of."""
 
 
 class SubmissionStore:
@@ -27,6 +35,34 @@ class SubmissionStore:
             user, _ = await get_or_create_user(session, name)
             user_id = self._user_ids[name] = user.id
         return user_id
+
+    async def course_for(self, user: str, requested: str | None, admin: bool = False) -> int | None:
+        """Return the id of the course a submission of ``user`` is made in, or None.
+
+        The course named (the user must be a member; admins may name any), else the user's
+        only course, else none. Raise NotInCourse for a course the user is not in.
+        """
+        async with self.db.session() as session:
+            rows = (
+                await session.execute(
+                    select(Course.id, Course.name)
+                    .join(CourseMember, CourseMember.course_id == Course.id)
+                    .join(User, User.id == CourseMember.user_id)
+                    .where(User.name == user)
+                )
+            ).all()
+            mine = {str(name): int(cid) for cid, name in rows}
+            if not requested:
+                return next(iter(mine.values())) if len(mine) == 1 else None
+            if requested in mine:
+                return mine[requested]
+            if admin:
+                cid = (
+                    await session.execute(select(Course.id).where(Course.name == requested))
+                ).scalar_one_or_none()
+                if cid is not None:
+                    return int(cid)
+        raise NotInCourse(f"You are not a member of the course {requested!r}")
 
     async def add(self, submissions: list[Submission]) -> None:
         """Insert new submissions (all or none)."""
@@ -45,6 +81,17 @@ class SubmissionStore:
                         detail=sub.detail_blob(),
                     )
                 )
+
+    async def tag(self, tokens: list[str], course_id: int) -> None:
+        """Record the course the submissions ``tokens`` were made in."""
+        if not tokens:
+            return
+        async with self.db.session() as session:
+            await session.execute(
+                update(JudgeSubmission)
+                .where(JudgeSubmission.token.in_(tokens))
+                .values(course_id=course_id)
+            )
 
     async def save(self, sub: Submission) -> None:
         """Write a submission's status and outcome."""
@@ -100,9 +147,16 @@ class SubmissionStore:
             return {row.token: self._rebuild(row, owner) for row in rows.scalars()}
 
     async def page(
-        self, users: list[str] | None, page: int, per_page: int
+        self,
+        users: list[str] | None,
+        page: int,
+        per_page: int,
+        courses: list[int] | None = None,
     ) -> tuple[list[Submission], int]:
-        """Return one page of submissions of ``users`` (None: everyone), newest first."""
+        """Return one page of submissions of ``users`` (None: everyone), newest first.
+
+        With ``courses``, only the submissions made in those courses.
+        """
         query = select(JudgeSubmission, User.name).join(User, User.id == JudgeSubmission.user_id)
         count = select(func.count(JudgeSubmission.id)).join(
             User, User.id == JudgeSubmission.user_id
@@ -110,6 +164,9 @@ class SubmissionStore:
         if users is not None:
             query = query.where(User.name.in_(users))
             count = count.where(User.name.in_(users))
+        if courses is not None:
+            query = query.where(JudgeSubmission.course_id.in_(courses))
+            count = count.where(JudgeSubmission.course_id.in_(courses))
         query = (
             query.order_by(JudgeSubmission.created_at.desc(), JudgeSubmission.id.desc())
             .offset((page - 1) * per_page)
@@ -120,14 +177,29 @@ class SubmissionStore:
             rows = (await session.execute(query)).all()
         return [self._rebuild(row, name) for row, name in rows], total
 
-    async def students_of(self, instructor: str) -> list[str]:
-        """Return the names of the members of every course ``instructor`` teaches."""
+    @staticmethod
+    def _taught(instructor: str) -> Any:
+        """Return the query of the ids of the courses ``instructor`` teaches."""
+        return (
+            select(CourseMember.course_id)
+            .join(User, User.id == CourseMember.user_id)
+            .where(User.name == instructor, CourseMember.role == "instructor")
+        )
+
+    async def courses_taught(self, instructor: str) -> list[int]:
+        """Return the ids of the courses ``instructor`` teaches."""
         async with self.db.session() as session:
-            taught = (
-                select(CourseMember.course_id)
-                .join(User, User.id == CourseMember.user_id)
-                .where(User.name == instructor, CourseMember.role == "instructor")
-            )
+            rows = await session.execute(self._taught(instructor))
+            return sorted(int(cid) for cid in rows.scalars())
+
+    async def students_of(self, instructor: str) -> list[str]:
+        """Return the names of the members of every course ``instructor`` teaches.
+
+        Their submissions are visible to the instructor only where made in those courses
+        (``page`` with ``courses_taught``).
+        """
+        async with self.db.session() as session:
+            taught = self._taught(instructor)
             rows = await session.execute(
                 select(User.name)
                 .join(CourseMember, CourseMember.user_id == User.id)
