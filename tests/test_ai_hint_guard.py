@@ -11,9 +11,12 @@ from typing import Any
 import pytest
 from tornado.httpclient import HTTPClientError
 
-from jupyter_ide.ai_handlers.hint import DEMOTED
+from jupyter_ide.ai_handlers.errors import Refused
+from jupyter_ide.ai_handlers.hint import DEMOTED, ServedAnswers
 from jupyter_ide.ai_handlers.settings import HINT_PROMPT
+from jupyter_ide.cache.redis import RedisCache
 
+from .services import redis_cache as redis_cache  # fixture
 from .test_ai_common import (
     HubLikeIdentity,
     Upstream,
@@ -238,3 +241,21 @@ async def test_gemini_gets_only_the_policy_as_its_system_instruction_and_last(
         )
     )
     assert status == 403 and reply["error"]["code"] == "assistant_turn_not_served"
+
+
+async def test_answers_served_by_one_server_are_accepted_by_another(
+    redis_cache: RedisCache,
+) -> None:
+    """Replicas share the record of served answers through Redis: what one served, another
+    accepts back, for that user only; what is only noted, not yet written, is waited for."""
+    first = ServedAnswers(redis_cache, "ai", 60)
+    second = ServedAnswers(redis_cache, "ai", 60)
+    first.remember("ada", "Think about what the loop variable does.")
+    await first.settled()
+    turn = [{"role": "assistant", "content": "Think about what the loop variable does."}]
+    await second.check("ada", turn)
+    with pytest.raises(Refused) as refused:
+        await second.check("bob", turn)
+    assert refused.value.code == "assistant_turn_not_served"
+    second.remember("bob", "A list keeps its order.")
+    await second.check("bob", [{"role": "assistant", "content": "A list keeps its order."}])
