@@ -26,6 +26,7 @@ _STUDENT = frozenset(
         "ai:usage",  # one's own AI usage (a course's: checked per course)
         "kernels:use",  # one's own sandboxed kernels and the sandbox's limits
         "files:history",  # versions of one's own files: list, view, restore
+        "files:disk",  # one's workspace folder on disk: how full, what fills it, delete
         "judge:read",  # the judge's languages, statuses, about and configuration
         "judge:submit",  # compile-and-run submissions; reading one's own by token
     }

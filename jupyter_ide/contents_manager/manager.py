@@ -32,6 +32,7 @@ from .paths import is_hidden_path, is_within, join, name_of, parent_of
 from .retention import RetentionPolicy, apply_retention
 from .uploads import Upload, UploadTable
 from .validation import check_api_path, check_notebook, check_notebook_text, content_size
+from .volume import WorkspaceVolume
 from .workspace import UnsafePathError, WorkspaceMirror
 
 IN_MEMORY = 8 * 1024 * 1024
@@ -137,6 +138,7 @@ class IDEContentsManager(AsyncContentsManager):
         self._refused: dict[str, tuple[int, int, int, int]] = {}
         self._held: tuple[int, int] | None = None
         self.mirror = WorkspaceMirror(self.workspace_dir)
+        self.volume = WorkspaceVolume(parent=self)  # the size cap of the user's folder
 
     # -- set-up -----------------------------------------------------------------------------
 
@@ -208,6 +210,7 @@ class IDEContentsManager(AsyncContentsManager):
                 )
                 self._folder = folder = self.workspace_dir
                 self.mirror.root = folder
+                await self.volume.open(folder, self.quota_bytes)
                 await self._claim_folder(folder, workspace_id)
                 # The folder is this index's from here on: fill it.
                 await self._materialise(index)
@@ -287,6 +290,7 @@ class IDEContentsManager(AsyncContentsManager):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        await self.volume.close()
         if self.store is not None:
             await self.blobs.close()
 
@@ -536,6 +540,7 @@ class IDEContentsManager(AsyncContentsManager):
         if data is not None:
             content_hash, size = _sha256(data), len(data)
         with backend_errors(f"save {path}"):
+            await self.volume.check_room(path, size, index)
             await self._precheck_quota(index, path, size, content_hash)
             await self._store(index, data, source, content_hash, size)
             async with self._write_lock:

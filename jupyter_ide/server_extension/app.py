@@ -23,6 +23,8 @@ from ..auth.users import IdentityRecorder
 from ..cache import Cache, make_cache
 from ..contents_manager import IDEContentsManager
 from ..contents_manager.handlers import default_handlers as contents_handlers
+from ..contents_manager.volume import VolumeError, attach_volume
+from ..contents_manager.volume_handlers import default_handlers as volume_handlers
 from ..db import Database, SchemaMismatchError, ensure_schema
 from ..kernels.cli import ImagesApp
 from ..kernels.handlers import default_handlers as kernel_handlers
@@ -128,13 +130,17 @@ class IDEApp(ExtensionApp):
         cm = serverapp.contents_manager
         if isinstance(cm, IDEContentsManager):
             cm.db = self.db
+            try:  # cap the folder before it is filled and before any kernel mounts it
+                attach_volume(cm, serverapp.kernel_manager)
+            except VolumeError as e:
+                raise SystemExit(f"jupyter-ide refuses to start: {e}") from e
             cm.workspace_dir.mkdir(parents=True, exist_ok=True)
             serverapp.kernel_manager.root_dir = str(cm.workspace_dir)
 
     def initialize_handlers(self) -> None:
         """Register the extension's routes, refusing any verb without a declared permission."""
         routes = default_handlers() + auth_handlers + ai_handlers + kernel_handlers
-        routes += contents_handlers
+        routes += contents_handlers + volume_handlers
         routes += judge_handlers
         missing = undeclared_verbs(handler for _, handler, _ in routes)
         if missing:

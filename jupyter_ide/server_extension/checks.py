@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -12,6 +13,7 @@ from urllib.request import url2pathname
 
 if TYPE_CHECKING:
     from ..cache import Cache
+    from ..contents_manager.volume import WorkspaceVolume
     from ..db import Database
     from .settings import IDESettings
 
@@ -295,4 +297,79 @@ def check_ai(settings: IDESettings) -> CheckResult:
         "off",
         f"credentials found for {', '.join(providers)}; the AI proxy is not part of this build",
         required=False,
+    )
+
+
+# -- the workspace folder's size cap (contents_manager/volume.py) ------------------------------
+
+WORKSPACE_FIX = (
+    "run the server as root with /dev/loop-control, util-linux and e2fsprogs (each user's "
+    "folder becomes a loop-mounted volume), or mount a size-limited file system at each "
+    "user's workspace folder"
+)
+
+
+def workspace_result(volume: WorkspaceVolume) -> CheckResult:
+    """Say how this server's workspace folder is capped and whether it is full."""
+    state = volume.state()
+    detail = volume.describe_text(state)
+    if state.mechanism == "off":
+        fix = "set WorkspaceVolume.mode (JUPYTER_IDE_WORKSPACE_VOLUME) to auto"
+        return CheckResult("workspace", "off", detail, fix=fix, required=False)
+    if state.full:
+        detail = (
+            f"Workspace full: {detail}. Delete files you do not need (GET "
+            "/ide/api/workspace/disk lists what takes the space, written by code or not)"
+        )
+        fix = "delete files in the workspace"
+        return CheckResult("workspace", "broken", detail, fix=fix, required=False)
+    if state.mechanism == "sync":
+        return CheckResult("workspace", "off", detail, fix=WORKSPACE_FIX, required=False)
+    return CheckResult("workspace", "ok", detail, required=False)
+
+
+async def probe_workspace_volume(settings: IDESettings) -> CheckResult:
+    """Check that workspace folders can be capped here, mounting a small volume to be sure."""
+    import tempfile
+
+    from ..contents_manager import loopfs
+    from ..contents_manager.index import human_size
+    from ..contents_manager.volume import WorkspaceVolume, loop_unavailable
+
+    volume = WorkspaceVolume(parent=settings)
+    mode = volume.mode
+    cap = human_size(volume.size_bytes) if volume.size_bytes else "the user's quota"
+    required = mode == "loop"
+    if mode == "off":
+        return CheckResult(
+            "workspace",
+            "off",
+            "workspace size not capped: WorkspaceVolume.mode is off (code can fill the disk)",
+            fix="set WorkspaceVolume.mode (JUPYTER_IDE_WORKSPACE_VOLUME) to auto",
+            required=False,
+        )
+    why = "WorkspaceVolume.mode is sync" if mode == "sync" else loop_unavailable()
+    if not why:
+        workdir = Path(tempfile.mkdtemp(prefix="jupyter-ide-volume-probe-"))
+        try:
+            await asyncio.to_thread(loopfs.probe, workdir)
+        except (loopfs.LoopError, OSError) as e:
+            why = f"a test volume could not be mounted ({e})"
+        finally:
+            await asyncio.to_thread(shutil.rmtree, workdir, True)
+    if not why:
+        return CheckResult(
+            "workspace",
+            "ok",
+            f"each user's workspace folder is a loop-mounted ext4 volume of {cap}: code in "
+            "kernels gets 'No space left on device' past it (a test volume mounted)",
+            required=required,
+        )
+    return CheckResult(
+        "workspace",
+        "broken" if required else "off",
+        f"workspace size not capped by the filesystem: {why}. The server measures each "
+        f"folder and stops the user's kernels when it grows past {cap}",
+        fix=WORKSPACE_FIX,
+        required=required,
     )

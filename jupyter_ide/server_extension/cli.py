@@ -20,6 +20,7 @@ from .checks import (
     check_images,
     check_sandbox,
     probe_storage,
+    probe_workspace_volume,
 )
 from .settings import IDESettings
 
@@ -60,6 +61,7 @@ async def run_checks(settings: IDESettings) -> list[CheckResult]:
         docker_state,
         await check_images(settings, docker_state),
         check_sandbox(settings, docker_state),
+        await probe_workspace_volume(settings),
         check_ai(settings),
     ]
     return results

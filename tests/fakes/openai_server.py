@@ -68,7 +68,8 @@ class Completions(_Base):
             self.set_status(500)
             self.finish(json.dumps({"error": {"message": "upstream exploded", "type": "server"}}))
             return
-        text = "echo: " + str(body["messages"][-1]["content"])
+        last_user = [m for m in body["messages"] if m["role"] == "user"][-1]
+        text = "echo: " + str(last_user["content"])
         words = text.split(" ")
         if body["model"] == "slow":
             words = [f"w{i}" for i in range(SLOW_WORDS)]
