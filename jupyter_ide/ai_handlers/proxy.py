@@ -239,7 +239,9 @@ class AIProxy:
     def estimate(self, upstream: dict[str, Any]) -> int:
         """Return the tokens to reserve: the prompt's, over-counted, plus max_tokens.
 
-        Half the prompt's UTF-8 bytes is above any tokenizer's count of it.
+        Half the prompt's UTF-8 bytes is above what tokenizers count for ordinary text. This
+        is only what a request holds meanwhile: it is settled with the upstream's usage, or
+        with the upper bounds of ``counting`` when the upstream reports none.
         """
         messages = upstream["messages"]
         return (
