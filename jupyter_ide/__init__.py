@@ -10,7 +10,12 @@ __all__ = ["__version__"]
 
 
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:
-    """Name the extension app Jupyter Server loads."""
+    """Name the extension apps Jupyter Server loads."""
     from .server_extension.app import IDEApp
+    from .terminals.app import IDETerminalsApp
 
-    return [{"module": "jupyter_ide", "app": IDEApp}]
+    # Terminals are a point of their own: they replace jupyter_server_terminals' routes.
+    return [
+        {"module": "jupyter_ide", "app": IDEApp},
+        {"module": "jupyter_ide.terminals.app", "app": IDETerminalsApp},
+    ]
