@@ -38,7 +38,9 @@ from .cli import DoctorApp, ImportApp, UpgradeDBApp
 from .handlers import default_handlers
 from .heap import freeze_startup_heap
 from .logs import skip_unprinted_levels
+from .managers import SERVER_CONFIG, use_ide_managers, wrong_managers
 from .settings import IDESettings, data_dir
+from .validation import refusal, setting_problems
 
 
 class IDEApp(ExtensionApp):
@@ -59,11 +61,8 @@ class IDEApp(ExtensionApp):
         SandboxManager,
         JudgeSettings,
     ]
-    serverapp_config = {
-        "contents_manager_class": "jupyter_ide.contents_manager.IDEContentsManager",
-        "identity_provider_class": "jupyter_ide.auth.identity.IDEIdentityProvider",
-        "kernel_spec_manager_class": "jupyter_ide.kernels.kernelspecs.IDEKernelSpecManager",
-    }
+    # Other launchers get the same managers when the extension links (managers.py).
+    serverapp_config = dict(SERVER_CONFIG)
     subcommands = {
         "doctor": (DoctorApp, DoctorApp.description),
         "upgrade-db": (UpgradeDBApp, UpgradeDBApp.description),
@@ -76,10 +75,30 @@ class IDEApp(ExtensionApp):
     db: Database | None = None
     cache: Cache | None = None
 
+    def _link_jupyter_server_extension(self, serverapp: Any) -> None:
+        """Link to the server: refuse invalid settings (one line each), set the IDE's managers.
+
+        Linking is the one step of every launcher that comes after the config is read and
+        before the server makes its managers (ExtensionApp has no public hook there).
+
+        SystemExit passes through Jupyter Server's catch-all around extension linking, so the
+        server process exits however it was launched (jupyter ide, jupyter server, jupyter lab,
+        jupyterhub-singleuser) instead of running without the IDE.
+        """
+        super()._link_jupyter_server_extension(serverapp)
+        problems = setting_problems(lambda: IDESettings(parent=self))
+        if problems:
+            raise SystemExit(refusal(problems))
+        chosen = use_ide_managers(serverapp)
+        self.log.debug("jupyter-ide set the server's %s", ", ".join(chosen) or "nothing")
+
     def initialize_settings(self) -> None:
-        """Open the database (refusing a schema mismatch) and the cache."""
+        """Check the server's managers; open the database (refusing a schema mismatch), cache."""
         if self.serverapp is not None:
             skip_unprinted_levels(self.serverapp.log)
+            wrong = wrong_managers(self.serverapp)
+            if wrong:
+                raise SystemExit("\n".join(wrong))
         self.ide_settings = IDESettings(parent=self)
         url = self.ide_settings.db_url
         try:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from pathlib import Path
 from typing import Any, TextIO
 
 from jupyter_core.application import JupyterApp
-from traitlets import Unicode
+from traitlets import Unicode, default
 
 from .._version import __version__
 from .checks import (
@@ -22,7 +23,9 @@ from .checks import (
     probe_storage,
     probe_workspace_volume,
 )
+from .hubcheck import check_sign_in
 from .settings import IDESettings
+from .validation import SettingProblem, setting_problems
 
 STATE_WIDTH = 8
 NAME_WIDTH = 10
@@ -39,22 +42,21 @@ class _IDESubApp(JupyterApp):
         return IDESettings(parent=self)
 
 
-async def run_checks(settings: IDESettings) -> list[CheckResult]:
-    """Check every dependency the deployment uses."""
-    from ..cache import make_cache
-    from ..db import Database
+def check_settings(problems: list[SettingProblem]) -> list[CheckResult]:
+    """Report the settings: ok, or one broken line per invalid one (as the server refuses)."""
+    if not problems:
+        return [CheckResult("settings", "ok", "every setting is valid")]
+    return [CheckResult("settings", "broken", f"{p.name} {p.problem}", fix=p.fix) for p in problems]
 
-    results = [check_frontend()]
-    db = Database(settings.db_url)
-    try:
-        results.append(await check_database(db))
-    finally:
-        await db.dispose()
-    cache = make_cache(settings.redis_url)
-    try:
-        results.append(await check_cache(cache))
-    finally:
-        await cache.close()
+
+async def run_checks(settings: IDESettings) -> list[CheckResult]:
+    """Check the settings, then every dependency the deployment uses."""
+    problems = setting_problems(lambda: settings)
+    results = [*check_settings(problems), check_frontend()]
+    if problems:  # the rest would read the same invalid settings
+        return results
+    results.append(await _database(settings))
+    results.append(await _cache(settings))
     results.append(await probe_storage(settings))
     docker_state = await check_docker(settings)
     results += [
@@ -65,6 +67,26 @@ async def run_checks(settings: IDESettings) -> list[CheckResult]:
         check_ai(settings),
     ]
     return results
+
+
+async def _database(settings: IDESettings) -> CheckResult:
+    from ..db import Database
+
+    db = Database(settings.db_url)
+    try:
+        return await check_database(db)
+    finally:
+        await db.dispose()
+
+
+async def _cache(settings: IDESettings) -> CheckResult:
+    from ..cache import make_cache
+
+    cache = make_cache(settings.redis_url)
+    try:
+        return await check_cache(cache)
+    finally:
+        await cache.close()
 
 
 def print_report(results: list[CheckResult], out: TextIO) -> int:
@@ -89,10 +111,23 @@ class DoctorApp(_IDESubApp):
 
     name = "jupyter-ide-doctor"
     description = "Check the database, cache, storage, Docker engine, images and AI providers."
+    aliases = {"hub-config": "DoctorApp.hub_config"}
+
+    hub_config = Unicode(
+        help="A jupyterhub_config.py to check too (warns when sign-in is open to anyone). "
+        "Default: jupyterhub_config.py in the current folder, when there is one.",
+    ).tag(config=True)
+
+    @default("hub_config")
+    def _default_hub_config(self) -> str:
+        here = Path("jupyterhub_config.py")
+        return str(here.resolve()) if here.is_file() else ""
 
     def start(self) -> None:
         """Run the checks; exit non-zero when something required is broken."""
         results = asyncio.run(run_checks(self.settings()))
+        if self.hub_config:
+            results.append(check_sign_in(Path(self.hub_config).expanduser().resolve()))
         failures = print_report(results, sys.stdout)
         self.exit(1 if failures else 0)
 
