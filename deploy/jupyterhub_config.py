@@ -4,9 +4,14 @@ Environment (all but the provider's client id/secret have defaults):
   JUPYTER_IDE_OAUTH_PROVIDER   github | google | generic          (default github)
   OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, OAUTH_CALLBACK_URL          from your OAuth app
   JUPYTER_IDE_GITHUB_ORGS      comma-separated allowed GitHub organisations
-  JUPYTER_IDE_GOOGLE_DOMAIN    the Google Workspace hosted domain allowed to sign in
+  JUPYTER_IDE_GOOGLE_DOMAIN    the Google Workspace hosted domain whose people may sign in
   OIDC_ISSUER                  for generic: the provider's issuer URL (…/auth, …/token, …/me)
   JUPYTER_IDE_ADMINS, JUPYTER_IDE_INSTRUCTORS   comma-separated user names
+  JUPYTER_IDE_ALLOWED_USERS    comma-separated names allowed to sign in (besides those above)
+  JUPYTER_IDE_ALLOWED_GROUPS   generic: the provider's groups whose members may sign in
+  JUPYTER_IDE_ALLOW_ALL        1 = anyone the provider signs in may use the hub. Off by default:
+                               without an organisation, a domain or the lists above, nobody
+                               else gets in (`jupyter ide doctor --hub-config` warns when open)
   JUPYTERHUB_CRYPT_KEY         required: encrypts auth state (openssl rand -hex 32)
   JUPYTER_IDE_SINGLEUSER_IMAGE the user image, with jupyter-ide installed (DockerSpawner)
 The scope/role/allowed-scope wiring is the one tests/e2e/test_hub.py exercises end to end.
@@ -43,12 +48,18 @@ oauth.oauth_callback_url = os.environ.get(
 oauth.enable_pkce = True
 oauth.enable_auth_state = True  # needs JUPYTERHUB_CRYPT_KEY; keeps the OAuth identity
 oauth.admin_users = _names("JUPYTER_IDE_ADMINS")
+# Sign-in is closed unless the operator opens it: an OIDC provider or Google without a domain
+# would otherwise let in anyone with an account there.
+allow_all = os.environ.get("JUPYTER_IDE_ALLOW_ALL", "").strip().lower() in ("1", "true", "yes")
+oauth.allow_all = allow_all
+oauth.allowed_users = _names("JUPYTER_IDE_ALLOWED_USERS") | _names("JUPYTER_IDE_INSTRUCTORS")
 if provider == "github":
     c.GitHubOAuthenticator.allowed_organizations = _names("JUPYTER_IDE_GITHUB_ORGS")
     c.GitHubOAuthenticator.scope = ["read:org"]
 elif provider == "google":
     c.GoogleOAuthenticator.hosted_domain = sorted(_names("JUPYTER_IDE_GOOGLE_DOMAIN"))
-    c.GoogleOAuthenticator.allow_all = not c.GoogleOAuthenticator.hosted_domain
+    # The domain restricts who signs in; everyone in it is then allowed.
+    c.GoogleOAuthenticator.allow_all = allow_all or bool(c.GoogleOAuthenticator.hosted_domain)
 else:
     issuer = os.environ.get("OIDC_ISSUER", "").rstrip("/")
     c.GenericOAuthenticator.authorize_url = f"{issuer}/auth"
@@ -58,7 +69,7 @@ else:
     c.GenericOAuthenticator.username_claim = "preferred_username"
     c.GenericOAuthenticator.manage_groups = True
     c.GenericOAuthenticator.auth_state_groups_key = "oauth_user.groups"
-    c.GenericOAuthenticator.allow_all = True
+    c.GenericOAuthenticator.allowed_groups = _names("JUPYTER_IDE_ALLOWED_GROUPS")
 
 # --- Roles: the hub grants custom scopes; jupyter-ide's RoleResolver reads them ------------
 c.JupyterHub.custom_scopes = {

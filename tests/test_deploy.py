@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -10,6 +13,8 @@ from typing import Any
 import pytest
 import yaml
 from traitlets.config.loader import PyFileConfigLoader
+
+from jupyter_ide.server_extension.hubcheck import open_sections
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
 
@@ -85,3 +90,73 @@ def test_compose_and_helm_files_are_consistent() -> None:
     assert values["singleuser"]["defaultUrl"] == "/ide"
     assert "custom:ide:instructor" in values["hub"]["extraConfig"]["jupyter-ide-roles"]
     assert set(values["singleuser"]["extraEnv"]) >= {"JUPYTER_IDE_DB_URL", "JUPYTER_IDE_REDIS_URL"}
+
+
+@pytest.mark.parametrize(
+    ("provider", "extra", "opened"),
+    [
+        ("generic", {}, False),
+        ("google", {}, False),
+        ("github", {}, False),
+        ("google", {"JUPYTER_IDE_GOOGLE_DOMAIN": "school.example"}, False),
+        ("generic", {"JUPYTER_IDE_ALLOW_ALL": "1"}, True),
+        ("google", {"JUPYTER_IDE_ALLOW_ALL": "yes"}, True),
+    ],
+)
+def test_sign_in_is_open_to_everyone_only_when_the_operator_says_so(
+    monkeypatch: pytest.MonkeyPatch, provider: str, extra: dict[str, str], opened: bool
+) -> None:
+    """allow_all is off unless JUPYTER_IDE_ALLOW_ALL is set; a Google domain limits sign-in."""
+    monkeypatch.delenv("JUPYTER_IDE_ALLOW_ALL", raising=False)
+    monkeypatch.delenv("JUPYTER_IDE_GOOGLE_DOMAIN", raising=False)
+    c: Any = _load(
+        monkeypatch,
+        JUPYTER_IDE_OAUTH_PROVIDER=provider,
+        JUPYTER_IDE_INSTRUCTORS="grace",
+        JUPYTER_IDE_ALLOWED_USERS="ada",
+        JUPYTER_IDE_ALLOWED_GROUPS="students",
+        **extra,
+    )
+    section = {"generic": "GenericOAuthenticator", "google": "GoogleOAuthenticator"}.get(
+        provider, "GitHubOAuthenticator"
+    )
+    oauth = getattr(c, section)
+    assert oauth.allowed_users == {"ada", "grace"}
+    if provider == "generic":
+        assert oauth.allowed_groups == {"students"}
+    assert open_sections(c) == ([f"{section}.allow_all"] if opened else [])
+    if "JUPYTER_IDE_GOOGLE_DOMAIN" in extra:
+        assert oauth.allow_all is True  # everyone in the domain, no one outside it
+
+
+@pytest.mark.parametrize("allow_all", ["", "1"])
+def test_doctor_warns_when_the_hubs_sign_in_is_open(tmp_path: Path, allow_all: str) -> None:
+    """`jupyter ide doctor --hub-config` reads the hub's config with the hub's environment."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER")}
+    env.update(
+        HOME=str(tmp_path),
+        JUPYTER_IDE_DB_URL=f"sqlite:///{tmp_path / 'ide.db'}",
+        JUPYTER_IDE_STORAGE_URL=(tmp_path / "blobs").as_uri(),
+        JUPYTER_IDE_OAUTH_PROVIDER="generic",
+        JUPYTER_IDE_ALLOW_ALL=allow_all,
+    )
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "jupyter-ide"),
+            "doctor",
+            f"--hub-config={DEPLOY / 'jupyterhub_config.py'}",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    lines = done.stdout.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.split()[1:2] == ["sign-in"])
+    if allow_all:
+        assert lines[at].split()[0] == "broken", done.stdout
+        assert "GenericOAuthenticator.allow_all" in lines[at]
+        assert "fix: unset JUPYTER_IDE_ALLOW_ALL" in lines[at + 1]
+    else:
+        assert lines[at].split()[0] == "ok", done.stdout
