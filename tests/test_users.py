@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from jupyter_ide.auth import Role
-from jupyter_ide.auth.users import IdentityRecorder
+from jupyter_ide.auth.users import OAUTH_IDENTITY_ENV, IdentityRecorder
 from jupyter_ide.db import AuditEvent, Database, User, upgrade
 
 
@@ -44,5 +46,55 @@ async def test_role_changes_are_audited(any_db_url: str) -> None:
         ]
         assert events[2].detail == {"previous": "student", "role": "instructor"}
         assert events[0].remote_ip == "127.0.0.1"
+    finally:
+        await db.dispose()
+
+
+async def test_a_visitor_never_gets_the_server_owners_oauth_identity(
+    any_db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An admin visiting a student's hub server stays themselves (no 500, no stolen identity)."""
+    upgrade(any_db_url)
+    db = Database(any_db_url)
+    try:
+        # The hub hands the principal's own server its owner's identity; they sign in there.
+        monkeypatch.setenv("JUPYTERHUB_USER", "principal")
+        monkeypatch.setenv(OAUTH_IDENTITY_ENV, json.dumps({"provider": "generic", "id": "p-1"}))
+        await IdentityRecorder(db).saw("principal", Role.ADMIN)
+        # Then they open student1's server, which holds student1's identity.
+        monkeypatch.setenv("JUPYTERHUB_USER", "student1")
+        monkeypatch.setenv(OAUTH_IDENTITY_ENV, json.dumps({"provider": "generic", "id": "s-1"}))
+        on_student_server = IdentityRecorder(db)
+        await on_student_server.saw("student1", Role.STUDENT)
+        await on_student_server.saw("principal", Role.ADMIN)
+        await on_student_server.saw("principal", Role.ADMIN, groups=["staff"])
+        async with db.session() as s:
+            rows = (await s.execute(select(User).order_by(User.name))).scalars().all()
+        assert [(u.name, u.oauth_provider, u.oauth_id) for u in rows] == [
+            ("principal", "generic", "p-1"),
+            ("student1", "generic", "s-1"),
+        ]
+    finally:
+        await db.dispose()
+
+
+async def test_the_owner_takes_back_an_identity_a_visitor_was_given(
+    any_db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A row that holds the owner's identity by mistake (earlier versions) gives it up."""
+    upgrade(any_db_url)
+    db = Database(any_db_url)
+    try:
+        async with db.session() as s:
+            s.add(User(name="principal", role="admin", oauth_provider="generic", oauth_id="s-1"))
+        monkeypatch.setenv("JUPYTERHUB_USER", "student1")
+        monkeypatch.setenv(OAUTH_IDENTITY_ENV, json.dumps({"provider": "generic", "id": "s-1"}))
+        await IdentityRecorder(db).saw("student1", Role.STUDENT)
+        async with db.session() as s:
+            rows = (await s.execute(select(User).order_by(User.name))).scalars().all()
+        assert [(u.name, u.oauth_provider, u.oauth_id) for u in rows] == [
+            ("principal", None, None),
+            ("student1", "generic", "s-1"),
+        ]
     finally:
         await db.dispose()

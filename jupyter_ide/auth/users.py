@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import os
 
-from ..db import Database
+from sqlalchemy import update
+
+from ..db import Database, User
 from ..db.queries import get_or_create_user
 from .audit import record
 from .courses import CourseDirectory
@@ -15,7 +17,10 @@ OAUTH_IDENTITY_ENV = "JUPYTER_IDE_OAUTH_IDENTITY"
 
 
 def oauth_identity() -> tuple[str, str] | None:
-    """Return the (provider, id) the hub passed to this single-user server, if any."""
+    """Return the (provider, id) the hub passed to this single-user server, if any.
+
+    It is the identity of the server's owner (JUPYTERHUB_USER), not of whoever visits.
+    """
     raw = os.environ.get(OAUTH_IDENTITY_ENV, "")
     try:
         data = json.loads(raw) if raw else None
@@ -29,10 +34,17 @@ def oauth_identity() -> tuple[str, str] | None:
 class IdentityRecorder:
     """Keep the users table in step with who signs in, writing only when something changed."""
 
-    def __init__(self, db: Database, courses: CourseDirectory | None = None) -> None:
-        """Remember, per process, what each user was last recorded with."""
+    def __init__(
+        self, db: Database, courses: CourseDirectory | None = None, owner: str | None = None
+    ) -> None:
+        """Remember, per process, what each user was last recorded with.
+
+        ``owner`` is the hub user this server belongs to (default: JUPYTERHUB_USER): only
+        their row gets the OAuth identity the hub passed to the server.
+        """
         self.db = db
         self.courses = courses
+        self.owner = os.environ.get("JUPYTERHUB_USER", "") if owner is None else owner
         self._seen: dict[str, tuple[Role, tuple[str, ...]]] = {}
 
     async def saw(
@@ -68,8 +80,20 @@ class IdentityRecorder:
                     role=role.value,
                 )
                 user.role = role.value
-            identity = oauth_identity()
+            # An admin visiting a student's server is not the student.
+            identity = oauth_identity() if self.owner and name == self.owner else None
             if identity and (user.oauth_provider, user.oauth_id) != identity:
+                # The hub's word wins over a row that holds it by mistake (written onto
+                # visitors by earlier versions), which would break the unique constraint.
+                await session.execute(
+                    update(User)
+                    .where(
+                        User.oauth_provider == identity[0],
+                        User.oauth_id == identity[1],
+                        User.id != user.id,
+                    )
+                    .values(oauth_provider=None, oauth_id=None)
+                )
                 user.oauth_provider, user.oauth_id = identity
             record(
                 session, "signed_in", name, user_id=user.id, remote_ip=remote_ip, role=role.value
