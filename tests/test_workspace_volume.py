@@ -203,6 +203,35 @@ async def test_code_past_the_cap_gets_enospc_and_the_user_is_told(
         await jp_fetch("api", "kernels", kernel_id, method="DELETE")
 
 
+def _write(path: Path, size: int) -> None:
+    path.write_bytes(b"w" * size)
+
+
+async def test_files_code_wrote_before_the_workspace_opened_can_be_found_and_deleted(
+    jp_fetch: Any, jp_serverapp: Any
+) -> None:
+    """A folder set aside (no index claimed it yet) still counts: listed, then deletable."""
+    _require_root()
+    cm: IDEContentsManager = jp_serverapp.contents_manager
+    # A kernel may write before the first contents request opens the workspace.
+    await asyncio.to_thread(_write, cm.workspace_dir / "early.bin", 3 * MIB)
+    await _json(jp_fetch, "api", "contents")  # the folder had no marker: it is set aside
+    disk = await _json(jp_fetch, "ide", "api", "workspace", "disk")
+    [(name, size)] = [(a["name"], a["disk_bytes"]) for a in disk["set_aside"]]
+    assert size >= 3 * MIB and disk["used_bytes"] >= 3 * MIB
+    with pytest.raises(HTTPClientError) as e:
+        await jp_fetch(
+            "ide", "api", "workspace", "disk", method="DELETE", params={"aside": "default"}
+        )
+    assert e.value.code == 404  # only set-aside folders, never the workspace itself
+    response = await jp_fetch(
+        "ide", "api", "workspace", "disk", method="DELETE", params={"aside": name}
+    )
+    assert response.code == 204
+    disk = await _json(jp_fetch, "ide", "api", "workspace", "disk")
+    assert disk["set_aside"] == [] and disk["used_bytes"] < MIB
+
+
 async def test_the_disk_api_refuses_bad_paths_and_unknown_files(jp_fetch: Any) -> None:
     _require_root()
     for params, code in (

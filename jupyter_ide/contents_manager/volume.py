@@ -32,6 +32,7 @@ import atexit
 import contextlib
 import fcntl
 import os
+import shutil
 import threading
 import time
 import weakref
@@ -47,6 +48,7 @@ from traitlets.config import LoggingConfigurable
 
 from . import loopfs
 from .disk_usage import DiskFile, largest_files, used_bytes
+from .folders import ASIDE_INFIX
 from .index import human_size
 
 MODES = ("auto", "loop", "sync", "off")
@@ -442,6 +444,33 @@ class WorkspaceVolume(LoggingConfigurable):
         found = await asyncio.to_thread(largest_files, folder, limit)
         return [(f, await index.get(f.path) is not None) for f in found]
 
+    def set_aside(self) -> list[tuple[str, int]]:
+        """Return the folders set aside in the user's folder (name, bytes), largest first.
+
+        A workspace folder that held files of no index (code wrote there before the server
+        first opened it, or the database was recreated) is moved aside, never imported; it
+        still takes room under the cap, so the user must be able to see and delete it.
+        """
+        root = self.root
+        if root is None:
+            return []
+        found = []
+        with contextlib.suppress(OSError), os.scandir(root) as entries:
+            for entry in entries:
+                if ASIDE_INFIX in entry.name and entry.is_dir(follow_symlinks=False):
+                    found.append((entry.name, used_bytes(Path(entry.path))))
+        return sorted(found, key=lambda item: -item[1])
+
+    def drop_aside(self, name: str) -> bool:
+        """Delete the set-aside folder ``name`` (False when there is no such folder)."""
+        root = self.root
+        if root is None or ASIDE_INFIX not in name or "/" in name or name.startswith("."):
+            return False
+        if name not in {found for found, _ in self.set_aside()}:
+            return False
+        shutil.rmtree(root / name)  # fd-based on Linux: a link inside never leads out
+        return True
+
     # -- words --------------------------------------------------------------------------
 
     def describe_text(self, state: VolumeState) -> str:
@@ -471,12 +500,19 @@ class WorkspaceVolume(LoggingConfigurable):
             where = "" if indexed else ", not in your file list"
             named.append(f"{found.path} ({human_size(found.disk_bytes)}{where})")
         largest = f" The largest files in it: {', '.join(named)}." if named else ""
+        aside = await asyncio.to_thread(self.set_aside)
+        if aside:
+            total = human_size(sum(size for _, size in aside))
+            largest += (
+                f" Folders set aside (files code wrote before your workspace opened, never in "
+                f"your file list) take {total}: {', '.join(name for name, _ in aside)}."
+            )
         return (
             f"Workspace full: your workspace folder holds {human_size(state.used_bytes)} of the "
             f"{human_size(state.size_bytes)} it may hold, so there is no room {action}.{largest} "
             "Delete files you do not need (in the file list, in a terminal, or with "
-            "DELETE /ide/api/workspace/disk?path=…; GET /ide/api/workspace/disk lists what "
-            "takes the space), then try again."
+            "DELETE /ide/api/workspace/disk?path=… or ?aside=…; GET /ide/api/workspace/disk "
+            "lists what takes the space), then try again."
         )
 
     async def check_room(self, path: str, size: int, index: Listed) -> None:

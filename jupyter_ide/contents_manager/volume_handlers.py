@@ -55,6 +55,7 @@ class WorkspaceDiskHandler(APIHandler):
         state = volume.state()
         with backend_errors("list the workspace folder"):
             largest = await volume.largest(limit, index)
+        aside = await asyncio.to_thread(volume.set_aside)
         self.finish(
             json.dumps(
                 {
@@ -69,6 +70,7 @@ class WorkspaceDiskHandler(APIHandler):
                         }
                         for found, indexed in largest
                     ],
+                    "set_aside": [{"name": name, "disk_bytes": size} for name, size in aside],
                 }
             )
         )
@@ -76,11 +78,21 @@ class WorkspaceDiskHandler(APIHandler):
     @web.authenticated
     @requires("files:disk")
     async def delete(self) -> None:
-        """Delete ``?path=`` from the folder: through the index when it holds it, else on disk."""
+        """Delete ``?path=`` (through the index when it holds it) or a set-aside ``?aside=``."""
+        aside = self.get_query_argument("aside", "")
         path = check_api_path(self.get_query_argument("path", ""))
-        if not path:
-            raise web.HTTPError(400, "Name the file or folder to delete: ?path=…")
+        if not path and not aside:
+            raise web.HTTPError(
+                400, "Name what to delete: ?path=… (or ?aside=… for a set-aside folder)"
+            )
         cm = self.manager()
+        if aside:
+            await cm.ready()
+            if not await asyncio.to_thread(cm.volume.drop_aside, aside):
+                raise web.HTTPError(404, f"No such set-aside folder: {aside}")
+            self.set_status(204)
+            self.finish()
+            return
         index = await cm.ready()
         with backend_errors(f"look up {path}"):
             entry = await index.get(path)
