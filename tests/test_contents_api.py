@@ -163,24 +163,25 @@ async def test_files_folders_and_notebooks(jp_fetch: Any, jp_serverapp: Any) -> 
 
 
 async def test_checkpoints(jp_fetch: Any) -> None:
-    """Jupyter's checkpoint API: create, list, restore, delete, backed by versions."""
+    """Jupyter's checkpoint API: one checkpoint per file, made only on request."""
     await call(jp_fetch, "a.txt", "PUT", {"type": "file", "format": "text", "content": "one"})
     first = json.loads(
         (await jp_fetch("api", "contents", "a.txt", "checkpoints", method="POST", body="")).body
     )
+    assert first["id"] == "checkpoint"
     await call(jp_fetch, "a.txt", "PUT", {"type": "file", "format": "text", "content": "two"})
     listed = json.loads((await jp_fetch("api", "contents", "a.txt", "checkpoints")).body)
-    assert [c["id"] for c in listed] == [first["id"]]
-    await jp_fetch("api", "contents", "a.txt", "checkpoints", first["id"], method="POST", body="")
+    assert listed == [first]  # a save makes no checkpoint
+    await jp_fetch("api", "contents", "a.txt", "checkpoints", "checkpoint", method="POST", body="")
     assert (await call(jp_fetch, "a.txt"))["content"] == "one"
     listed = json.loads((await jp_fetch("api", "contents", "a.txt", "checkpoints")).body)
-    assert len(listed) == 2  # "two" was kept when "one" came back
-    for checkpoint in listed:
-        await jp_fetch("api", "contents", "a.txt", "checkpoints", checkpoint["id"], method="DELETE")
+    assert listed == [first]  # neither does a restore
+    await jp_fetch("api", "contents", "a.txt", "checkpoints", "checkpoint", method="DELETE")
     assert json.loads((await jp_fetch("api", "contents", "a.txt", "checkpoints")).body) == []
-    await refused(
-        404, jp_fetch("api", "contents", "a.txt", "checkpoints", "999999", method="DELETE")
-    )
+    for checkpoint_id in ("checkpoint", "999999"):
+        await refused(
+            404, jp_fetch("api", "contents", "a.txt", "checkpoints", checkpoint_id, method="DELETE")
+        )
 
 
 async def test_hidden_files_are_refused(jp_fetch: Any, jp_serverapp: Any) -> None:

@@ -188,9 +188,7 @@ async def test_gc_removes_only_unreferenced_blobs(jp_fetch: Any, jp_serverapp: A
     listed = await history(jp_fetch, path="a.txt")
     assert (await history(jp_fetch, str(listed["versions"][0]["id"])))["content"] == "kept"
     for version in listed["versions"]:
-        await jp_fetch(
-            "api", "contents", "a.txt", "checkpoints", str(version["id"]), method="DELETE"
-        )
+        await jp_fetch("ide", "api", "history", str(version["id"]), method="DELETE")
     removed = await cm.collect_garbage(grace=0)
     assert len(removed) == 1
     assert (await call(jp_fetch, "a.txt"))["content"] == "current"

@@ -39,6 +39,7 @@ TABLES = {
     "workspaces",
     "files",
     "file_versions",
+    "file_checkpoints",
     "blobs",
     "ai_usage",
     "extensions",

@@ -1,4 +1,4 @@
-"""Garbage collection: delete blobs that no file or version names, after a grace period."""
+"""Garbage collection: delete blobs no file, version or checkpoint names, after a grace period."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import ColumnElement, delete, exists, select
 
 from ..db import Database
-from ..db.models import Blob, File, FileVersion, utcnow
+from ..db.models import Blob, File, FileCheckpoint, FileVersion, utcnow
 from .blobstore import BlobStore, BlobStoreError
 
 log = logging.getLogger(__name__)
@@ -18,6 +18,7 @@ def _unreferenced() -> list[ColumnElement[bool]]:
     return [
         ~exists().where(File.content_hash == Blob.content_hash),
         ~exists().where(FileVersion.content_hash == Blob.content_hash),
+        ~exists().where(FileCheckpoint.content_hash == Blob.content_hash),
     ]
 
 

@@ -1,4 +1,4 @@
-"""HTTP for the /ide history panel: list a file's versions, read one, restore one."""
+"""HTTP for the /ide history panel: list a file's versions, read, restore or delete one."""
 
 from __future__ import annotations
 
@@ -86,7 +86,7 @@ class HistoryListHandler(_HistoryHandler):
 
 
 class HistoryVersionHandler(_HistoryHandler):
-    """GET /ide/api/history/<id>: one version with its content."""
+    """GET /ide/api/history/<id>: one version with its content; DELETE forgets it."""
 
     @web.authenticated
     @requires("files:history")
@@ -99,6 +99,14 @@ class HistoryVersionHandler(_HistoryHandler):
         except UnicodeDecodeError:
             reply.update(format="base64", content=base64.b64encode(data).decode("ascii"))
         self.finish(json.dumps(reply))
+
+    @web.authenticated
+    @requires("files:history")
+    async def delete(self, version_id: str) -> None:
+        """Forget one kept version (say, one holding a secret pasted by mistake)."""
+        await self.manager().drop_version(_version_id(version_id))
+        self.set_status(204)
+        self.finish()
 
 
 class HistoryRestoreHandler(_HistoryHandler):

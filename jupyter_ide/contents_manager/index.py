@@ -13,7 +13,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from tornado import web
 
 from ..db import Database
-from ..db.models import Blob, File, FileVersion, Workspace, utcnow
+from ..db.models import Blob, File, FileCheckpoint, FileVersion, Workspace, utcnow
 from ..db.queries import get_or_create_user
 from .paths import ancestors, is_within, parent_of
 
@@ -44,6 +44,16 @@ class Version:
     modified_at: datetime
     created_at: datetime
     reason: str
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """The Jupyter checkpoint of a path: the content "Revert to checkpoint" brings back."""
+
+    path: str
+    content_hash: str
+    size: int
+    modified_at: datetime  # the file's last_modified when the checkpoint was made
 
 
 @dataclass(frozen=True)
@@ -110,6 +120,10 @@ def _version(row: FileVersion) -> Version:
     return Version(
         row.id, row.path, row.content_hash, row.size, row.modified_at, row.created_at, row.reason
     )
+
+
+def _checkpoint(row: FileCheckpoint) -> Checkpoint:
+    return Checkpoint(row.path, row.content_hash, row.size, row.modified_at)
 
 
 def _below(column: InstrumentedAttribute[str], folder: str) -> ColumnElement[bool]:
@@ -349,16 +363,115 @@ class FileIndex:
                 return None
             return _version(row)
 
-    async def checkpoint(self, path: str) -> Version:
-        """Keep the current content of ``path`` as a version now."""
+    # -- checkpoints: one per path, as Jupyter keeps them, apart from the versions ----------
+
+    def _checkpoints_within(self, path: str) -> ColumnElement[bool]:
+        return (FileCheckpoint.workspace_id == self.workspace_id) & (
+            (FileCheckpoint.path == path) | _below(FileCheckpoint.path, path)
+        )
+
+    async def checkpoint(self, path: str) -> Checkpoint:
+        """Make the current content of ``path`` its checkpoint, replacing the one before."""
         async with self.db.session() as session:
             row = await self._row(session, path)
-            if row is None or row.kind != FILE:
+            if row is None:
                 raise web.HTTPError(404, f"No such file: {path}")
-            kept = await self._keep(
+            if row.kind != FILE:
+                raise web.HTTPError(400, f"{path} is a folder: only files have checkpoints")
+            # The history shows where a checkpoint was made (nothing new when already kept).
+            await self._keep(
                 session, path, row.content_hash, row.size, row.updated_at, "checkpoint"
             )
-            return _version(kept)
+            query = select(FileCheckpoint).where(
+                FileCheckpoint.workspace_id == self.workspace_id, FileCheckpoint.path == path
+            )
+            kept = (await session.execute(query.with_for_update())).scalar_one_or_none()
+            if kept is None:
+                kept = FileCheckpoint(workspace_id=self.workspace_id, path=path)
+                session.add(kept)
+            kept.content_hash, kept.size = row.content_hash, row.size
+            kept.modified_at, kept.created_at = row.updated_at, utcnow()
+            await session.flush()
+            return _checkpoint(kept)
+
+    async def checkpoint_of(self, path: str) -> Checkpoint | None:
+        """Return the checkpoint of ``path``, if it has one."""
+        async with self.db.session() as session:
+            query = select(FileCheckpoint).where(
+                FileCheckpoint.workspace_id == self.workspace_id, FileCheckpoint.path == path
+            )
+            row = (await session.execute(query)).scalar_one_or_none()
+            return _checkpoint(row) if row is not None else None
+
+    async def drop_checkpoint(self, path: str) -> bool:
+        """Forget the checkpoint of ``path``; return whether it had one."""
+        async with self.db.session() as session:
+            result = await session.execute(
+                delete(FileCheckpoint).where(
+                    FileCheckpoint.workspace_id == self.workspace_id, FileCheckpoint.path == path
+                )
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def drop_checkpoints(self, path: str) -> None:
+        """Forget the checkpoints of ``path`` and of everything below it (it was deleted)."""
+        async with self.db.session() as session:
+            await session.execute(delete(FileCheckpoint).where(self._checkpoints_within(path)))
+
+    async def move_checkpoints(self, old: str, new: str) -> None:
+        """Move the checkpoints of ``old`` and everything below it to ``new`` (it was renamed).
+
+        Checkpoints already at ``new`` (left by files that code deleted) are replaced.
+        """
+        if old == new:
+            return
+        async with self.db.session() as session:
+            await session.execute(
+                delete(FileCheckpoint).where(
+                    self._checkpoints_within(new), ~self._checkpoints_within(old)
+                )
+            )
+            await session.execute(
+                update(FileCheckpoint)
+                .where(
+                    FileCheckpoint.workspace_id == self.workspace_id,
+                    _below(FileCheckpoint.path, old),
+                )
+                .values(path=literal(new) + func.substr(FileCheckpoint.path, len(old) + 1))
+                .execution_options(synchronize_session=False)
+            )
+            await session.execute(
+                update(FileCheckpoint)
+                .where(FileCheckpoint.workspace_id == self.workspace_id, FileCheckpoint.path == old)
+                .values(path=new)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def _copy_checkpoints(self, session: AsyncSession, src: str, dst: str) -> None:
+        """Copy the checkpoints of the files below folder ``src`` to the same paths below ``dst``.
+
+        Jupyter copies a folder with its ``.ipynb_checkpoints``; a copied file gets none.
+        """
+        await session.execute(
+            delete(FileCheckpoint).where(
+                FileCheckpoint.workspace_id == self.workspace_id,
+                _below(FileCheckpoint.path, dst),
+            )
+        )
+        query = select(FileCheckpoint).where(
+            FileCheckpoint.workspace_id == self.workspace_id, _below(FileCheckpoint.path, src)
+        )
+        for kept in list((await session.execute(query)).scalars()):
+            session.add(
+                FileCheckpoint(
+                    workspace_id=self.workspace_id,
+                    path=dst + kept.path[len(src) :],
+                    content_hash=kept.content_hash,
+                    size=kept.size,
+                    modified_at=kept.modified_at,
+                    created_at=kept.created_at,
+                )
+            )
 
     async def drop_version(self, version_id: int) -> bool:
         """Delete one version row; return whether it existed."""
@@ -543,17 +656,19 @@ class FileIndex:
             await session.flush()
             return _entry(row)
 
-    async def copy(self, src: str, dst: str) -> Entry:
-        """Copy a file or a whole folder: new rows naming the same blobs."""
-        if is_within(dst, src):
-            raise web.HTTPError(400, f"Cannot copy {src} into itself")
+    async def copy(self, src: str, dst: str, create_parents: bool = False) -> Entry:
+        """Copy a file or a whole folder: new rows naming the same blobs.
+
+        A folder may be copied into itself: what it held before the copy is copied, as
+        Jupyter's ``shutil.copytree`` does. The checkpoints of a folder's files come along.
+        """
         async with self.db.session() as session:
             row = await self._row(session, src)
             if row is None:
                 raise web.HTTPError(404, f"File or folder does not exist: {src}")
             if await self._row(session, dst) is not None:
                 raise web.HTTPError(409, f"File or folder already exists: {dst}")
-            await self._require_folder(session, parent_of(dst))
+            await self._require_folder(session, parent_of(dst), create=create_parents)
             items = [row]
             if row.kind == DIRECTORY:
                 query = select(File).where(
@@ -580,5 +695,7 @@ class FileIndex:
                     )
                 )
             session.add_all(made)
+            if row.kind == DIRECTORY:
+                await self._copy_checkpoints(session, src, dst)
             await session.flush()
             return _entry(made[0])

@@ -27,11 +27,26 @@ from .checkpoints import IDECheckpoints
 from .errors import backend_errors
 from .folders import claim, marker_for, safe_name, storage_key
 from .gc import collect_garbage
-from .index import DIRECTORY, FILE, Entry, FileIndex, Limits, Version, open_workspace
+from .index import (
+    DIRECTORY,
+    FILE,
+    Checkpoint,
+    Entry,
+    FileIndex,
+    Limits,
+    Version,
+    open_workspace,
+)
 from .paths import is_hidden_path, is_within, join, name_of, parent_of
 from .retention import RetentionPolicy, apply_retention
 from .uploads import Upload, UploadTable
-from .validation import check_api_path, check_notebook, check_notebook_text, content_size
+from .validation import (
+    check_api_path,
+    check_notebook,
+    check_notebook_text,
+    content_size,
+    decode_base64,
+)
 from .volume import WorkspaceVolume
 from .workspace import UnsafePathError, WorkspaceMirror
 
@@ -346,7 +361,8 @@ class IDEContentsManager(AsyncContentsManager):
             "last_modified": entry.last_modified,
             "content": None,
             "format": None,
-            "mimetype": None,
+            # As Jupyter's models without content: a file's type guessed from its name.
+            "mimetype": mimetypes.guess_type(entry.path)[0] if kind == "file" else None,
             "size": entry.size if entry.kind == FILE else None,
             "hash": None,
             "hash_algorithm": None,
@@ -471,7 +487,9 @@ class IDEContentsManager(AsyncContentsManager):
             check_notebook(model.get("content"))
             nb = nbformat.from_dict(model["content"])
             self.check_and_sign(nb, path)
-            data: bytes = nbformat.writes(nb, version=nbformat.NO_CONVERT).encode("utf-8")
+            text = nbformat.writes(nb, version=nbformat.NO_CONVERT)
+            # nbformat.write, which Jupyter saves with, ends the file with a newline.
+            data: bytes = (text if text.endswith("\n") else text + "\n").encode("utf-8")
             self._check_size(len(data), path)
             return data
         content, fmt = model.get("content"), model.get("format")
@@ -479,10 +497,7 @@ class IDEContentsManager(AsyncContentsManager):
             raise web.HTTPError(400, "Must specify format of file contents as 'text' or 'base64'")
         self._check_size(content_size(content, fmt), path)
         if fmt == "base64":
-            try:
-                data = base64.b64decode(str(content), validate=True)
-            except ValueError as e:
-                raise web.HTTPError(400, f"{path}: content is not valid base64 ({e})") from e
+            data = decode_base64(str(content), f"The content of {path}")
         else:
             data = str(content).encode("utf-8", errors="surrogatepass")
         if path.endswith(".ipynb"):
@@ -615,10 +630,7 @@ class IDEContentsManager(AsyncContentsManager):
             self._check_size(upload.size + content_size(model["content"], fmt), path)
             content = str(model["content"])
             if fmt == "base64":
-                try:
-                    data = base64.b64decode(content, validate=True)
-                except ValueError as e:
-                    raise web.HTTPError(400, f"{path}: chunk is not valid base64 ({e})") from e
+                data = decode_base64(content, f"Chunk {chunk} of {path}")
             else:
                 data = content.encode("utf-8", errors="surrogatepass")
             upload.append(data)
@@ -658,7 +670,7 @@ class IDEContentsManager(AsyncContentsManager):
             "writable": True,
             "created": upload.started,
             "last_modified": now,
-            "mimetype": None,
+            "mimetype": mimetypes.guess_type(path)[0],
             "content": None,
             "format": None,
             "size": upload.size,
@@ -706,23 +718,35 @@ class IDEContentsManager(AsyncContentsManager):
         return dict(await super().new_untitled(self._path(path), type=type, ext=ext))
 
     async def copy(self, from_path: str, to_path: str | None = None) -> dict[str, Any]:
-        """Copy a file or a whole folder: new index rows naming the same blobs."""
+        """Copy a file or a whole folder: new index rows naming the same blobs.
+
+        As Jupyter's FileContentsManager: into an existing folder (the source's own when
+        ``to_path`` is None) the copy gets the source's name, or ``name-CopyN`` when that is
+        taken; a file copied to a path that does not exist gets that path (its folder must
+        exist); a folder copied to a path that does not exist goes inside it, as
+        ``to_path/name``, the missing folders being created.
+        """
         src = self._path(from_path)
         if not src:
             raise web.HTTPError(400, "Cannot copy the workspace root")
         self._check_visible(src, "read")
         entry = await self._entry(src)
-        target = self._path(to_path) if to_path is not None else parent_of(src)
-        if await self.dir_exists(target):
-            name = copy_pat.sub(".", name_of(src)) if entry.kind == FILE else name_of(src)
-            target = join(target, await self.increment_filename(name, target, insert="-Copy"))
+        name = copy_pat.sub(".", name_of(src))
+        folder = self._path(to_path) if to_path is not None else parent_of(src)
+        create_parents = False
+        if await self.dir_exists(folder):
+            target = join(folder, await self.increment_filename(name, folder, insert="-Copy"))
         elif to_path is None:
-            raise web.HTTPError(404, f"No such directory: {target}")
+            raise web.HTTPError(404, f"No such directory: {folder}")
+        elif entry.kind == DIRECTORY:
+            target, create_parents = join(folder, name), True
+        else:
+            target = folder
         self._check_visible(target, "write")
         index = await self.ready()
         with backend_errors(f"copy {src}"):
             async with self._write_lock:
-                await index.copy(src, target)
+                await index.copy(src, target, create_parents=create_parents)
                 await self._mirror_copy(index, src, target)
         self.emit(data={"action": "copy", "path": target, "source_path": src})
         return await self.get(target, content=False, require_hash=True)
@@ -771,13 +795,6 @@ class IDEContentsManager(AsyncContentsManager):
             assert self.store is not None
             return found, await self.blobs.get(found.content_hash)
 
-    async def checkpoint(self, path: str) -> Version:
-        """Keep the current content of ``path`` as a version (Jupyter's create_checkpoint)."""
-        path = self._path(path)
-        index = await self.ready()
-        with backend_errors(f"checkpoint {path}"):
-            return await index.checkpoint(path)
-
     async def restore_version(self, version_id: int, path: str | None = None) -> dict[str, Any]:
         """Make a version current again; what it replaces is kept as a version."""
         index = await self.ready()
@@ -785,33 +802,78 @@ class IDEContentsManager(AsyncContentsManager):
             found = await index.version(version_id)
             if found is None or (path is not None and found.path != self._path(path)):
                 raise web.HTTPError(404, f"No such version: {version_id}")
-        await self._restore(index, found)
+        await self._restore(index, found.path, found.content_hash, found.size)
         return await self.get(found.path, content=False, require_hash=True)
 
-    async def _restore(self, index: FileIndex, found: Version) -> None:
-        with backend_errors(f"restore {found.path}"):
-            await self._precheck_quota(index, found.path, found.size, found.content_hash)
-            await index.touch_blob(found.content_hash, found.size)
+    async def _restore(self, index: FileIndex, path: str, content_hash: str, size: int) -> None:
+        """Make the stored blob ``content_hash`` the content of ``path`` (reason "restore")."""
+        with backend_errors(f"restore {path}"):
+            await self._precheck_quota(index, path, size, content_hash)
+            await index.touch_blob(content_hash, size)
+            data = await self.blobs.get(content_hash)  # read first: a missing blob changes nothing
             async with self._write_lock:
-                await index.write_file(
-                    found.path, found.content_hash, found.size, "restore", create_parents=True
-                )
-                try:
-                    assert self.store is not None
-                    data = await self.blobs.get(found.content_hash)
-                    self.mirror.write(found.path, found.content_hash, data, None)
-                except (OSError, UnsafePathError) as e:
-                    self.log.warning(
-                        "Could not write %s into the workspace folder: %s", found.path, e
-                    )
-        await self._prune(index, found.path)
+                await self._absorb_locked(index, path)  # what code wrote is kept as a version
+                await index.write_file(path, content_hash, size, "restore", create_parents=True)
+                await self._disk(f"write {path}", self.mirror.write, path, content_hash, data, None)
+        await self._prune(index, path)
 
     async def drop_version(self, version_id: int) -> None:
-        """Delete one kept version (Jupyter's delete_checkpoint)."""
+        """Delete one kept version of this workspace; 404 when it is not ours."""
         index = await self.ready()
         with backend_errors("delete a version"):
             if not await index.drop_version(version_id):
-                raise web.HTTPError(404, f"No such checkpoint: {version_id}")
+                raise web.HTTPError(404, f"No such version: {version_id}")
+
+    # -- Jupyter checkpoints: one per file, made on request, apart from the history ----------
+
+    async def checkpoint(self, path: str) -> Checkpoint:
+        """Make the current content of ``path`` its checkpoint (Jupyter's create_checkpoint)."""
+        path = self._path(path)
+        if not path:
+            raise web.HTTPError(400, "The workspace root has no checkpoints")
+        await self._absorb(path)  # what code wrote there is the current content
+        index = await self.ready()
+        with backend_errors(f"checkpoint {path}"):
+            return await index.checkpoint(path)
+
+    async def checkpoint_of(self, path: str) -> Checkpoint | None:
+        """Return the checkpoint of ``path``, if it has one."""
+        path = self._path(path)
+        index = await self.ready()
+        with backend_errors(f"read the checkpoint of {path}"):
+            return await index.checkpoint_of(path) if path else None
+
+    async def revert_to_checkpoint(self, path: str) -> None:
+        """Make the checkpoint of ``path`` its content again; the checkpoint stays as it is."""
+        path = self._path(path)
+        index = await self.ready()
+        with backend_errors(f"read the checkpoint of {path}"):
+            kept = await index.checkpoint_of(path) if path else None
+        if kept is None:
+            raise web.HTTPError(404, f"Checkpoint does not exist: {path}@checkpoint")
+        await self._restore(index, path, kept.content_hash, kept.size)
+
+    async def drop_checkpoint(self, path: str) -> None:
+        """Delete the checkpoint of ``path``; 404 when it has none."""
+        path = self._path(path)
+        index = await self.ready()
+        with backend_errors(f"delete the checkpoint of {path}"):
+            if not path or not await index.drop_checkpoint(path):
+                raise web.HTTPError(404, f"Checkpoint does not exist: {path}@checkpoint")
+
+    async def drop_checkpoints(self, path: str) -> None:
+        """Forget the checkpoints of a deleted file or folder (the history keeps its content)."""
+        path = self._path(path)
+        index = await self.ready()
+        with backend_errors(f"delete the checkpoints of {path}"):
+            await index.drop_checkpoints(path)
+
+    async def move_checkpoints(self, old_path: str, new_path: str) -> None:
+        """Move the checkpoints of a renamed file or folder along with it."""
+        old_path, new_path = self._path(old_path), self._path(new_path)
+        index = await self.ready()
+        with backend_errors(f"move the checkpoints of {old_path}"):
+            await index.move_checkpoints(old_path, new_path)
 
     async def collect_garbage(self, grace: float | None = None) -> list[str]:
         """Delete blobs nothing references, untouched for the grace period; drop stale uploads."""

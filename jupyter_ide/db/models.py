@@ -162,6 +162,22 @@ class FileVersion(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
+class FileCheckpoint(Base):
+    """The one Jupyter checkpoint of a workspace path: what "Revert to checkpoint" restores."""
+
+    __tablename__ = "file_checkpoints"
+    __table_args__ = (UniqueConstraint("workspace_id", "path"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    path: Mapped[str] = mapped_column(String(1024))
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    # The file's last_modified when the checkpoint was made (Jupyter's copy keeps the mtime).
+    modified_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Blob(Base):
     """A content-addressed blob in the store; touched by every writer, so GC never races one."""
 
