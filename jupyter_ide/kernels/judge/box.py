@@ -400,7 +400,7 @@ def _wait_done(box: Box, fd: int, timeout: float) -> None:
                 if os.read(fd, 1):
                     return
         elif not _running(box):
-            raise BoxError("the sandbox container stopped before reporting")
+            raise BoxError(f"the sandbox container stopped before reporting ({_how_it_ended(box)})")
 
 
 def _parse(
