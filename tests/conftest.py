@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import shutil
+import sys
 import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -17,6 +19,10 @@ from jupyter_ide.kernels.profile import LABEL_KIND
 pytest_plugins = ["pytest_jupyter.jupyter_server", "tests.services", "tests.s3_server"]
 
 SMALL_FILE_LIMIT = 4096
+# Where pip (also `pip install -e`) puts the package's jupyter-config file.
+INSTALLED_SERVER_CONFIG = (
+    Path(sys.prefix) / "etc" / "jupyter" / "jupyter_server_config.d" / "jupyter_ide.json"
+)
 
 
 @pytest.fixture
@@ -26,15 +32,25 @@ def ide_db_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
+def jp_env_config_path(tmp_path: Path) -> Path:
+    """The environment's config dir of a test server: the installed jupyter-config file only.
+
+    That file enables the extension, which gives the server the IDE's managers, as under
+    `jupyter server`, `jupyter lab` and jupyterhub-singleuser: the suite tests what users get.
+    """
+    if not INSTALLED_SERVER_CONFIG.is_file():
+        pytest.fail(f"{INSTALLED_SERVER_CONFIG} is missing: reinstall with `make setup`")
+    path = tmp_path / "env" / "etc" / "jupyter"
+    (path / "jupyter_server_config.d").mkdir(parents=True)
+    shutil.copy(INSTALLED_SERVER_CONFIG, path / "jupyter_server_config.d")
+    return path
+
+
+@pytest.fixture
 def jp_server_config(ide_db_url: str) -> dict[str, Any]:
-    """Enable jupyter-ide on a server that refuses unauthenticated access."""
+    """A server that refuses unauthenticated access; the IDE comes from the installed file."""
     return {
-        "ServerApp": {
-            "jpserver_extensions": {"jupyter_ide": True},
-            "allow_unauthenticated_access": False,
-            "contents_manager_class": "jupyter_ide.contents_manager.IDEContentsManager",
-            "identity_provider_class": "jupyter_ide.auth.identity.IDEIdentityProvider",
-        },
+        "ServerApp": {"allow_unauthenticated_access": False},
         # Test servers come and go in one process: freezing would keep each one's garbage.
         "IDESettings": {"db_url": ide_db_url, "redis_url": "", "freeze_startup_heap": False},
         "IDEContentsManager": {"max_file_size": SMALL_FILE_LIMIT},
