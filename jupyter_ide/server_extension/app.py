@@ -171,9 +171,11 @@ class IDEApp(ExtensionApp):
 
     async def stop_extension(self) -> None:
         """Remove warm kernels; close the database pool and the cache."""
+        cm = self.serverapp.contents_manager if self.serverapp is not None else None
+        if isinstance(cm, IDEContentsManager):
+            await cm.volume.close()  # first: nothing that may hang below keeps it mounted
         await stop_judge(self.settings.get("jupyter_ide_judge"))
         await stop_sandbox()
-        cm = self.serverapp.contents_manager if self.serverapp is not None else None
         if isinstance(cm, IDEContentsManager):
             await cm.close()
         ai: AIProxy | None = self.settings.get("jupyter_ide_ai")
