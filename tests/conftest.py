@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import sys
 import time
@@ -14,6 +15,7 @@ from typing import Any
 import docker
 import pytest
 
+from jupyter_ide.contents_manager.volume import sweep_stale
 from jupyter_ide.kernels.profile import LABEL_KIND
 
 pytest_plugins = ["pytest_jupyter.jupyter_server", "tests.services", "tests.s3_server"]
@@ -58,6 +60,20 @@ def jp_server_config(ide_db_url: str) -> dict[str, Any]:
         "SandboxManager": {"pool_size": 0},
         "JudgeSettings": {"pool_size": 0},
     }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_stray_volumes() -> Iterator[None]:
+    """Before and after the run, unmount workspace volumes no server holds any more.
+
+    A root server killed outright leaves its loop-mounted workspace volume behind, and a
+    mount point inside an old temporary folder would stop pytest from removing it.
+    """
+    if os.geteuid() == 0:
+        sweep_stale(Path("/"))
+    yield
+    if os.geteuid() == 0:
+        sweep_stale(Path("/"))
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -24,6 +24,7 @@ from tornado.web import HTTPError
 from traitlets.config import Config
 
 from jupyter_ide.contents_manager import IDEContentsManager, loopfs
+from jupyter_ide.contents_manager.volume import sweep_stale
 from jupyter_ide.db import Database, ensure_schema
 from jupyter_ide.server_extension.checks import probe_workspace_volume
 from jupyter_ide.server_extension.settings import IDESettings
@@ -95,7 +96,13 @@ async def _run_cell(jp_ws_fetch: Any, kernel_id: str, code: str, timeout: float 
 
 
 FILL = """
-import errno, os
+import errno, os, shutil, subprocess
+shutil.copy("/bin/true", "prog")  # a program built in the workspace must run there
+print("EXEC", subprocess.run(["./prog"]).returncode)
+cwd = os.getcwd()
+mount = [line.split() for line in open("/proc/self/mountinfo") if line.split()[4] == cwd]
+print("OPTS", mount[-1][5])
+os.remove("prog")
 written = 0
 try:
     with open("junk.bin", "wb") as f:
@@ -151,6 +158,8 @@ async def test_code_past_the_cap_gets_enospc_and_the_user_is_told(
         words = dict(line.split(" ", 1) for line in out.strip().splitlines())
         error, written = words["ERR"].split()
         assert error == "ENOSPC", out  # "No space left on device", inside the sandbox
+        assert words["EXEC"] == "0"
+        assert {"nosuid", "nodev"} <= set(words["OPTS"].split(","))
         assert int(written) <= CAP
         fs_bytes = int(words["FS"])  # what the kernel sees is the volume, not the host's disk
         assert CAP <= fs_bytes <= CAP * 1.2
@@ -367,6 +376,20 @@ async def test_a_mount_left_by_a_killed_server_is_adopted_not_doubled(
     await _text(cm, "after.txt", "written after the crash")
     await cm.close()
     assert loopfs.mounts_at(root) == []
+
+
+async def test_a_sweep_unmounts_only_volumes_no_server_holds(
+    make_cm: Callable[..., IDEContentsManager], tmp_path: Path
+) -> None:
+    _require_root()
+    carol, alice = make_cm("carol", 16 * MIB), make_cm("alice", 16 * MIB)
+    await asyncio.to_thread(_run_and_kill, carol)
+    await alice.ready()
+    left, held = carol.workspace_dir.parent, alice.workspace_dir.parent
+    assert loopfs.mounts_at(left) and loopfs.mounts_at(held)
+    swept = await asyncio.to_thread(sweep_stale, tmp_path)
+    assert swept == [left]
+    assert loopfs.mounts_at(left) == [] and len(loopfs.mounts_at(held)) == 1
 
 
 def _fill(path: Path) -> int:

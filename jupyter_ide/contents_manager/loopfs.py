@@ -48,20 +48,25 @@ def _unescape(field: str) -> str:
     return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
 
 
-def mounts_at(folder: Path) -> list[MountEntry]:
-    """Return the mounts whose mount point is ``folder``, the one on top last."""
-    target = os.path.realpath(folder)
+def all_mounts() -> list[MountEntry]:
+    """Return every mount this process sees, in mount order."""
     found = []
     with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as f:
         for line in f:
             left, _, right = line.rstrip("\n").partition(" - ")
             fields = left.split(" ")
             rest = right.split(" ")
-            if len(fields) < 6 or len(rest) < 2:
-                continue
-            if _unescape(fields[4]) == target:
-                found.append(MountEntry(target, _unescape(rest[1]), rest[0], fields[5]))
+            if len(fields) >= 6 and len(rest) >= 2:
+                found.append(
+                    MountEntry(_unescape(fields[4]), _unescape(rest[1]), rest[0], fields[5])
+                )
     return found
+
+
+def mounts_at(folder: Path) -> list[MountEntry]:
+    """Return the mounts whose mount point is ``folder``, the one on top last."""
+    target = os.path.realpath(folder)
+    return [entry for entry in all_mounts() if entry.target == target]
 
 
 def backing_file(device: str) -> str | None:

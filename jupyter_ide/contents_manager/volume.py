@@ -526,6 +526,66 @@ class WorkspaceVolume(LoggingConfigurable):
             raise web.HTTPError(507, await self.full_message(state, action, index))
 
 
+def _open_by_a_process(path: str) -> bool:
+    """Whether some process still has the (deleted) file ``path`` open."""
+    wanted = (path, f"{path} (deleted)")
+    for fd in Path("/proc").glob("[0-9]*/fd/*"):
+        with contextlib.suppress(OSError):
+            if os.readlink(fd) in wanted:
+                return True
+    return False
+
+
+def _unmount_if_stale(folder: Path, image: Path) -> bool:
+    """Unmount the volume at ``folder`` when no server holds ``image``; say whether it did."""
+    if not image.exists():  # removed with its folder: stale once nothing has it open
+        if _open_by_a_process(str(image)):
+            return False
+        loopfs.unmount(folder)
+        return True
+    try:
+        gate = os.open(image.with_suffix(".lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError:
+        return False
+    try:
+        try:
+            _flock(gate, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a server is opening or closing it
+            probe = os.open(image, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            return False
+        try:
+            _flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)  # refused while a server holds it
+        except OSError:
+            return False
+        finally:
+            os.close(probe)
+        loopfs.unmount(folder)
+        return True
+    finally:
+        os.close(gate)
+
+
+def sweep_stale(under: Path) -> list[Path]:
+    """Unmount the workspace volumes below ``under`` that no running server holds (root only).
+
+    A server killed outright (SIGKILL) cannot unmount its volume; its next start adopts it,
+    but a folder that is never used again (a test's, a removed user's) keeps it mounted.
+    """
+    prefix = os.path.realpath(under).rstrip("/") + "/"
+    swept = []
+    for entry in loopfs.all_mounts():
+        folder = Path(entry.target)
+        image = loopfs.image_for(folder)
+        if not entry.target.startswith(prefix) or loopfs.backing_file(entry.source) != str(image):
+            continue
+        try:
+            if _unmount_if_stale(folder, image):
+                swept.append(folder)
+        except loopfs.LoopError:
+            continue  # busy: a process works in it after all
+    return swept
+
+
 def attach_volume(cm: Any, kernel_manager: Any = None) -> None:
     """Cap the workspace of the contents manager ``cm`` now, before any kernel mounts it."""
     volume: WorkspaceVolume = cm.volume
