@@ -356,8 +356,17 @@ def launch(
     finally:
         _stop(server)
         _remove_containers(server)
-        shutil.rmtree(home, ignore_errors=True)
+        _remove_home(home)
         log_path.unlink(missing_ok=True)
+
+
+def _remove_home(home: Path) -> None:
+    """Delete the server's HOME (again, briefly, while a last writer may still finish)."""
+    for _ in range(10):
+        shutil.rmtree(home, ignore_errors=True)
+        if not home.exists():
+            return
+        time.sleep(0.5)
 
 
 def _wait_until_up(server: Launched, timeout: float) -> None:
