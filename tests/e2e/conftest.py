@@ -138,7 +138,9 @@ def _serve(
         _wait_until_up(url, token, process, base / "server.log")
         # The folder files live in: the workspace our contents manager materialises (and
         # mounts into sandboxes) for the server's user; tests may write there as a kernel does.
-        workspace = next((base / "workspaces").glob("*/default"))
+        # (<workspaces>/<storage key>/<user>/<workspace>, earlier <key>/<workspace>).
+        roots = base / "workspaces"
+        workspace = next(iter([*roots.glob("*/*/default"), *roots.glob("*/default")]))
         yield IDEServer(url, token, workspace)
     finally:
         process.terminate()
@@ -146,6 +148,7 @@ def _serve(
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+            process.wait(timeout=20)
         log.close()
 
 

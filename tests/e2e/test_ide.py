@@ -149,7 +149,9 @@ def test_notebook_renders_rich_outputs(page: Page, ide_server: IDEServer) -> Non
     page.keyboard.insert_text(code)
     page.keyboard.press("Shift+Enter")
     output = notebook.get_by_test_id("cell").nth(0).get_by_test_id("cell-output")
-    expect(output.locator("#bold-html")).to_have_text("bold")
+    # HTML outputs are shown in a sandboxed frame of their own.
+    html = output.frame_locator('[data-testid="output-html-frame"]')
+    expect(html.locator("#bold-html")).to_have_text("bold")
     expect(output.locator("h1")).to_have_text("A heading")
     expect(output.locator(".output-json")).to_contain_text('"answer": 42')
     expect(output.locator("img.output-image")).to_be_visible()

@@ -2,10 +2,12 @@
 import { lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react';
 import type { Services } from '../services';
 import { useAIState } from '../hooks/useAIState';
+import { errorMessage } from '../api/client';
 import { explainErrorQuestion } from '../lib/aiContext';
 import type { EditorHandle } from '../lib/editorHandle';
 import { setInlineSettings } from '../lib/inlineSettings';
 import { judgeLanguage } from '../lib/judge';
+import { planClose, type ClosePlan } from '../lib/kernelUse';
 import { isUnder, renamePath } from '../lib/languages';
 import type { AIRequest } from './AIPanel';
 import type { RunTrigger } from './RunPanel';
@@ -27,6 +29,13 @@ const TestsPanel = lazy(() => import('./TestsPanel'));
 
 const TOAST_MS = 6000;
 const MIN_TERMINAL = 80;
+
+/** ``keys`` with every path under ``from`` moved under ``to``. */
+function renameKeys<T>(record: Record<string, T>, from: string, to: string): Record<string, T> {
+  return Object.fromEntries(
+    Object.entries(record).map(([path, value]) => [renamePath(path, from, to), value]),
+  );
+}
 
 export function App({ services }: { services: Services }) {
   const [tabs, setTabs] = useState<OpenTab[]>([]);
@@ -52,6 +61,7 @@ export function App({ services }: { services: Services }) {
   const [generation, setGeneration] = useState<Record<string, number>>({});
   const dirtyRef = useRef(dirty);
   dirtyRef.current = dirty;
+  const tabId = useRef(0);
   const [runOpen, setRunOpen] = useState(false);
   const [runTrigger, setRunTrigger] = useState<RunTrigger | null>(null);
   const [running, setRunning] = useState(false);
@@ -101,22 +111,57 @@ export function App({ services }: { services: Services }) {
   }, []);
 
   const open = useCallback((path: string, type: string) => {
-    setTabs((prev) =>
-      prev.some((t) => t.path === path)
-        ? prev
-        : [
-            ...prev,
-            { path, kind: type === 'notebook' || path.endsWith('.ipynb') ? 'notebook' : 'file' },
-          ],
-    );
+    setTabs((prev) => {
+      if (prev.some((t) => t.path === path)) {
+        return prev;
+      }
+      tabId.current += 1;
+      const kind = type === 'notebook' || path.endsWith('.ipynb') ? 'notebook' : 'file';
+      return [...prev, { id: tabId.current, path, kind }];
+    });
     setActive(path);
   }, []);
 
+  /** After a notebook's tab closed: shut its kernel down if the plan says so. */
+  const finishClose = useCallback(
+    async (path: string, plan: ClosePlan | null) => {
+      try {
+        if (plan?.decision === 'shutdown' && plan.sessionId) {
+          await services.sessions.shutdown(plan.sessionId);
+        } else if (plan?.decision === 'keep') {
+          notify('info', `The kernel of ${path} keeps running: another view still uses it.`);
+        }
+      } catch (e) {
+        notify('error', `Could not shut down the kernel of ${path}: ${await errorMessage(e)}`);
+      }
+    },
+    [notify, services.sessions],
+  );
+
+  /** Before a notebook's tab closes (its own view still attached): may the kernel stop? */
+  const closePlans = useCallback(
+    async (paths: string[]): Promise<Map<string, ClosePlan | null>> => {
+      const plans = new Map<string, ClosePlan | null>();
+      for (const path of paths) {
+        plans.set(
+          path,
+          await planClose(path, services.sessions, services.settings, (q) =>
+            window.confirm(q),
+          ).catch(() => null),
+        );
+      }
+      return plans;
+    },
+    [services.sessions, services.settings],
+  );
+
   const close = useCallback(
-    (path: string) => {
+    async (path: string) => {
       if (dirty.has(path) && !window.confirm(`${path} has unsaved changes. Close it anyway?`)) {
         return;
       }
+      const notebook = tabs.some((t) => t.path === path && t.kind === 'notebook');
+      const plans = await closePlans(notebook ? [path] : []);
       setTabs((prev) => {
         const next = prev.filter((t) => t.path !== path);
         setActive((current) =>
@@ -129,8 +174,11 @@ export function App({ services }: { services: Services }) {
         next.delete(path);
         return next;
       });
+      for (const [closed, plan] of plans) {
+        void finishClose(closed, plan);
+      }
     },
-    [dirty],
+    [closePlans, dirty, finishClose, tabs],
   );
 
   const onDirty = useCallback((path: string, isDirty: boolean) => {
@@ -153,14 +201,33 @@ export function App({ services }: { services: Services }) {
   }, []);
 
   const onRenamed = useCallback((from: string, to: string) => {
+    // Open documents follow their files (same tab, same editor, unsaved edits kept).
     setTabs((prev) => prev.map((t) => ({ ...t, path: renamePath(t.path, from, to) })));
     setActive((current) => (current === null ? null : renamePath(current, from, to)));
+    setDirty((prev) => new Set([...prev].map((p) => renamePath(p, from, to))));
+    setKernels((prev) => renameKeys(prev, from, to));
+    setGeneration((prev) => renameKeys(prev, from, to));
+    for (const path of [...editors.current.keys()]) {
+      if (isUnder(path, from)) {
+        editors.current.delete(path);
+      }
+    }
   }, []);
 
-  const onDeleted = useCallback((path: string) => {
-    setTabs((prev) => prev.filter((t) => !isUnder(t.path, path)));
-    setActive((current) => (current !== null && isUnder(current, path) ? null : current));
-  }, []);
+  const onDeleted = useCallback(
+    async (path: string) => {
+      const notebooks = tabs
+        .filter((t) => t.kind === 'notebook' && isUnder(t.path, path))
+        .map((t) => t.path);
+      const plans = await closePlans(notebooks);
+      setTabs((prev) => prev.filter((t) => !isUnder(t.path, path)));
+      setActive((current) => (current !== null && isUnder(current, path) ? null : current));
+      for (const [closed, plan] of plans) {
+        void finishClose(closed, plan);
+      }
+    },
+    [closePlans, finishClose, tabs],
+  );
 
   const toggleTerminal = () => {
     setTerminalStarted(true);
@@ -277,13 +344,19 @@ export function App({ services }: { services: Services }) {
         version={version}
         onOpen={open}
         onRenamed={onRenamed}
-        onDeleted={onDeleted}
+        onDeleted={(path) => void onDeleted(path)}
         onChanged={() => setVersion((v) => v + 1)}
         notify={notify}
       />
       <main className="workbench">
         <div className="tabrow">
-          <TabBar tabs={tabs} active={active} dirty={dirty} onSelect={setActive} onClose={close} />
+          <TabBar
+            tabs={tabs}
+            active={active}
+            dirty={dirty}
+            onSelect={setActive}
+            onClose={(path) => void close(path)}
+          />
           <WorkbenchActions
             side={side}
             onSide={openSide}
@@ -305,7 +378,7 @@ export function App({ services }: { services: Services }) {
           <Suspense fallback={<div className="loading">Loading the editor…</div>}>
             {tabs.map((tab) => (
               <div
-                key={`${tab.path}#${generation[tab.path] ?? 0}`}
+                key={`${tab.id}#${generation[tab.path] ?? 0}`}
                 className="document"
                 hidden={tab.path !== active}
               >

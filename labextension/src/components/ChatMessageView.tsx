@@ -1,5 +1,6 @@
 /** One message of the assistant chat: the student's question, or a markdown answer. */
 import { useMemo } from 'react';
+import { pagePolicy } from '../lib/contentPolicy';
 import { splitMarkdown } from '../lib/markdown';
 import { CodeBlock } from './CodeBlock';
 
@@ -19,7 +20,7 @@ interface Props {
 
 export function ChatMessageView({ entry, onInsert, onApply }: Props) {
   const segments = useMemo(
-    () => (entry.role === 'assistant' ? splitMarkdown(entry.content) : []),
+    () => (entry.role === 'assistant' ? splitMarkdown(entry.content, pagePolicy()) : []),
     [entry.role, entry.content],
   );
   return (
@@ -45,7 +46,7 @@ export function ChatMessageView({ entry, onInsert, onApply }: Props) {
             <div
               key={i}
               className="markdown"
-              // Sanitised by DOMPurify in splitMarkdown.
+              // Sanitised by splitMarkdown (lib/sanitize: an allowlist, no remote images).
               dangerouslySetInnerHTML={{ __html: segment.html }}
             />
           ),

@@ -12,10 +12,14 @@ import {
 } from '../lib/download';
 import { baseName, dirName, invalidName, isUnder, joinPath, renamePath } from '../lib/languages';
 import { emptyNotebook, toJSON } from '../lib/notebook';
+import { updateUpload, type UploadItem } from '../lib/uploads';
 import type { Services } from '../services';
 import type { Notify } from './Toasts';
+import { UploadList } from './UploadList';
 
 const UPLOAD_CHUNK = 1024 * 1024;
+/** How long a finished upload's row stays in the list. */
+const UPLOAD_ROW_MS = 4000;
 const DRAG_TYPE = 'application/x-jupyter-ide-path';
 
 interface Entry {
@@ -64,6 +68,9 @@ export function Explorer({
   const [editing, setEditing] = useState<Editing | null>(null);
   const [dropTarget, setDropTarget] = useState<string | null>(null);
   const uploadInput = useRef<HTMLInputElement>(null);
+  const [uploads, setUploads] = useState<UploadItem[]>([]);
+  const uploadId = useRef(0);
+  const cancelled = useRef(new Set<number>());
   const contents = services.contents;
 
   const load = useCallback(
@@ -226,11 +233,40 @@ export function Explorer({
     }
   };
 
+  const finishUpload = (id: number, change: Partial<Omit<UploadItem, 'id'>>) => {
+    setUploads((prev) => updateUpload(prev, id, change));
+    cancelled.current.delete(id);
+    window.setTimeout(
+      () => setUploads((prev) => prev.filter((item) => item.id !== id)),
+      UPLOAD_ROW_MS,
+    );
+  };
+
   const upload = async (files: FileList | File[], folder: string) => {
-    for (const file of Array.from(files)) {
-      const path = joinPath(folder, file.name);
+    const queued = Array.from(files).map((file) => {
+      uploadId.current += 1;
+      return { id: uploadId.current, file, path: joinPath(folder, file.name) };
+    });
+    setUploads((prev) => [
+      ...prev,
+      ...queued.map(({ id, file, path }) => ({
+        id,
+        path,
+        sent: 0,
+        total: file.size,
+        state: 'queued' as const,
+      })),
+    ]);
+    for (const { id, file, path } of queued) {
       try {
+        let stopped = false;
         for (const part of chunkPlan(file.size, UPLOAD_CHUNK)) {
+          // A cancel stops before the next chunk; the server drops the staged part later.
+          if (cancelled.current.has(id)) {
+            stopped = true;
+            break;
+          }
+          setUploads((prev) => updateUpload(prev, id, { state: 'uploading' }));
           const bytes = new Uint8Array(await file.slice(part.start, part.end).arrayBuffer());
           const model: Partial<Contents.IModel> = {
             type: 'file',
@@ -239,9 +275,17 @@ export function Explorer({
             ...(part.number !== 0 ? { chunk: part.number } : {}),
           };
           await contents.save(path, model);
+          setUploads((prev) => updateUpload(prev, id, { sent: part.end }));
         }
-        notify('info', `Uploaded ${path}`);
+        if (stopped) {
+          finishUpload(id, { state: 'cancelled' });
+          notify('info', `Upload of ${path} cancelled`);
+        } else {
+          finishUpload(id, { state: 'done', sent: file.size });
+          notify('info', `Uploaded ${path}`);
+        }
       } catch (e) {
+        finishUpload(id, { state: 'failed' });
         notify('error', `Upload of ${file.name} failed: ${await errorMessage(e)}`);
       }
     }
@@ -459,6 +503,7 @@ export function Explorer({
           }}
         />
       </div>
+      <UploadList uploads={uploads} onCancel={(id) => cancelled.current.add(id)} />
       <div
         className={`explorer-tree ${dropTarget === '' ? 'drop-target' : ''}`}
         role="tree"

@@ -31,6 +31,8 @@ export default function FileEditor({ path, services, active, onDirty, onEditor, 
   const [conflict, setConflict] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
   const contents = services.contents;
+  // The path this editor was opened with or last renamed to (the tab follows renames).
+  const pathRef = useRef(path);
 
   const setDirty = useCallback(
     (dirty: boolean) => {
@@ -128,16 +130,38 @@ export default function FileEditor({ path, services, active, onDirty, onEditor, 
       });
     editorRef.current?.(path, handleFor(path, instance));
     return () => {
-      editorRef.current?.(path, null);
+      editorRef.current?.(pathRef.current, null);
       window.clearTimeout(autosave.current);
       changes.dispose();
       instance.dispose();
       model?.dispose();
       editor.current = null;
     };
-    // Created once per path; save/reload are read through refs.
+    // Created once per open tab (a rename moves it, below); save/reload are read through refs.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [path]);
+  }, []);
+
+  useEffect(() => {
+    const instance = editor.current;
+    if (pathRef.current === path || !instance) {
+      return;
+    }
+    // Renamed or moved while open: keep the text and its unsaved edits, follow the new path.
+    pathRef.current = path;
+    const model = instance.getModel();
+    if (model) {
+      monaco.editor.setModelLanguage(model, languageForPath(path));
+      enableInlineCompletions(model, path);
+    }
+    editorRef.current?.(path, handleFor(path, instance));
+    onDirty(path, disk.current.dirty);
+    void contents
+      .get(path, { content: false })
+      .then((renamed) => {
+        disk.current.knownModified = renamed.last_modified;
+      })
+      .catch(() => undefined);
+  }, [contents, onDirty, path]);
 
   useEffect(() => {
     if (active) {

@@ -1,10 +1,9 @@
 /** A notebook: Monaco cells, rendered markdown, a kernel session, and rich outputs. */
 import type { KernelSpec, Session } from '@jupyterlab/services';
-import DOMPurify from 'dompurify';
-import { marked } from 'marked';
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { errorMessage } from '../api/client';
 import { DiskConflictBanner } from './DiskConflictBanner';
+import { documentPolicy } from '../lib/contentPolicy';
 import { AUTOSAVE_MS, decideOnFocus, decideSave, type DiskState } from '../lib/diskState';
 import { baseName, languageForKernel } from '../lib/languages';
 import {
@@ -16,8 +15,10 @@ import {
   setCellType,
   toJSON,
   updateCell,
+  withKernelMetadata,
   type Cell,
   type CellType,
+  type KernelMetadata,
   type Notebook,
 } from '../lib/notebook';
 import { appendOutput, outputFromMessage, type Output } from '../lib/outputs';
@@ -27,6 +28,7 @@ import type { EditorHandle } from '../lib/editorHandle';
 import type { Services } from '../services';
 import { CellEditor } from './CellEditor';
 import { errorText, OutputArea } from './OutputArea';
+import { RenderedMarkdown } from './RenderedMarkdown';
 import type { Notify } from './Toasts';
 
 interface Props {
@@ -83,6 +85,30 @@ export default function NotebookView({
   // Deaths of the current kernel already shown, and the last one, to name it in cell errors.
   const deathsSeen = useRef(0);
   const lastDeath = useRef<{ message: string; at: number } | null>(null);
+  // The path this view was opened with or last renamed to (the tab follows renames).
+  const pathRef = useRef(path);
+  const policy = useMemo(() => documentPolicy(path), [path]);
+
+  /** The running kernel's spec and language_info, to record in the notebook on save. */
+  const kernelMetadata = useCallback(async (): Promise<KernelMetadata | null> => {
+    const kernel = session.current?.kernel;
+    if (!kernel) {
+      return null;
+    }
+    const spec = services.kernelspecs.specs?.kernelspecs[kernel.name];
+    const reply = await Promise.race([
+      kernel.info.catch(() => null),
+      new Promise<null>((resolve) => window.setTimeout(() => resolve(null), 2000)),
+    ]);
+    return {
+      kernelspec: {
+        name: kernel.name,
+        display_name: spec?.display_name ?? kernel.name,
+        language: spec?.language,
+      },
+      languageInfo: reply ? (reply.language_info as unknown as Record<string, unknown>) : null,
+    };
+  }, [services.kernelspecs]);
 
   /** Ask the server whether the kernel died, and why; poll a moment while it notices. */
   const checkDeath = useCallback(async (): Promise<string | null> => {
@@ -114,9 +140,16 @@ export default function NotebookView({
     (force = false) =>
       queue(async () => {
         window.clearTimeout(autosave.current);
-        const current = notebookRef.current;
-        if (!current) {
+        const kernel = await kernelMetadata();
+        const before = notebookRef.current;
+        if (!before) {
           return;
+        }
+        // As Jupyter frontends do: the notebook records the kernel it was saved with.
+        const current = kernel ? withKernelMetadata(before, kernel) : before;
+        if (current !== before) {
+          notebookRef.current = current;
+          setNotebook(current);
         }
         let remote: string | null;
         try {
@@ -144,7 +177,7 @@ export default function NotebookView({
           notify('error', `Could not save ${path}: ${await errorMessage(e)}`);
         }
       }),
-    [queue, notify, onDirty, path, services.contents],
+    [queue, kernelMetadata, notify, onDirty, path, services.contents],
   );
   const saveRef = useRef(save);
   saveRef.current = save;
@@ -241,12 +274,36 @@ export default function NotebookView({
       window.clearTimeout(autosave.current);
       session.current?.dispose();
       session.current = null;
-      onKernelStatus(path, null);
-      onEditor?.(path, null);
+      onKernelStatus(pathRef.current, null);
+      onEditor?.(pathRef.current, null);
     };
-    // One load and one session per notebook path.
+    // One load and one session per open tab; a rename moves them (below), never reloads.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [path]);
+  }, []);
+
+  useEffect(() => {
+    if (pathRef.current === path) {
+      return;
+    }
+    // Renamed or moved while open: keep the cells and unsaved edits, follow the new path.
+    pathRef.current = path;
+    const connection = session.current;
+    if (connection) {
+      void connection
+        .setPath(path)
+        .then(() => connection.setName(baseName(path)))
+        .catch(async (e) =>
+          notify('error', `Could not move the kernel session: ${await errorMessage(e)}`),
+        );
+    }
+    onDirty(path, disk.current.dirty);
+    void services.contents
+      .get(path, { content: false })
+      .then((model) => {
+        disk.current.knownModified = model.last_modified;
+      })
+      .catch(() => undefined);
+  }, [notify, onDirty, path, services.contents]);
 
   useEffect(() => {
     if (active) {
@@ -493,10 +550,12 @@ export default function NotebookView({
               onEditorFocus={(handle) => onEditor?.(path, handle)}
             />
           ) : (
-            <div
+            <RenderedMarkdown
               className="markdown markdown-rendered"
-              data-testid="markdown-rendered"
+              testId="markdown-rendered"
               title="Double-click to edit"
+              source={cell.source}
+              policy={policy}
               onDoubleClick={() => {
                 focusNext.current = cell.id;
                 setRendered((prev) => {
@@ -505,12 +564,11 @@ export default function NotebookView({
                   return next;
                 });
               }}
-              dangerouslySetInnerHTML={{
-                __html: DOMPurify.sanitize(marked.parse(cell.source, { async: false })),
-              }}
             />
           )}
-          {cell.cell_type === 'code' && <OutputArea outputs={cell.outputs} onExplain={onExplain} />}
+          {cell.cell_type === 'code' && (
+            <OutputArea outputs={cell.outputs} onExplain={onExplain} policy={policy} />
+          )}
         </div>
       </div>
     );

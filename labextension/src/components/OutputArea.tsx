@@ -1,20 +1,24 @@
-/** A code cell's outputs: streams, errors with tracebacks, and rich mime data. */
-import DOMPurify from 'dompurify';
-import { marked } from 'marked';
+/**
+ * A code cell's outputs: streams, errors with tracebacks, and rich mime data. HTML outputs live
+ * in sandboxed frames; SVG is shown as an image (no scripts, no fetches); markdown is sanitised.
+ */
 import { ansiToHtml, stripAnsi } from '../lib/ansi';
+import { bytesToBase64 } from '../lib/download';
 import { joinText, pickMime, type DataOutput, type Output } from '../lib/outputs';
+import { NO_REMOTE, type ContentPolicy } from '../lib/sanitize';
+import { HtmlOutputFrame } from './HtmlOutputFrame';
+import { RenderedMarkdown } from './RenderedMarkdown';
 
-function DataView({ output }: { output: DataOutput }) {
+function svgDataUrl(svg: string): string {
+  return `data:image/svg+xml;base64,${bytesToBase64(new TextEncoder().encode(svg))}`;
+}
+
+function DataView({ output, policy }: { output: DataOutput; policy: ContentPolicy }) {
   const mime = pickMime(output.data);
   const value = output.data[mime ?? ''];
   switch (mime) {
     case 'text/html':
-      return (
-        <div
-          className="output-html"
-          dangerouslySetInnerHTML={{ __html: DOMPurify.sanitize(joinText(value)) }}
-        />
-      );
+      return <HtmlOutputFrame html={joinText(value)} policy={policy} />;
     case 'image/png':
     case 'image/jpeg':
       return (
@@ -25,19 +29,16 @@ function DataView({ output }: { output: DataOutput }) {
         />
       );
     case 'image/svg+xml':
+      // As an image, SVG can neither run scripts nor load anything from elsewhere.
       return (
-        <div
-          className="output-svg"
-          dangerouslySetInnerHTML={{ __html: DOMPurify.sanitize(joinText(value)) }}
-        />
+        <img className="output-image output-svg" alt="output" src={svgDataUrl(joinText(value))} />
       );
     case 'text/markdown':
       return (
-        <div
+        <RenderedMarkdown
           className="output-markdown markdown"
-          dangerouslySetInnerHTML={{
-            __html: DOMPurify.sanitize(marked.parse(joinText(value), { async: false })),
-          }}
+          source={joinText(value)}
+          policy={policy}
         />
       );
     case 'application/json':
@@ -65,7 +66,7 @@ export function errorText(output: Output): string | null {
   return null;
 }
 
-function OutputView({ output }: { output: Output }) {
+function OutputView({ output, policy }: { output: Output; policy: ContentPolicy }) {
   switch (output.output_type) {
     case 'stream':
       return (
@@ -85,7 +86,7 @@ function OutputView({ output }: { output: Output }) {
         />
       );
     default:
-      return <DataView output={output} />;
+      return <DataView output={output} policy={policy} />;
   }
 }
 
@@ -93,9 +94,11 @@ interface Props {
   outputs: Output[];
   /** Offered on error outputs when the assistant can be asked. */
   onExplain?: (error: string) => void;
+  /** Where images and links in rich outputs may point. */
+  policy?: ContentPolicy;
 }
 
-export function OutputArea({ outputs, onExplain }: Props) {
+export function OutputArea({ outputs, onExplain, policy = NO_REMOTE }: Props) {
   if (!outputs.length) {
     return null;
   }
@@ -105,7 +108,7 @@ export function OutputArea({ outputs, onExplain }: Props) {
         const error = output.output_type === 'error' ? errorText(output) : null;
         return (
           <div key={i} className="output-item">
-            <OutputView output={output} />
+            <OutputView output={output} policy={policy} />
             {error && onExplain && (
               <button
                 className="explain-error"

@@ -8,8 +8,8 @@ describe('TabBar', () => {
     const view = await render(
       <TabBar
         tabs={[
-          { path: 'src/a.py', kind: 'file' },
-          { path: 'b.ipynb', kind: 'notebook' },
+          { id: 1, path: 'src/a.py', kind: 'file' },
+          { id: 2, path: 'b.ipynb', kind: 'notebook' },
         ]}
         active="b.ipynb"
         dirty={new Set(['src/a.py'])}

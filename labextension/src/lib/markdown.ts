@@ -1,15 +1,16 @@
-/** An assistant's markdown as safe pieces: sanitised HTML, and code blocks kept as plain text. */
-import DOMPurify from 'dompurify';
+/** Markdown as safe pieces: sanitised HTML, and code blocks kept as plain text. */
 import { marked, type Token } from 'marked';
+import { NO_REMOTE, sanitizeMarkdownHtml, type ContentPolicy } from './sanitize';
 
 export type Segment =
   { kind: 'html'; html: string } | { kind: 'code'; language: string; code: string };
 
-/** Markdown to HTML that is safe to put in the page: no scripts, handlers or javascript: links. */
-export function safeHtml(markdown: string): string {
-  return DOMPurify.sanitize(marked.parse(markdown, { async: false }), {
-    FORBID_TAGS: ['style', 'form', 'input', 'button', 'textarea', 'select'],
-  });
+/**
+ * Markdown to HTML that is safe to put in the page: an allowlist of text tags, no scripts,
+ * styles, forms or javascript: links, and images only from where ``policy`` allows.
+ */
+export function safeHtml(markdown: string, policy: ContentPolicy = NO_REMOTE): string {
+  return sanitizeMarkdownHtml(marked.parse(markdown, { async: false }), policy);
 }
 
 /**
@@ -17,13 +18,13 @@ export function safeHtml(markdown: string): string {
  * between them, so each code block can get its own buttons. A block still being streamed (an
  * open fence) is a code block already.
  */
-export function splitMarkdown(markdown: string): Segment[] {
+export function splitMarkdown(markdown: string, policy: ContentPolicy = NO_REMOTE): Segment[] {
   const segments: Segment[] = [];
   let pending: Token[] = [];
   const flush = () => {
     if (pending.length) {
       const raw = pending.map((t) => t.raw).join('');
-      const html = safeHtml(raw);
+      const html = safeHtml(raw, policy);
       if (html.trim()) {
         segments.push({ kind: 'html', html });
       }

@@ -9,6 +9,7 @@ import {
   setCellType,
   toJSON,
   updateCell,
+  withKernelMetadata,
   type Notebook,
 } from './notebook';
 
@@ -143,5 +144,51 @@ describe('editing', () => {
     removeCell(nb, id);
     setCellType(nb, id, 'raw');
     expect(JSON.stringify(nb)).toBe(before);
+  });
+});
+
+describe('withKernelMetadata', () => {
+  const info = {
+    name: 'python',
+    version: '3.11.2',
+    mimetype: 'text/x-python',
+    file_extension: '.py',
+  };
+
+  it('records the kernelspec and language_info of the running kernel', () => {
+    const nb = emptyNotebook('ide-python', 'Python');
+    const saved = withKernelMetadata(nb, {
+      kernelspec: { name: 'ide-c', display_name: 'C (sandboxed)', language: 'c' },
+      languageInfo: info,
+    });
+    expect(saved.metadata.kernelspec).toEqual({
+      name: 'ide-c',
+      display_name: 'C (sandboxed)',
+      language: 'c',
+    });
+    expect(saved.metadata.language_info).toEqual(info);
+    expect(saved.cells).toBe(nb.cells);
+  });
+
+  it('keeps other metadata and an older language_info when the kernel did not answer', () => {
+    const nb = { ...emptyNotebook(), metadata: { language_info: info, authors: ['x'] } };
+    const saved = withKernelMetadata(nb, {
+      kernelspec: { name: 'ide-python', display_name: 'Python', language: undefined },
+      languageInfo: null,
+    });
+    expect(saved.metadata).toEqual({
+      language_info: info,
+      authors: ['x'],
+      kernelspec: { name: 'ide-python', display_name: 'Python' },
+    });
+  });
+
+  it('returns the same notebook when nothing changes (no needless re-render)', () => {
+    const kernel = {
+      kernelspec: { name: 'ide-python', display_name: 'Python', language: 'python' },
+      languageInfo: info,
+    };
+    const once = withKernelMetadata(emptyNotebook(), kernel);
+    expect(withKernelMetadata(once, kernel)).toBe(once);
   });
 });

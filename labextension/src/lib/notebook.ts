@@ -138,3 +138,29 @@ export function setCellType(notebook: Notebook, id: string, cellType: CellType):
     execution_count: cellType === 'code' ? c.execution_count : null,
   }));
 }
+
+/** The kernel a notebook was last saved with, as nbformat records it. */
+export interface KernelMetadata {
+  /** The kernelspec's name, display name and language. */
+  kernelspec: { name: string; display_name: string; language?: string };
+  /** ``language_info`` of the kernel's kernel_info_reply, when it answered. */
+  languageInfo: Record<string, unknown> | null;
+}
+
+/**
+ * Return the notebook with ``metadata.kernelspec`` and ``metadata.language_info`` from the
+ * running kernel, as Jupyter frontends write them on save; unchanged when they already match.
+ */
+export function withKernelMetadata(notebook: Notebook, kernel: KernelMetadata): Notebook {
+  const spec = Object.fromEntries(
+    Object.entries(kernel.kernelspec).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const metadata: Record<string, unknown> = { ...notebook.metadata, kernelspec: spec };
+  if (kernel.languageInfo) {
+    metadata.language_info = kernel.languageInfo;
+  }
+  const same =
+    JSON.stringify(metadata.kernelspec) === JSON.stringify(notebook.metadata.kernelspec) &&
+    JSON.stringify(metadata.language_info) === JSON.stringify(notebook.metadata.language_info);
+  return same ? notebook : { ...notebook, metadata };
+}
