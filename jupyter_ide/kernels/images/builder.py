@@ -8,6 +8,7 @@ through Docker's layer cache (seconds when nothing changed).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -24,7 +25,7 @@ from typing import Any
 
 from ..._version import __version__
 from ..image_names import IMAGE_REPOSITORY, image_for
-from . import hostconfig
+from . import hostconfig, hostserver
 
 BASE = "base"
 CORE = "core"  # the base without the runner (its Dockerfile's "core" stage)
@@ -118,9 +119,19 @@ class Builder:
         refresh_base: bool = False,
         progress: Progress = print,
         verbose: bool = False,
+        repository: str = IMAGE_REPOSITORY,
+        no_cache: bool = False,
     ) -> None:
-        """Remember how to build; nothing happens before `build`."""
+        """Remember how to build; nothing happens before `build`.
+
+        ``repository`` names the images (``<repository>/<name>:<version>``); tests build
+        under another one so as not to replace the images servers use. ``no_cache`` runs
+        every step again instead of taking Docker's cached layers.
+        """
         self.client = client
+        self.repository = repository
+        self.no_cache = no_cache
+        self._host_config = ""  # IDE_HOST_CONFIG while `build` runs
         self.offline = offline
         self.force = force
         self.refresh_base = refresh_base
@@ -128,6 +139,12 @@ class Builder:
         self._progress = progress
         self._lock = threading.Lock()
         self._replaced: list[str] = []  # ids of images a build took the tag from
+
+    def tag(self, name: str) -> str:
+        """Return the tag of an image this builder makes (a language, the base or the core)."""
+        if self.repository == IMAGE_REPOSITORY:
+            return image_tag(name)
+        return f"{self.repository}/{name}:{__version__}"
 
     def say(self, name: str, message: str) -> None:
         """Print one progress line, prefixed with the image's name."""
@@ -149,8 +166,27 @@ class Builder:
         if unknown:
             known = ", ".join(LANGUAGES)
             raise ImageBuildError(f"unknown language(s) {', '.join(unknown)}; known: {known}")
+        with self._serving_host_config():
+            return self._build(languages, jobs)
+
+    @contextlib.contextmanager
+    def _serving_host_config(self) -> Iterator[None]:
+        """Serve the host's apt sources, pip config and CA bundle to the build steps."""
+        from ...server_extension.settings import data_dir
+
+        with tempfile.TemporaryDirectory(prefix="jupyter-ide-host-") as folder:
+            names = hostconfig.write_served_files(Path(folder))
+            files = {name: Path(folder, name).read_bytes() for name in names}
+        with hostserver.serve(files, hostserver.build_token(data_dir())) as url:
+            self._host_config = url
+            try:
+                yield
+            finally:
+                self._host_config = ""
+
+    def _build(self, languages: list[str], jobs: int) -> list[BuildResult]:
         results = self.build_base()
-        args = {"BASE_IMAGE": image_tag(BASE), "CORE_IMAGE": image_tag(CORE)}
+        args = {"BASE_IMAGE": self.tag(BASE), "CORE_IMAGE": self.tag(CORE)}
         parents = [self.client.images.get(tag).id for tag in args.values()]
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             futures = [pool.submit(self._build_one, name, args, parents) for name in languages]
@@ -215,6 +251,11 @@ class Builder:
             root = Path(work, "rootfs")
             argv = [debootstrap, "--variant=minbase", hostconfig.DEBIAN_SUITE, str(root), mirror]
             self._run_logged("rootfs", argv)
+            # debootstrap writes the mirror into sources.list and its log: keep no credentials.
+            (root / "etc" / "apt" / "sources.list").write_text(
+                f"deb {hostconfig.without_credentials(mirror)} {hostconfig.DEBIAN_SUITE} main\n"
+            )
+            (root / "var" / "log" / "bootstrap.log").unlink(missing_ok=True)
             for leftover in ("var/cache/apt/archives", "var/lib/apt/lists"):
                 for path in (root / leftover).glob("*"):
                     if path.is_file():
@@ -254,7 +295,7 @@ class Builder:
     def _build_one(
         self, name: str, args: dict[str, str], parents: list[str], target: str | None = None
     ) -> BuildResult:
-        tag = image_tag(name)
+        tag = self.tag(name)
         digest = context_digest(name, parents)
         present = self._image(tag)
         if present is not None and not self.force:
@@ -281,7 +322,6 @@ class Builder:
             target = context / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, target)
-        hostconfig.write_host_context(context / "host")
 
     def _docker_build(
         self,
@@ -297,7 +337,11 @@ class Builder:
             path=str(context),
             tag=tag,
             target=target,
-            buildargs={**args, **hostconfig.proxy_build_args()},
+            buildargs={
+                **args,
+                "IDE_HOST_CONFIG": self._host_config,
+                **hostconfig.proxy_build_args(),
+            },
             network_mode="host",
             labels={
                 DIGEST_LABEL: digest,
@@ -306,6 +350,7 @@ class Builder:
             },
             rm=True,
             forcerm=True,
+            nocache=self.no_cache,
             pull=False,
             decode=True,
         )

@@ -1,7 +1,10 @@
-"""The host's package-mirror settings, copied into a build context at build time.
+"""The host's package-mirror settings, served to the build steps that need them.
 
 Nothing here is committed: apt sources (Debian entries only), pip's index settings and the CA
-bundle are read from the machine that builds, so images reach the same mirrors it does.
+bundle are read from the machine that builds, so images reach the same mirrors it does. They
+may hold credentials, so they never enter a build context or a layer: the builder serves them
+on loopback while it builds (hostserver.py) and each step fetches and removes them
+(base/host-config.sh).
 """
 
 from __future__ import annotations
@@ -12,14 +15,20 @@ import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 DEBIAN_SUITE = "bookworm"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 MIRROR_ENV = "JUPYTER_IDE_DEBIAN_MIRROR"
 APT_DIR = Path("/etc/apt")
 CA_BUNDLES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt")
-# Inside the build stage (see the Dockerfiles): where host/pip/ is copied.
+# Inside bench/peer_images' build stage: where write_host_context's pip/ is copied.
 PIP_DIR_IN_BUILD = "/tmp/ide-pip"  # noqa: S108 (a path inside the build stage)
+# Inside a build step (base/host-config.sh): where the served files are fetched to.
+HOST_DIR_IN_BUILD = "/tmp/ide-host"  # noqa: S108 (a path inside the build step)
+SOURCES_FILE = "ide-host.sources"
+PIP_FILE = "pip.conf"
+CA_FILE = "ca-certificates.crt"
 _PIP_KEYS = ("index-url", "extra-index-url", "trusted-host", "timeout", "retries", "proxy")
 _PIP_ENV = {
     "PIP_INDEX_URL": "index-url",
@@ -140,6 +149,14 @@ def debian_mirror(apt_dir: Path = APT_DIR) -> str:
     return DEFAULT_MIRROR
 
 
+def without_credentials(uri: str) -> str:
+    """Return ``uri`` without a user name or password in it."""
+    parts = urlsplit(uri)
+    if "@" not in parts.netloc:
+        return uri
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
 def _local(value: str) -> bool:
     return value.startswith(("file:", "/", ".", "~"))
 
@@ -190,23 +207,45 @@ def ca_bundle(environ: dict[str, str] | None = None) -> Path | None:
     return None
 
 
-def write_host_context(dest: Path) -> None:
-    """Write host/apt/ and host/pip/ (pip.conf + CA bundle) into a build context."""
-    apt = dest / "apt" / "sources.list.d"
-    apt.mkdir(parents=True)
+def _pip_conf(bundle_path: str | None) -> str:
+    settings = pip_settings()
+    if bundle_path:
+        settings["cert"] = bundle_path
+    lines = ["[global]", *(f"{key} = {value}" for key, value in sorted(settings.items()))]
+    return "\n".join(lines) + "\n"
+
+
+def write_served_files(dest: Path) -> list[str]:
+    """Write the files build steps fetch from the builder (apt sources, pip.conf, CA bundle)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    written = []
     sources = debian_sources()
     if sources:
-        text = "\n".join(s.deb822() for s in sources)
-        (apt / "ide-host.sources").write_text(text)
-    pip = dest / "pip"
-    pip.mkdir()
-    settings = pip_settings()
+        (dest / SOURCES_FILE).write_text("\n".join(s.deb822() for s in sources))
+        written.append(SOURCES_FILE)
     bundle = ca_bundle()
     if bundle is not None:
-        shutil.copyfile(bundle, pip / "ca-certificates.crt")
-        settings["cert"] = f"{PIP_DIR_IN_BUILD}/ca-certificates.crt"
-    lines = ["[global]", *(f"{key} = {value}" for key, value in sorted(settings.items()))]
-    (pip / "pip.conf").write_text("\n".join(lines) + "\n")
+        shutil.copyfile(bundle, dest / CA_FILE)
+        written.append(CA_FILE)
+    cert = f"{HOST_DIR_IN_BUILD}/{CA_FILE}" if bundle is not None else None
+    (dest / PIP_FILE).write_text(_pip_conf(cert))
+    written.append(PIP_FILE)
+    return written
+
+
+def write_host_context(dest: Path) -> None:
+    """Write host/pip/ (pip.conf + CA bundle) for a build stage that never reaches the image.
+
+    For bench/peer_images, whose pip install happens in a discarded stage. The sandbox images
+    fetch these files from the builder instead (write_served_files).
+    """
+    pip = dest / "pip"
+    pip.mkdir(parents=True)
+    bundle = ca_bundle()
+    if bundle is not None:
+        shutil.copyfile(bundle, pip / CA_FILE)
+    cert = f"{PIP_DIR_IN_BUILD}/{CA_FILE}" if bundle is not None else None
+    (pip / PIP_FILE).write_text(_pip_conf(cert))
 
 
 def proxy_build_args(environ: dict[str, str] | None = None) -> dict[str, str]:
