@@ -103,7 +103,7 @@ async def test_health_reports_each_subsystem(jp_fetch: Any) -> None:
     health = json.loads(response.body)
     assert health["version"] == __version__
     subsystems = health["subsystems"]
-    assert set(subsystems) == {"database", "cache", "storage", "sandbox", "ai"}
+    assert set(subsystems) == {"database", "cache", "storage", "sandbox", "ai", "workspace"}
     assert subsystems["database"]["state"] == "ok"
     assert subsystems["cache"]["state"] == "ok"
     # The suite runs with a Docker engine, so kernels are sandboxed ("auto" finds it).
