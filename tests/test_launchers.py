@@ -286,5 +286,8 @@ def test_jupyterhub_singleuser_runs_the_whole_ide(hub: Hub, home: Path) -> None:
         status, me = call("GET", f"{server.api}/ide/api/auth/me", server.token)
         assert status == 200, me
         assert (me["name"], me["role"]) == ("ada", "student")
+        # The hub signs every request in (its access scopes): our API tokens would not work.
+        status, refused = call("POST", f"{server.api}/ide/api/auth/token", server.token)
+        assert status == 409 and "JupyterHub API token" in refused["message"], refused
     finally:
         call("DELETE", f"{api}/users/ada/server", hub.admin_token)

@@ -11,7 +11,7 @@ from tornado import web
 
 from .courses import CourseDirectory, CourseError
 from .decorators import public, requires
-from .identity import bearer_jwt
+from .identity import IDEIdentityProvider, bearer_jwt
 from .permissions import PERMISSIONS
 from .tokens import TokenError, TokenService
 
@@ -33,6 +33,13 @@ class TokenHandler(APIHandler):
     @requires("token:issue")
     async def post(self) -> None:
         """Return a 15-minute access token and a refresh token."""
+        if not isinstance(self.identity_provider, IDEIdentityProvider):
+            # Under JupyterHub the hub signs every request in; it would refuse our tokens.
+            raise web.HTTPError(
+                409,
+                "This server signs in through JupyterHub, which does not accept jupyter-ide API "
+                "tokens: use a JupyterHub API token (Authorization: token …) instead",
+            )
         if bearer_jwt(self) is not None:
             raise web.HTTPError(
                 403, "An API token cannot issue new tokens: use your refresh token instead"
