@@ -36,6 +36,9 @@ BAD = [
     ("JUPYTER_IDE_JUDGE_WORKERS", "0", "digits only"),
     ("JUPYTER_IDE_S3_SSE", "aes", "AES256"),
     ("JUPYTER_IDE_AI_POOL_URL", "vllm:8000", "http://host/v1"),
+    ("JUPYTER_IDE_WORKSPACE_BYTES", "2G", "digits only"),
+    ("JUPYTER_IDE_WORKSPACE_VOLUME", "zfs", "auto, loop, sync, off"),
+    ("JUPYTER_IDE_IMAGE_HOSTS", "javascript:alert(1)", "https://upload.wikimedia.org"),
 ]
 
 

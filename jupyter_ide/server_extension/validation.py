@@ -34,7 +34,11 @@ NUMBER_ENV = (
     ("JUPYTER_IDE_QUOTA_BYTES", 0, "bytes of files per user (0: no limit)"),
     ("JUPYTER_IDE_QUOTA_FILES", 0, "files per user (0: no limit)"),
     ("JUPYTER_IDE_JUDGE_WORKERS", 1, "submissions run at once"),
+    ("JUPYTER_IDE_WORKSPACE_BYTES", 0, "bytes of a workspace folder on disk (0: the quota)"),
 )
+
+# Choices read from the environment by other parts: (variable, choices).
+CHOICE_ENV = (("JUPYTER_IDE_WORKSPACE_VOLUME", ("auto", "loop", "sync", "off")),)
 
 
 @dataclass(frozen=True)
@@ -135,8 +139,13 @@ SANDBOX_FIX = f"use one of {', '.join(SANDBOX_MODES)}"
 _TRAIT_IN_ERROR = re.compile(r"The '(\w+)' trait")
 
 
-def _number_problems(environ: Mapping[str, str]) -> list[SettingProblem]:
+def _env_problems(environ: Mapping[str, str]) -> list[SettingProblem]:
     problems = []
+    for name, choices in CHOICE_ENV:
+        value = environ.get(name, "").strip()
+        if value and value.lower() not in choices:
+            fix = f"use one of {', '.join(choices)}, or unset {name}"
+            problems.append(SettingProblem(name, f"is {value[:40]!r}", fix))
     for name, smallest, meaning in NUMBER_ENV:
         value = environ.get(name, "").strip()
         if value and (not value.isdigit() or int(value) < smallest):
@@ -171,7 +180,7 @@ def setting_problems(
 ) -> list[SettingProblem]:
     """Return every invalid setting (an empty list when all are usable)."""
     env = os.environ if environ is None else environ
-    problems = _number_problems(env)
+    problems = _env_problems(env)
     try:
         settings = make_settings()
     except TraitError as e:  # a config file value the trait refuses
@@ -188,6 +197,12 @@ def setting_problems(
     except TraitError:
         value = env.get("JUPYTER_IDE_SANDBOX", "").strip()
         problems.append(SettingProblem("JUPYTER_IDE_SANDBOX", f"is {value[:40]!r}", SANDBOX_FIX))
+    try:
+        settings.allowed_image_hosts  # noqa: B018 - reading the trait validates the variable
+    except TraitError as e:
+        problem = str(e).split(": ", 1)[-1].rstrip(".")
+        fix = "list origins such as https://upload.wikimedia.org, or unset it"
+        problems.append(SettingProblem("JUPYTER_IDE_IMAGE_HOSTS", f"is not valid: {problem}", fix))
     return problems
 
 
