@@ -92,21 +92,24 @@ async def test_servers_with_other_storage_never_import_each_others_files(
 async def test_a_fresh_database_at_the_same_url_does_not_import_the_old_folder(
     root: Path, tmp_path: Path
 ) -> None:
-    """The database is recreated at the same URL: the folder left by the old one is moved
-    aside (kept, not deleted) and never imported into the new index."""
+    """The database is recreated at the same URL: the old index's files are moved out of the
+    folder (kept beside it, not deleted) and never imported; the folder itself stays, so
+    kernels that mount it see the new index's files."""
     db_file = tmp_path / "ide.db"
     db_url, store = f"sqlite:///{db_file}", (tmp_path / "blobs").as_uri()
     async with opened(root, db_url, store) as old:
         await old.save(text("old index"), "old.txt")
         folder = old.workspace_dir
+        inode = folder.stat().st_ino  # what running kernels (the warm pool) have mounted
     db_file.unlink()
     async with opened(root, db_url, store) as fresh:
         assert await listing(fresh) == set()
         assert fresh.workspace_dir == folder and not (folder / "old.txt").exists()
+        assert folder.stat().st_ino == inode
         assert json.loads(marker_path(folder).read_text())["database"] == db_url
+        aside = moved_aside(root)
+        assert len(aside) == 1 and (aside[0] / "old.txt").read_text() == "old index"
         await fresh.save(text("new index"), "new.txt")
-    aside = moved_aside(root)
-    assert len(aside) == 1 and (aside[0] / "old.txt").read_text() == "old index"
     async with opened(root, db_url, store) as again:  # the same index again: the same folder
         assert await listing(again) == {"new.txt"}
         assert (folder / "new.txt").read_text() == "new index"
@@ -119,11 +122,11 @@ async def test_a_folder_with_files_but_no_marker_is_not_imported(
     db_url, store = f"sqlite:///{tmp_path / 'ide.db'}", (tmp_path / "blobs").as_uri()
     async with opened(root, db_url, store) as cm:
         folder = cm.workspace_dir
-    marker_path(folder).unlink(missing_ok=True)
-    (folder / "stray.txt").write_text("nobody's")
+        marker_path(folder).unlink(missing_ok=True)
+        (folder / "stray.txt").write_text("nobody's")
     async with opened(root, db_url, store) as cm:
         assert await listing(cm) == set()
-    assert any((p / "stray.txt").exists() for p in moved_aside(root))
+        assert any((p / "stray.txt").exists() for p in moved_aside(root))
 
 
 async def test_servers_of_one_index_share_the_folder(root: Path, tmp_path: Path) -> None:
@@ -134,4 +137,4 @@ async def test_servers_of_one_index_share_the_folder(root: Path, tmp_path: Path)
         assert one.workspace_dir == two.workspace_dir
         await one.save(text("shared"), "shared.txt")
         assert await listing(two) == {"shared.txt"}
-    assert not moved_aside(root)
+        assert not moved_aside(root)

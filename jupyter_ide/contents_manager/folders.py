@@ -5,8 +5,8 @@ storage key is a digest of the database and blob store the server uses, so serve
 storage on the same data dir (``make test`` beside ``make run``, two hubs) never share one.
 Beside each folder, out of the kernels' reach, ``<workspace>~index.json`` names the index
 (database, store, workspace row) the folder mirrors. A folder whose marker names another
-index — a fresh database at the same URL — or that holds files but no marker is moved aside,
-never imported, and a fresh folder is made.
+index (a fresh database at the same URL), or that holds files but no marker, is emptied into a
+folder beside it (``<workspace>~foreign-<time>``, kept for the admin), never imported.
 """
 
 from __future__ import annotations
@@ -103,24 +103,37 @@ def _has_entries(folder: Path) -> bool:
         return False
 
 
+def _move_entries(folder: Path, aside: Path) -> None:
+    """Move everything in ``folder`` into the new folder ``aside``.
+
+    ``folder`` itself stays, so kernels that already mount it (the warm pool starts before the
+    first request) see the emptied folder, not the old files.
+    """
+    aside.mkdir()
+    with os.scandir(folder) as entries:
+        names = [entry.name for entry in entries]
+    for name in names:
+        os.rename(folder / name, aside / name)
+
+
 def claim(folder: Path, marker: Marker) -> Path | None:
-    """Make ``folder`` this index's; return where a folder of another index was moved."""
+    """Make ``folder`` this index's; return where the files of another index were moved."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     found = read_marker(folder)
     if found == marker:
         return None
+    folder.mkdir(exist_ok=True)
     aside = None
     if found is not None or _has_entries(folder):
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
         aside = folder.parent / f"{folder.name}{ASIDE_INFIX}{stamp}-{uuid.uuid4().hex[:6]}"
-        os.rename(folder, aside)
+        _move_entries(folder, aside)
         log.warning(
-            "Workspace folder %s belongs to another index (%s); moved it to %s and "
-            "did not import it",
+            "Workspace folder %s held files of another index (%s); moved them to %s and "
+            "did not import them",
             folder,
             "its marker names " + found.database if found else "it has no marker",
             aside,
         )
-    folder.mkdir(exist_ok=True)
     _write_marker(folder, marker)
     return aside
