@@ -200,9 +200,9 @@ def setting_problems(
     try:
         settings.allowed_image_hosts  # noqa: B018 - reading the trait validates the variable
     except TraitError as e:
-        problem = str(e).split(": ", 1)[-1].rstrip(".")
+        why = str(e).split(": ", 1)[-1].rstrip(".")
         fix = "list origins such as https://upload.wikimedia.org, or unset it"
-        problems.append(SettingProblem("JUPYTER_IDE_IMAGE_HOSTS", f"is not valid: {problem}", fix))
+        problems.append(SettingProblem("JUPYTER_IDE_IMAGE_HOSTS", f"is not valid: {why}", fix))
     return problems
 
 
