@@ -82,10 +82,9 @@ async def versions_of(jp_fetch: Any, path: str) -> list[dict[str, Any]]:
 
 
 async def drop_history(jp_fetch: Any, path: str) -> None:
-    """Delete every kept version of ``path`` (Jupyter's checkpoint API)."""
+    """Delete every kept version of ``path`` (the history API)."""
     for version in await versions_of(jp_fetch, path):
-        parts = ["api", "contents", *path.split("/"), "checkpoints", str(version["id"])]
-        await jp_fetch(*parts, method="DELETE")
+        await jp_fetch("ide", "api", "history", str(version["id"]), method="DELETE")
 
 
 async def test_versions_count_toward_the_quota(jp_fetch: Any, jp_serverapp: Any) -> None:
@@ -205,3 +204,21 @@ async def test_retention_applies_on_delete_rename_and_restore(
     await jp_fetch("api", "contents", "f.txt", method="DELETE")
     await call(jp_fetch, "g.txt", "PATCH", {"path": "f.txt"})  # g's history joins f's
     assert len(await versions_of(jp_fetch, "f.txt")) == KEEP
+
+
+async def test_a_checkpoint_holds_its_content_against_the_quota(
+    jp_fetch: Any, jp_serverapp: Any
+) -> None:
+    """Jupyter's checkpoint keeps a blob alive after its versions are gone: it counts."""
+    cm = manager(jp_serverapp)
+    await call(jp_fetch, "a.txt", "PUT", text(distinct("checkpointed")))
+    await jp_fetch("api", "contents", "a.txt", "checkpoints", method="POST", body="")
+    await call(jp_fetch, "a.txt", "PUT", text(distinct("after")))
+    await drop_history(jp_fetch, "a.txt")
+    index = await cm.ready()
+    usage = await index.usage()
+    assert (usage.file_bytes, usage.version_bytes) == (900, 900)
+    for name in ("b", "c"):
+        await call(jp_fetch, f"{name}.txt", "PUT", text(distinct(name)))
+    message = await refused(507, call(jp_fetch, "d.txt", "PUT", text(distinct("d"))))
+    assert "checkpoints" in message

@@ -69,7 +69,8 @@ class Usage:
     """What a user's files hold, each blob counted once however many paths or versions name it.
 
     ``file_bytes``: the blobs current files hold; ``version_bytes``: the blobs only kept
-    versions (history, deleted files) hold; ``files``: the number of current files.
+    versions (history, deleted files) and Jupyter checkpoints hold; ``files``: the number of
+    current files.
     """
 
     file_bytes: int
@@ -102,7 +103,8 @@ def quota_refusal(usage: Usage, adds: int, limit: int) -> web.HTTPError:
     )
     if usage.version_bytes:
         message += (
-            f" and earlier versions kept in their history {human_size(usage.version_bytes)}. "
+            " and earlier versions kept in their history and checkpoints "
+            f"{human_size(usage.version_bytes)}. "
             "To free space, delete old versions from the history of your files (a deleted "
             "file stays in its history, and counts, until its versions are deleted) or "
             "delete files you no longer need."
@@ -198,12 +200,12 @@ class FileIndex:
             return [_entry(r) for r in (await session.execute(query)).scalars()]
 
     async def usage(self) -> Usage:
-        """Return what the user holds across workspaces (files and kept versions)."""
+        """Return what the user holds across workspaces (files, versions, checkpoints)."""
         async with self.db.session() as session:
             return await self._usage(session)
 
     async def holds(self, content_hash: str) -> bool:
-        """Return True when a file or version of the user already names ``content_hash``."""
+        """Return True when a file, version or checkpoint of the user names ``content_hash``."""
         async with self.db.session() as session:
             return await self._holds(session, content_hash)
 
@@ -221,8 +223,13 @@ class FileIndex:
             .join(Workspace, Workspace.id == FileVersion.workspace_id)
             .where(self._mine())
         )
+        checkpoints = (
+            select(FileCheckpoint.content_hash, FileCheckpoint.size)
+            .join(Workspace, Workspace.id == FileCheckpoint.workspace_id)
+            .where(self._mine())
+        )
         live = files.distinct().subquery()
-        held = union(files, versions).subquery()  # UNION: each blob once
+        held = union(files, versions, checkpoints).subquery()  # UNION: each blob once
         count = (
             select(func.count(File.id))
             .join(Workspace, Workspace.id == File.workspace_id)
@@ -252,7 +259,12 @@ class FileIndex:
             .join(Workspace, Workspace.id == FileVersion.workspace_id)
             .where(self._mine(), FileVersion.content_hash == content_hash)
         )
-        query = select(exists(in_files) | exists(in_versions))
+        in_checkpoints = (
+            select(FileCheckpoint.id)
+            .join(Workspace, Workspace.id == FileCheckpoint.workspace_id)
+            .where(self._mine(), FileCheckpoint.content_hash == content_hash)
+        )
+        query = select(exists(in_files) | exists(in_versions) | exists(in_checkpoints))
         return bool((await session.execute(query)).scalar())
 
     async def _new_bytes(self, session: AsyncSession, content_hash: str, size: int) -> int:
