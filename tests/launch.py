@@ -105,7 +105,7 @@ class Launched:
         """The default Jupyter data dir of the server's user (inside the fresh HOME)."""
         return self.home / ".local" / "share" / "jupyter"
 
-    def url(self, path: str, **params: Any) -> str:
+    def url(self, path: str, /, **params: Any) -> str:
         """An absolute URL of ``path`` (relative to the server's base URL)."""
         url = f"{self.base_url}/{path.lstrip('/')}"
         if params:
