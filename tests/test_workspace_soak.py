@@ -50,13 +50,13 @@ def jp_server_config(jp_server_config: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
-def kernel_code(workspace: str, kernel: int) -> str:
-    """A cell that writes and rewrites nested files in the workspace, round after round,
-    until the test drops a stop file; it prints how many rounds it wrote."""
+def kernel_code(kernel: int) -> str:
+    """A cell that writes and rewrites nested files in the workspace (its working folder),
+    round after round, until the test drops a stop file; it prints how many rounds it wrote."""
     return (
         "import os, time\n"
-        f"base = os.path.join({workspace!r}, 'kernel{kernel}')\n"
-        f"stop = os.path.join({workspace!r}, {STOP!r})\n"
+        f"base = 'kernel{kernel}'\n"
+        f"stop = {STOP!r}\n"
         "r = 0\n"
         "while r < 2 or not os.path.exists(stop):\n"
         "    for i in range(%d):\n"
@@ -126,11 +126,10 @@ async def test_soak_saves_renames_kernels_and_fast_scans_lose_nothing(
     cm = jp_serverapp.contents_manager
     assert isinstance(cm, IDEContentsManager)
     index = await cm.ready()
-    workspace = str(cm.workspace_dir)
     kernels = [await _start(jp_fetch) for _ in range(KERNELS)]
     try:
         cells = [
-            asyncio.ensure_future(_run_cell(jp_ws_fetch, kid, kernel_code(workspace, k), 1100))
+            asyncio.ensure_future(_run_cell(jp_ws_fetch, kid, kernel_code(k), 1100))
             for k, kid in enumerate(kernels)
         ]
         log: dict[str, str] = {}
@@ -145,7 +144,8 @@ async def test_soak_saves_renames_kernels_and_fast_scans_lose_nothing(
         for kid in kernels:
             await jp_fetch("api", "kernels", kid, method="DELETE")
     assert sum(counts) == OPERATIONS
-    assert all("rounds" in cell.result() for cell in finished)
+    outputs = [cell.result() for cell in finished]
+    assert all("rounds" in out for out in outputs), outputs
     for _ in range(2):  # settle: whatever the last timer scan left half done
         await cm.sync_from_disk()
 
@@ -153,7 +153,7 @@ async def test_soak_saves_renames_kernels_and_fast_scans_lose_nothing(
     written: dict[str, str] = {}
     for k in range(KERNELS):
         written.update(await asyncio.to_thread(on_disk, cm.workspace_dir, f"kernel{k}"))
-    assert len(written) == KERNELS * KERNEL_FILES, "the kernels did not write their files"
+    assert len(written) == KERNELS * KERNEL_FILES, f"the kernels wrote {len(written)} files"
     expected = {**log, **written}
     entries = {e.path: e for e in await index.everything()}
     files = {p: e.content_hash for p, e in entries.items() if e.kind != DIRECTORY}
