@@ -15,6 +15,7 @@ import pytest
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 
+from jupyter_ide.kernels.containers import WORKSPACE_INSIDE
 from jupyter_ide.kernels.image_names import image_for
 from jupyter_ide.kernels.kernelspecs import PROVISIONER_NAME
 from jupyter_ide.kernels.pool import WarmPool
@@ -92,7 +93,9 @@ def test_shutdown_removes_container_and_socket_folder(host: KernelHost) -> None:
     assert km.kernel_id not in host.manager.kernels
 
 
-def test_workspace_is_shared_read_write_at_the_same_path(host: KernelHost) -> None:
+def test_workspace_is_shared_read_write_at_a_fixed_path(host: KernelHost) -> None:
+    """The workspace appears at /workspace whatever its host path (a root server keeps it
+    under /root, which the sandbox user cannot cross); the kernel starts in its folder."""
     (host.workspace / "given.txt").write_text("from the editor")
     sub = host.workspace / "lab1"
     sub.mkdir()
@@ -104,7 +107,7 @@ def test_workspace_is_shared_read_write_at_the_same_path(host: KernelHost) -> No
         "import os\nprint(os.getcwd())\nprint(open('../given.txt').read())\n"
         "_ = open('result.txt', 'w').write('from the kernel')",
     )
-    assert out.splitlines() == [str(sub), "from the editor"], err
+    assert out.splitlines() == [f"{WORKSPACE_INSIDE}/lab1", "from the editor"], err
     assert (sub / "result.txt").read_text() == "from the kernel"
     kc.stop_channels()
 
@@ -139,7 +142,7 @@ def test_warm_pool_hands_each_kernel_out_once_and_refills(host: KernelHost) -> N
         assert record.container_id == pooled_id
         kc = host.client(km)
         _, out, _ = execute(kc, "import os; print(os.getcwd())")
-        assert out.strip() == str(sub)
+        assert out.strip() == f"{WORKSPACE_INSIDE}/week2"
         host.run(_wait_filled(pool, "ide-python"))
         assert pool.ready["ide-python"][0].container.id != pooled_id
         km2 = host.start("ide-python")
@@ -191,7 +194,7 @@ def test_a_live_run_sharing_the_data_dir_keeps_its_containers(host: KernelHost) 
     assert other.server_id == host.manager.server_id
     spec = SandboxSpec(image_for("python"), ["sleep", "600"], labels=other.labels("kernel"))
     theirs = docker.from_env().containers.create(**container_options(spec))
-    their_sockets = other.new_socket_dir()
+    their_sockets = other.new_kernel_sockets(b"key", "hmac-sha256").folder
     try:
         host.manager.sweep()
         theirs.reload()  # still there
@@ -232,7 +235,7 @@ def test_a_warm_runner_kernel_moves_to_its_folder(host: KernelHost) -> None:
         kc = host.client(km)
         reply, out, _ = execute(kc, "pwd\necho made > made.txt")
         assert reply["status"] == "ok"
-        assert out.strip() == str(sub)
+        assert out.strip() == f"{WORKSPACE_INSIDE}/scripts"
         assert (sub / "made.txt").read_text() == "made\n"
         kc.stop_channels()
     finally:

@@ -6,7 +6,7 @@ import logging
 import signal
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from docker.errors import APIError, DockerException, NotFound
@@ -14,10 +14,14 @@ from docker.models.containers import Container
 
 from .profile import LABEL_KERNEL_ID, BindMount, SandboxLimits, SandboxSpec, container_options
 from .sandbox import SandboxManager
+from .sockets import KernelSockets
 
 log = logging.getLogger(__name__)
 
 EXIT_SIGKILL = 128 + signal.SIGKILL
+# Where the user's workspace appears in every kernel: a fixed path the sandbox user can reach,
+# whatever the host's path is (a server running as root keeps it under /root, 0700).
+WORKSPACE_INSIDE = "/workspace"
 
 
 @dataclass(frozen=True)
@@ -27,7 +31,7 @@ class KernelLaunch:
     image: str
     argv: list[str]
     limits: SandboxLimits
-    socket_dir: Path
+    sockets: KernelSockets
     workspace: Path
     cwd: Path
     env: Mapping[str, str]
@@ -36,18 +40,20 @@ class KernelLaunch:
 
 
 def start_kernel_container(manager: SandboxManager, launch: KernelLaunch) -> Container:
-    """Create and start the container; it mounts the socket folder and the workspace."""
+    """Create and start the container; it mounts its sockets and the workspace at fixed paths."""
     labels = manager.labels(launch.kind)
     labels[LABEL_KERNEL_ID] = launch.kernel_id
-    cwd = launch.cwd if _inside(launch.cwd, launch.workspace) else launch.workspace
     spec = SandboxSpec(
         image=launch.image,
         command=launch.argv,
         limits=launch.limits,
         labels=labels,
         env={**launch.env, **launch.limits.kernel_env()},
-        mounts=(BindMount(launch.socket_dir), BindMount(launch.workspace)),
-        working_dir=str(cwd),
+        mounts=(
+            *launch.sockets.mounts(),
+            BindMount(launch.workspace, target=WORKSPACE_INSIDE),
+        ),
+        working_dir=path_inside(launch.cwd, launch.workspace),
     )
     container = manager.client.containers.create(**container_options(spec))
     try:
@@ -58,13 +64,16 @@ def start_kernel_container(manager: SandboxManager, launch: KernelLaunch) -> Con
     return container
 
 
-def _inside(path: Path, root: Path) -> bool:
-    """Whether ``path`` is ``root`` or below it."""
+def path_inside(path: Path | str, workspace: Path) -> str:
+    """Return where a host folder of the workspace appears in a kernel.
+
+    Anything outside the workspace maps to the workspace's root.
+    """
     try:
-        path.resolve().relative_to(root.resolve())
+        relative = Path(path).resolve().relative_to(workspace.resolve())
     except ValueError:
-        return False
-    return True
+        return WORKSPACE_INSIDE
+    return str(PurePosixPath(WORKSPACE_INSIDE, relative.as_posix()))
 
 
 def container_state(container: Container) -> dict[str, Any]:
@@ -79,12 +88,12 @@ def container_state(container: Container) -> dict[str, Any]:
 
 def exit_reason(state: Mapping[str, Any], killed_for: str | None) -> str:
     """Say in words why a kernel container stopped."""
-    if not state:
-        return "killed: its sandbox container was removed"
     if state.get("OOMKilled"):
         return "out of memory"
-    if killed_for:
+    if killed_for:  # the server killed it (its container may be gone by now)
         return killed_for
+    if not state:
+        return "killed: its sandbox container was removed"
     code = int(state.get("ExitCode", -1))
     if code == EXIT_SIGKILL:
         return "killed"

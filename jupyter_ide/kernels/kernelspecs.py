@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jupyter_client.kernelspec import KernelSpecManager
-from traitlets import default
+from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+from traitlets import TraitError, default
 
 from ..server_extension.settings import data_dir
 from .image_names import image_for
+from .policy import KernelRefused, equivalent_language, refusal, sandbox_required
 
 PROVISIONER_NAME = "ide-docker-provisioner"
 
@@ -99,8 +100,19 @@ def served_kernels_dir() -> Path:
     return data_dir() / "kernelspecs"
 
 
+def is_sandboxed(spec: KernelSpec) -> bool:
+    """Whether a kernelspec runs in our sandbox (it names our provisioner)."""
+    provisioner = (spec.metadata or {}).get("kernel_provisioner") or {}
+    return bool(provisioner.get("provisioner_name") == PROVISIONER_NAME)
+
+
 class IDEKernelSpecManager(KernelSpecManager):
-    """Jupyter's kernelspecs plus the eight ide-* sandbox kernelspecs."""
+    """Jupyter's kernelspecs plus the eight ide-* sandbox kernelspecs.
+
+    While the sandbox is required only sandboxed kernelspecs exist: the others are neither
+    listed nor found, and ``resolve`` maps common names (python3, xcpp17, …) to their
+    sandboxed equivalents.
+    """
 
     @default("kernel_dirs")
     def _default_kernel_dirs(self) -> list[str]:
@@ -108,6 +120,54 @@ class IDEKernelSpecManager(KernelSpecManager):
         served = served_kernels_dir()
         write_kernelspecs(served)
         return [*dirs, str(served)]
+
+    def find_kernel_specs(self) -> dict[str, str]:
+        """Return name -> folder of the kernelspecs that may run now."""
+        specs: dict[str, str] = super().find_kernel_specs()
+        if not sandbox_required():
+            return specs
+        return {name: folder for name, folder in specs.items() if self._sandboxed_at(folder)}
+
+    def _sandboxed_at(self, folder: str) -> bool:
+        """Whether the kernelspec in ``folder`` is a sandboxed one (unreadable ones are not)."""
+        try:
+            return is_sandboxed(self.kernel_spec_class.from_resource_dir(folder))
+        except (OSError, ValueError, TraitError):
+            return False
+
+    def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+        """Return a kernelspec; while the sandbox is required, only a sandboxed one."""
+        spec: KernelSpec = super().get_kernel_spec(kernel_name)
+        if sandbox_required() and not is_sandboxed(spec):
+            raise KernelRefused(refusal(kernel_name, self.sandboxed_choices()))
+        return spec
+
+    def sandboxed_choices(self) -> dict[str, str]:
+        """Return name -> display name of the sandboxed kernelspecs."""
+        choices = {}
+        for name, folder in super().find_kernel_specs().items():
+            try:
+                spec = self.kernel_spec_class.from_resource_dir(folder)
+            except (OSError, ValueError, TraitError):
+                continue
+            if is_sandboxed(spec):
+                choices[name] = spec.display_name
+        return choices
+
+    def resolve(self, kernel_name: str) -> str:
+        """Return the kernelspec to start for ``kernel_name``, or raise KernelRefused.
+
+        Without a required sandbox every name is itself.
+        """
+        if not sandbox_required():
+            return kernel_name
+        choices = self.sandboxed_choices()
+        if kernel_name.lower() in choices:
+            return kernel_name.lower()
+        language = equivalent_language(kernel_name)
+        if language is not None and spec_name(language) in choices:
+            return spec_name(language)
+        raise KernelRefused(refusal(kernel_name, choices))
 
 
 def install_kernelspecs(user: bool, prefix: str | None) -> list[str]:

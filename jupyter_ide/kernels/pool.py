@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import secrets
 import time
 import uuid
@@ -20,8 +19,9 @@ from jupyter_client.asynchronous.client import AsyncKernelClient
 from jupyter_client.connect import write_connection_file
 
 from .containers import KernelLaunch, remove_container, start_kernel_container
-from .profile import SANDBOX_UID, SandboxLimits
+from .profile import SandboxLimits
 from .sandbox import SandboxManager
+from .sockets import CONNECTION_INSIDE, KernelSockets
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +47,14 @@ class PooledKernel:
 
     spec: PoolSpec
     container: Container
-    socket_dir: Path
-    connection_file: Path
-    connection_info: dict[str, Any]
+    sockets: KernelSockets
     workspace: Path
     client: AsyncKernelClient | None = field(default=None, repr=False)
+
+    @property
+    def connection_info(self) -> dict[str, Any]:
+        """How clients on the host reach the kernel."""
+        return self.sockets.host_info()
 
     async def run_silently(self, code: str) -> None:
         """Run one silent cell (no output, no history) and wait for its reply."""
@@ -183,40 +186,40 @@ class WarmPool:
         manager = self.manager
         if not await asyncio.to_thread(manager.engine_answers):
             raise RuntimeError("the Docker engine does not answer")
-        socket_dir = await asyncio.to_thread(manager.new_socket_dir)
-        connection_file = socket_dir / "connection.json"
-        _, info = write_connection_file(
-            str(connection_file),
-            transport="ipc",
-            ip=str(socket_dir / "k"),
-            key=secrets.token_hex(32).encode(),
-        )
-        if os.getuid() == 0:
-            os.chown(connection_file, SANDBOX_UID, SANDBOX_UID)
-        workspace = manager.workspace_dir()
-        argv = [a.replace("{connection_file}", str(connection_file)) for a in spec.argv]
-        launch = KernelLaunch(
-            image=spec.image,
-            argv=argv,
-            limits=spec.limits,
-            socket_dir=socket_dir,
-            workspace=workspace,
-            cwd=workspace,
-            env=POOL_ENV,
-            kernel_id=f"pool-{uuid.uuid4().hex[:12]}",
-            kind="pool",
+        sockets = await asyncio.to_thread(
+            manager.new_kernel_sockets, secrets.token_hex(32).encode(), "hmac-sha256"
         )
         try:
+            info = sockets.host_info()
+            write_connection_file(
+                str(sockets.host_file), **{**info, "key": sockets.key}, kernel_name=spec.name
+            )
+            await asyncio.to_thread(sockets.prepare, spec.name)
+            workspace = await manager.open_workspace()
+            argv = [a.replace("{connection_file}", CONNECTION_INSIDE) for a in spec.argv]
+            launch = KernelLaunch(
+                image=spec.image,
+                argv=argv,
+                limits=spec.limits,
+                sockets=sockets,
+                workspace=workspace,
+                cwd=workspace,
+                env=POOL_ENV,
+                kernel_id=f"pool-{uuid.uuid4().hex[:12]}",
+                kind="pool",
+            )
             container = await asyncio.to_thread(start_kernel_container, manager, launch)
         except BaseException:
-            manager.release_socket_dir(socket_dir)
+            await asyncio.to_thread(manager.release_kernel_sockets, sockets)
             raise
-        entry = PooledKernel(spec, container, socket_dir, connection_file, dict(info), workspace)
+        entry = PooledKernel(spec, container, sockets, workspace)
         try:
             entry.client = _client_for(info)
             await _wait_ready(entry.client, READY_TIMEOUT)
             if spec.language == "python":
                 await entry.run_silently("pass")  # pay the first execution's cost ahead
+            # It answered, so it has read its connection file: nothing inside may read it now.
+            await asyncio.to_thread(sockets.scrub)
         except BaseException:
             await self._discard(entry)
             raise
@@ -226,7 +229,7 @@ class WarmPool:
         """Remove a pooled kernel that will never be used."""
         entry.release_client()
         await asyncio.to_thread(remove_container, entry.container)
-        self.manager.release_socket_dir(entry.socket_dir)
+        await asyncio.to_thread(self.manager.release_kernel_sockets, entry.sockets)
 
     def describe(self) -> dict[str, dict[str, int]]:
         """Ready and starting kernels per kernelspec."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 import time
@@ -15,7 +14,6 @@ from docker.models.containers import Container
 from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 from jupyter_client.provisioning.provisioner_base import KernelProvisionerBase
-from jupyter_client.session import Session
 from traitlets import Dict, Unicode
 
 from .cgroup import find_cgroup
@@ -23,13 +21,20 @@ from .containers import (
     KernelLaunch,
     container_state,
     exit_reason,
+    path_inside,
     remove_container,
     signal_container,
     start_kernel_container,
 )
 from .pool import PooledKernel, WarmPool
-from .profile import SANDBOX_UID
 from .sandbox import KernelRecord, SandboxManager, SandboxUnavailable
+from .sockets import (
+    CONNECTION_INSIDE,
+    PORTS,
+    KernelSockets,
+    UnsafeSocketFolder,
+    scrub_once_answered,
+)
 from .watchdog import TimeLimitWatchdog
 
 POLL_INTERVAL = 0.1
@@ -78,7 +83,9 @@ class DockerSandboxProvisioner(LocalProvisioner):
         """Start with no container."""
         super().__init__(**kwargs)
         self.container: Container | None = None
-        self.socket_dir: Path | None = None
+        self.sockets: KernelSockets | None = None
+        self.workspace: Path | None = None
+        self._scrub: asyncio.Task[None] | None = None
         self.record: KernelRecord | None = None
         self.watchdog: TimeLimitWatchdog | None = None
         self.sandboxed = True
@@ -136,43 +143,50 @@ class DockerSandboxProvisioner(LocalProvisioner):
             kwargs["env"] = {**(kwargs.get("env") or {}), **limits.kernel_env()}
             return dict(await super().pre_launch(**kwargs))
         kwargs.pop("extra_arguments", None)
+        self.workspace = await manager.open_workspace()
         # A restart keeps its sockets (clients stay connected to them): never a warm kernel.
-        pooled = None if known is not None else self._take_from_pool(kwargs.get("cwd"))
+        pooled = None if known is not None else self._take_from_pool()
         if pooled is not None:
             self._adopted = pooled
-            self.socket_dir = pooled.socket_dir
+            self.sockets = pooled.sockets
             km.load_connection_info(pooled.connection_info)
-            km.connection_file = str(pooled.connection_file)
+            km.connection_file = str(pooled.sockets.host_file)
             km._connection_file_written = True
             self.connection_info = km.get_connection_info()
             return dict(await KernelProvisionerBase.pre_launch(self, cmd=[], **kwargs))
-        if self.socket_dir is None or not self.socket_dir.exists():
-            self.socket_dir = await asyncio.to_thread(manager.new_socket_dir)
+        if self.sockets is None or not self.sockets.folder.exists():
+            try:
+                self.sockets = await asyncio.to_thread(
+                    manager.new_kernel_sockets, km.session.key, km.session.signature_scheme
+                )
+            except UnsafeSocketFolder as e:
+                raise SandboxUnavailable(str(e)) from e
             km.transport = "ipc"
-            km.ip = str(self.socket_dir / "k")
-            km.connection_file = str(self.socket_dir / "connection.json")
+            km.ip = self.sockets.host_ip
+            for name, port in PORTS.items():
+                setattr(km, name, port)
+            km.connection_file = str(self.sockets.host_file)
         km.write_connection_file()
-        _share_with_sandbox(Path(km.connection_file))
+        # The kernel's own view (paths inside the container); a restart writes it anew.
+        await asyncio.to_thread(self.sockets.prepare, km.kernel_name)
         self.connection_info = km.get_connection_info()
         # Not km.format_kernel_cmd(): it swaps "python" for the server's own interpreter.
-        cmd = [
-            arg.replace("{connection_file}", km.connection_file) for arg in self.kernel_spec.argv
-        ]
+        cmd = [arg.replace("{connection_file}", CONNECTION_INSIDE) for arg in self.kernel_spec.argv]
         return dict(await KernelProvisionerBase.pre_launch(self, cmd=cmd, **kwargs))
 
-    def _take_from_pool(self, cwd: str | None) -> PooledKernel | None:
-        """Return a warm kernel for this kernelspec, if the pool has one."""
+    def _take_from_pool(self) -> PooledKernel | None:
+        """Return a warm kernel for this kernelspec and workspace, if the pool has one."""
         pool = WarmPool.current()
-        if pool is None:
+        if pool is None or self.workspace is None:
             return None
-        return pool.take(self.km.kernel_name, self.manager.workspace_dir())
+        return pool.take(self.km.kernel_name, self.workspace)
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
         """Start the kernel's container (or adopt a warm one) and return its connection."""
         if not self.sandboxed:
             return await super().launch_kernel(cmd, **kwargs)
         manager = self.manager
-        assert self.record is not None and self.socket_dir is not None
+        assert self.record is not None and self.sockets is not None
         if self._adopted is not None:
             container = self._adopted.container
             self.container = container
@@ -181,12 +195,12 @@ class DockerSandboxProvisioner(LocalProvisioner):
             finally:
                 self._adopted.release_client()
         else:
-            workspace = manager.workspace_dir()
+            workspace = self.workspace or await manager.open_workspace()
             launch = KernelLaunch(
                 image=self.image,
                 argv=cmd,
                 limits=self.record.limits,
-                socket_dir=self.socket_dir,
+                sockets=self.sockets,
                 workspace=workspace,
                 cwd=Path(kwargs.get("cwd") or workspace),
                 env=kwargs.get("env") or {},
@@ -201,6 +215,7 @@ class DockerSandboxProvisioner(LocalProvisioner):
                 ) from e
             self.container = container
             await self._sockets_bound(container)
+            self._scrub = asyncio.ensure_future(scrub_once_answered(self.sockets))
         self.record.container_id = container.id
         self._exit_noted = False
         self.pid = None
@@ -212,11 +227,8 @@ class DockerSandboxProvisioner(LocalProvisioner):
 
         Clients connecting earlier are not lost, but ZMQ retries only every 100 ms.
         """
-        km = self.km
-        paths = [
-            Path(f"{km.ip}-{port}")
-            for port in (km.shell_port, km.iopub_port, km.stdin_port, km.control_port, km.hb_port)
-        ]
+        assert self.sockets is not None
+        paths = self.sockets.kernel_paths()
         deadline = time.monotonic() + SOCKETS_TIMEOUT
         checked = time.monotonic()
         while not all(p.exists() for p in paths) and time.monotonic() < deadline:
@@ -229,16 +241,16 @@ class DockerSandboxProvisioner(LocalProvisioner):
 
     async def _move_to(self, cwd: str | None) -> None:
         """Move a warm kernel into the folder the kernel was started for."""
-        if not cwd or self._adopted is None or cwd == str(self._adopted.workspace):
+        if not cwd or self._adopted is None:
             return
-        await self._adopted.run_silently(chdir_code(self.language, cwd))
+        inside = path_inside(Path(cwd), self._adopted.workspace)
+        if inside != path_inside(self._adopted.workspace, self._adopted.workspace):
+            await self._adopted.run_silently(chdir_code(self.language, inside))
 
     def _start_watchdog(self) -> None:
         """Watch the time limit of each run from the server's side."""
-        km = self.km
         assert self.record is not None
-        session = Session(key=km.session.key, signature_scheme=km.session.signature_scheme)
-        iopub_url = km._make_url("iopub")
+        assert self.sockets is not None and self.sockets.capture_url is not None
         limit = self.record.limits.time_limit
         if self.language != "python":
             # The runner enforces each program's limit itself (waits for input excluded);
@@ -246,8 +258,7 @@ class DockerSandboxProvisioner(LocalProvisioner):
             limit = limit * 2 + RUNNER_COMPILE_ALLOWANCE
         cgroup = find_cgroup(self.container.id) if self.container is not None else None
         self.watchdog = TimeLimitWatchdog(
-            iopub_url,
-            session,
+            self.sockets.capture_url,
             limit,
             self.manager.time_limit_grace,
             interrupt=lambda: self.send_signal(signal.SIGINT),
@@ -335,15 +346,18 @@ class DockerSandboxProvisioner(LocalProvisioner):
         if self.watchdog is not None:
             await self.watchdog.stop()
             self.watchdog = None
+        if self._scrub is not None:
+            self._scrub.cancel()
+            self._scrub = None
         if self.container is not None:
             await self.poll()
             await asyncio.to_thread(remove_container, self.container)
             self.container = None
         self._adopted = None
         if not restart:
-            if self.socket_dir is not None:
-                await asyncio.to_thread(self.manager.release_socket_dir, self.socket_dir)
-                self.socket_dir = None
+            if self.sockets is not None:
+                await asyncio.to_thread(self.manager.release_kernel_sockets, self.sockets)
+                self.sockets = None
             if self.manager.after_run is not None:
                 await self.manager.after_run()
             self.manager.kernels.pop(self.kernel_id, None)
@@ -354,10 +368,3 @@ class DockerSandboxProvisioner(LocalProvisioner):
         info["container_id"] = self.container.id if self.container is not None else None
         info["sandboxed"] = self.sandboxed
         return info
-
-
-def _share_with_sandbox(connection_file: Path) -> None:
-    """Let the sandbox user read the connection file (the folder itself is private to it)."""
-    if os.getuid() == 0:
-        os.chown(connection_file, SANDBOX_UID, SANDBOX_UID)
-    connection_file.chmod(0o600)

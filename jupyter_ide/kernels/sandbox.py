@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import stat
+import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -24,9 +26,9 @@ from .profile import (
     LABEL_KIND,
     LABEL_OWNER,
     LABEL_SERVER,
-    SANDBOX_UID,
     SandboxLimits,
 )
+from .sockets import KernelSockets, UnsafeSocketFolder, ensure_private_dir, fits_socket_paths
 
 MIB = 1024 * 1024
 
@@ -87,8 +89,11 @@ class SandboxManager(SingletonConfigurable):
     ).tag(config=True)
 
     ipc_root = Unicode(
-        help="Host folder for the per-kernel ZMQ socket folders (keep it short: unix socket "
-        "paths are limited to ~100 characters).",
+        "",
+        help="Host folder for the per-kernel ZMQ socket folders; made 0700 when missing and "
+        "refused unless it is this user's own, 0700, not a link. Empty: 'sockets' in the data "
+        "dir, or a fresh private folder in the temp dir when the data dir is too deep for "
+        "socket paths (about 107 bytes).",
     ).tag(config=True)
 
     sweep_orphans = Bool(
@@ -98,10 +103,6 @@ class SandboxManager(SingletonConfigurable):
     @default("runtime")
     def _default_runtime(self) -> str:
         return os.environ.get("JUPYTER_IDE_SANDBOX_RUNTIME", "").strip()
-
-    @default("ipc_root")
-    def _default_ipc_root(self) -> str:
-        return f"/tmp/jide-{os.getuid()}"  # noqa: S108 - short on purpose, 0700 per server
 
     def __init__(self, mode: str = "auto", owner: str = "", **kwargs: Any) -> None:
         """Set the sandbox mode (IDESettings.sandbox) and this run's identity."""
@@ -114,10 +115,20 @@ class SandboxManager(SingletonConfigurable):
         self.instances = InstanceLocks(data_dir() / "instances", self.instance_id)
         self.kernels: dict[str, KernelRecord] = {}
         self.live_socket_dirs: set[Path] = set()
+        self._socket_root: Path | None = None
         self.workspace_dir: Callable[[], Path] = Path.cwd
+        # Opens the workspace (its folder materialised, its volume mounted) before a kernel
+        # mounts it: a folder mounted earlier could be covered or moved aside afterwards.
+        self.workspace_opener: Callable[[], Awaitable[None]] | None = None
         self._client: docker.DockerClient | None = None
         self._engine_checked_at = 0.0
         self._engine_ok = False
+
+    async def open_workspace(self) -> Path:
+        """Open the user's workspace and return its folder, ready to mount into kernels."""
+        if self.workspace_opener is not None:
+            await self.workspace_opener()
+        return self.workspace_dir()
 
     # -- limits -------------------------------------------------------------------------
 
@@ -187,6 +198,12 @@ class SandboxManager(SingletonConfigurable):
             )
         return "local"
 
+    def sandbox_required(self) -> bool:
+        """Whether kernels must run sandboxed now: docker mode, or auto while the engine answers."""
+        if self.mode == "local":
+            return False
+        return self.mode == "docker" or self.engine_answers()
+
     def labels(self, kind: str) -> dict[str, str]:
         """Labels that tie a container to this server and this run."""
         self.instances.hold()  # a container of a live run is never swept by another
@@ -199,23 +216,63 @@ class SandboxManager(SingletonConfigurable):
 
     # -- socket folders -----------------------------------------------------------------
 
-    def socket_root(self) -> Path:
-        """Return this server's folder of per-kernel socket folders (made on demand)."""
-        root = Path(self.ipc_root) / self.server_id[:8]
-        root.mkdir(parents=True, exist_ok=True, mode=0o711)
-        Path(self.ipc_root).chmod(0o711)
-        root.chmod(0o711)
-        return root
+    def _fallback_prefix(self) -> str:
+        """Name prefix of this server's private folders in the temp dir (data dir too deep)."""
+        return f"jide-{self.server_id[:8]}-"
 
-    def new_socket_dir(self) -> Path:
-        """Make a fresh, private socket folder that only the sandbox user can enter."""
+    def socket_root(self) -> Path:
+        """Return this server's private folder of per-kernel socket folders (made on demand)."""
+        if self._socket_root is not None and self._socket_root.is_dir():
+            return self._socket_root
+        if self.ipc_root:
+            # Servers may share the configured folder: each keeps to its own sub-folder.
+            root = Path(self.ipc_root) / self.server_id[:8]
+            if not fits_socket_paths(root):
+                raise UnsafeSocketFolder(
+                    f"c.SandboxManager.ipc_root ({self.ipc_root}) is too long for kernel socket "
+                    "paths (about 107 bytes in all): pick a shorter folder."
+                )
+            ensure_private_dir(root.parent)
+            self._socket_root = ensure_private_dir(root)
+            return self._socket_root
+        root = data_dir() / "sockets"
+        if fits_socket_paths(root):
+            self._socket_root = ensure_private_dir(root)
+            return self._socket_root
+        # mkdtemp: an unpredictable name, made 0700 by this process and no other.
+        prefix = f"{self._fallback_prefix()}{self.instance_id}-"
+        root = Path(tempfile.mkdtemp(prefix=prefix))
+        if not fits_socket_paths(root):
+            root.rmdir()
+            raise UnsafeSocketFolder(
+                f"The data dir ({data_dir()}) and the temp dir ({root.parent}) are both too "
+                "deep for kernel socket paths: set c.SandboxManager.ipc_root to a short folder."
+            )
+        self.log.info("The data dir is too deep for socket paths; kernel sockets are in %s", root)
+        self._socket_root = ensure_private_dir(root)
+        return self._socket_root
+
+    def new_kernel_sockets(self, key: bytes, signature_scheme: str) -> KernelSockets:
+        """Make a fresh, private socket folder for one kernel."""
         self.instances.hold()
-        path = self.socket_root() / f"{self.instance_id}-{uuid.uuid4().hex[:8]}"
-        path.mkdir(mode=0o700)
-        self.live_socket_dirs.add(path)
-        if os.getuid() == 0:
-            os.chown(path, SANDBOX_UID, SANDBOX_UID)
-        return path
+        folder = self.socket_root() / f"{self.instance_id}-{uuid.uuid4().hex[:8]}"
+        sockets = KernelSockets.create(folder, key, signature_scheme)
+        self.live_socket_dirs.add(folder)
+        return sockets
+
+    def release_kernel_sockets(self, sockets: KernelSockets) -> None:
+        """Stop a kernel's channel proxies and delete its socket folder."""
+        sockets.close()
+        self.live_socket_dirs.discard(sockets.folder)
+        shutil.rmtree(sockets.folder, ignore_errors=True)
+
+    def release_socket_root(self) -> None:
+        """Delete this run's own folder in the temp dir, if it needed one."""
+        root, self._socket_root = self._socket_root, None
+        if root is not None and root.name.startswith(
+            f"{self._fallback_prefix()}{self.instance_id}-"
+        ):
+            shutil.rmtree(root, ignore_errors=True)
 
     # -- start-up sweep -----------------------------------------------------------------
 
@@ -241,20 +298,26 @@ class SandboxManager(SingletonConfigurable):
                     removed += 1
                 except NotFound:
                     pass
-        root = Path(self.ipc_root) / self.server_id[:8]
-        if root.is_dir():
-            for child in root.iterdir():
-                run = child.name.split("-", 1)[0]
-                if child.is_dir() and not self.instances.alive(run):
-                    shutil.rmtree(child, ignore_errors=True)
+        self._sweep_socket_folders()
         if removed:
             self.log.warning("Removed %d sandbox container(s) left by an earlier run", removed)
         return removed
 
-    def release_socket_dir(self, path: Path) -> None:
-        """Delete a socket folder that no kernel uses any more."""
-        self.live_socket_dirs.discard(path)
-        shutil.rmtree(path, ignore_errors=True)
+    def _sweep_socket_folders(self) -> None:
+        """Delete the socket folders of ended runs (and their folders in the temp dir)."""
+        try:
+            root = self.socket_root()
+        except (OSError, UnsafeSocketFolder) as e:
+            self.log.warning("Kernel socket folders were not swept: %s", e)
+            return
+        for child in root.iterdir():
+            if _is_own_dir(child) and not self.instances.alive(child.name.split("-", 1)[0]):
+                shutil.rmtree(child, ignore_errors=True)
+        prefix = self._fallback_prefix()
+        for child in Path(tempfile.gettempdir()).glob(f"{prefix}*"):
+            run = child.name[len(prefix) :].split("-", 1)[0]
+            if _is_own_dir(child) and not self.instances.alive(run):
+                shutil.rmtree(child, ignore_errors=True)
 
     async def asweep(self) -> int:
         """``sweep`` off the event loop."""
@@ -269,3 +332,12 @@ class SandboxManager(SingletonConfigurable):
             "runtime": limits.runtime or "runc",
             "limits": limits.describe(),
         }
+
+
+def _is_own_dir(path: Path) -> bool:
+    """Whether ``path`` is a real folder (not a link) of this process's user."""
+    try:
+        info = path.lstat()
+    except OSError:
+        return False
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.geteuid()

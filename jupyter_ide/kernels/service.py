@@ -11,6 +11,7 @@ from tornado.ioloop import IOLoop
 
 from .image_names import image_for
 from .kernelspecs import LANGUAGES, sandbox_argv, spec_name
+from .manager import CLASS_NAME, DEFAULT_CLASS
 from .pool import PoolSpec, WarmPool
 from .sandbox import SandboxManager
 
@@ -41,12 +42,19 @@ def start_sandbox(app: Any, mode: str, owner: str) -> SandboxManager:
     manager.instances.hold()  # from now on, no other run's sweep takes this run's containers
     serverapp = app.serverapp
     manager.workspace_dir = lambda: _workspace_dir(serverapp)
+    opener = getattr(serverapp.contents_manager, "ready", None)
+    if opener is not None:
+        manager.workspace_opener = opener
     sync = getattr(serverapp.contents_manager, "sync_from_disk", None)
     if sync is not None:
         manager.after_run = sync
+    kernels = serverapp.kernel_manager
     if mode != "local" and "ide-python" in serverapp.kernel_spec_manager.find_kernel_specs():
         # New notebooks get the sandboxed Python, not the host's python3.
-        serverapp.kernel_manager.default_kernel_name = "ide-python"
+        kernels.default_kernel_name = "ide-python"
+    if mode != "local" and getattr(kernels, "kernel_manager_class", None) == DEFAULT_CLASS:
+        # Each kernel's manager refuses to start or restart unsandboxed while it must not.
+        kernels.kernel_manager_class = CLASS_NAME
     IOLoop.current().add_callback(_start_pool, manager)
     return manager
 
@@ -75,4 +83,5 @@ async def stop_sandbox() -> None:
     if SandboxManager.initialized():
         manager = SandboxManager.instance()
         manager.close_client()
+        manager.release_socket_root()
         manager.instances.release()
