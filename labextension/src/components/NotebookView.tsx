@@ -82,6 +82,10 @@ export default function NotebookView({
   const focusNext = useRef<string | null>(null);
   const [defaults, setDefaults] = useState<SandboxLimits | null>(null);
   const [death, setDeath] = useState<string | null>(null);
+  // The running kernel's name (the server may run a notebook's python3 as ide-python), and why
+  // the notebook's kernel could not start here (the server names the kernels that can).
+  const [kernelName, setKernelName] = useState<string | null>(null);
+  const [kernelRefused, setKernelRefused] = useState<string | null>(null);
   // Deaths of the current kernel already shown, and the last one, to name it in cell errors.
   const deathsSeen = useRef(0);
   const lastDeath = useRef<{ message: string; at: number } | null>(null);
@@ -216,29 +220,33 @@ export default function NotebookView({
     return nb;
   }, [onDirty, path, services.contents]);
 
-  const connectKernel = useCallback(
-    async (nb: Notebook) => {
-      await services.kernelspecs.ready;
-      const models = services.kernelspecs.specs;
-      setSpecs(models);
-      void services.ide
-        .sandbox()
-        .then((info) => setDefaults(info?.limits ?? null))
-        .catch(() => setDefaults(null));
-      const wanted = (nb.metadata.kernelspec as { name?: string } | undefined)?.name;
-      const name = wanted && models?.kernelspecs[wanted] ? wanted : (models?.default ?? 'python3');
-      const existing = await services.sessions.findByPath(path);
-      const connection = existing
-        ? services.sessions.connectTo({ model: existing })
-        : await services.sessions.startNew({
-            path,
-            type: 'notebook',
-            name: baseName(path),
-            kernel: { name },
-          });
+  /** Start this notebook's session with kernel ``name``; say plainly why when it cannot. */
+  const startSession = useCallback(
+    async (name: string): Promise<Session.ISessionConnection | null> => {
+      try {
+        const connection = await services.sessions.startNew({
+          path: pathRef.current,
+          type: 'notebook',
+          name: baseName(pathRef.current),
+          kernel: { name },
+        });
+        setKernelRefused(null);
+        return connection;
+      } catch (e) {
+        setKernelRefused(await errorMessage(e));
+        reportStatus('no kernel');
+        return null;
+      }
+    },
+    [reportStatus, services.sessions],
+  );
+
+  const attachSession = useCallback(
+    (connection: Session.ISessionConnection) => {
       session.current = connection;
       const watch = () => {
         const kernel = connection.kernel;
+        setKernelName(kernel?.name ?? null);
         reportStatus(kernel?.status ?? 'dead');
         deathsSeen.current = 0;
         setDeath(null);
@@ -261,7 +269,31 @@ export default function NotebookView({
       connection.kernelChanged.connect(watch);
       watch();
     },
-    [checkDeath, path, reportStatus, services],
+    [checkDeath, reportStatus, services],
+  );
+
+  const connectKernel = useCallback(
+    async (nb: Notebook) => {
+      await services.kernelspecs.ready;
+      const models = services.kernelspecs.specs;
+      setSpecs(models);
+      void services.ide
+        .sandbox()
+        .then((info) => setDefaults(info?.limits ?? null))
+        .catch(() => setDefaults(null));
+      // Asked for by name even when not listed: the server runs a common one (python3,
+      // xcpp17, ...) as its sandboxed equivalent, or refuses it with a message to show.
+      const wanted = (nb.metadata.kernelspec as { name?: string } | undefined)?.name;
+      const name = wanted || (models?.default ?? 'python3');
+      const existing = await services.sessions.findByPath(path);
+      const connection = existing
+        ? services.sessions.connectTo({ model: existing })
+        : await startSession(name);
+      if (connection) {
+        attachSession(connection);
+      }
+    },
+    [attachSession, path, services, startSession],
   );
 
   useEffect(() => {
@@ -482,6 +514,11 @@ export default function NotebookView({
     try {
       if (session.current) {
         await session.current.changeKernel({ name });
+      } else {
+        const connection = await startSession(name);
+        if (connection) {
+          attachSession(connection);
+        }
       }
     } catch (e) {
       notify('error', `Could not start ${name}: ${await errorMessage(e)}`);
@@ -503,7 +540,10 @@ export default function NotebookView({
   }
   const selectedCell = notebook.cells.find((c) => c.id === selected);
   const currentKernel =
-    (notebook.metadata.kernelspec as { name?: string } | undefined)?.name ?? specs?.default ?? '';
+    kernelName ??
+    (notebook.metadata.kernelspec as { name?: string } | undefined)?.name ??
+    specs?.default ??
+    '';
   const language = kernelLanguage(notebook, specs);
 
   const renderCell = (cell: Cell) => {
@@ -684,6 +724,11 @@ export default function NotebookView({
           value={currentKernel}
           onChange={(e) => void changeKernel(e.target.value)}
         >
+          {currentKernel && !specs?.kernelspecs[currentKernel] && (
+            <option value={currentKernel} disabled>
+              {currentKernel} — not available here
+            </option>
+          )}
           {Object.values(specs?.kernelspecs ?? {}).map((spec) => {
             if (!spec) {
               return null;
@@ -711,6 +756,11 @@ export default function NotebookView({
           onReload={() => void load()}
           onOverwrite={() => void save(true)}
         />
+      )}
+      {kernelRefused && (
+        <div className="banner banner-error" role="alert" data-testid="kernel-refused">
+          {kernelRefused} Pick a kernel above to run this notebook.
+        </div>
       )}
       {death && (
         <div className="banner banner-error" role="alert" data-testid="kernel-death">
