@@ -362,6 +362,9 @@ def test_the_sandbox_runs_with_the_hardened_profile(host) -> None:
         assert hc["PidsLimit"] > 0 and hc["NanoCpus"] > 0
         assert {u["Name"] for u in hc["Ulimits"]} == {"nofile", "fsize", "core"}
         assert set(hc["Tmpfs"]) == {"/tmp", "/dev/shm", "/home/sandbox"}
+        # Only its sockets, its connection file (read-only) and the workspace, at fixed paths.
+        mounts = {m["Destination"]: m["RW"] for m in attrs["Mounts"]}
+        assert mounts == {"/jide/ipc": True, "/jide/connection.json": False, "/workspace": True}
         assert all("size=" in v for v in hc["Tmpfs"].values())
         assert attrs["Config"]["User"] not in ("", "0", "root", "0:0")
         assert not any(p for p in (attrs["NetworkSettings"].get("Ports") or {}).values())
