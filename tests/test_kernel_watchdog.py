@@ -3,6 +3,7 @@ the kernel holds, and its connection file."""
 
 from __future__ import annotations
 
+import json
 import textwrap
 import time
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ import pytest
 from jupyter_client.blocking.client import BlockingKernelClient
 
 from jupyter_ide.kernels.sockets import CONNECTION_INSIDE
+from jupyter_ide.kernels.watchdog import DELIMITER, TimeLimitWatchdog, execute_event
 
 from .kernel_host import KernelHost, execute, require_images
 
@@ -177,3 +179,36 @@ def test_the_connection_file_is_unreadable_inside_once_started(kernel) -> None:
     assert "json []" in out
     # On the host, the server keeps its own connection file in a folder the sandbox cannot see.
     assert Path(km.connection_file).is_file()
+
+
+def _frames(msg_type: str, msg_id: str, parent_id: str = "") -> list[bytes]:
+    """A shell message as the proxy copies it: identities, delimiter, signature, parts."""
+    header = json.dumps({"msg_type": msg_type, "msg_id": msg_id}).encode()
+    parent = json.dumps({"msg_id": parent_id} if parent_id else {}).encode()
+    return [b"client", DELIMITER, b"signature", header, parent, b"{}", b"{}"]
+
+
+def test_shell_messages_are_read_as_requests_and_replies() -> None:
+    assert execute_event(_frames("execute_request", "a")) == ("request", "a")
+    assert execute_event(_frames("execute_reply", "r", "a")) == ("reply", "a")
+    assert execute_event(_frames("kernel_info_request", "k")) is None
+    assert execute_event([b"no delimiter"]) is None
+    assert execute_event([DELIMITER, b"sig", b"{not json execute_re"]) is None
+
+
+async def test_a_reply_closes_its_request_and_those_before_it_and_nothing_else() -> None:
+    async def nothing() -> None:
+        return None
+
+    watchdog = TimeLimitWatchdog("inproc://unused", 5.0, 1.0, nothing, nothing)
+    for msg_id in ("a", "b", "c"):
+        watchdog.observe(("request", msg_id))
+    watchdog.observe(("request", "a"))  # the same request twice is one run
+    assert list(watchdog.pending) == ["a", "b", "c"]
+    watchdog.observe(("reply", "zzz"))  # a reply to nothing the server sent
+    assert list(watchdog.pending) == ["a", "b", "c"] and watchdog.runs_ended == 0
+    watchdog.observe(("reply", "b"))  # in order: a ended too
+    assert list(watchdog.pending) == ["c"] and watchdog.runs_ended == 1
+    watchdog.observe(("reply", "c"))
+    assert not watchdog.pending and watchdog.runs_ended == 2
+    assert await watchdog.check() is True  # nothing open, nothing charged

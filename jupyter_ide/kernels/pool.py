@@ -17,6 +17,7 @@ from docker.errors import DockerException, ImageNotFound
 from docker.models.containers import Container
 from jupyter_client.asynchronous.client import AsyncKernelClient
 from jupyter_client.connect import write_connection_file
+from tornado.web import HTTPError
 
 from .containers import KernelLaunch, remove_container, start_kernel_container
 from .profile import SandboxLimits
@@ -171,7 +172,8 @@ class WarmPool:
                     self.specs[name].image,
                 )
                 return
-            except (DockerException, OSError, RuntimeError, TimeoutError) as e:
+            except (DockerException, OSError, RuntimeError, TimeoutError, HTTPError) as e:
+                # HTTPError: the workspace could not be opened (its database, its volume).
                 log.warning("Warm pool: could not start a %s kernel: %s", name, e)
                 return
             finally:
