@@ -137,6 +137,21 @@ def test_a_crashed_runs_folder_in_the_temp_dir_is_swept(
     assert not mine.folder.parent.exists()
 
 
+def test_the_start_up_sweep_makes_no_socket_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server that never starts a kernel leaves nothing behind (in the temp dir either)."""
+    folder = Path(tempfile.mkdtemp(prefix="jd-"))
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(folder / ("y" * 99)))
+    manager = SandboxManager(mode="docker", owner="tester")
+    prefix = f"jide-{manager.server_id[:8]}-"
+    try:
+        manager.sweep()
+        assert not list(Path(tempfile.gettempdir()).glob(f"{prefix}*"))
+    finally:
+        manager.instances.release()
+        manager.close_client()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def test_ensure_private_dir_makes_a_missing_folder_0700(tmp_path: Path) -> None:
     made = ensure_private_dir(tmp_path / "a" / "b")
     _private(made)

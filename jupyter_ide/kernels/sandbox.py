@@ -304,20 +304,25 @@ class SandboxManager(SingletonConfigurable):
         return removed
 
     def _sweep_socket_folders(self) -> None:
-        """Delete the socket folders of ended runs (and their folders in the temp dir)."""
-        try:
-            root = self.socket_root()
-        except (OSError, UnsafeSocketFolder) as e:
-            self.log.warning("Kernel socket folders were not swept: %s", e)
-            return
-        for child in root.iterdir():
-            if _is_own_dir(child) and not self.instances.alive(child.name.split("-", 1)[0]):
-                shutil.rmtree(child, ignore_errors=True)
+        """Delete the socket folders of ended runs (and their folders in the temp dir).
+
+        Nothing is made here: a server that never starts a kernel leaves no folder behind.
+        """
+        roots = [
+            Path(self.ipc_root) / self.server_id[:8] if self.ipc_root else data_dir() / "sockets"
+        ]
         prefix = self._fallback_prefix()
-        for child in Path(tempfile.gettempdir()).glob(f"{prefix}*"):
-            run = child.name[len(prefix) :].split("-", 1)[0]
-            if _is_own_dir(child) and not self.instances.alive(run):
-                shutil.rmtree(child, ignore_errors=True)
+        roots += Path(tempfile.gettempdir()).glob(f"{prefix}*")
+        for root in roots:
+            if not _is_own_dir(root) or stat.S_IMODE(root.stat().st_mode) & 0o077:
+                continue  # missing, or not ours: socket_root() says why when it is needed
+            if root.name.startswith(prefix):  # a whole run's folder in the temp dir
+                if not self.instances.alive(root.name[len(prefix) :].split("-", 1)[0]):
+                    shutil.rmtree(root, ignore_errors=True)
+                continue
+            for child in root.iterdir():
+                if _is_own_dir(child) and not self.instances.alive(child.name.split("-", 1)[0]):
+                    shutil.rmtree(child, ignore_errors=True)
 
     async def asweep(self) -> int:
         """``sweep`` off the event loop."""
