@@ -11,8 +11,8 @@ One folder per kernel, inside a root folder private to the server's user (0700, 
         ipc/                        mounted at /jide/ipc; the kernel binds its sockets here
 
 Inside the container the paths are short and fixed, whatever the host's path is; on the host a
-socket path must stay under the kernel's limit of about 107 bytes (``socket_root`` picks a short
-private folder when the data dir is too deep).
+socket path must stay under Linux's limit for unix socket paths, about 107 bytes
+(``SandboxManager.socket_root`` picks a short private folder when the data dir is too deep).
 """
 
 from __future__ import annotations
@@ -59,8 +59,12 @@ def fits_socket_paths(root: Path) -> bool:
 def ensure_private_dir(path: Path) -> Path:
     """Make ``path`` (0700) when missing; refuse it unless it is a real folder, ours, 0700."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(FileExistsError):
+    try:
         path.mkdir(mode=0o700)
+    except FileExistsError:
+        pass  # checked below, whoever made it
+    else:
+        path.chmod(0o700)  # whatever the umask
     info = path.lstat()
     problem = None
     if stat.S_ISLNK(info.st_mode):
