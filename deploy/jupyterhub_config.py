@@ -14,6 +14,15 @@ Environment (all but the provider's client id/secret have defaults):
                                else gets in (`jupyter ide doctor --hub-config` warns when open)
   JUPYTERHUB_CRYPT_KEY         required: encrypts auth state (openssl rand -hex 32)
   JUPYTER_IDE_SINGLEUSER_IMAGE the user image, with jupyter-ide installed (DockerSpawner)
+  JUPYTER_IDE_SERVICE          managed | external: run the jupyter-ide service (`jupyter ide
+                               service`) at /services/ide/, the only holder of the database,
+                               Redis, S3, crypt and AI settings (SERVICE_VARIABLES below); unset:
+                               no service, and user servers get the database and Redis URLs
+  JUPYTER_IDE_SERVICE_URL      where the hub and its proxy reach the service
+                               (default http://127.0.0.1:10101)
+  JUPYTER_IDE_SERVICE_TOKEN    external only: the service's hub API token (openssl rand -hex 32);
+                               start the service with JUPYTERHUB_API_TOKEN set to it, and
+                               JUPYTERHUB_API_URL, JUPYTERHUB_SERVICE_URL
 The scope/role/allowed-scope wiring is the one tests/e2e/test_hub.py exercises end to end.
 """
 
@@ -106,14 +115,90 @@ def pass_oauth_identity(spawner: object, auth_state: dict[str, object] | None) -
 
 c.Spawner.auth_state_hook = pass_oauth_identity
 
+# --- The jupyter-ide service: the one process holding shared state and secrets ------------
+# The settings only the service may hold: user servers run students' code, so whatever their
+# environment holds, a student can read. The hub passes these to the service alone.
+SERVICE_VARIABLES = (
+    "JUPYTER_IDE_DB_URL",
+    "JUPYTER_IDE_REDIS_URL",
+    "JUPYTER_IDE_STORAGE_URL",
+    "JUPYTER_IDE_S3_ENDPOINT_URL",
+    "JUPYTER_IDE_S3_REGION",
+    "JUPYTER_IDE_S3_SSE",
+    "JUPYTER_IDE_S3_KMS_KEY_ID",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_DEFAULT_REGION",
+    "JUPYTER_IDE_CRYPT_KEY",
+    "JUPYTER_IDE_AI_POOL_URL",
+    "JUPYTER_IDE_AI_POOL_KEY",
+    "OPENAI_API_KEY",
+    "GEMINI_API_KEY",
+    "JUPYTER_IDE_SANDBOX",
+    "JUPYTER_IDE_SANDBOX_RUNTIME",
+    "JUPYTER_IDE_JUDGE_WORKERS",
+    "JUPYTER_IDE_QUOTA_BYTES",
+    "JUPYTER_IDE_QUOTA_FILES",
+    "JUPYTER_IDE_WORKSPACE_VOLUME",
+    "JUPYTER_IDE_WORKSPACE_BYTES",
+    "JUPYTER_IDE_IMAGE_HOSTS",
+    "DOCKER_HOST",
+    "DOCKER_TLS_VERIFY",
+    "DOCKER_CERT_PATH",
+)
+IDE_SCOPES = ["custom:ide:instructor", "custom:ide:admin"]
+service_mode = os.environ.get("JUPYTER_IDE_SERVICE", "").strip().lower()
+if service_mode not in ("", "managed", "external"):
+    raise ValueError(
+        f"JUPYTER_IDE_SERVICE={service_mode!r}: use managed, external or leave it unset"
+    )
+if service_mode:
+    ide_service: dict[str, object] = {
+        "name": "ide",
+        "url": os.environ.get("JUPYTER_IDE_SERVICE_URL", "http://127.0.0.1:10101"),
+        # A caller's OAuth token for the service carries the custom scopes they hold: roles.
+        "oauth_client_allowed_scopes": IDE_SCOPES,
+        # The institution's own IDE: no "authorize access?" page between a user and it.
+        "oauth_no_confirm": True,
+    }
+    if service_mode == "managed":  # jupyter-ide (and jupyterhub) installed beside the hub
+        ide_service["command"] = ["jupyter", "ide", "service"]
+        ide_service["environment"] = {
+            name: os.environ[name] for name in SERVICE_VARIABLES if os.environ.get(name)
+        }
+    elif os.environ.get("JUPYTER_IDE_SERVICE_TOKEN"):
+        ide_service["api_token"] = os.environ["JUPYTER_IDE_SERVICE_TOKEN"]
+    else:
+        raise ValueError(
+            "JUPYTER_IDE_SERVICE=external needs JUPYTER_IDE_SERVICE_TOKEN: the service's hub "
+            "API token (openssl rand -hex 32), also its JUPYTERHUB_API_TOKEN"
+        )
+    c.JupyterHub.services = [ide_service]
+    # Every user may use the service (the default user role is "self" only).
+    c.JupyterHub.load_roles.append(
+        {"name": "user", "scopes": ["self", "access:services!service=ide"]}
+    )
+    # A user's server reaches the service with its own JUPYTERHUB_API_TOKEN (the hub grants
+    # the custom scopes only to those who hold them).
+    c.Spawner.server_token_scopes = [
+        "users:activity!user",
+        "access:servers!server",
+        "access:services!service=ide",
+        *IDE_SCOPES,
+    ]
+
 # --- Each user's server: jupyter-ide opens at /ide and may see the custom scopes -----------
 c.Spawner.default_url = "/ide"
-c.Spawner.oauth_client_allowed_scopes = ["custom:ide:instructor", "custom:ide:admin"]
-c.Spawner.environment = {
-    "JUPYTER_IDE_SANDBOX": os.environ.get("JUPYTER_IDE_SANDBOX", "auto"),
-    "JUPYTER_IDE_DB_URL": os.environ.get("JUPYTER_IDE_DB_URL", ""),
-    "JUPYTER_IDE_REDIS_URL": os.environ.get("JUPYTER_IDE_REDIS_URL", ""),
-}
+c.Spawner.oauth_client_allowed_scopes = IDE_SCOPES
+c.Spawner.environment = {"JUPYTER_IDE_SANDBOX": os.environ.get("JUPYTER_IDE_SANDBOX", "auto")}
+if not service_mode:  # without the service, each user's server holds the shared state itself
+    c.Spawner.environment.update(
+        {
+            "JUPYTER_IDE_DB_URL": os.environ.get("JUPYTER_IDE_DB_URL", ""),
+            "JUPYTER_IDE_REDIS_URL": os.environ.get("JUPYTER_IDE_REDIS_URL", ""),
+        }
+    )
 if os.environ.get("JUPYTER_IDE_SINGLEUSER_IMAGE"):
     c.JupyterHub.spawner_class = "docker"
     c.DockerSpawner.image = os.environ["JUPYTER_IDE_SINGLEUSER_IMAGE"]

@@ -69,6 +69,7 @@ class IDEApp(ExtensionApp):
         "import": (ImportApp, ImportApp.description),
         "kernels": (KernelsApp, KernelsApp.description),
         "images": (ImagesApp, ImagesApp.description),
+        "service": ("jupyter_ide.service.app.ServiceCommand", "Run as a JupyterHub service"),
     }
 
     ide_settings: IDESettings | None = None

@@ -1,0 +1,141 @@
+"""`jupyter ide service`: jupyter-ide as a JupyterHub service, for every user of the hub.
+
+The same extension as `jupyter ide`, served by a Jupyter Server configured from the
+environment a hub gives its services (hubenv.py): it listens at JUPYTERHUB_SERVICE_URL under
+JUPYTERHUB_SERVICE_PREFIX, signs every request in with the caller's hub token or OAuth cookie
+(identity.py), and serves each caller their own files (contents.py). Only this process holds
+the database, Redis, S3, crypt and AI settings; user servers hold their own hub token.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from jupyter_core.application import JupyterApp
+from traitlets import default
+
+from ..auth.users import IdentityRecorder
+from ..server_extension.app import IDEApp
+from ..server_extension.managers import KERNEL_SPEC_MANAGER
+from .contents import CallerSettings, UserContentsManagers
+from .hubenv import HubEnvironment, HubEnvironmentError, read_hub_environment
+
+PACKAGE = "jupyter_ide.service"
+DESCRIPTION = (
+    "Run jupyter-ide as a JupyterHub service: every hub user with its access scope, their own "
+    "files, roles from the hub's custom:ide:* scopes."
+)
+
+# The service's server: the managers that make it multi-user, and nothing else loaded.
+SERVICE_SERVER_CONFIG: dict[str, Any] = {
+    "contents_manager_class": f"{PACKAGE}.contents.UserContentsManagers",
+    "identity_provider_class": f"{PACKAGE}.identity.ServiceIdentityProvider",
+    "authorizer_class": f"{PACKAGE}.identity.ServiceAuthorizer",
+    "kernel_spec_manager_class": KERNEL_SPEC_MANAGER,
+}
+
+
+def configure_server(serverapp: Any, hub: HubEnvironment) -> None:
+    """Set what the hub decides (address, prefix) and what a shared service needs."""
+    serverapp.ip = hub.ip
+    serverapp.port = hub.port
+    serverapp.port_retries = 0  # the hub's proxy routes to exactly this port
+    serverapp.base_url = hub.base_url
+    serverapp.allow_remote_access = True  # requests arrive through the hub's proxy
+    serverapp.trust_xheaders = True
+    serverapp.open_browser = False
+    serverapp.answer_yes = True  # the hub stops it with signals, nobody answers a prompt
+    # Infrastructure, like the hub that starts it (root in a container, say): no user's code
+    # runs in this process, and mounting workspace volumes needs root.
+    serverapp.allow_root = True
+    serverapp.allow_unauthenticated_access = False
+    serverapp.terminals_enabled = False  # terminals come with the service's sandboxes
+    for trait, value in SERVICE_SERVER_CONFIG.items():
+        setattr(serverapp, trait, value)
+
+
+class IDEServiceApp(IDEApp):
+    """The jupyter-ide extension run as a multi-user JupyterHub service."""
+
+    description = DESCRIPTION
+    # Only this extension: the stock one (IDEApp) and terminals stay out of the service.
+    serverapp_config = {**SERVICE_SERVER_CONFIG, "jpserver_extensions": {PACKAGE: True}}
+    load_other_extensions = False
+    subcommands: dict[str, Any] = {}
+
+    hub: HubEnvironment | None = None
+
+    @default("open_browser")
+    def _default_open_browser(self) -> bool:
+        return False  # a service: the hub's users reach it through the hub
+
+    @classmethod
+    def get_extension_package(cls) -> str:
+        """Return the package whose extension points name this app (not the stock one's)."""
+        return PACKAGE
+
+    def _link_jupyter_server_extension(self, serverapp: Any) -> None:
+        """Read the hub's environment (refusing to start without it), then set the server up."""
+        try:
+            self.hub = read_hub_environment(os.environ)
+        except HubEnvironmentError as e:
+            raise SystemExit(str(e)) from e
+        super()._link_jupyter_server_extension(serverapp)
+        configure_server(serverapp, self.hub)
+        # Warm kernels would start in nobody's workspace: the service's kernels (its gateway)
+        # are not built yet. An operator's explicit setting still wins.
+        if "pool_size" not in self.config.get("SandboxManager", {}):
+            self.config.SandboxManager.pool_size = 0
+
+    def initialize_settings(self) -> None:
+        """Set the extension up as for one user, then for many: users, files per caller."""
+        super().initialize_settings()
+        assert self.db is not None
+        # Many users: no single owner whose OAuth identity the hub passed to this process.
+        self.settings["jupyter_ide_users"] = IdentityRecorder(
+            self.db, self.settings["jupyter_ide_courses"], owner=""
+        )
+        self.settings["jupyter_ide_service"] = self.hub
+        serverapp = self.serverapp
+        assert serverapp is not None
+        # Handlers read the contents manager from here: make it the caller's own.
+        serverapp.web_app.settings = CallerSettings(serverapp.web_app.settings)
+        # As in jupyterhub-singleuser: tornado's own XSRF check runs before sign-in, when the
+        # hub's check (which skips token-signed requests) cannot know the caller yet; Jupyter
+        # Server checks every non-GET request after sign-in anyway.
+        self.settings["xsrf_cookies"] = False  # (these settings are copied into the web app's)
+
+    def _attach_contents(self) -> None:
+        """Share the database with the users' managers; nothing is opened before a request."""
+        serverapp = self.serverapp
+        assert serverapp is not None
+        cm = serverapp.contents_manager
+        if not isinstance(cm, UserContentsManagers):
+            raise SystemExit(
+                "jupyter ide service cannot start: c.ServerApp.contents_manager_class must be "
+                f"{SERVICE_SERVER_CONFIG['contents_manager_class']} (each user's own files)"
+            )
+        cm.db = self.db
+
+
+class ServiceCommand(JupyterApp):
+    """`jupyter ide service [--Class.trait=value ...]`: start the service."""
+
+    name = "jupyter-ide-service"
+    description = DESCRIPTION
+
+    def initialize(self, argv: Any = None) -> None:
+        """Keep the arguments for the server, which parses them."""
+        self.server_argv = list(argv if argv is not None else sys.argv[1:])
+
+    def start(self) -> None:
+        """Run the service until the hub (or a signal) stops it."""
+        type(self).clear_instance()  # the server is the process's one application
+        IDEServiceApp.launch_instance(self.server_argv)  # type: ignore[no-untyped-call]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run `jupyter ide service` (also `python -m jupyter_ide.service`)."""
+    IDEServiceApp.launch_instance(argv)  # type: ignore[no-untyped-call]
