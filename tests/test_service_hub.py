@@ -14,6 +14,7 @@ import re
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pytest
@@ -142,6 +143,22 @@ def test_each_user_reaches_only_their_own_files(people: People) -> None:
     assert hub.call("/files/only-ada.txt", ta).text == "ada's secret"
     assert _json(hub.call(f"/ide/api/history/{version}", ta))["id"] == version
     assert len(hub.call("/api/contents/checked.txt/checkpoints", ta).json()) == 1
+
+
+def test_concurrent_callers_each_get_their_own_files(people: People) -> None:
+    """Interleaved requests of two students (through the proxy's shared connections) never mix."""
+    hub, a, b = people.hub, people.student_a, people.student_b
+    _save(people, a, "mine.txt", "written by ada")
+    _save(people, b, "mine.txt", "written by bob")
+
+    def read(who: str) -> tuple[str, str]:
+        reply = hub.call("/api/contents/mine.txt", people.tokens[who])
+        return who, str(_json(reply)["content"])
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        seen = list(pool.map(read, [a, b] * 40))
+    expected = {a: "written by ada", b: "written by bob"}
+    assert [content for _, content in seen] == [expected[who] for who, _ in seen]
 
 
 @pytest.mark.parametrize(
