@@ -274,6 +274,19 @@ def test_the_extensions_apis_serve_each_caller(people: People) -> None:
     assert used_a.status_code == used_b.status_code == 200, (used_a.text, used_b.text)
     assert a in used_a.text and "hello" not in used_b.text and a not in used_b.text
 
+    # Keys are the caller's own, encrypted with the crypt key only the service holds.
+    stored = hub.call("/ide/api/ai/keys/openai", ta, "PUT", {"api_key": "sk-ada-own-key"})
+    assert stored.status_code == 200, stored.text
+
+    def providers(token: str) -> list[object]:
+        keys = _json(hub.call("/ide/api/ai/keys", token))["keys"]
+        assert isinstance(keys, list)
+        return [k["provider"] for k in keys]
+
+    assert providers(ta) == ["openai"] and providers(tb) == []
+    assert hub.call("/ide/api/ai/keys/openai", tb, "DELETE").status_code == 404
+    assert providers(ta) == ["openai"]
+
     run = {
         "language_id": 71,
         "source_code": base64.b64encode(b"print('judged', 6 * 7)").decode(),
