@@ -9,6 +9,7 @@ the database, Redis, S3, crypt and AI settings; user servers hold their own hub 
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from typing import Any
@@ -78,6 +79,11 @@ class IDEServiceApp(IDEApp):
 
     def _link_jupyter_server_extension(self, serverapp: Any) -> None:
         """Read the hub's environment (refusing to start without it), then set the server up."""
+        if importlib.util.find_spec("jupyterhub") is None:
+            raise SystemExit(
+                "jupyter ide service cannot start: it signs users in with JupyterHub's own "
+                "code; install it beside jupyter-ide (pip install jupyterhub)"
+            )
         try:
             self.hub = read_hub_environment(os.environ)
         except HubEnvironmentError as e:
@@ -97,7 +103,6 @@ class IDEServiceApp(IDEApp):
         self.settings["jupyter_ide_users"] = IdentityRecorder(
             self.db, self.settings["jupyter_ide_courses"], owner=""
         )
-        self.settings["jupyter_ide_service"] = self.hub
         serverapp = self.serverapp
         assert serverapp is not None
         # Handlers read the contents manager from here: make it the caller's own.

@@ -25,7 +25,7 @@ from ..contents_manager.blobstore import BlobStore
 from ..contents_manager.gc import collect_garbage
 from ..contents_manager.index import FileIndex
 from ..contents_manager.volume import WorkspaceVolume
-from .identity import CALLER
+from .caller import CALLER
 
 CONTENTS_MANAGER = "contents_manager"
 

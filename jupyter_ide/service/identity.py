@@ -11,7 +11,6 @@ records the caller for the request (``CALLER``), which picks their own files.
 from __future__ import annotations
 
 import os
-from contextvars import ContextVar
 from typing import Any
 
 from jupyter_server.auth.authorizer import Authorizer
@@ -23,12 +22,8 @@ from jupyterhub.singleuser.extension import (  # type: ignore[import-untyped]
 from tornado import web
 from traitlets import default
 
+from .caller import CALLER
 from .hubenv import read_hub_environment
-
-# The hub user name of the request being served (None before sign-in or when it failed).
-# Set while the request is authenticated, so it holds for the whole handler: each request
-# runs in a task of its own, with a copy of the context.
-CALLER: ContextVar[str | None] = ContextVar("jupyter_ide_service_caller", default=None)
 
 # Jupyter Server resources the service serves; every other one is refused. Kernels, sessions
 # and terminals come with the service's gateway (not built yet); shutdown, config, events and
