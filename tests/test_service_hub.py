@@ -199,6 +199,10 @@ def test_tokens_that_sign_nobody_in_are_refused(people: People) -> None:
     assert forged.status_code == 401
     assert "forged, expired or revoked" in _json(forged)["message"]  # type: ignore[operator]
 
+    page = hub.call("/ide", "f" * 32)  # a page, not an API: the same answer, not a crash
+    assert page.status_code == 401, page.text[:300]
+    assert "forged, expired or revoked" in page.text
+
     expiring = hub.token(a, [ACCESS], expires_in=1)
     time.sleep(2.5)
     expired = hub.call("/api/contents", expiring)
