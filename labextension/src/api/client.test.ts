@@ -1,8 +1,11 @@
 import { ServerConnection } from '@jupyterlab/services';
 import { describe, expect, it } from 'vitest';
 import {
+  COURSE_HEADER,
+  errorCode,
   errorMessage,
   IdeClient,
+  parseCourses,
   parseHealth,
   parseHistory,
   parsePolicy,
@@ -212,11 +215,21 @@ describe('parsePolicy and parseUsage', () => {
       }),
     ).toEqual({
       course: 'cs101',
+      courses: ['cs101'],
       mode: 'hint',
       until: '2026-11-25T14:00:00+00:00',
       reason: 'Exam: Midterm (cs101)',
       models: ['gpt-4o-mini'],
+      strictestOf: [],
     });
+    expect(
+      parsePolicy({
+        course: null,
+        courses: ['a', 'b'],
+        mode: 'hint',
+        strictest_of: ['a', 'b'],
+      }).strictestOf,
+    ).toEqual(['a', 'b']);
     const usage = parseUsage({
       totals: { requests: 3, total_tokens: 420 },
       quota: {
@@ -390,5 +403,156 @@ describe('IdeClient judge calls', () => {
     const url = new URL(requests[0]?.url ?? '');
     expect(url.searchParams.get('tokens')).toBe('a,b');
     expect(url.searchParams.get('fields')).toContain('compile_output');
+  });
+});
+
+/** Answers for every call the client makes, by path. */
+async function answerFor(request: Request): Promise<Response> {
+  const path = new URL(request.url).pathname;
+  if (path.endsWith('/chat/completions')) {
+    const body = (await request.json()) as { stream?: boolean };
+    return body.stream
+      ? new Response('data: [DONE]\n\n', { headers: { 'Content-Type': 'text/event-stream' } })
+      : Response.json({ choices: [{ message: { content: '' } }] });
+  }
+  if (path.endsWith('/models')) {
+    return Response.json({ data: [{ id: 'echo' }] });
+  }
+  if (path.endsWith('/ai/policy')) {
+    return Response.json({ mode: 'full' });
+  }
+  if (path.endsWith('/ai/usage')) {
+    return Response.json({});
+  }
+  if (path.endsWith('/submissions/batch') && request.method === 'POST') {
+    return Response.json([{ token: 'b' }], { status: 201 });
+  }
+  if (path.endsWith('/submissions/batch')) {
+    return Response.json({ submissions: [] });
+  }
+  if (path.endsWith('/submissions')) {
+    return Response.json({ token: 't' }, { status: 201 });
+  }
+  if (path.endsWith('/courses')) {
+    return Response.json({ courses: [] });
+  }
+  if (path.endsWith('/health')) {
+    return Response.json(HEALTH);
+  }
+  return Response.json({ path: 'x', current: null, versions: [] });
+}
+
+/** Make every call of the client once. */
+async function everyCall(client: IdeClient): Promise<void> {
+  await client.models();
+  await client.aiPolicy();
+  await client.aiUsage();
+  const stream = await client.chatStream({ model: 'echo', messages: [] });
+  for await (const event of stream.events) {
+    void event;
+  }
+  await client.complete({ model: 'echo', messages: [] });
+  await client.submit({ source: 'x', languageId: 71 });
+  await client.submitBatch([{ source: 'x', languageId: 71 }]);
+  await client.submissions([]);
+  await client.courses();
+  await client.health();
+  await client.history('x');
+}
+
+describe('IdeClient course header', () => {
+  const COUNTED = [
+    'GET /ide/api/ai/v1/models',
+    'GET /ide/api/ai/policy',
+    'GET /ide/api/ai/usage',
+    'POST /ide/api/ai/v1/chat/completions',
+    'POST /ide/api/ai/v1/chat/completions',
+    'POST /ide/api/judge/submissions',
+    'POST /ide/api/judge/submissions/batch',
+  ];
+
+  const named = (requests: Request[]) =>
+    requests
+      .filter((r) => r.headers.has(COURSE_HEADER))
+      .map((r) => `${r.method} ${new URL(r.url).pathname}`);
+
+  it('names the chosen course on AI calls and judge submissions, and nowhere else', async () => {
+    const { client, requests } = clientAnswering(answerFor);
+    client.setCourse('cs-full');
+    expect(client.course).toBe('cs-full');
+    await everyCall(client);
+    expect(named(requests)).toEqual(COUNTED);
+    expect(
+      requests.filter((r) => r.headers.has(COURSE_HEADER)).map((r) => r.headers.get(COURSE_HEADER)),
+    ).toEqual(COUNTED.map(() => 'cs-full'));
+    // The calls the server does not count per course go without it.
+    expect(requests.length).toBeGreaterThan(COUNTED.length + 3);
+  });
+
+  it('names no course until one is chosen, and none again after it is cleared', async () => {
+    const { client, requests } = clientAnswering(answerFor);
+    await everyCall(client);
+    expect(named(requests)).toEqual([]);
+    client.setCourse('cs-hint');
+    await client.aiPolicy();
+    client.setCourse(null);
+    await client.aiPolicy();
+    expect(requests.slice(-2).map((r) => r.headers.get(COURSE_HEADER))).toEqual(['cs-hint', null]);
+  });
+
+  it('keeps the JSON content type beside the header on POSTs', async () => {
+    const { client, requests } = clientAnswering(answerFor);
+    client.setCourse('cs-full');
+    await client.submit({ source: 'x', languageId: 71 });
+    expect(requests[0]?.headers.get('Content-Type')).toBe('application/json');
+  });
+});
+
+describe('courses, me and error codes', () => {
+  it("reads the caller's courses and who they are", async () => {
+    const { client, requests } = clientAnswering((request) =>
+      new URL(request.url).pathname.endsWith('/me')
+        ? Response.json({ name: 'sam', role: 'student', permissions: [] })
+        : Response.json({
+            courses: [
+              { name: 'cs-full', title: 'Full', members: 3, my_role: 'student' },
+              { name: 'art', title: 'Art', members: 1, my_role: null },
+              { title: 'no name' },
+            ],
+          }),
+    );
+    expect(await client.courses()).toEqual([
+      { name: 'cs-full', title: 'Full', myRole: 'student' },
+      { name: 'art', title: 'Art', myRole: null },
+    ]);
+    expect(await client.me()).toEqual({ name: 'sam', role: 'student' });
+    expect(requests.map((r) => new URL(r.url).pathname)).toEqual([
+      '/ide/api/courses',
+      '/ide/api/auth/me',
+    ]);
+  });
+
+  it('answers no courses where the server has no course API', async () => {
+    const { client } = clientAnswering(() => new Response('{}', { status: 404 }));
+    expect(await client.courses()).toEqual([]);
+    expect(() => parseCourses([])).toThrow();
+  });
+
+  it("reads the code of the server's refusal", async () => {
+    const { client } = clientAnswering(() =>
+      Response.json(
+        {
+          message: 'AI is in hint-only mode: message 2 is an assistant reply …',
+          error: { message: '…', type: 'permission_error', code: 'assistant_turn_not_served' },
+        },
+        { status: 403 },
+      ),
+    );
+    const error = await client.chatStream({ model: 'echo', messages: [] }).catch((e: unknown) => e);
+    expect(await errorCode(error)).toBe('assistant_turn_not_served');
+    expect(await errorMessage(error)).toContain('hint-only mode');
+    expect(await errorCode(new Error('x'))).toBeNull();
+    const plain = new ServerConnection.ResponseError(new Response('oops', { status: 500 }));
+    expect(await errorCode(plain)).toBeNull();
   });
 });

@@ -47,6 +47,19 @@ export function parseHealth(data: unknown): Health {
   return { version: String(raw.version ?? ''), subsystems };
 }
 
+/** Read the machine-readable code of an error answer ({"error": {"code"}}), if it has one. */
+export async function errorCode(error: unknown): Promise<string | null> {
+  if (!(error instanceof ServerConnection.ResponseError)) {
+    return null;
+  }
+  try {
+    const body = (await error.response.clone().json()) as { error?: { code?: unknown } };
+    return typeof body.error?.code === 'string' ? body.error.code : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Read the message of an error answer from the server, for people. */
 export async function errorMessage(error: unknown): Promise<string> {
   if (error instanceof ServerConnection.ResponseError) {
@@ -67,12 +80,33 @@ export type AIMode = 'off' | 'hint' | 'full';
 
 /** The AI policy in force for the caller now (GET /ide/api/ai/policy). */
 export interface AIPolicy {
+  /** The course whose rules apply, or null (none, or the strictest of several). */
   course: string | null;
+  /** Every course the caller is in. */
+  courses: string[];
   mode: AIMode;
   until: string | null;
   reason: string | null;
   models: string[];
+  /** No course named: the courses whose strictest rules are combined (empty otherwise). */
+  strictestOf: string[];
 }
+
+/** A course the caller can see (GET /ide/api/courses); ``myRole`` null when not a member. */
+export interface Course {
+  name: string;
+  title: string;
+  myRole: string | null;
+}
+
+/** Who the caller is (GET /ide/api/auth/me): the server's stable name and the role. */
+export interface Me {
+  name: string;
+  role: string;
+}
+
+/** The request header that names the course a request is made in. */
+export const COURSE_HEADER = 'X-IDE-Course';
 
 export interface QuotaLimit {
   name: string;
@@ -178,16 +212,53 @@ function stringOrNull(value: unknown): string | null {
   return typeof value === 'string' && value ? value : null;
 }
 
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.map(String) : [];
+}
+
 /** Check the shape of a policy answer; an unknown mode counts as off. */
 export function parsePolicy(data: unknown): AIPolicy {
   const raw = asObject(data, 'policy');
   return {
     course: stringOrNull(raw.course),
+    courses: strings(raw.courses),
     mode: MODES.includes(raw.mode as AIMode) ? (raw.mode as AIMode) : 'off',
     until: stringOrNull(raw.until),
     reason: stringOrNull(raw.reason),
-    models: Array.isArray(raw.models) ? raw.models.map(String) : [],
+    models: strings(raw.models),
+    strictestOf: strings(raw.strictest_of),
   };
+}
+
+/** Read the courses of a /courses answer; entries without a name are left out. */
+export function parseCourses(data: unknown): Course[] {
+  const raw = asObject(data, 'courses');
+  return (Array.isArray(raw.courses) ? raw.courses : []).flatMap((item: unknown) => {
+    if (typeof item !== 'object' || item === null) {
+      return [];
+    }
+    const c = item as Record<string, unknown>;
+    const name = stringOrNull(c.name);
+    return name
+      ? [
+          {
+            name,
+            title: typeof c.title === 'string' ? c.title : '',
+            myRole: stringOrNull(c.my_role),
+          },
+        ]
+      : [];
+  });
+}
+
+/** Read who the caller is. */
+export function parseMe(data: unknown): Me {
+  const raw = asObject(data, 'me');
+  const name = stringOrNull(raw.name);
+  if (!name) {
+    throw new Error('me: no name');
+  }
+  return { name, role: String(raw.role ?? '') };
 }
 
 /** Check the shape of a usage answer: totals and the caller's quota limits. */
@@ -285,7 +356,24 @@ export function parseVersionContent(data: unknown): VersionContent {
 
 /** Calls to /ide/api/*, with the server's auth and XSRF handling. */
 export class IdeClient {
+  private chosenCourse: string | null = null;
+
   constructor(private readonly settings: ServerConnection.ISettings) {}
+
+  /** The course AI and judge calls are made in, or null to let the server decide. */
+  get course(): string | null {
+    return this.chosenCourse;
+  }
+
+  /** Make the next AI and judge calls in ``course`` (null: name none). */
+  setCourse(course: string | null): void {
+    this.chosenCourse = course || null;
+  }
+
+  /** The header naming the chosen course, for the calls the server counts per course. */
+  private courseHeaders(): Record<string, string> {
+    return this.chosenCourse ? { [COURSE_HEADER]: this.chosenCourse } : {};
+  }
 
   private async request(path: string, init: RequestInit = {}): Promise<Response> {
     const url = URLExt.join(this.settings.baseUrl, 'ide', 'api', path);
@@ -296,14 +384,14 @@ export class IdeClient {
     return response;
   }
 
-  private async getJSON(path: string): Promise<unknown> {
-    return (await this.request(path)).json();
+  private async getJSON(path: string, headers: Record<string, string> = {}): Promise<unknown> {
+    return (await this.request(path, { headers })).json();
   }
 
   /** GET a JSON answer, or null when the endpoint is not there (404): a feature not built. */
-  private async getOptional(path: string): Promise<unknown> {
+  private async getOptional(path: string, headers: Record<string, string> = {}): Promise<unknown> {
     try {
-      return await this.getJSON(path);
+      return await this.getJSON(path, headers);
     } catch (e) {
       if (e instanceof ServerConnection.ResponseError && e.response.status === 404) {
         return null;
@@ -312,11 +400,16 @@ export class IdeClient {
     }
   }
 
-  private postJSON(path: string, body: unknown, signal?: AbortSignal): Promise<Response> {
+  private postJSON(
+    path: string,
+    body: unknown,
+    signal?: AbortSignal,
+    headers: Record<string, string> = {},
+  ): Promise<Response> {
     return this.request(path, {
       method: 'POST',
       body: JSON.stringify(body),
-      headers: { 'Content-Type': 'application/json' },
+      headers: { 'Content-Type': 'application/json', ...headers },
       signal,
     });
   }
@@ -338,20 +431,31 @@ export class IdeClient {
     return data === null ? null : parseKernelSandbox(data);
   }
 
-  /** The AI models the caller may use now. */
+  /** The courses the caller can see (admins: all; ``myRole`` says which they are in). */
+  async courses(): Promise<Course[]> {
+    const data = await this.getOptional('courses');
+    return data === null ? [] : parseCourses(data);
+  }
+
+  /** Who the caller is, by the server's stable name. */
+  async me(): Promise<Me> {
+    return parseMe(await this.getJSON('auth/me'));
+  }
+
+  /** The AI models the caller may use now (in the chosen course). */
   async models(): Promise<string[]> {
-    return parseModels(await this.getJSON('ai/v1/models'));
+    return parseModels(await this.getJSON('ai/v1/models', this.courseHeaders()));
   }
 
   /** The AI policy in force for the caller, or null where the server has none. */
   async aiPolicy(): Promise<AIPolicy | null> {
-    const data = await this.getOptional('ai/policy');
+    const data = await this.getOptional('ai/policy', this.courseHeaders());
     return data === null ? null : parsePolicy(data);
   }
 
   /** The caller's own AI usage and limits, or null where the server keeps none. */
   async aiUsage(): Promise<AIUsage | null> {
-    const data = await this.getOptional('ai/usage');
+    const data = await this.getOptional('ai/usage', this.courseHeaders());
     return data === null ? null : parseUsage(data);
   }
 
@@ -361,6 +465,7 @@ export class IdeClient {
       'ai/v1/chat/completions',
       { ...request, stream: true, stream_options: { include_usage: true } },
       signal,
+      this.courseHeaders(),
     );
     if (!response.body) {
       throw new Error('The AI answer had no body');
@@ -393,6 +498,7 @@ export class IdeClient {
       'judge/submissions?base64_encoded=true&wait=false',
       submissionBody(run),
       signal,
+      this.courseHeaders(),
     );
     const data = asObject(await response.json(), 'submission');
     if (typeof data.token !== 'string') {
@@ -410,6 +516,7 @@ export class IdeClient {
       'judge/submissions/batch?base64_encoded=true',
       { submissions: runs.map(submissionBody) },
       signal,
+      this.courseHeaders(),
     );
     const data: unknown = await response.json();
     if (!Array.isArray(data)) {
@@ -448,7 +555,12 @@ export class IdeClient {
 
   /** One whole (not streamed) chat completion's text. */
   async complete(request: ChatRequest, signal?: AbortSignal): Promise<string> {
-    const response = await this.postJSON('ai/v1/chat/completions', request, signal);
+    const response = await this.postJSON(
+      'ai/v1/chat/completions',
+      request,
+      signal,
+      this.courseHeaders(),
+    );
     const data = (await response.json()) as { choices?: { message?: { content?: unknown } }[] };
     const content = data.choices?.[0]?.message?.content;
     return typeof content === 'string' ? content : '';

@@ -1,8 +1,14 @@
 /** The assistant: a streaming chat about the open file, its selection and the last error. */
 import { lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react';
-import { errorMessage, type AIUsage, type ChatMessage, type IdeClient } from '../api/client';
+import {
+  errorCode,
+  errorMessage,
+  type AIUsage,
+  type ChatMessage,
+  type IdeClient,
+} from '../api/client';
 import type { AIState } from '../hooks/useAIState';
-import { chatMessages, policyText } from '../lib/aiContext';
+import { chatMessages, policyNotice } from '../lib/aiContext';
 import type { EditorHandle } from '../lib/editorHandle';
 import { proposeChange } from '../lib/patch';
 import { ChatMessageView, type ChatEntry } from './ChatMessageView';
@@ -10,6 +16,9 @@ import type { Notify } from './Toasts';
 import { UsageMeter } from './UsageMeter';
 
 const DiffReview = lazy(() => import('./DiffReview'));
+
+/** The server's 403 when a conversation holds an answer it did not give (hint-only mode). */
+export const TURN_NOT_SERVED = 'assistant_turn_not_served';
 
 export interface AIRequest {
   id: number;
@@ -19,6 +28,10 @@ export interface AIRequest {
 interface Props {
   client: IdeClient;
   ai: AIState;
+  /** The course chosen (the usage meter is refreshed when it changes). */
+  course: string | null;
+  /** Whether the course is known yet: usage is asked for only then. */
+  courseReady: boolean;
   getEditor: () => EditorHandle | null;
   lastError: string | null;
   request: AIRequest | null;
@@ -38,6 +51,8 @@ interface Review {
 export default function AIPanel({
   client,
   ai,
+  course,
+  courseReady,
   getEditor,
   lastError,
   request,
@@ -56,17 +71,23 @@ export default function AIPanel({
   const log = useRef<HTMLDivElement>(null);
   const handled = useRef<number | null>(null);
 
+  const usageTicket = useRef(0);
+
   const refreshUsage = useCallback(async () => {
-    try {
-      setUsage(await client.aiUsage());
-    } catch {
-      setUsage(null); // The meter is a help, not a reason to show an error.
+    // The client sends the course chosen now; an answer for an earlier choice is dropped.
+    const ticket = ++usageTicket.current;
+    // The meter is a help, not a reason to show an error.
+    const next = await client.aiUsage().catch(() => null);
+    if (ticket === usageTicket.current) {
+      setUsage(next);
     }
   }, [client]);
 
   useEffect(() => {
-    void refreshUsage();
-  }, [refreshUsage]);
+    if (courseReady) {
+      void refreshUsage(); // again whenever the course changes: quotas are counted per course
+    }
+  }, [refreshUsage, course, courseReady]);
 
   useEffect(() => {
     log.current?.scrollTo({ top: log.current.scrollHeight });
@@ -109,7 +130,9 @@ export default function AIPanel({
         }
       } catch (e) {
         const message = controller.signal.aborted ? 'Stopped.' : await errorMessage(e);
-        update(answerId, (entry) => ({ ...entry, error: message }));
+        // Hint-only mode accepts only the answers this server gave: offer a fresh start.
+        const restart = (await errorCode(e)) === TURN_NOT_SERVED ? { restartWith: text } : {};
+        update(answerId, (entry) => ({ ...entry, error: message, ...restart }));
       } finally {
         update(answerId, (e) => ({ ...e, streaming: false }));
         abort.current = null;
@@ -170,7 +193,13 @@ export default function AIPanel({
     setReview(null);
   };
 
-  const notice = policyText(ai.policy);
+  const startOver = (question: string) => {
+    setEntries([]);
+    setWarning(null);
+    setInput(question);
+  };
+
+  const notice = policyNotice(ai.policy);
   const disabled = ai.unavailable !== null || !ai.model;
   return (
     <div className="ai-panel" data-testid="ai-panel">
@@ -216,8 +245,17 @@ export default function AIPanel({
         </button>
       </div>
       {notice && (
-        <div className="banner banner-warn" data-testid="ai-policy">
-          {notice}
+        <div
+          className={`banner ai-policy ${notice.limited ? 'banner-warn' : 'banner-info'}`}
+          data-testid="ai-policy"
+          data-mode={ai.policy?.mode}
+        >
+          <span data-testid="ai-policy-mode">{notice.text}</span>
+          {notice.strictest && (
+            <span className="ai-policy-strictest" data-testid="ai-policy-strictest">
+              {notice.strictest}. Choose a course in the status bar to use its own rules.
+            </span>
+          )}
         </div>
       )}
       {ai.unavailable && ai.policy?.mode !== 'off' && (
@@ -238,7 +276,13 @@ export default function AIPanel({
           </p>
         )}
         {entries.map((entry) => (
-          <ChatMessageView key={entry.id} entry={entry} onInsert={insert} onApply={apply} />
+          <ChatMessageView
+            key={entry.id}
+            entry={entry}
+            onInsert={insert}
+            onApply={apply}
+            onNewChat={startOver}
+          />
         ))}
       </div>
       <form

@@ -1,7 +1,9 @@
 /** The IDE: explorer, tabs with editors and notebooks, side panels, terminal and status bar. */
-import { lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react';
+import { PageConfig } from '@jupyterlab/coreutils';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Services } from '../services';
 import { useAIState } from '../hooks/useAIState';
+import { browserStorage, useCourse } from '../hooks/useCourse';
 import { errorMessage } from '../api/client';
 import { explainErrorQuestion } from '../lib/aiContext';
 import type { EditorHandle } from '../lib/editorHandle';
@@ -53,7 +55,20 @@ export function App({ services }: { services: Services }) {
   const editors = useRef(new Map<string, EditorHandle>());
   const activeRef = useRef(active);
   activeRef.current = active;
-  const ai = useAIState(services.ide);
+  const coursePlace = useMemo(
+    () => ({
+      server: PageConfig.getBaseUrl(),
+      workspace: PageConfig.getOption('workspace') || 'default',
+      storage: browserStorage(),
+    }),
+    [],
+  );
+  const courses = useCourse(services.ide, coursePlace);
+  const ai = useAIState(services.ide, {
+    course: courses.course,
+    ready: courses.ready,
+    onRefused: courses.reload,
+  });
   const [inlineOn, setInlineOn] = useState(true);
   const [lastError, setLastError] = useState<string | null>(null);
   const [aiRequest, setAIRequest] = useState<AIRequest | null>(null);
@@ -296,6 +311,8 @@ export function App({ services }: { services: Services }) {
             <AIPanel
               client={services.ide}
               ai={ai}
+              course={courses.course}
+              courseReady={courses.ready}
               getEditor={getEditor}
               lastError={lastError}
               request={aiRequest}
@@ -448,6 +465,9 @@ export function App({ services }: { services: Services }) {
         kernelStatus={kernelStatus}
         terminalOpen={terminalOpen}
         onToggleTerminal={toggleTerminal}
+        courses={courses.courses}
+        course={courses.course}
+        onCourse={courses.choose}
       />
       <Toasts
         toasts={toasts}

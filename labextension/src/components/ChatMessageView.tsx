@@ -10,15 +10,19 @@ export interface ChatEntry {
   content: string;
   streaming: boolean;
   error: string | null;
+  /** The question to ask again in a new conversation, when the server asks for one. */
+  restartWith?: string;
 }
 
 interface Props {
   entry: ChatEntry;
   onInsert: (code: string) => void;
   onApply: (code: string, language: string) => void;
+  /** Start a new conversation with ``question`` ready to send. */
+  onNewChat?: (question: string) => void;
 }
 
-export function ChatMessageView({ entry, onInsert, onApply }: Props) {
+export function ChatMessageView({ entry, onInsert, onApply, onNewChat }: Props) {
   const segments = useMemo(
     () => (entry.role === 'assistant' ? splitMarkdown(entry.content, pagePolicy()) : []),
     [entry.role, entry.content],
@@ -56,6 +60,15 @@ export function ChatMessageView({ entry, onInsert, onApply }: Props) {
       {entry.error && (
         <div className="chat-error" data-testid="chat-error" role="alert">
           {entry.error}
+          {entry.restartWith !== undefined && onNewChat && (
+            <button
+              className="chat-restart"
+              data-testid="chat-new-conversation"
+              onClick={() => onNewChat(entry.restartWith ?? '')}
+            >
+              Start a new conversation
+            </button>
+          )}
         </div>
       )}
     </div>

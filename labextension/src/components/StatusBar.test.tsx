@@ -1,5 +1,6 @@
+import { act } from 'react';
 import { describe, expect, it } from 'vitest';
-import type { Health } from '../api/client';
+import type { Course, Health } from '../api/client';
 import type { Services } from '../services';
 import { StatusBar } from './StatusBar';
 import { render } from '../testing/render';
@@ -103,5 +104,58 @@ describe('StatusBar', () => {
     );
     expect(view.byTestId('status-error')?.textContent).toContain('connection refused');
     await view.unmount();
+  });
+});
+
+describe('StatusBar course picker', () => {
+  const course = (name: string, title = ''): Course => ({ name, title, myRole: 'student' });
+
+  it('is offered with several courses, and says which one is chosen', async () => {
+    const chosen: (string | null)[] = [];
+    const view = await render(
+      <StatusBar
+        services={servicesAnswering(async () => NOT_SANDBOXED)}
+        kernelStatus={null}
+        terminalOpen={false}
+        onToggleTerminal={() => undefined}
+        courses={[course('cs-full', 'Full help'), course('cs-hint')]}
+        course="cs-hint"
+        onCourse={(c) => chosen.push(c)}
+      />,
+    );
+    const select = view.byTestId('course-picker') as HTMLSelectElement;
+    expect(select.value).toBe('cs-hint');
+    expect([...select.options].map((o) => o.textContent)).toEqual([
+      'None (strictest rules of all)',
+      'cs-full · Full help',
+      'cs-hint',
+    ]);
+    await act(async () => {
+      select.value = 'cs-full';
+      select.dispatchEvent(new Event('change', { bubbles: true }));
+    });
+    await act(async () => {
+      select.value = '';
+      select.dispatchEvent(new Event('change', { bubbles: true }));
+    });
+    expect(chosen).toEqual(['cs-full', null]);
+    await view.unmount();
+  });
+
+  it('is not offered with one course or none', async () => {
+    for (const courses of [[course('cs-full')], []]) {
+      const view = await render(
+        <StatusBar
+          services={servicesAnswering(async () => NOT_SANDBOXED)}
+          kernelStatus={null}
+          terminalOpen={false}
+          onToggleTerminal={() => undefined}
+          courses={courses}
+          course={null}
+        />,
+      );
+      expect(view.byTestId('course-picker')).toBeNull();
+      await view.unmount();
+    }
   });
 });

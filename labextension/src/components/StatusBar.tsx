@@ -1,8 +1,9 @@
 /** The state of the server's parts: kernel, sandbox, storage, database, AI. */
 import { useEffect, useState } from 'react';
-import type { Health, Subsystem } from '../api/client';
+import type { Course, Health, Subsystem } from '../api/client';
 import { formatLimits, type SandboxInfo } from '../lib/sandbox';
 import type { Services } from '../services';
+import { CoursePicker } from './CoursePicker';
 
 const POLL_MS = 15_000;
 
@@ -11,6 +12,10 @@ interface Props {
   kernelStatus: string | null;
   terminalOpen: boolean;
   onToggleTerminal: () => void;
+  /** The user's courses and the chosen one; a picker appears when there are several. */
+  courses?: Course[];
+  course?: string | null;
+  onCourse?: (course: string | null) => void;
 }
 
 function sandboxText(sandbox: Subsystem | undefined, info: SandboxInfo | null): string {
@@ -24,7 +29,15 @@ function sandboxText(sandbox: Subsystem | undefined, info: SandboxInfo | null): 
   return '⚠ Not sandboxed: code runs in local kernels';
 }
 
-export function StatusBar({ services, kernelStatus, terminalOpen, onToggleTerminal }: Props) {
+export function StatusBar({
+  services,
+  kernelStatus,
+  terminalOpen,
+  onToggleTerminal,
+  courses = [],
+  course = null,
+  onCourse = () => undefined,
+}: Props) {
   const [health, setHealth] = useState<Health | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [info, setInfo] = useState<SandboxInfo | null>(null);
@@ -72,6 +85,7 @@ export function StatusBar({ services, kernelStatus, terminalOpen, onToggleTermin
       >
         ⌨ Terminal
       </button>
+      <CoursePicker courses={courses} course={course} onChoose={onCourse} />
       <span className="status-item" data-testid="status-kernel">
         Kernel: {kernelStatus ?? 'none'}
       </span>

@@ -1,9 +1,11 @@
 /** The AI models and policy for this user, fetched at start and refreshed every minute. */
-import { useCallback, useEffect, useState } from 'react';
-import { errorMessage, type AIPolicy, type IdeClient } from '../api/client';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { errorCode, errorMessage, type AIPolicy, type IdeClient } from '../api/client';
 
 const REFRESH_MS = 60_000;
 const MODEL_KEY = 'jupyter-ide.ai.model';
+/** The server's answer when the course named is not one of the user's. */
+export const NOT_A_MEMBER = 'not_a_member';
 
 export interface AIState {
   /** Models usable now; empty when the AI is off or not configured. */
@@ -16,6 +18,14 @@ export interface AIState {
   refresh: () => Promise<void>;
 }
 
+/** The course the state is for; nothing is asked before ``ready``. */
+export interface AICourse {
+  course: string | null;
+  ready: boolean;
+  /** Called when the server says the user is not in the course named. */
+  onRefused?: () => void;
+}
+
 function storedModel(): string | null {
   try {
     return window.localStorage.getItem(MODEL_KEY);
@@ -24,18 +34,31 @@ function storedModel(): string | null {
   }
 }
 
-/** Load the models and the policy; keep the user's chosen model while it stays available. */
-export function useAIState(client: IdeClient): AIState {
+/** Load the models and the policy (in the chosen course); keep the chosen model while it stays. */
+export function useAIState(client: IdeClient, { course, ready, onRefused }: AICourse): AIState {
   const [models, setModels] = useState<string[]>([]);
   const [chosen, setChosen] = useState<string | null>(storedModel);
   const [policy, setPolicy] = useState<AIPolicy | null>(null);
   const [unavailable, setUnavailable] = useState<string | null>('Loading the assistant…');
+  const generation = useRef(0);
 
   const refresh = useCallback(async () => {
+    if (!ready) {
+      return;
+    }
+    // ``course`` is what the client sends now; an answer for an earlier choice is dropped.
+    const ticket = ++generation.current;
     const [modelsResult, policyResult] = await Promise.allSettled([
       client.models(),
       client.aiPolicy(),
     ]);
+    if (ticket !== generation.current) {
+      return;
+    }
+    const refusal = [modelsResult, policyResult].find((r) => r.status === 'rejected');
+    if (refusal && (await errorCode(refusal.reason)) === NOT_A_MEMBER && course !== null) {
+      onRefused?.();
+    }
     const nextPolicy = policyResult.status === 'fulfilled' ? policyResult.value : null;
     setPolicy(nextPolicy);
     if (modelsResult.status === 'rejected') {
@@ -51,7 +74,7 @@ export function useAIState(client: IdeClient): AIState {
     } else {
       setUnavailable(null);
     }
-  }, [client]);
+  }, [client, course, ready, onRefused]);
 
   useEffect(() => {
     void refresh();

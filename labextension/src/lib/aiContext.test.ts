@@ -8,6 +8,7 @@ import {
   explainErrorQuestion,
   MAX_ERROR_CHARS,
   MAX_HISTORY_MESSAGES,
+  policyNotice,
   policyText,
   systemPrompt,
   type EditorContext,
@@ -95,10 +96,12 @@ describe('inline completion', () => {
 describe('policyText', () => {
   const hint = {
     course: 'cs101',
+    courses: ['cs101'],
     mode: 'hint' as const,
     until: '2026-11-25T14:00:00+00:00',
     reason: 'Exam: Midterm (cs101)',
     models: [],
+    strictestOf: [],
   };
 
   it('says hint-only mode and until when', () => {
@@ -119,5 +122,49 @@ describe('policyText', () => {
     expect(today).toMatch(/until \D*\d{1,2}[:.]05/);
     const later = policyText({ ...hint, reason: null, until: '2026-12-01T09:00:00' }, now);
     expect(later).toMatch(/Dec|12/);
+  });
+});
+
+describe('policyNotice', () => {
+  const policy = {
+    course: null,
+    courses: ['cs-full', 'cs-hint'],
+    mode: 'hint' as const,
+    until: null,
+    reason: 'Course policy of cs-hint',
+    models: [],
+    strictestOf: ['cs-full', 'cs-hint'],
+  };
+
+  it('names the courses combined when none is chosen', () => {
+    expect(policyNotice(policy)).toEqual({
+      text: 'AI is in hint-only mode (Course policy of cs-hint)',
+      strictest: 'Strictest of your courses: cs-full, cs-hint',
+      limited: true,
+    });
+    expect(policyNotice({ ...policy, mode: 'full', reason: null })).toEqual({
+      text: 'AI is in full mode',
+      strictest: 'Strictest of your courses: cs-full, cs-hint',
+      limited: false,
+    });
+  });
+
+  it('says full mode for the course chosen among several', () => {
+    const chosen = { ...policy, course: 'cs-full', mode: 'full' as const, strictestOf: [] };
+    expect(policyNotice({ ...chosen, reason: null })).toEqual({
+      text: 'AI is in full mode for cs-full',
+      strictest: null,
+      limited: false,
+    });
+    const hinted = { ...chosen, course: 'cs-hint', mode: 'hint' as const };
+    expect(policyNotice(hinted)?.text).toBe('AI is in hint-only mode (Course policy of cs-hint)');
+    expect(policyNotice(hinted)?.strictest).toBeNull();
+  });
+
+  it('stays quiet with one course fully on, or no policy', () => {
+    const one = { ...policy, course: 'cs-full', courses: ['cs-full'], strictestOf: [] };
+    expect(policyNotice({ ...one, mode: 'full', reason: null })).toBeNull();
+    expect(policyNotice({ ...one, course: null, courses: [], mode: 'full' })).toBeNull();
+    expect(policyNotice(null)).toBeNull();
   });
 });

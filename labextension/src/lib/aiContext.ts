@@ -164,3 +164,34 @@ export function policyText(
   const reason = policy.reason ? ` (${policy.reason})` : '';
   return `${state}${until}${reason}`;
 }
+
+/** What the policy banner says: the mode sentence, and whose rules combine when none is named. */
+export interface PolicyNotice {
+  text: string;
+  /** "Strictest of your courses: A, B" when no course is chosen among several; else null. */
+  strictest: string | null;
+  /** Whether the assistant is limited (hint-only or off). */
+  limited: boolean;
+}
+
+/** The banner for a policy, or null when there is nothing to say (fully on, one course). */
+export function policyNotice(
+  policy: AIPolicy | null,
+  now: Date = new Date(),
+  formatTime: (iso: string, now: Date) => string = defaultTime,
+): PolicyNotice | null {
+  if (!policy) {
+    return null;
+  }
+  const strictest = policy.strictestOf.length
+    ? `Strictest of your courses: ${policy.strictestOf.join(', ')}`
+    : null;
+  const limited = policyText(policy, now, formatTime);
+  if (limited !== null) {
+    return { text: limited, strictest, limited: true };
+  }
+  if (policy.course && policy.courses.length > 1) {
+    return { text: `AI is in full mode for ${policy.course}`, strictest, limited: false };
+  }
+  return strictest ? { text: 'AI is in full mode', strictest, limited: false } : null;
+}
