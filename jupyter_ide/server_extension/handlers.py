@@ -74,6 +74,8 @@ class IDEPageHandler(ExtensionHandlerMixin, JupyterHandler):
             "role": role.value,
             "terminalsAvailable": bool(self.settings.get("terminals_available", False)),
             "allowedImageHosts": list(self.settings["jupyter_ide_settings"].allowed_image_hosts),
+            # The app keeps per-workspace choices (the course) under this name.
+            "workspace": str(getattr(self.contents_manager, "workspace", "") or "default"),
         }
         self.set_header("Content-Type", "text/html; charset=UTF-8")
         self.set_header("Cache-Control", "no-store")
