@@ -487,12 +487,16 @@ describe('IdeClient course header', () => {
     ).toEqual(COUNTED.map(() => 'cs-full'));
     // The calls the server does not count per course go without it.
     expect(requests.length).toBeGreaterThan(COUNTED.length + 3);
+    // Usage is read for the course too (the ledger's readers filter by ?course=).
+    const usage = requests.find((r) => new URL(r.url).pathname.endsWith('/ai/usage'));
+    expect(new URL(usage?.url ?? '').searchParams.get('course')).toBe('cs-full');
   });
 
   it('names no course until one is chosen, and none again after it is cleared', async () => {
     const { client, requests } = clientAnswering(answerFor);
     await everyCall(client);
     expect(named(requests)).toEqual([]);
+    expect(requests.every((r) => !new URL(r.url).searchParams.has('course'))).toBe(true);
     client.setCourse('cs-hint');
     await client.aiPolicy();
     client.setCourse(null);

@@ -453,9 +453,11 @@ export class IdeClient {
     return data === null ? null : parsePolicy(data);
   }
 
-  /** The caller's own AI usage and limits, or null where the server keeps none. */
+  /** The caller's own AI usage and limits (in the chosen course), or null where none is kept. */
   async aiUsage(): Promise<AIUsage | null> {
-    const data = await this.getOptional('ai/usage', this.courseHeaders());
+    // The ledger's readers filter by ?course=; the header names the course as everywhere.
+    const query = this.chosenCourse ? `?course=${encodeURIComponent(this.chosenCourse)}` : '';
+    const data = await this.getOptional(`ai/usage${query}`, this.courseHeaders());
     return data === null ? null : parseUsage(data);
   }
 
