@@ -38,6 +38,12 @@ c.IDESettings.redis_url = "redis://redis:6379/0"
 # Build the images once with `jupyter ide images build --offline` (make run does it).
 c.IDESettings.sandbox = "auto"
 
+# --- Remote images in /ide (JUPYTER_IDE_IMAGE_HOSTS) -------------------------------------
+# /ide's Content-Security-Policy shows images from the server, data: and blob: only, so a
+# notebook or an AI answer cannot send a student's code away in an image URL. List the
+# origins (scheme and host, optional *. and port, no path) your course material needs.
+# c.IDESettings.allowed_image_hosts = ["https://upload.wikimedia.org", "https://*.example.edu"]
+
 # --- Secrets at rest (JUPYTER_IDE_CRYPT_KEY) ----------------------------------------------
 # One or more Fernet keys separated by ';' — the first encrypts, all decrypt (rotation).
 # c.IDESettings.crypt_key = "…"
