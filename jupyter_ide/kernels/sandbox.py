@@ -204,14 +204,17 @@ class SandboxManager(SingletonConfigurable):
             return False
         return self.mode == "docker" or self.engine_answers()
 
-    def labels(self, kind: str) -> dict[str, str]:
-        """Labels that tie a container to this server and this run."""
+    def labels(self, kind: str, owner: str | None = None) -> dict[str, str]:
+        """Labels that tie a container to this server, this run and its user.
+
+        ``owner`` defaults to the server's user; a warm kernel of many users has none yet.
+        """
         self.instances.hold()  # a container of a live run is never swept by another
         return {
             LABEL_KIND: kind,
             LABEL_SERVER: self.server_id,
             LABEL_INSTANCE: self.instance_id,
-            LABEL_OWNER: self.owner,
+            LABEL_OWNER: self.owner if owner is None else owner,
         }
 
     # -- socket folders -----------------------------------------------------------------
