@@ -6,9 +6,7 @@ import contextlib
 import os
 import shutil
 import sys
-import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +14,7 @@ import docker
 import pytest
 
 from jupyter_ide.contents_manager.volume import sweep_stale
-from jupyter_ide.kernels.profile import LABEL_KIND
+from jupyter_ide.kernels.profile import LABEL_KIND, LABEL_SERVER
 
 pytest_plugins = ["pytest_jupyter.jupyter_server", "tests.services", "tests.s3_server"]
 
@@ -77,21 +75,24 @@ def no_stray_volumes() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def no_stray_sandboxes() -> Iterator[None]:
-    """After the run, remove any sandbox container a test server left (each has its own id)."""
-    started = time.time()
+def no_stray_sandboxes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """After the run, remove the sandbox containers its own test servers left.
+
+    A server's containers carry its id, kept in its data dir; this run's in-process servers
+    keep theirs under the run's temp folder. Containers of other runs (a second pytest, a
+    developer's server) are theirs to remove.
+    """
     yield
+    ids = set()
+    for path in tmp_path_factory.getbasetemp().rglob("server_id"):
+        with contextlib.suppress(OSError):
+            ids.add(path.read_text().strip())
     try:
         engine = docker.from_env(timeout=30)
         containers = engine.containers.list(all=True, filters={"label": LABEL_KIND})
     except docker.errors.DockerException:
         return
     for container in containers:
-        created = container.attrs.get("Created", "")
-        try:
-            when = datetime.fromisoformat(created[:26].rstrip("Z")).replace(tzinfo=timezone.utc)
-        except ValueError:
-            continue
-        if when.timestamp() >= started - 1:
+        if container.labels.get(LABEL_SERVER) in ids:
             with contextlib.suppress(docker.errors.DockerException):
                 container.remove(force=True)

@@ -99,6 +99,8 @@ class Launched:
     process: subprocess.Popen[bytes]
     log_path: Path
     env: dict[str, str] = field(default_factory=dict)
+    killed: bool = False  # it did not stop on SIGTERM within STOP_TIMEOUT
+    final_log: str = ""  # everything it printed, kept when it has stopped
 
     @property
     def data_dir(self) -> Path:
@@ -357,6 +359,8 @@ def launch(
         _stop(server)
         _remove_containers(server)
         _remove_home(home)
+        with contextlib.suppress(OSError):
+            server.final_log = log_path.read_text(errors="replace")
         log_path.unlink(missing_ok=True)
 
 
@@ -395,6 +399,7 @@ def _stop(server: Launched) -> None:
         try:
             process.wait(timeout=STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
+            server.killed = True
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)

@@ -153,7 +153,9 @@ def test_kernels_work_when_the_server_runs_as_root_with_default_dirs() -> None:
         _write_and_read_back(server)
         root = _socket_root(server)
     if not root.is_relative_to(server.home):
-        assert not root.exists()  # a folder of its own in the temp dir goes with the server
+        # A folder of its own in the temp dir goes with the server (when it stops cleanly).
+        assert not server.killed, f"the server ignored SIGTERM: {server.final_log[-3000:]}"
+        assert not root.exists(), server.final_log[-3000:]
 
 
 def test_kernels_work_when_the_server_runs_as_a_normal_user() -> None:
@@ -191,4 +193,5 @@ def test_kernels_work_with_a_data_dir_too_deep_for_socket_paths(deep_home: Path)
         root = _socket_root(server)
         assert not root.is_relative_to(deep_home)
         assert not (data_dir / "jupyter_ide" / "sockets").exists()
-    assert not root.exists()
+    assert not server.killed, f"the server ignored SIGTERM: {server.final_log[-3000:]}"
+    assert not root.exists(), server.final_log[-3000:]

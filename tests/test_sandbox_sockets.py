@@ -9,7 +9,9 @@ import os
 import shutil
 import stat
 import tempfile
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,7 @@ from jupyter_ide.kernels.sandbox import SandboxManager
 from jupyter_ide.kernels.sockets import (
     IPC_PATH_MAX,
     PORTS,
+    KernelSockets,
     UnsafeSocketFolder,
     ensure_private_dir,
     fits_socket_paths,
@@ -114,6 +117,32 @@ def test_a_data_dir_too_deep_gets_a_private_folder_in_the_temp_dir(
         manager.release_kernel_sockets(sockets)
     manager.release_socket_root()
     assert not root.exists()
+
+
+def test_kernels_starting_at_once_share_one_folder_in_the_temp_dir(
+    manager: SandboxManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The warm pool starts kernels in threads at once: one folder, removed when the run ends."""
+    deep = Path(os.environ["JUPYTER_DATA_DIR"]) / ("deep" * 30)
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(deep))
+    prefix = f"jide-{manager.server_id[:8]}-{manager.instance_id}-"
+    barrier = threading.Barrier(8)
+
+    def start() -> KernelSockets:
+        barrier.wait()
+        return manager.new_kernel_sockets(KEY, "hmac-sha256")
+
+    with ThreadPoolExecutor(8) as pool:
+        started = list(pool.map(lambda _: start(), range(8)))
+    try:
+        assert {s.folder.parent for s in started} == {manager.socket_root()}
+        made = [p for p in Path(tempfile.gettempdir()).iterdir() if p.name.startswith(prefix)]
+        assert made == [manager.socket_root()]
+    finally:
+        for sockets in started:
+            manager.release_kernel_sockets(sockets)
+    manager.release_socket_root()
+    assert not [p for p in Path(tempfile.gettempdir()).iterdir() if p.name.startswith(prefix)]
 
 
 def test_a_crashed_runs_folder_in_the_temp_dir_is_swept(

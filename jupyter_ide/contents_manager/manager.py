@@ -297,14 +297,18 @@ class IDEContentsManager(AsyncContentsManager):
             except Exception as e:  # a timer must survive an outage
                 self.log.warning("Background %s failed: %s", job.__name__, e)
 
-    async def close(self) -> None:
-        """Stop the timers and close the store's connections."""
+    async def stop_timers(self) -> None:
+        """Stop the background scans and clean-ups (a scan must not run once the volume goes)."""
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+
+    async def close(self) -> None:
+        """Stop the timers and close the store's connections."""
+        await self.stop_timers()
         await self.volume.close()
         if self.store is not None:
             await self.blobs.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import fcntl
 import os
 import re
+import threading
 import uuid
 from pathlib import Path
 
@@ -33,6 +34,7 @@ class InstanceLocks:
         self.folder = folder
         self.instance_id = instance_id
         self._held: int | None = None
+        self._lock = threading.Lock()  # kernels start in threads: one takes the lock file
 
     def _path(self, instance_id: str) -> Path:
         """Return the lock file of a run."""
@@ -40,20 +42,23 @@ class InstanceLocks:
 
     def hold(self) -> None:
         """Take this run's lock (released when the process ends, or by ``release``)."""
-        if self._held is not None:
-            return
-        self.folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self._path(self.instance_id), os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o600)
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        self._held = fd
+        with self._lock:
+            if self._held is not None:
+                return
+            self.folder.mkdir(parents=True, exist_ok=True)
+            path = self._path(self.instance_id)
+            fd = os.open(path, os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o600)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            self._held = fd
 
     def release(self) -> None:
         """Give this run's lock up and remove its file."""
-        if self._held is None:
-            return
-        self._path(self.instance_id).unlink(missing_ok=True)
-        os.close(self._held)
-        self._held = None
+        with self._lock:
+            if self._held is None:
+                return
+            self._path(self.instance_id).unlink(missing_ok=True)
+            os.close(self._held)
+            self._held = None
 
     def alive(self, instance_id: str) -> bool:
         """Return True when the run ``instance_id`` still holds its lock."""

@@ -7,6 +7,7 @@ import os
 import shutil
 import stat
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -116,6 +117,8 @@ class SandboxManager(SingletonConfigurable):
         self.kernels: dict[str, KernelRecord] = {}
         self.live_socket_dirs: set[Path] = set()
         self._socket_root: Path | None = None
+        # Kernels start in threads at once (the warm pool): one of them makes the folder.
+        self._socket_root_lock = threading.Lock()
         self.workspace_dir: Callable[[], Path] = Path.cwd
         # Opens the workspace (its folder materialised, its volume mounted) before a kernel
         # mounts it: a folder mounted earlier could be covered or moved aside afterwards.
@@ -225,6 +228,11 @@ class SandboxManager(SingletonConfigurable):
 
     def socket_root(self) -> Path:
         """Return this server's private folder of per-kernel socket folders (made on demand)."""
+        with self._socket_root_lock:
+            return self._make_socket_root()
+
+    def _make_socket_root(self) -> Path:
+        """Return the folder of socket folders, making it first when there is none yet."""
         if self._socket_root is not None and self._socket_root.is_dir():
             return self._socket_root
         if self.ipc_root:
@@ -271,7 +279,8 @@ class SandboxManager(SingletonConfigurable):
 
     def release_socket_root(self) -> None:
         """Delete this run's own folder in the temp dir, if it needed one."""
-        root, self._socket_root = self._socket_root, None
+        with self._socket_root_lock:
+            root, self._socket_root = self._socket_root, None
         if root is not None and root.name.startswith(
             f"{self._fallback_prefix()}{self.instance_id}-"
         ):

@@ -174,6 +174,7 @@ class IDEApp(ExtensionApp):
         """Remove warm kernels; close the database pool and the cache."""
         cm = self.serverapp.contents_manager if self.serverapp is not None else None
         if isinstance(cm, IDEContentsManager):
+            await cm.stop_timers()  # no scan of a folder whose volume is going away
             await cm.volume.close()  # first: nothing that may hang below keeps it mounted
         await stop_judge(self.settings.get("jupyter_ide_judge"))
         await stop_sandbox()
