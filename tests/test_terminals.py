@@ -1,9 +1,14 @@
-"""Terminals through the real REST and websocket API: our checks, and only workspace folders."""
+"""Terminals through the real REST and websocket API: our checks, and only workspace folders.
+
+These servers run with JUPYTER_IDE_SANDBOX=local (shells on the host, which say so);
+test_terminals_sandboxed.py has the Docker ones.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +28,18 @@ from jupyter_ide.terminals.manager import CwdError, workspace_folder
 from .test_permissions import _routes
 
 
-def _workspace(serverapp: Any) -> Path:
-    """The folder the server's user works in (materialised by our contents manager)."""
-    return Path(serverapp.contents_manager.workspace_dir).resolve()
+@pytest.fixture
+def jp_server_config(jp_server_config: dict[str, Any]) -> dict[str, Any]:
+    """No sandbox: terminals are shells on the host."""
+    config = dict(jp_server_config)
+    config["IDESettings"] = {**config["IDESettings"], "sandbox": "local"}
+    return config
+
+
+async def _workspace(serverapp: Any) -> Path:
+    """The folder the server's user works in, opened (materialised) by our contents manager."""
+    await serverapp.contents_manager.ready()
+    return await asyncio.to_thread(Path(serverapp.contents_manager.workspace_dir).resolve)
 
 
 async def _start(jp_fetch: Any, body: dict[str, Any]) -> dict[str, Any]:
@@ -71,6 +85,34 @@ async def test_our_handlers_serve_every_terminal_route(jp_serverapp: Any) -> Non
     assert jp_serverapp.web_app.settings["terminals_available"] is True
 
 
+async def _first_output(ws: WebSocketClientConnection) -> str:
+    """Read the terminal's first output message."""
+    async with asyncio.timeout(30):
+        while True:
+            message = await ws.read_message()
+            assert message is not None, "the terminal closed before it wrote anything"
+            kind, *content = json.loads(message)
+            if kind == "stdout":
+                return str(content[0])
+
+
+async def test_a_host_terminal_opens_with_the_not_sandboxed_banner(
+    jp_fetch: Any, jp_ws_fetch: Any, jp_serverapp: Any
+) -> None:
+    """JUPYTER_IDE_SANDBOX=local keeps the host shell; the first thing it shows is the warning."""
+    name = (await _start(jp_fetch, {}))["name"]
+    try:
+        ws = await jp_ws_fetch("terminals", "websocket", name)
+        first = await _first_output(ws)
+        assert first.startswith("\x1b[33mjupyter-ide: this terminal is NOT sandboxed")
+        assert "JUPYTER_IDE_SANDBOX=local" in first
+        out = await _shell_output(ws, "echo on:$(hostname):$((6*7))", ":42")
+        assert f"on:{socket.gethostname()}:42" in out
+        ws.close()
+    finally:
+        await _cleanup(jp_serverapp)
+
+
 async def test_unauthenticated_websocket_is_refused(
     jp_fetch: Any, jp_ws_fetch: Any, jp_serverapp: Any
 ) -> None:
@@ -112,7 +154,7 @@ async def test_relative_cwd_opens_that_workspace_folder(
     jp_fetch: Any, jp_ws_fetch: Any, jp_serverapp: Any
 ) -> None:
     """cwd "src/lab 1" starts the shell in that folder of the workspace; none means the root."""
-    workspace = _workspace(jp_serverapp)
+    workspace = await _workspace(jp_serverapp)
     (workspace / "src" / "lab 1").mkdir(parents=True)
     try:
         named = await _start(jp_fetch, {"cwd": "src/lab 1", "name": "lab"})
@@ -146,7 +188,7 @@ async def test_cwd_outside_the_workspace_is_a_clear_400(
     jp_fetch: Any, jp_serverapp: Any, cwd: Any, says: str
 ) -> None:
     """Absolute paths, '..', missing folders and files are refused and say why; no terminal."""
-    workspace = _workspace(jp_serverapp)
+    workspace = await _workspace(jp_serverapp)
     (workspace / "src").mkdir(exist_ok=True)
     (workspace / "notes.txt").write_text("not a folder")
     code, message = await _refused(jp_fetch, {"cwd": cwd})
@@ -157,7 +199,7 @@ async def test_cwd_outside_the_workspace_is_a_clear_400(
 
 async def test_the_workspace_absolute_path_is_refused_too(jp_fetch: Any, jp_serverapp: Any) -> None:
     """Even the workspace's own absolute path: cwd is relative, there is one way to say it."""
-    code, message = await _refused(jp_fetch, {"cwd": str(_workspace(jp_serverapp))})
+    code, message = await _refused(jp_fetch, {"cwd": str(await _workspace(jp_serverapp))})
     assert (code, "not an absolute path" in message) == (400, True)
 
 
@@ -167,7 +209,7 @@ async def test_a_link_out_of_the_workspace_is_refused(
     """A symlink in the workspace to a folder outside it cannot be a terminal's folder."""
     outside = tmp_path / "outside"
     (outside / "deeper").mkdir(parents=True)
-    workspace = _workspace(jp_serverapp)
+    workspace = await _workspace(jp_serverapp)
     (workspace / "escape").symlink_to(outside, target_is_directory=True)
     (workspace / "inside").mkdir()
     (workspace / "alias").symlink_to(workspace / "inside", target_is_directory=True)
@@ -180,7 +222,7 @@ async def test_a_link_out_of_the_workspace_is_refused(
 
 async def test_only_name_and_cwd_are_accepted(jp_fetch: Any, jp_serverapp: Any) -> None:
     """terminado would take any option from the body (even the shell to run): we refuse them."""
-    marker = _workspace(jp_serverapp) / "ran"
+    marker = (await _workspace(jp_serverapp)) / "ran"
     code, message = await _refused(
         jp_fetch, {"shell_command": ["/bin/sh", "-c", f"touch {marker}"], "cwd": ""}
     )

@@ -1,5 +1,17 @@
-"""Terminals: Jupyter's terminal API behind our checks, always opened inside the workspace."""
+"""Terminals: Jupyter's terminal API behind our checks, opened in the workspace, sandboxed."""
 
-from .manager import CwdError, IDETerminalManager, workspace_folder
+from .manager import (
+    CwdError,
+    IDETerminalManager,
+    TerminalUnavailable,
+    TooManyTerminals,
+    workspace_folder,
+)
 
-__all__ = ["CwdError", "IDETerminalManager", "workspace_folder"]
+__all__ = [
+    "CwdError",
+    "IDETerminalManager",
+    "TerminalUnavailable",
+    "TooManyTerminals",
+    "workspace_folder",
+]

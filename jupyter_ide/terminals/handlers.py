@@ -13,9 +13,10 @@ from tornado import web
 
 from ..auth import requires
 from ..contents_manager import IDEContentsManager
-from .manager import CwdError, IDETerminalManager
+from .manager import CwdError, IDETerminalManager, TerminalUnavailable, TooManyTerminals
 
 PERMISSION = "terminals:use"
+MAX_SIZE = 10000  # rows or columns of a terminal
 
 
 class _WorkspaceMixin:
@@ -42,7 +43,7 @@ class IDETerminalRootHandler(_WorkspaceMixin, TerminalRootHandler):
     @web.authenticated
     @requires(PERMISSION)
     @authorized
-    def post(self) -> None:
+    async def post(self) -> None:
         """Start a terminal in the workspace, or in the folder of it that ``cwd`` names."""
         body = self.get_json_body() or {}
         if not isinstance(body, dict):
@@ -51,9 +52,13 @@ class IDETerminalRootHandler(_WorkspaceMixin, TerminalRootHandler):
         if not isinstance(manager, IDETerminalManager):
             raise web.HTTPError(500, "Terminals are not managed by jupyter-ide's manager")
         try:
-            model = manager.create_in(self.workspace(), body)
+            model = await manager.create_in(self.workspace(), body)
         except FileExistsError as e:
             raise web.HTTPError(409, str(e)) from e
+        except TooManyTerminals as e:
+            raise web.HTTPError(429, str(e)) from e
+        except TerminalUnavailable as e:
+            raise web.HTTPError(503, str(e)) from e
         except (CwdError, ValueError) as e:
             raise web.HTTPError(400, str(e)) from e
         self.finish(json.dumps(model))
@@ -87,6 +92,35 @@ class IDETermSocket(TermSocket):
     async def get(self, *args: Any, **kwargs: Any) -> None:
         """Check Jupyter's authorizer and that the terminal exists, then open the socket."""
         await super().get(*args, **kwargs)
+
+    async def on_message(self, message: str | bytes) -> None:  # type: ignore[override]
+        """Pass on well-formed input and sizes; close the socket on anything else."""
+        problem = message_problem(message)
+        if problem:
+            self.log.warning("Terminal %s: closing its socket: %s", self.term_name, problem)
+            self.close(1008, problem)
+            return
+        await super().on_message(message)
+
+
+def message_problem(message: str | bytes) -> str:
+    """Say what is wrong with a terminal socket message ("" when it is fine to pass on)."""
+    try:
+        command = json.loads(message)
+    except ValueError:
+        return "a terminal message must be JSON"
+    if not isinstance(command, list) or not command or not isinstance(command[0], str):
+        return 'a terminal message is a JSON array such as ["stdin", "ls\\r"]'
+    kind = command[0]
+    if kind == "stdin" and (len(command) < 2 or not isinstance(command[1], str)):
+        return '"stdin" takes the typed text as a string'
+    if kind == "set_size":
+        size = command[1:3]
+        if len(size) != 2 or not all(
+            isinstance(n, int) and not isinstance(n, bool) and 0 < n <= MAX_SIZE for n in size
+        ):
+            return f'"set_size" takes rows and columns, whole numbers from 1 to {MAX_SIZE}'
+    return ""
 
 
 def default_handlers(

@@ -1,4 +1,5 @@
 /** A terminal over Jupyter's terminals websocket, fitted to its panel as the panel resizes. */
+import { PageConfig } from '@jupyterlab/coreutils';
 import type { Terminal as TerminalSession } from '@jupyterlab/services';
 import { FitAddon } from '@xterm/addon-fit';
 import { Terminal } from '@xterm/xterm';
@@ -47,7 +48,8 @@ export default function TerminalPanel({ services, notify }: Props) {
     observer.observe(element);
 
     if (!services.terminals.isAvailable()) {
-      term.write('Terminals are disabled on this server.\r\n');
+      const reason = PageConfig.getOption('terminalsOffReason');
+      term.write(`${reason || 'Terminals are disabled on this server.'}\r\n`);
       return () => {
         observer.disconnect();
         term.dispose();
