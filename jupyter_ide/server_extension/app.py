@@ -6,6 +6,7 @@ import getpass
 import os
 from typing import Any
 
+from jupyter_core.utils import ensure_async
 from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import IOLoop
 
@@ -171,7 +172,8 @@ class IDEApp(ExtensionApp):
         self.handlers.extend(routes)
 
     async def stop_extension(self) -> None:
-        """Remove warm kernels; close the database pool and the cache."""
+        """Shut kernels down, remove warm ones; close the volume, database pool and cache."""
+        await self._shut_kernels_down()
         cm = self.serverapp.contents_manager if self.serverapp is not None else None
         if isinstance(cm, IDEContentsManager):
             await cm.stop_timers()  # no scan of a folder whose volume is going away
@@ -187,6 +189,20 @@ class IDEApp(ExtensionApp):
             await self.cache.close()
         if self.db is not None:
             await self.db.dispose()
+
+    async def _shut_kernels_down(self) -> None:
+        """Shut every kernel down while its workspace is still there to sync its last writes.
+
+        Jupyter Server shuts kernels down only after its extensions have stopped, when the
+        workspace volume is gone: a kernel's final sync would then fail and stop the shutdown.
+        """
+        kernels = self.serverapp.kernel_manager if self.serverapp is not None else None
+        if kernels is None or not kernels.list_kernel_ids():
+            return
+        try:
+            await ensure_async(kernels.shutdown_all())
+        except Exception as e:  # the rest must still stop
+            self.log.warning("Could not shut every kernel down: %s", e)
 
 
 def server_owner() -> str:

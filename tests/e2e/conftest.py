@@ -149,6 +149,9 @@ def _serve(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=20)
+            log.close()
+            tail = _log_tail(base / "server.log")
+            pytest.fail(f"the server did not stop within 20 s of SIGTERM:\n{tail}")
         log.close()
 
 
