@@ -64,7 +64,7 @@ def kernel_code(kernel: int) -> str:
         "        os.makedirs(folder, exist_ok=True)\n"
         "        with open(os.path.join(folder, 'f%%d.txt' %% i), 'w') as f:\n"
         "            f.write('kernel %d file %%d round %%d\\n' %% (i, r))\n"
-        "        time.sleep(0.01)\n"
+        "        time.sleep(0.05)\n"
         "    r += 1\n"
         "print('rounds', r)\n"
     ) % (KERNEL_FILES, kernel)
