@@ -55,3 +55,13 @@ class IDETerminalsApp(TerminalsExtensionApp):
         web_settings = self.serverapp.web_app.settings
         web_settings["terminal_manager"] = self.terminal_manager
         web_settings["terminals_available"] = self.settings["terminals_available"]
+
+    async def stop_extension(self) -> None:
+        """End every terminal at server stop, removing the sandboxed ones' containers.
+
+        The stock app's cleanup never runs (its ``terminals_available`` stays False).
+        """
+        manager = getattr(self, "terminal_manager", None)
+        if isinstance(manager, IDETerminalManager) and manager.terminals:
+            self.log.info("Ending %d terminal(s)", len(manager.terminals))
+            await manager.terminate_all()

@@ -93,6 +93,13 @@ class IDETermSocket(TermSocket):
         """Check Jupyter's authorizer and that the terminal exists, then open the socket."""
         await super().get(*args, **kwargs)
 
+    def open(self, *args: Any, **kwargs: Any) -> None:
+        """Connect to the terminal; its input goes through the terminal's own writer thread."""
+        super().open(*args, **kwargs)
+        executor = getattr(self.terminal, "input_executor", None)
+        if executor is not None:
+            self._blocking_io_executor = executor
+
     async def on_message(self, message: str | bytes) -> None:  # type: ignore[override]
         """Pass on well-formed input and sizes; close the socket on anything else."""
         problem = message_problem(message)
@@ -100,6 +107,8 @@ class IDETermSocket(TermSocket):
             self.log.warning("Terminal %s: closing its socket: %s", self.term_name, problem)
             self.close(1008, problem)
             return
+        if self.terminal is None:
+            return  # it ended: nothing reads what is typed now
         await super().on_message(message)
 
 

@@ -16,6 +16,7 @@ import asyncio
 import itertools
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -150,11 +151,11 @@ class IDETerminalManager(TerminalManager):
             name = body["name"]
             if not isinstance(name, str) or not _NAME.match(name):
                 raise ValueError("name must be 1 to 64 letters, digits or underscores")
-        self._check_free(name)
         if SandboxManager.initialized():
             # Materialised (and its volume mounted) before a shell works in it.
             workspace = await SandboxManager.instance().open_workspace()
         cwd = workspace_folder(workspace, body.get("cwd"))
+        self._check_free(name)
         sandbox = await self._sandbox()
         self._check_free(name)  # again: another request may have started one meanwhile
         if sandbox is None:
@@ -249,10 +250,14 @@ class IDETerminalManager(TerminalManager):
         """Return the terminal ``create_in`` prepared; nothing else starts one."""
         prepared = kwargs.pop("prepared", None)
         if isinstance(prepared, ContainerTerminal):
-            return prepared
-        if not kwargs.pop("on_host", False):
+            term: PtyWithClients = prepared
+        elif kwargs.pop("on_host", False):
+            term = super().new_terminal(**kwargs)
+        else:
             raise TerminalUnavailable("Terminals start through POST /api/terminals only")
-        return super().new_terminal(**kwargs)
+        # Its own thread writes what is typed: a shell that stops reading holds no other's input.
+        term.input_executor = ThreadPoolExecutor(1, thread_name_prefix="terminal-input")  # type: ignore[attr-defined]
+        return term
 
     def get_terminal(self, term_name: str) -> PtyWithClients:  # type: ignore[override]
         """Return a running terminal: a websocket connects to one, it never starts one."""
@@ -315,6 +320,9 @@ class IDETerminalManager(TerminalManager):
         if self.ptys_by_fd.get(ptywclients.ptyproc.fd) is not ptywclients:
             return  # already ended
         super().on_eof(ptywclients)
+        executor = getattr(ptywclients, "input_executor", None)
+        if isinstance(executor, ThreadPoolExecutor):
+            executor.shutdown(wait=False, cancel_futures=True)
         if isinstance(ptywclients, ContainerTerminal):
             removal = asyncio.ensure_future(asyncio.to_thread(ptywclients.ptyproc.remove))
             self._removals.add(removal)

@@ -97,6 +97,8 @@ class ContainerPty:
         self._applied: tuple[int, int] | None = None
         self._resize_lock = threading.Lock()
         self._resizing = False
+        self._stalled = False  # the shell stopped taking input: drop what comes
+        self._dropped = 0
         self.removed = False
 
     @classmethod
@@ -139,14 +141,26 @@ class ContainerPty:
     def write(self, text: str) -> None:
         """Send keystrokes to the shell; drop them once it has ended or stopped reading.
 
-        terminado calls this in its one I/O thread, shared by every terminal: a shell that
-        takes no input for WRITE_TIMEOUT seconds loses the rest of it rather than stall the
-        input of all the others.
+        A shell that takes no input for WRITE_TIMEOUT seconds loses the rest of it, and
+        what is typed next is dropped at once until it reads again: a flood of input never
+        holds the thread that writes it for longer than that.
         """
         data = memoryview(text.encode("utf-8"))
-        deadline = time.monotonic() + WRITE_TIMEOUT
         poller = select.poll()
         poller.register(self._sock, select.POLLOUT)
+        if self._stalled:
+            if not poller.poll(0):
+                self._dropped += len(data)
+                return
+            self._stalled = False
+            if self._dropped:
+                log.info(
+                    "Terminal %s: its shell reads again; %d bytes typed meanwhile were dropped",
+                    self.container.short_id,
+                    self._dropped,
+                )
+                self._dropped = 0
+        deadline = time.monotonic() + WRITE_TIMEOUT
         while data:
             try:
                 data = data[self._sock.send(data, socket.MSG_DONTWAIT) :]
@@ -158,12 +172,8 @@ class ContainerPty:
                 return
             left = deadline - time.monotonic()
             if left <= 0 or not poller.poll(left * 1000):
-                log.info(
-                    "Terminal %s: its shell took no input for %ss; %d bytes dropped",
-                    self.container.short_id,
-                    WRITE_TIMEOUT,
-                    len(data),
-                )
+                self._stalled = True
+                self._dropped += len(data)
                 return
 
     def getwinsize(self) -> tuple[int, int]:
