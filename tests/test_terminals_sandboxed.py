@@ -63,6 +63,8 @@ def jp_server_config(jp_server_config: dict[str, Any]) -> dict[str, Any]:
     config = dict(jp_server_config)
     config["IDESettings"] = {**config["IDESettings"], "sandbox": "docker"}
     config["IDETerminalManager"] = {"terminal_limit": LIMIT}
+    # No periodic scan: files the shell writes must come back through the terminal's sync.
+    config["IDEContentsManager"] = {**config["IDEContentsManager"], "sync_interval": 0}
     return config
 
 
@@ -142,7 +144,7 @@ async def test_a_terminal_shell_runs_in_the_hardened_sandbox(
     out = await _shell_output(ws, "touch /etc/x 2>&1; echo ro$((6*7))", "ro42")
     assert "Read-only file system" in out
 
-    # A file the shell writes reaches the contents API (the sync after the prompt returns).
+    # A file the shell writes reaches the contents API (synced once the prompt is back).
     await _shell_output(ws, "echo from the shell > made.txt; echo made$((6*7))", "made42")
     async with asyncio.timeout(30):
         while True:

@@ -75,7 +75,14 @@ export default function TerminalPanel({ services, notify }: Props) {
         resize();
         term.focus();
       })
-      .catch(async (e) => notify('error', `Could not open a terminal: ${await errorMessage(e)}`));
+      .catch(async (e) => {
+        // Shown in the panel too: a 503 says why (e.g. no Docker engine for the sandbox).
+        const reason = await errorMessage(e);
+        if (!disposed) {
+          term.write(`Could not open a terminal: ${reason}\r\n`);
+        }
+        notify('error', `Could not open a terminal: ${reason}`);
+      });
 
     return () => {
       disposed = true;
