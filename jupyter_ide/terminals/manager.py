@@ -301,11 +301,12 @@ class IDETerminalManager(TerminalManager):
         """Pull what the shells changed in the workspace folder into the contents index."""
         while True:
             self._sync_again = False
-            after_run = (
-                SandboxManager.instance().after_run if SandboxManager.initialized() else None
-            )
-            if after_run is None or self._stopping:
+            if self._stopping or not SandboxManager.initialized():
                 return
+            sandbox = SandboxManager.instance()
+            after_run = sandbox.after_run
+            if after_run is None or not await asyncio.to_thread(sandbox.workspace_dir().is_dir):
+                return  # nothing to sync to, or the server is closing the workspace
             try:
                 await after_run()
             except Exception as e:
