@@ -210,9 +210,13 @@ def _wait(check: Any, what: str, process: subprocess.Popen[bytes], log: Path) ->
 
 
 def hub_config(
-    base: Path, api_port: int, tokens: dict[str, str], service_dirs: dict[str, str]
+    base: Path,
+    api_port: int,
+    tokens: dict[str, str],
+    service_dirs: dict[str, str],
+    extra_config: str = "",
 ) -> str:
-    """The hub's config: the deployment's, then the test run's loopback set-up."""
+    """The hub's config: the deployment's, then the test run's loopback set-up (and extra)."""
     proxy = PEERS / "node_modules" / ".bin" / "configurable-http-proxy"
     return textwrap.dedent(
         f"""
@@ -250,7 +254,7 @@ def hub_config(
             if role["name"] == "user":
                 role["scopes"] = [*role["scopes"], "access:services!service=other"]
         """
-    )
+    ) + textwrap.dedent(extra_config)
 
 
 @contextmanager
@@ -259,10 +263,12 @@ def service_hub(
     moto: MotoServer,
     mode: str = "managed",
     extra_env: dict[str, str] | None = None,
+    extra_config: str = "",
 ) -> Iterator[tuple[ServiceHub, dict[str, str]]]:
     """Start the OIDC provider, the hub and (managed) the service; yield it and the hub's env.
 
     ``mode="external"`` leaves starting the service to the caller (the hub's env tells how).
+    ``extra_config`` is hub config (Python text) appended after the test run's own.
     """
     if not (PEERS / "node_modules" / "oidc-provider").is_dir():
         raise AssertionError("tests/hub peers are not installed: `make test` runs npm ci there")
@@ -312,7 +318,7 @@ def service_hub(
             "JUPYTER_CONFIG_DIR": str(base / "service" / "config"),
         }
         config = base / "jupyterhub_config.py"
-        config.write_text(hub_config(base, api_port, tokens, service_dirs))
+        config.write_text(hub_config(base, api_port, tokens, service_dirs, extra_config))
         oidc_log, hub_log = base / "oidc.log", base / "hub.log"
         oidc = _start(
             [

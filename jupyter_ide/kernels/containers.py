@@ -37,11 +37,13 @@ class KernelLaunch:
     env: Mapping[str, str]
     kernel_id: str
     kind: str = "kernel"
+    owner: str | None = None  # None: the server's user; "" for a warm kernel of nobody yet
+    propagation: str = ""  # the workspace mount's: "rslave" for a hand-off folder
 
 
 def start_kernel_container(manager: SandboxManager, launch: KernelLaunch) -> Container:
     """Create and start the container; it mounts its sockets and the workspace at fixed paths."""
-    labels = manager.labels(launch.kind)
+    labels = manager.labels(launch.kind, launch.owner)
     labels[LABEL_KERNEL_ID] = launch.kernel_id
     spec = SandboxSpec(
         image=launch.image,
@@ -51,7 +53,7 @@ def start_kernel_container(manager: SandboxManager, launch: KernelLaunch) -> Con
         env={**launch.env, **launch.limits.kernel_env()},
         mounts=(
             *launch.sockets.mounts(),
-            BindMount(launch.workspace, target=WORKSPACE_INSIDE),
+            BindMount(launch.workspace, target=WORKSPACE_INSIDE, propagation=launch.propagation),
         ),
         working_dir=path_inside(launch.cwd, launch.workspace),
     )

@@ -1,4 +1,10 @@
-"""The warm pool: kernels started ahead per kernelspec, each handed out once and replaced."""
+"""The warm pool: kernels started ahead per kernelspec, each handed out once and replaced.
+
+For one user (a standalone server) a warm kernel mounts that user's workspace from the start.
+For many (the jupyter-ide service) it mounts an empty hand-off folder, onto which its user's
+workspace is bind-mounted when it is handed out (handoff.py); without hand-off mounts there is
+no warm kernel for many users at all.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +26,7 @@ from jupyter_client.connect import write_connection_file
 from tornado.web import HTTPError
 
 from .containers import KernelLaunch, remove_container, start_kernel_container
+from .handoff import PROPAGATION
 from .profile import SandboxLimits
 from .sandbox import SandboxManager
 from .sockets import CONNECTION_INSIDE, KernelSockets
@@ -51,6 +58,8 @@ class PooledKernel:
     sockets: KernelSockets
     workspace: Path
     client: AsyncKernelClient | None = field(default=None, repr=False)
+    # Its hand-off folder (many users): where its user's workspace is bound when handed out.
+    mount_point: Path | None = None
 
     @property
     def connection_info(self) -> dict[str, Any]:
@@ -107,17 +116,32 @@ async def _wait_ready(client: AsyncKernelClient, timeout: float) -> None:
             return
 
 
+async def release_hand_off(manager: SandboxManager, entry: PooledKernel) -> None:
+    """Undo a warm kernel's hand-off mount and remove its folder, once its container is gone."""
+    folder, entry.mount_point = entry.mount_point, None
+    if folder is None or manager.handoff is None:
+        return
+    try:
+        await asyncio.to_thread(manager.handoff.release, folder)
+    except OSError as e:
+        log.warning("Could not release the hand-off folder %s: %s", folder, e)
+
+
 class WarmPool:
-    """Per kernelspec, ``size`` kernels already started in the user's workspace."""
+    """Per kernelspec, ``size`` kernels already started (in the user's workspace, or blank)."""
 
     _current: ClassVar[WarmPool | None] = None
 
     def __init__(self, manager: SandboxManager, specs: Mapping[str, PoolSpec]) -> None:
         """Size each kernelspec's pool from the manager's settings."""
         self.manager = manager
+        self.handoff = manager.handoff if manager.multi_user else None
         self.specs = dict(specs)
+        # Many users but no hand-off mounts: a warm kernel could be given to nobody.
+        usable = not manager.multi_user or self.handoff is not None
         self.sizes = {
-            name: int(manager.pool_specs.get(name, manager.pool_size)) for name in self.specs
+            name: int(manager.pool_specs.get(name, manager.pool_size)) if usable else 0
+            for name in self.specs
         }
         self.ready: dict[str, list[PooledKernel]] = {name: [] for name in self.specs}
         self.starting: dict[str, int] = dict.fromkeys(self.specs, 0)
@@ -142,12 +166,30 @@ class WarmPool:
         if not entries:
             return None
         for i, entry in enumerate(entries):
-            if entry.workspace == workspace:
+            if self.handoff is not None or entry.workspace == workspace:
                 del entries[i]
                 # Later, so the replacement does not take the CPU from the kernel handed out.
                 self._refill(name, delay=self.manager.pool_refill_delay)
                 return entry
         return None
+
+    async def hand_out(self, name: str, workspace: Path) -> PooledKernel | None:
+        """Take a warm kernel for ``workspace``; with hand-off, bind that workspace into it.
+
+        A hand-off that fails removes the kernel: the caller starts one cold instead.
+        """
+        entry = self.take(name, workspace)
+        if entry is None or self.handoff is None:
+            return entry
+        assert entry.mount_point is not None
+        try:
+            await asyncio.to_thread(self.handoff.attach, entry.mount_point, workspace)
+        except OSError as e:
+            log.warning("Warm pool: could not hand a %s kernel over: %s", name, e)
+            await self._discard(entry)
+            return None
+        entry.workspace = workspace
+        return entry
 
     def _refill(self, name: str, delay: float = 0.0) -> None:
         """Start filling ``name`` in the background (after ``delay`` seconds)."""
@@ -197,7 +239,11 @@ class WarmPool:
                 str(sockets.host_file), **{**info, "key": sockets.key}, kernel_name=spec.name
             )
             await asyncio.to_thread(sockets.prepare, spec.name)
-            workspace = await manager.open_workspace()
+            handoff, mount_point = self.handoff, None
+            if handoff is not None:
+                workspace = mount_point = await asyncio.to_thread(handoff.prepare)
+            else:
+                workspace = await manager.open_workspace()
             argv = [a.replace("{connection_file}", CONNECTION_INSIDE) for a in spec.argv]
             launch = KernelLaunch(
                 image=spec.image,
@@ -209,12 +255,19 @@ class WarmPool:
                 env=POOL_ENV,
                 kernel_id=f"pool-{uuid.uuid4().hex[:12]}",
                 kind="pool",
+                owner="" if handoff is not None else None,  # nobody's until handed out
+                propagation=PROPAGATION if handoff is not None else "",
             )
-            container = await asyncio.to_thread(start_kernel_container, manager, launch)
+            try:
+                container = await asyncio.to_thread(start_kernel_container, manager, launch)
+            except BaseException:
+                if handoff is not None and mount_point is not None:
+                    await asyncio.to_thread(handoff.release, mount_point)
+                raise
         except BaseException:
             await asyncio.to_thread(manager.release_kernel_sockets, sockets)
             raise
-        entry = PooledKernel(spec, container, sockets, workspace)
+        entry = PooledKernel(spec, container, sockets, workspace, mount_point=mount_point)
         try:
             entry.client = _client_for(info)
             await _wait_ready(entry.client, READY_TIMEOUT)
@@ -232,6 +285,7 @@ class WarmPool:
         entry.release_client()
         await asyncio.to_thread(remove_container, entry.container)
         await asyncio.to_thread(self.manager.release_kernel_sockets, entry.sockets)
+        await release_hand_off(self.manager, entry)
 
     def describe(self) -> dict[str, dict[str, int]]:
         """Ready and starting kernels per kernelspec."""

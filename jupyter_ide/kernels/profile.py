@@ -117,6 +117,7 @@ class BindMount:
     path: Path
     read_only: bool = False
     target: str = ""  # where it appears inside; "" = the host path
+    propagation: str = ""  # "" = the engine's default (rprivate); "rslave" for hand-offs
 
     @property
     def inside(self) -> str:
@@ -204,7 +205,13 @@ def container_options(spec: SandboxSpec) -> dict[str, Any]:
             Ulimit(name="core", soft=0, hard=0),
         ],
         "mounts": [
-            Mount(target=m.inside, source=str(m.path), type="bind", read_only=m.read_only)
+            Mount(
+                target=m.inside,
+                source=str(m.path),
+                type="bind",
+                read_only=m.read_only,
+                propagation=m.propagation or None,
+            )
             for m in spec.mounts
         ],
         # What the kernel writes to its own stdout/stderr is capped, so it cannot fill the disk.

@@ -26,7 +26,7 @@ from .containers import (
     signal_container,
     start_kernel_container,
 )
-from .pool import PooledKernel, WarmPool
+from .pool import PooledKernel, WarmPool, release_hand_off
 from .sandbox import KernelRecord, SandboxManager, SandboxUnavailable
 from .sockets import (
     CONNECTION_INSIDE,
@@ -91,6 +91,7 @@ class DockerSandboxProvisioner(LocalProvisioner):
         self.sandboxed = True
         self._adopted: PooledKernel | None = None
         self._exit_noted = False
+        self.owner = ""
 
     @property
     def km(self) -> Any:
@@ -124,11 +125,19 @@ class DockerSandboxProvisioner(LocalProvisioner):
             )
         mode = await asyncio.to_thread(manager.effective_mode)
         self.sandboxed = mode == "docker"
+        if not self.sandboxed and manager.multi_user:
+            raise SandboxUnavailable(
+                "This service runs code only in Docker sandboxes, and no Docker engine "
+                "answers: try again when the engine is back."
+            )
         km = self.km
+        self.owner = manager.owner_of(self.kernel_id)
         limits = manager.limits_for(dict(self.limits))
         self.record = manager.kernels.setdefault(
             self.kernel_id,
-            KernelRecord(self.kernel_id, self.language, self.image, limits, self.sandboxed),
+            KernelRecord(
+                self.kernel_id, self.language, self.image, limits, self.sandboxed, owner=self.owner
+            ),
         )
         self.record.sandboxed = self.sandboxed
         if not self.sandboxed:
@@ -143,9 +152,9 @@ class DockerSandboxProvisioner(LocalProvisioner):
             kwargs["env"] = {**(kwargs.get("env") or {}), **limits.kernel_env()}
             return dict(await super().pre_launch(**kwargs))
         kwargs.pop("extra_arguments", None)
-        self.workspace = await manager.open_workspace()
+        self.workspace = await manager.open_workspace(self.owner)
         # A restart keeps its sockets (clients stay connected to them): never a warm kernel.
-        pooled = None if known is not None else self._take_from_pool()
+        pooled = None if known is not None else await self._take_from_pool()
         if pooled is not None:
             self._adopted = pooled
             self.sockets = pooled.sockets
@@ -174,12 +183,12 @@ class DockerSandboxProvisioner(LocalProvisioner):
         cmd = [arg.replace("{connection_file}", CONNECTION_INSIDE) for arg in self.kernel_spec.argv]
         return dict(await KernelProvisionerBase.pre_launch(self, cmd=cmd, **kwargs))
 
-    def _take_from_pool(self) -> PooledKernel | None:
+    async def _take_from_pool(self) -> PooledKernel | None:
         """Return a warm kernel for this kernelspec and workspace, if the pool has one."""
         pool = WarmPool.current()
         if pool is None or self.workspace is None:
             return None
-        return pool.take(self.km.kernel_name, self.workspace)
+        return await pool.hand_out(self.km.kernel_name, self.workspace)
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
         """Start the kernel's container (or adopt a warm one) and return its connection."""
@@ -195,7 +204,7 @@ class DockerSandboxProvisioner(LocalProvisioner):
             finally:
                 self._adopted.release_client()
         else:
-            workspace = self.workspace or await manager.open_workspace()
+            workspace = self.workspace or await manager.open_workspace(self.owner)
             launch = KernelLaunch(
                 image=self.image,
                 argv=cmd,
@@ -205,6 +214,7 @@ class DockerSandboxProvisioner(LocalProvisioner):
                 cwd=Path(kwargs.get("cwd") or workspace),
                 env=kwargs.get("env") or {},
                 kernel_id=self.kernel_id,
+                owner=self.owner if manager.multi_user else None,
             )
             try:
                 container = await asyncio.to_thread(start_kernel_container, manager, launch)
@@ -240,12 +250,18 @@ class DockerSandboxProvisioner(LocalProvisioner):
                     return  # it died: poll() reports why
 
     async def _move_to(self, cwd: str | None) -> None:
-        """Move a warm kernel into the folder the kernel was started for."""
-        if not cwd or self._adopted is None:
+        """Move a warm kernel into the folder the kernel was started for.
+
+        A handed-over kernel always moves: it started in the empty folder its user's
+        workspace now covers.
+        """
+        adopted = self._adopted
+        if adopted is None:
             return
-        inside = path_inside(Path(cwd), self._adopted.workspace)
-        if inside != path_inside(self._adopted.workspace, self._adopted.workspace):
-            await self._adopted.run_silently(chdir_code(self.language, inside))
+        root = path_inside(adopted.workspace, adopted.workspace)
+        inside = path_inside(Path(cwd), adopted.workspace) if cwd else root
+        if inside != root or adopted.mount_point is not None:
+            await adopted.run_silently(chdir_code(self.language, inside))
 
     def _start_watchdog(self) -> None:
         """Watch the time limit of each run from the server's side."""
@@ -263,7 +279,7 @@ class DockerSandboxProvisioner(LocalProvisioner):
             self.manager.time_limit_grace,
             interrupt=lambda: self.send_signal(signal.SIGINT),
             kill=lambda: self.send_signal(signal.SIGKILL),
-            after_run=self.manager.after_run,
+            after_run=self.manager.after_run_of(self.owner),
             cpu_seconds=cgroup.cpu_seconds if cgroup is not None else None,
         )
         self.watchdog.start()
@@ -353,13 +369,17 @@ class DockerSandboxProvisioner(LocalProvisioner):
             await self.poll()
             await asyncio.to_thread(remove_container, self.container)
             self.container = None
-        self._adopted = None
+        adopted, self._adopted = self._adopted, None
+        if adopted is not None:
+            # Its user's workspace leaves the hand-off folder once the container is gone.
+            await release_hand_off(self.manager, adopted)
         if not restart:
             if self.sockets is not None:
                 await asyncio.to_thread(self.manager.release_kernel_sockets, self.sockets)
                 self.sockets = None
-            if self.manager.after_run is not None:
-                await self.manager.after_run()
+            after_run = self.manager.after_run_of(self.owner)
+            if after_run is not None:
+                await after_run()
             self.manager.kernels.pop(self.kernel_id, None)
 
     async def get_provisioner_info(self) -> dict[str, Any]:

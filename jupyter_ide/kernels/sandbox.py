@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import docker
 from docker.errors import DockerException, NotFound
@@ -31,7 +31,11 @@ from .profile import (
 )
 from .sockets import KernelSockets, UnsafeSocketFolder, ensure_private_dir, fits_socket_paths
 
+if TYPE_CHECKING:
+    from .handoff import HandOffMounts
+
 MIB = 1024 * 1024
+AfterRun = Callable[[], Awaitable[None]]
 
 
 @dataclass
@@ -47,10 +51,21 @@ class KernelRecord:
     last_exit: dict[str, Any] | None = None
     exits: int = 0
     started_at: float = field(default_factory=time.time)
+    owner: str = ""
 
 
 class SandboxUnavailable(RuntimeError):
     """Sandboxing is required but no Docker engine answers."""
+
+
+class UserWorkspaces(Protocol):
+    """Each user's workspace folder, in a server that runs kernels for many users."""
+
+    async def open(self, owner: str) -> Path:
+        """Open ``owner``'s workspace (materialised, claimed) and return its folder."""
+
+    def after_run(self, owner: str) -> AfterRun:
+        """Return what pulls the changes code made in ``owner``'s folder into their files."""
 
 
 class SandboxManager(SingletonConfigurable):
@@ -123,15 +138,50 @@ class SandboxManager(SingletonConfigurable):
         # Opens the workspace (its folder materialised, its volume mounted) before a kernel
         # mounts it: a folder mounted earlier could be covered or moved aside afterwards.
         self.workspace_opener: Callable[[], Awaitable[None]] | None = None
+        # Many users (the jupyter-ide service): who owns each kernel, where their workspaces
+        # are, and how warm kernels are handed to them. None: this server's one user.
+        self.kernel_owner: Callable[[str], str | None] | None = None
+        self.user_workspaces: UserWorkspaces | None = None
+        self.handoff: HandOffMounts | None = None
         self._client: docker.DockerClient | None = None
         self._engine_checked_at = 0.0
         self._engine_ok = False
 
-    async def open_workspace(self) -> Path:
-        """Open the user's workspace and return its folder, ready to mount into kernels."""
+    @property
+    def multi_user(self) -> bool:
+        """Whether kernels belong to many users, each with their own workspace."""
+        return self.user_workspaces is not None
+
+    def owner_of(self, kernel_id: str) -> str:
+        """Return the user a kernel runs for; with many users, refuse a kernel of nobody."""
+        if self.kernel_owner is None:
+            return self.owner
+        owner = self.kernel_owner(kernel_id)
+        if not owner:
+            raise SandboxUnavailable(
+                f"Kernel {kernel_id} belongs to no user of this service, so it has no workspace "
+                "to run in: start kernels through the service's /api/kernels."
+            )
+        return owner
+
+    async def open_workspace(self, owner: str = "") -> Path:
+        """Open a user's workspace and return its folder, ready to mount into kernels.
+
+        With many users ``owner`` picks the workspace, and is required.
+        """
+        if self.user_workspaces is not None:
+            if not owner:
+                raise SandboxUnavailable("A kernel of this service needs its user's workspace.")
+            return await self.user_workspaces.open(owner)
         if self.workspace_opener is not None:
             await self.workspace_opener()
         return self.workspace_dir()
+
+    def after_run_of(self, owner: str = "") -> AfterRun | None:
+        """Return what syncs a user's folder after code ran there (None: nothing to sync)."""
+        if self.user_workspaces is not None:
+            return self.user_workspaces.after_run(owner) if owner else None
+        return self.after_run
 
     # -- limits -------------------------------------------------------------------------
 

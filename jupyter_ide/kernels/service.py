@@ -68,6 +68,8 @@ async def _start_pool(manager: SandboxManager) -> None:
         log.error("%s", e)
         return
     await manager.asweep()
+    if manager.handoff is not None:  # after the containers that used them are gone
+        await asyncio.to_thread(manager.handoff.sweep)
     WarmPool(manager, pool_specs(manager)).install()
 
 

@@ -3,15 +3,20 @@
 The same extension as `jupyter ide`, served by a Jupyter Server configured from the
 environment a hub gives its services (hubenv.py): it listens at JUPYTERHUB_SERVICE_URL under
 JUPYTERHUB_SERVICE_PREFIX, signs every request in with the caller's hub token or OAuth cookie
-(identity.py), and serves each caller their own files (contents.py). Only this process holds
-the database, Redis, S3, crypt and AI settings; user servers hold their own hub token.
+(identity.py), serves each caller their own files (contents.py) and runs each caller's
+kernels in sandboxes through Jupyter's gateway protocol (kernels.py). Only this process holds
+the database, Redis, S3, crypt and AI settings and the container engine; user servers hold
+their own hub token.
 """
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import os
+import signal
 import sys
+import threading
 from typing import Any
 
 from jupyter_core.application import JupyterApp
@@ -20,8 +25,12 @@ from traitlets import default
 from ..auth.users import IdentityRecorder
 from ..server_extension.app import IDEApp
 from ..server_extension.managers import KERNEL_SPEC_MANAGER
+from ..server_extension.settings import IDESettings
 from .contents import CallerSettings, UserContentsManagers
 from .hubenv import HubEnvironment, HubEnvironmentError, read_hub_environment
+from .kernel_handlers import KERNELS_STATE
+from .kernel_handlers import default_handlers as kernel_routes
+from .kernels import ServiceKernelManager, setup_kernels
 
 PACKAGE = "jupyter_ide.service"
 DESCRIPTION = (
@@ -35,6 +44,7 @@ SERVICE_SERVER_CONFIG: dict[str, Any] = {
     "identity_provider_class": f"{PACKAGE}.identity.ServiceIdentityProvider",
     "authorizer_class": f"{PACKAGE}.identity.ServiceAuthorizer",
     "kernel_spec_manager_class": KERNEL_SPEC_MANAGER,
+    "kernel_manager_class": f"{PACKAGE}.kernels.ServiceKernelManager",
 }
 
 
@@ -68,6 +78,10 @@ class IDEServiceApp(IDEApp):
 
     hub: HubEnvironment | None = None
 
+    def read_hub_user(self) -> None:
+        """Never a hub user's server: the service is what those servers call."""
+        return None
+
     @default("open_browser")
     def _default_open_browser(self) -> bool:
         return False  # a service: the hub's users reach it through the hub
@@ -90,10 +104,14 @@ class IDEServiceApp(IDEApp):
             raise SystemExit(str(e)) from e
         super()._link_jupyter_server_extension(serverapp)
         configure_server(serverapp, self.hub)
-        # Warm kernels would start in nobody's workspace: the service's kernels (its gateway)
-        # are not built yet. An operator's explicit setting still wins.
-        if "pool_size" not in self.config.get("SandboxManager", {}):
-            self.config.SandboxManager.pool_size = 0
+        # Students' code runs here only in sandboxes: never beside the service's secrets.
+        if IDESettings(parent=self).sandbox == "local":
+            raise SystemExit(
+                "jupyter ide service cannot start: JUPYTER_IDE_SANDBOX=local would run "
+                "students' code in the service itself, beside every secret it holds; set it "
+                "to docker (auto means docker here)"
+            )
+        self.config.IDESettings.sandbox = "docker"
 
     def initialize_settings(self) -> None:
         """Set the extension up as for one user, then for many: users, files per caller."""
@@ -105,12 +123,40 @@ class IDEServiceApp(IDEApp):
         )
         serverapp = self.serverapp
         assert serverapp is not None
-        # Handlers read the contents manager from here: make it the caller's own.
+        # Handlers read the contents and kernel managers from here: make them the caller's own.
         serverapp.web_app.settings = CallerSettings(serverapp.web_app.settings)
+        self.settings[KERNELS_STATE] = setup_kernels(
+            serverapp, self.settings["jupyter_ide_sandbox"]
+        )
         # As in jupyterhub-singleuser: tornado's own XSRF check runs before sign-in, when the
         # hub's check (which skips token-signed requests) cannot know the caller yet; Jupyter
         # Server checks every non-GET request after sign-in anyway.
         self.settings["xsrf_cookies"] = False  # (these settings are copied into the web app's)
+        # The hub stops a managed service with SIGINT first. Without a terminal Jupyter Server
+        # leaves SIGINT to Python, whose KeyboardInterrupt ends the loop with no clean-up:
+        # every user's kernel containers (and hand-off mounts) would outlive the service. As
+        # jupyterhub-singleuser does, SIGINT stops the server as SIGTERM does.
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, serverapp._signal_stop)
+
+    def initialize_handlers(self) -> None:
+        """Register the extension's routes, the gateway's ahead of them."""
+        super().initialize_handlers()
+        self.handlers[:0] = kernel_routes
+
+    async def stop_extension(self) -> None:
+        """Shut every user's kernels down first (containers, hand-off mounts), then the rest."""
+        serverapp = self.serverapp
+        kernels = serverapp.kernel_manager if serverapp is not None else None
+        if isinstance(kernels, ServiceKernelManager):
+            try:
+                await kernels.shutdown_all(now=True)
+            except Exception as e:  # the rest must still stop
+                self.log.warning("Could not shut every kernel down: %s", e)
+        await super().stop_extension()
+        sandbox = self.settings.get("jupyter_ide_sandbox")
+        if sandbox is not None and sandbox.handoff is not None:
+            await asyncio.to_thread(sandbox.handoff.close)
 
     def _attach_contents(self) -> None:
         """Share the database with the users' managers; nothing is opened before a request."""

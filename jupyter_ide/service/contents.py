@@ -27,7 +27,8 @@ from ..contents_manager.index import FileIndex
 from ..contents_manager.volume import WorkspaceVolume
 from .caller import CALLER
 
-CONTENTS_MANAGER = "contents_manager"
+# Settings each request reads as the caller's own (each has a ``for_caller()``).
+PER_CALLER = frozenset({"contents_manager", "kernel_manager"})
 
 
 class UserContentsManagers(IDEContentsManager):
@@ -137,13 +138,15 @@ class UserContentsManagers(IDEContentsManager):
 
 
 class CallerSettings(dict[str, Any]):
-    """The web app's settings, where the contents manager is the calling user's own."""
+    """The web app's settings, where the contents and kernel managers are the caller's own."""
 
     def __getitem__(self, key: str) -> Any:
-        """Return the setting; for ``contents_manager``, the caller's manager."""
+        """Return the setting; for the contents and kernel managers, the caller's view."""
         value = super().__getitem__(key)
-        if key == CONTENTS_MANAGER and isinstance(value, UserContentsManagers):
-            return value.for_caller()
+        if key in PER_CALLER:
+            for_caller = getattr(value, "for_caller", None)
+            if for_caller is not None:
+                return for_caller()
         return value
 
     def get(self, key: str, default: Any = None) -> Any:

@@ -25,10 +25,10 @@ from traitlets import default
 from .caller import CALLER
 from .hubenv import read_hub_environment
 
-# Jupyter Server resources the service serves; every other one is refused. Kernels, sessions
-# and terminals come with the service's gateway (not built yet); shutdown, config, events and
-# nbconvert belong to no single user of a shared process.
-SERVED_RESOURCES = frozenset({"api", "contents", "csp", "kernelspecs"})
+# Jupyter Server resources the service serves; every other one is refused. Kernels are each
+# caller's own (kernels.py); sessions stay with user servers (the gateway protocol has none);
+# shutdown, config, events and nbconvert belong to no single user of a shared process.
+SERVED_RESOURCES = frozenset({"api", "contents", "csp", "kernels", "kernelspecs"})
 
 
 def _refuse(handler: web.RequestHandler, status: int, message: str) -> None:
