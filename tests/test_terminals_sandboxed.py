@@ -181,8 +181,16 @@ async def test_a_terminal_shell_runs_in_the_hardened_sandbox(
 async def test_terminal_limit_and_names_are_clear_4xx(
     jp_fetch: Any, jp_serverapp: Any, engine: docker.DockerClient
 ) -> None:
-    """A name in use is a 409, one terminal beyond the limit a 429 that says what to do."""
+    """A name in use is a 409, one terminal beyond the limit a 429 that says what to do; a
+    missing image a 503 that says how to build it."""
     server_id = _server_id(jp_serverapp)
+    manager = jp_serverapp.web_app.settings["terminal_manager"]
+    image = manager.sandbox_image
+    manager.sandbox_image = "jupyter-ide/no-such-image:0"
+    code, message = await _refused(jp_fetch, {"name": "one"})
+    assert code == 503 and "jupyter ide images build" in message
+    assert not manager.terminals and not _containers(engine, server_id)
+    manager.sandbox_image = image
     try:
         await _start(jp_fetch, {"name": "one"})
         code, message = await _refused(jp_fetch, {"name": "one"})
@@ -195,7 +203,7 @@ async def test_terminal_limit_and_names_are_clear_4xx(
         assert (code, "with '..'" in message) == (400, True)
         assert len(_containers(engine, server_id)) == LIMIT
     finally:
-        await jp_serverapp.web_app.settings["terminal_manager"].terminate_all()
+        await manager.terminate_all()
     assert not _containers(engine, server_id)
 
 

@@ -170,7 +170,7 @@ class IDETerminalManager(TerminalManager):
                 f"The terminal's sandbox image {self.sandbox_image} is missing: build it with "
                 "`jupyter ide images build --offline`."
             ) from e
-        except DockerException as e:
+        except (DockerException, OSError) as e:  # OSError: the engine's connection broke
             raise TerminalUnavailable(f"The terminal's sandbox could not start: {e}") from e
         finally:
             self._starting.discard(name)
