@@ -113,6 +113,38 @@ async def test_a_host_terminal_opens_with_the_not_sandboxed_banner(
         await _cleanup(jp_serverapp)
 
 
+@pytest.mark.parametrize(
+    "message",
+    [
+        "not json",
+        '{"stdin": "ls"}',
+        "[]",
+        '["stdin", 42]',
+        '["set_size", "24", 80]',
+        '["set_size", 0, 80]',
+        '["set_size", 24, 1000000]',
+        '["set_size", true, 80]',
+    ],
+)
+async def test_a_malformed_socket_message_closes_that_socket_only(
+    jp_fetch: Any, jp_ws_fetch: Any, jp_serverapp: Any, message: str
+) -> None:
+    """Garbage on the terminal socket closes it (1008, saying why); the terminal lives on."""
+    name = (await _start(jp_fetch, {}))["name"]
+    try:
+        ws = await jp_ws_fetch("terminals", "websocket", name)
+        await ws.write_message(message)
+        async with asyncio.timeout(30):
+            while await ws.read_message() is not None:
+                pass
+        assert ws.close_code == 1008 and ws.close_reason
+        ws = await jp_ws_fetch("terminals", "websocket", name)
+        await _shell_output(ws, "echo fine$((6*7))", "fine42")
+        ws.close()
+    finally:
+        await _cleanup(jp_serverapp)
+
+
 async def test_unauthenticated_websocket_is_refused(
     jp_fetch: Any, jp_ws_fetch: Any, jp_serverapp: Any
 ) -> None:
