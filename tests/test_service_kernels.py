@@ -15,6 +15,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -268,6 +269,25 @@ def test_each_user_may_run_only_so_many_kernels(people: Class) -> None:
     _stop(people, a, again)
 
 
+def test_starts_at_the_same_time_cannot_pass_the_limit(people: Class) -> None:
+    """Several starts sent at once: exactly the limit start, the rest are 429s."""
+    b = people.b
+
+    def start(_: int) -> requests.Response:
+        return people.hub.call("/api/kernels", people.tokens[b], "POST", {"name": "ide-python"})
+
+    with ThreadPoolExecutor(max_workers=LIMIT + 2) as pool:
+        replies = list(pool.map(start, range(LIMIT + 2)))
+    started = [str(_json(r)["id"]) for r in replies if r.status_code == 201]
+    try:
+        assert sorted(r.status_code for r in replies) == [201] * LIMIT + [429] * 2, [
+            (r.status_code, r.text[:200]) for r in replies
+        ]
+    finally:
+        for kernel_id in started:
+            _stop(people, b, kernel_id)
+
+
 def test_kernels_refuse_tokens_that_sign_nobody_in(people: Class) -> None:
     """No, forged and other-service tokens get no kernels, and start none."""
     hub = people.hub
@@ -292,6 +312,8 @@ def test_other_kernel_names_map_to_sandboxed_ones_or_are_refused(people: Class) 
     specs = _json(hub.call("/api/kernelspecs", people.tokens[a]))
     assert "ide-python" in specs["kernelspecs"]
     assert _json(hub.call("/api/kernelspecs/python3", people.tokens[a]))["name"] == "ide-python"
+    default = _start(people, a, {})  # no name: the default kernel, sandboxed as any other
+    _stop(people, a, default)
     bad = hub.call("/api/kernels", people.tokens[a], "POST", {"name": 3})
     assert bad.status_code == 400, bad.text
 

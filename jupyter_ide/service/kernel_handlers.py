@@ -56,6 +56,7 @@ class GatewayKernelsHandler(KernelsHandler):
         name = body.get("name") or km.default_kernel_name
         if not isinstance(name, str):
             raise web.HTTPError(400, "name must be the name of a kernelspec, such as ide-python")
+        name = self.resolved(name)  # the default name too: only a sandboxed kernel starts
         env = body.get("env") or {}
         if not isinstance(env, dict):
             raise web.HTTPError(400, "env must be a JSON object of variable names and values")

@@ -92,13 +92,14 @@ class ServiceKernelManager(AsyncMappingKernelManager):
                 f"You already run {running} kernels, the most one person may run at once "
                 f"here ({self.max_kernels_per_user}): shut one down before starting another.",
             )
-        if self.workspaces is None:
-            raise web.HTTPError(503, "The jupyter-ide service has no workspaces set up yet.")
-        workspace = await self.workspaces.open(owner)
-        cwd = await asyncio.to_thread(folder_in, workspace, folder)
+        # Counted from here on: starts at the same time cannot pass the limit together.
         kernel_id = str(uuid.uuid4())
         self.owners[kernel_id] = owner
         try:
+            if self.workspaces is None:
+                raise web.HTTPError(503, "The jupyter-ide service has no workspaces set up yet.")
+            workspace = await self.workspaces.open(owner)
+            cwd = await asyncio.to_thread(folder_in, workspace, folder)
             started: str = await super().start_kernel(
                 kernel_id=kernel_id, kernel_name=kernel_name, cwd=str(cwd)
             )
