@@ -24,7 +24,7 @@ from jupyter_ide.terminals.sandboxed import LABEL_TERMINAL
 
 from .kernel_host import require_images
 from .launch import Launched, _stop, launch
-from .test_terminals import _refused, _shell_output, _start
+from .test_terminals import _first_output, _refused, _shell_output, _start
 
 SECRET = "JUPYTER_IDE_TEST_SECRET"
 LIMIT = 2
@@ -247,14 +247,24 @@ def dead_engine(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 async def test_docker_mode_without_an_engine_refuses_terminals_with_503(
-    dead_engine: None, jp_fetch: Any, jp_serverapp: Any
+    dead_engine: None, jp_fetch: Any, jp_ws_fetch: Any, jp_serverapp: Any
 ) -> None:
-    """No shell starts on the host instead: the answer says how to fix it."""
+    """No shell starts on the host instead: the answer says how to fix it. (In auto mode the
+    host shell is the fallback, and its first line says it is not sandboxed and why.)"""
     code, message = await _refused(jp_fetch, {})
     assert code == 503
     assert "no Docker engine answers" in message and "start dockerd" in message
     manager = jp_serverapp.web_app.settings["terminal_manager"]
     assert not manager.terminals and not manager.ptys_by_fd
+    jp_serverapp.web_app.settings["jupyter_ide_sandbox"].mode = "auto"
+    try:
+        name = (await _start(jp_fetch, {}))["name"]
+        ws = await jp_ws_fetch("terminals", "websocket", name)
+        first = await _first_output(ws)
+        assert "NOT sandboxed (no Docker engine answers)" in first
+        ws.close()
+    finally:
+        await manager.terminate_all()
 
 
 async def _launched_shell(server: Launched, name: str) -> str:
