@@ -26,7 +26,7 @@ import requests
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
-from jupyter_ide.kernels.profile import LABEL_SERVER
+from jupyter_ide.kernels.profile import LABEL_KERNEL_ID, LABEL_SERVER
 
 from .hubfixture import ACCESS, ServiceHub, free_port, service_hub, tail
 from .kernel_host import require_images
@@ -184,10 +184,37 @@ def _served(people: Class, who: str, path: str, expected: str) -> None:
         time.sleep(0.5)
 
 
+def _wait_for_a_warm_kernel(people: Class) -> None:
+    """Wait until the service's warm pool has an ide-python kernel ready."""
+    deadline = time.monotonic() + 180
+    while True:
+        state = _json(people.hub.call("/ide/api/sandbox", people.tokens[people.a]))
+        if state["pool"].get("ide-python", {}).get("ready", 0) >= 1:
+            return
+        assert time.monotonic() < deadline, state
+        time.sleep(0.5)
+
+
+def _containers_of(people: Class, kernel_id: str) -> int:
+    """How many containers carry ``kernel_id`` as their kernel id (a cold start's do)."""
+    engine = docker.from_env(timeout=30)
+    found = engine.containers.list(all=True, filters={"label": f"{LABEL_KERNEL_ID}={kernel_id}"})
+    return len(found)
+
+
 def test_a_students_kernel_runs_on_their_own_files(people: Class) -> None:
     """A hub token starts ide-python; its cell reads a saved file and writes one served back."""
     _save(people, people.a, "hello.txt", "saved in the editor")
+    health = _json(people.hub.call("/ide/api/health", people.tokens[people.a]))
+    kernels = health["subsystems"]["kernels"]
+    # As root warm kernels are handed over (hand-off mounts); otherwise every start is cold.
+    warm = os.geteuid() == 0
+    assert kernels["state"] == ("ok" if warm else "off"), kernels
+    if warm:
+        _wait_for_a_warm_kernel(people)
     kernel_id = _start(people, people.a)
+    # A warm kernel keeps its container (labelled with its pool id); a cold one has its own.
+    assert _containers_of(people, kernel_id) == (0 if warm else 1)
     try:
         out = _cell(people, people.a, kernel_id, "print(open('/workspace/hello.txt').read())")
         assert "saved in the editor" in out, out
