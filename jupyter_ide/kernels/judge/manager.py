@@ -115,6 +115,27 @@ class JudgeManager:
         finally:
             self.ready.set()
 
+    def _run_folder(self, name: str) -> Path:
+        """Return this run's folder under ``root/name``, removing those of ended runs first.
+
+        Runs are told apart by the sandbox's instance locks; a judge without a sandbox
+        manager (no lock to check) takes a fresh folder and removes nothing.
+        """
+        parent = self.root / name
+        parent.mkdir(parents=True, exist_ok=True)
+        parent.chmod(0o755)
+        if self.sandbox is None:
+            run = uuid.uuid4().hex[:12]
+        else:
+            run = self.sandbox.instance_id
+            for child in parent.iterdir():
+                if child.name != run and not self.sandbox.instances.alive(child.name):
+                    shutil.rmtree(child, ignore_errors=True)
+        folder = parent / run
+        folder.mkdir(exist_ok=True)
+        folder.chmod(0o755)
+        return folder
+
     async def _start(self) -> None:
         if not self.settings.enabled:
             raise JudgeUnavailable("it is switched off (JudgeSettings.enabled)")
@@ -122,14 +143,10 @@ class JudgeManager:
             raise JudgeUnavailable("the sandbox mode is 'local' and the judge runs only in Docker")
         client = self.sandbox.client if self.sandbox is not None else docker.from_env(timeout=60)
         await asyncio.to_thread(client.ping)
-        # Boxes' slots and cache-off builds left by an earlier run (its containers went in the
-        # start-up sweep).
-        for name in ("slots", "jobs"):
-            folder = self.root / name
-            if folder.is_dir():
-                await asyncio.to_thread(shutil.rmtree, folder, True)
-            folder.mkdir(parents=True, exist_ok=True)
-            folder.chmod(0o755)
+        # Each run keeps boxes' slots and cache-off builds in folders of its own: servers
+        # sharing the data dir run side by side, and what ended runs left goes now.
+        slots = await asyncio.to_thread(self._run_folder, "slots")
+        jobs = await asyncio.to_thread(self._run_folder, "jobs")
         helper = await asyncio.to_thread(box_binary, self.root / "bin", client)
         image_ids = await asyncio.to_thread(self._image_ids, client)
         s = self.settings
@@ -144,10 +161,10 @@ class JudgeManager:
             runtime=self.sandbox.runtime if self.sandbox is not None else "",
         )
         labels = self.sandbox.labels("judge") if self.sandbox is not None else {}
-        self.pool = BoxPool(client, self.root / "slots", helper, limits, labels, s.pool_size_of)
+        self.pool = BoxPool(client, slots, helper, limits, labels, s.pool_size_of)
         cache = CompileCache(self.root / "cache", s.compile_cache_bytes)
         await asyncio.to_thread(cache.sweep)
-        self.judge = Judge(s, self.pool, cache, helper, image_ids, self.root / "jobs")
+        self.judge = Judge(s, self.pool, cache, helper, image_ids, jobs)
         for key in (k.strip() for k in s.warm_languages.split(",")):
             if key in image_ids:
                 self.pool.warm(key, image_for(key))
