@@ -191,18 +191,26 @@ class IDEApp(ExtensionApp):
             await self.db.dispose()
 
     async def _shut_kernels_down(self) -> None:
-        """Shut every kernel down while its workspace is still there to sync its last writes.
+        """End kernels and terminals while their workspace is still there to sync to.
 
         Jupyter Server shuts kernels down only after its extensions have stopped, when the
         workspace volume is gone: a kernel's final sync would then fail and stop the shutdown.
         """
-        kernels = self.serverapp.kernel_manager if self.serverapp is not None else None
-        if kernels is None or not kernels.list_kernel_ids():
+        if self.serverapp is None:
             return
-        try:
-            await ensure_async(kernels.shutdown_all())
-        except Exception as e:  # the rest must still stop
-            self.log.warning("Could not shut every kernel down: %s", e)
+        kernels = self.serverapp.kernel_manager
+        if kernels is not None and kernels.list_kernel_ids():
+            try:
+                await ensure_async(kernels.shutdown_all())
+            except Exception as e:  # the rest must still stop
+                self.log.warning("Could not shut every kernel down: %s", e)
+        # Terminals too (their last sync): the terminals app may stop after this one.
+        terminals = self.serverapp.web_app.settings.get("terminal_manager")
+        if terminals is not None and getattr(terminals, "terminals", None):
+            try:
+                await terminals.terminate_all()
+            except Exception as e:
+                self.log.warning("Could not end every terminal: %s", e)
 
 
 def server_owner() -> str:
