@@ -246,6 +246,16 @@ def test_another_student_cannot_see_or_touch_a_kernel(people: Class) -> None:
         # Ada's kernel is untouched by all that.
         assert _json(hub.call(f"/api/kernels/{kernel_id}", people.tokens[a]))["id"] == kernel_id
         assert _cell(people, a, kernel_id, "print(6 * 7)").strip() == "42"
+        # Her own interrupt and restart work; restarted, it runs on her files again.
+        _save(people, a, "after-restart.txt", "still ada's")
+        assert (
+            hub.call(f"/api/kernels/{kernel_id}/interrupt", people.tokens[a], "POST").status_code
+            == 204
+        )
+        restarted = hub.call(f"/api/kernels/{kernel_id}/restart", people.tokens[a], "POST")
+        assert restarted.status_code == 200, restarted.text
+        out = _cell(people, a, kernel_id, "print(open('/workspace/after-restart.txt').read())")
+        assert out.strip() == "still ada's", out
     finally:
         _stop(people, a, kernel_id)
 
