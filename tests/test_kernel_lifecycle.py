@@ -270,3 +270,19 @@ def test_a_missing_image_is_a_clear_error(host: KernelHost, tmp_path: Path) -> N
 
     with pytest.raises(SandboxUnavailable, match="images build"):
         host.run(start())
+
+
+def test_a_failing_last_sync_does_not_fail_the_shutdown(host: KernelHost) -> None:
+    """The workspace sync after a kernel ends may fail (its folder gone); the kernel still
+    shuts down and its container goes, instead of the error stopping the server's shutdown."""
+    km = host.start("ide-python")
+    kernel_id = km.kernel_id
+    assert kernel_id is not None
+
+    async def folder_gone() -> None:
+        raise FileNotFoundError("the workspace folder is gone")
+
+    host.manager.after_run = folder_gone
+    host.run(km.shutdown_kernel(now=True))
+    assert kernel_id not in host.manager.kernels
+    assert _containers(**{LABEL_KERNEL_ID: kernel_id}) == []

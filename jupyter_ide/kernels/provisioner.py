@@ -377,10 +377,14 @@ class DockerSandboxProvisioner(LocalProvisioner):
             if self.sockets is not None:
                 await asyncio.to_thread(self.manager.release_kernel_sockets, self.sockets)
                 self.sockets = None
+            self.manager.kernels.pop(self.kernel_id, None)
             after_run = self.manager.after_run_of(self.owner)
             if after_run is not None:
-                await after_run()
-            self.manager.kernels.pop(self.kernel_id, None)
+                try:
+                    await after_run()
+                except Exception as e:  # a failed sync must not fail the shutdown
+                    # The scan that follows (timer, next save) picks the changes up.
+                    self.log.warning("Kernel %s: last workspace sync failed: %s", self.kernel_id, e)
 
     async def get_provisioner_info(self) -> dict[str, Any]:
         """Say what a restarted server would need to find this kernel again."""
