@@ -234,6 +234,8 @@ def hub_config(
         if "command" in ide:  # managed: its own data dirs; the venv's jupyter
             ide["command"] = [{str(BIN / "jupyter")!r}, *ide["command"][1:],
                               "--JudgeSettings.pool_size=0",
+                              # No warm kernels unless a test asks (SandboxManager.pool_specs).
+                              "--SandboxManager.pool_size=0",
                               "--IDESettings.freeze_startup_heap=False"]
             ide["environment"].update({json.dumps(service_dirs)})
         # Test-only: an admin service whose token sets users, groups and tokens up ...

@@ -70,7 +70,6 @@ def people(tmp_path_factory: pytest.TempPathFactory, moto_server: MotoServer) ->
     # One warm ide-python kernel (the others start cold): both ways of starting are exercised.
     extra = f"""
         ide["command"] = [*ide["command"], "--ServiceKernelManager.max_kernels_per_user={LIMIT}",
-                          "--SandboxManager.pool_size=0",
                           "--SandboxManager.pool_specs=ide-python=1"]
     """
     base = tmp_path_factory.mktemp("service-kernels")
