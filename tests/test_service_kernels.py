@@ -288,6 +288,29 @@ def test_client_sent_user_volumes_uid_and_image_are_ignored(people: Class) -> No
         _stop(people, a, kernel_id)
 
 
+def test_a_kernel_starts_in_a_folder_of_its_owners_workspace_only(people: Class) -> None:
+    """path and KERNEL_WORKING_DIR pick a folder of /workspace; anything leaving it is the root."""
+    a, hub = people.a, people.hub
+    made = hub.call("/api/contents/lab1", people.tokens[a], "PUT", {"type": "directory"})
+    assert made.status_code in (200, 201), made.text
+    cases = [
+        ({"name": "ide-python", "path": "lab1"}, "/workspace/lab1"),
+        (
+            {"name": "ide-python", "env": {"KERNEL_WORKING_DIR": "/workspace/lab1"}},
+            "/workspace/lab1",
+        ),
+        ({"name": "ide-python", "path": "../../etc"}, "/workspace"),
+        ({"name": "ide-python", "env": {"KERNEL_WORKING_DIR": "/etc"}}, "/workspace"),
+    ]
+    for body, expected in cases:
+        kernel_id = _start(people, a, body)
+        try:
+            out = _cell(people, a, kernel_id, "import os; print(os.getcwd())")
+            assert out.strip() == expected, (body, out)
+        finally:
+            _stop(people, a, kernel_id)
+
+
 def test_each_user_may_run_only_so_many_kernels(people: Class) -> None:
     """Past the per-user limit a start is a 429 that says so; another user still starts."""
     a, b = people.a, people.b
