@@ -311,6 +311,27 @@ def test_a_kernel_starts_in_a_folder_of_its_owners_workspace_only(people: Class)
             _stop(people, a, kernel_id)
 
 
+def test_warm_kernels_show_each_user_only_their_own_files(people: Class) -> None:
+    """Warm kernels handed to Ada, then Bob (one after the other): each sees only their files."""
+    a, b = people.a, people.b
+    _save(people, a, "ada-warm.txt", "ada")
+    _save(people, b, "bob-warm.txt", "bob")
+    listing = "import os; print(sorted(os.listdir('/workspace')))"
+    for who, mine, theirs in (
+        (a, "ada-warm.txt", "bob-warm.txt"),
+        (b, "bob-warm.txt", "ada-warm.txt"),
+    ):
+        if os.geteuid() == 0:
+            _wait_for_a_warm_kernel(people)
+        kernel_id = _start(people, who)
+        try:
+            assert _containers_of(people, kernel_id) == (0 if os.geteuid() == 0 else 1)
+            out = _cell(people, who, kernel_id, listing)
+            assert mine in out and theirs not in out, (who, out)
+        finally:
+            _stop(people, who, kernel_id)
+
+
 def test_each_user_may_run_only_so_many_kernels(people: Class) -> None:
     """Past the per-user limit a start is a 429 that says so; another user still starts."""
     a, b = people.a, people.b
