@@ -5,7 +5,6 @@ reach), as a normal user, and with a data dir too deep for socket paths (issue #
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import re
 import shutil
@@ -18,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tornado.websocket import websocket_connect
 
 from jupyter_ide.kernels.containers import WORKSPACE_INSIDE
 from jupyter_ide.kernels.sockets import fits_socket_paths
 
 from .kernel_host import require_images
+from .kernel_ws import run_cell
 from .launch import Launched, launch
 
 # kernelspec -> (a cell that writes a file in the kernel's folder and prints that folder, file)
@@ -57,44 +56,7 @@ def images() -> None:
 
 async def _cell(server: Launched, kernel_id: str, code: str, timeout: float = 120) -> str:
     """Run one cell over the kernel's websocket; return what it printed (and error names)."""
-    ws = await websocket_connect(server.ws_url(f"api/kernels/{kernel_id}/channels"))
-    msg_id = uuid.uuid4().hex
-    message = {
-        "header": {
-            "msg_id": msg_id,
-            "msg_type": "execute_request",
-            "username": "test",
-            "session": uuid.uuid4().hex,
-            "date": "",
-            "version": "5.3",
-        },
-        "parent_header": {},
-        "metadata": {},
-        "content": {"code": code, "silent": False, "allow_stdin": False},
-        "channel": "shell",
-    }
-    printed: list[str] = []
-    try:
-        await ws.write_message(json.dumps(message))
-        replied = idle = False
-        while not (replied and idle):
-            raw = await asyncio.wait_for(ws.read_message(), timeout)
-            assert raw is not None, "the kernel's websocket closed"
-            reply = json.loads(raw)
-            if reply.get("parent_header", {}).get("msg_id") != msg_id:
-                continue
-            kind, content = reply["msg_type"], reply["content"]
-            if kind == "stream":
-                printed.append(content["text"])
-            elif kind == "error":
-                printed.append(f"{content['ename']}: {content['evalue']}")
-            elif kind == "execute_reply":
-                replied = True
-            elif kind == "status":
-                idle = content["execution_state"] == "idle"
-    finally:
-        ws.close()
-    return "".join(printed)
+    return await run_cell(server.ws_url(f"api/kernels/{kernel_id}/channels"), code, timeout)
 
 
 def _read_back(server: Launched, path: str, expected: str) -> None:

@@ -24,12 +24,12 @@ import docker
 import pytest
 import requests
 from tornado.httpclient import HTTPRequest
-from tornado.websocket import websocket_connect
 
 from jupyter_ide.kernels.profile import LABEL_KERNEL_ID, LABEL_SERVER
 
 from .hubfixture import ACCESS, ServiceHub, free_port, service_hub, tail
 from .kernel_host import require_images
+from .kernel_ws import run_cell
 from .s3_server import MotoServer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -125,44 +125,7 @@ def _ws_url(http_url: str) -> str:
 
 async def _run_cell(url: str, headers: dict[str, str], code: str, timeout: float = 120) -> str:
     """Run one cell over a kernel's channels websocket; return what it printed (and errors)."""
-    ws = await websocket_connect(HTTPRequest(url, headers=headers, request_timeout=timeout))
-    msg_id = uuid.uuid4().hex
-    message = {
-        "header": {
-            "msg_id": msg_id,
-            "msg_type": "execute_request",
-            "username": "test",
-            "session": uuid.uuid4().hex,
-            "date": "",
-            "version": "5.3",
-        },
-        "parent_header": {},
-        "metadata": {},
-        "content": {"code": code, "silent": False, "allow_stdin": False},
-        "channel": "shell",
-    }
-    printed: list[str] = []
-    try:
-        await ws.write_message(json.dumps(message))
-        replied = idle = False
-        while not (replied and idle):
-            raw = await asyncio.wait_for(ws.read_message(), timeout)
-            assert raw is not None, "the kernel's websocket closed"
-            reply = json.loads(raw)
-            if reply.get("parent_header", {}).get("msg_id") != msg_id:
-                continue
-            kind, content = reply["msg_type"], reply["content"]
-            if kind == "stream":
-                printed.append(content["text"])
-            elif kind == "error":
-                printed.append(f"{content['ename']}: {content['evalue']}")
-            elif kind == "execute_reply":
-                replied = True
-            elif kind == "status":
-                idle = content["execution_state"] == "idle"
-    finally:
-        ws.close()
-    return "".join(printed)
+    return await run_cell(HTTPRequest(url, headers=headers, request_timeout=timeout), code, timeout)
 
 
 def _cell(people: Class, who: str, kernel_id: str, code: str) -> str:
