@@ -20,6 +20,10 @@ Environment (all but the provider's client id/secret have defaults):
                                no service, and user servers get the database and Redis URLs
   JUPYTER_IDE_SERVICE_URL      where the hub and its proxy reach the service
                                (default http://127.0.0.1:10101)
+  JUPYTER_IDE_USER_SERVICE_URL where user servers reach the service, with its prefix (default
+                               JUPYTER_IDE_SERVICE_URL + /services/ide/); user servers get it as
+                               their JUPYTER_IDE_SERVICE_URL and then keep no files, kernels or
+                               terminals of their own: all are the service's (jupyter_ide/hubclient)
   JUPYTER_IDE_SERVICE_TOKEN    external only: the service's hub API token (openssl rand -hex 32);
                                start the service with JUPYTERHUB_API_TOKEN set to it, and
                                JUPYTERHUB_API_URL, JUPYTERHUB_SERVICE_URL
@@ -192,6 +196,11 @@ if service_mode:
 c.Spawner.default_url = "/ide"
 c.Spawner.oauth_client_allowed_scopes = IDE_SCOPES
 c.Spawner.environment = {"JUPYTER_IDE_SANDBOX": os.environ.get("JUPYTER_IDE_SANDBOX", "auto")}
+if service_mode:  # each user's server is the service's client: files, kernels, the IDE's APIs
+    service_url = str(ide_service["url"]).rstrip("/")
+    c.Spawner.environment["JUPYTER_IDE_SERVICE_URL"] = os.environ.get(
+        "JUPYTER_IDE_USER_SERVICE_URL", f"{service_url}/services/ide/"
+    )
 if not service_mode:  # without the service, each user's server holds the shared state itself
     c.Spawner.environment.update(
         {

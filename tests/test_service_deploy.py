@@ -75,7 +75,11 @@ def test_only_the_services_environment_holds_the_secrets(monkeypatch: pytest.Mon
     assert service["environment"] == given
     for name, value in given.items():
         assert _places(c, value) == [f"c.JupyterHub.services[0].environment.{name}"], name
-    assert set(c.Spawner.environment) == {"JUPYTER_IDE_SANDBOX"}
+    # User servers learn where the service is, and nothing else of it.
+    assert c.Spawner.environment == {
+        "JUPYTER_IDE_SANDBOX": "auto",
+        "JUPYTER_IDE_SERVICE_URL": "http://127.0.0.1:10101/services/ide/",
+    }
     roles = {r["name"]: r for r in c.JupyterHub.load_roles}
     assert roles["user"]["scopes"] == ["self", ACCESS]
     assert ACCESS in c.Spawner.server_token_scopes
@@ -98,7 +102,24 @@ def test_an_external_service_gets_a_token_and_no_secrets(monkeypatch: pytest.Mon
     assert "command" not in service and "environment" not in service
     for value in given.values():
         assert _places(c, value) == []
-    assert set(c.Spawner.environment) == {"JUPYTER_IDE_SANDBOX"}
+    assert set(c.Spawner.environment) == {"JUPYTER_IDE_SANDBOX", "JUPYTER_IDE_SERVICE_URL"}
+    assert c.Spawner.environment["JUPYTER_IDE_SERVICE_URL"] == (
+        "http://ide-service:10101/services/ide/"
+    )
+
+
+def test_user_servers_may_reach_the_service_by_another_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """User containers on another network: the operator names the service's URL for them."""
+    c = _load(
+        monkeypatch,
+        JUPYTER_IDE_SERVICE="managed",
+        JUPYTER_IDE_USER_SERVICE_URL="http://hub-proxy:8000/services/ide/",
+    )
+    assert c.Spawner.environment["JUPYTER_IDE_SERVICE_URL"] == (
+        "http://hub-proxy:8000/services/ide/"
+    )
 
 
 def test_an_external_service_without_a_token_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:

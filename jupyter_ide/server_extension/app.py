@@ -27,6 +27,9 @@ from ..contents_manager.handlers import default_handlers as contents_handlers
 from ..contents_manager.volume import VolumeError, attach_volume
 from ..contents_manager.volume_handlers import default_handlers as volume_handlers
 from ..db import Database, SchemaMismatchError, ensure_schema
+from ..hubclient.connection import ServiceConnection, ServiceConnectionError, read_connection
+from ..hubclient.forward import CLIENT_SETTING, forward_handlers
+from ..hubclient.server import TERMINALS_OFF, use_service, wrong_client_managers
 from ..kernels.cli import ImagesApp
 from ..kernels.handlers import default_handlers as kernel_handlers
 from ..kernels.judge.handlers import default_handlers as judge_handlers
@@ -76,6 +79,15 @@ class IDEApp(ExtensionApp):
     ide_settings: IDESettings | None = None
     db: Database | None = None
     cache: Cache | None = None
+    # Set in a hub user's server whose files, kernels and APIs are the service's (hubclient/).
+    service: ServiceConnection | None = None
+
+    def read_service_connection(self) -> ServiceConnection | None:
+        """Return the jupyter-ide service this server is a client of (None: it serves itself)."""
+        try:
+            return read_connection(os.environ)
+        except ServiceConnectionError as e:
+            raise SystemExit(f"jupyter-ide cannot start: {e}") from e
 
     def _link_jupyter_server_extension(self, serverapp: Any) -> None:
         """Link to the server: refuse invalid settings (one line each), set the IDE's managers.
@@ -91,17 +103,25 @@ class IDEApp(ExtensionApp):
         problems = setting_problems(lambda: IDESettings(parent=self))
         if problems:
             raise SystemExit(refusal(problems))
-        chosen = use_ide_managers(serverapp)
+        self.service = self.read_service_connection()
+        if self.service is not None:
+            chosen = use_service(serverapp, self.service)
+        else:
+            chosen = use_ide_managers(serverapp)
         self.log.debug("jupyter-ide set the server's %s", ", ".join(chosen) or "nothing")
 
     def initialize_settings(self) -> None:
         """Check the server's managers; open the database (refusing a schema mismatch), cache."""
         if self.serverapp is not None:
             skip_unprinted_levels(self.serverapp.log)
-            wrong = wrong_managers(self.serverapp)
+            check = wrong_client_managers if self.service is not None else wrong_managers
+            wrong = check(self.serverapp)
             if wrong:
                 raise SystemExit("\n".join(wrong))
         self.ide_settings = IDESettings(parent=self)
+        if self.service is not None:
+            self._use_service(self.service)
+            return
         url = self.ide_settings.db_url
         try:
             ensure_schema(url)
@@ -144,6 +164,22 @@ class IDEApp(ExtensionApp):
         if self.ide_settings.freeze_startup_heap:
             IOLoop.current().add_callback(freeze_startup_heap)
 
+    def _use_service(self, service: ServiceConnection) -> None:
+        """Set a hub user's server up: no database, cache or sandbox here; the service has them."""
+        assert self.serverapp is not None and self.ide_settings is not None
+        self.settings.update(
+            jupyter_ide_roles=RoleResolver(parent=self),
+            jupyter_ide_settings=self.ide_settings,
+            jupyter_ide_terminals_off=TERMINALS_OFF,
+            **{CLIENT_SETTING: getattr(self.serverapp.contents_manager, "client", None)},
+        )
+        self.log.info(
+            "jupyter-ide %s: a hub user's server; files, kernels and the IDE's APIs are the "
+            "jupyter-ide service's at %s",
+            __version__,
+            service.url,
+        )
+
     def _attach_contents(self) -> None:
         """Share the database with our contents manager; start kernels in its workspace dir."""
         serverapp = self.serverapp
@@ -160,6 +196,10 @@ class IDEApp(ExtensionApp):
 
     def initialize_handlers(self) -> None:
         """Register the extension's routes, refusing any verb without a declared permission."""
+        if self.service is not None:  # the page here; its APIs answered by the service
+            page = [r for r in default_handlers() if not r[0].startswith("/ide/api/")]
+            self.handlers.extend(page + forward_handlers())
+            return
         routes = default_handlers() + auth_handlers + ai_handlers + kernel_handlers
         routes += contents_handlers + volume_handlers
         routes += judge_handlers
@@ -175,6 +215,11 @@ class IDEApp(ExtensionApp):
         """Shut kernels down, remove warm ones; close the volume, database pool and cache."""
         await self._shut_kernels_down()
         cm = self.serverapp.contents_manager if self.serverapp is not None else None
+        if self.service is not None:  # the kernels and files are the service's to keep
+            client = self.settings.get(CLIENT_SETTING)
+            if client is not None:
+                client.close()
+            return
         if isinstance(cm, IDEContentsManager):
             await cm.stop_timers()  # no scan of a folder whose volume is going away
             await cm.volume.close()  # first: nothing that may hang below keeps it mounted

@@ -61,9 +61,11 @@ class IDEPageHandler(ExtensionHandlerMixin, JupyterHandler):
         user = self.current_user
         roles = self.settings["jupyter_ide_roles"]
         role = roles.role_of(user)
-        await self.settings["jupyter_ide_users"].saw(
-            roles.name_of(user), role, self.request.remote_ip, roles.groups_of(user)
-        )
+        users = self.settings.get("jupyter_ide_users")  # a hub user's server: the service's
+        if users is not None:
+            await users.saw(
+                roles.name_of(user), role, self.request.remote_ip, roles.groups_of(user)
+            )
         page_config = {
             "baseUrl": self.base_url,
             "wsUrl": "",
@@ -73,6 +75,7 @@ class IDEPageHandler(ExtensionHandlerMixin, JupyterHandler):
             "userName": getattr(user, "name", "") or getattr(user, "username", ""),
             "role": role.value,
             "terminalsAvailable": bool(self.settings.get("terminals_available", False)),
+            "terminalsOffReason": self.settings.get("jupyter_ide_terminals_off", ""),
             "allowedImageHosts": list(self.settings["jupyter_ide_settings"].allowed_image_hosts),
             # The app keeps per-workspace choices (the course) under this name.
             "workspace": str(getattr(self.contents_manager, "workspace", "") or "default"),

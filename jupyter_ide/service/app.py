@@ -82,6 +82,10 @@ class IDEServiceApp(IDEApp):
         """Never a hub user's server: the service is what those servers call."""
         return None
 
+    def read_service_connection(self) -> None:
+        """Never a client of a service: this is the service."""
+        return None
+
     @default("open_browser")
     def _default_open_browser(self) -> bool:
         return False  # a service: the hub's users reach it through the hub
