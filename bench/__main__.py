@@ -14,7 +14,7 @@ import traceback
 
 from .quick import ENV
 
-BENCHES = ("contents", "kernels", "ai", "judge")
+BENCHES = ("contents", "kernels", "ai", "judge", "hub")
 
 
 def main() -> None:

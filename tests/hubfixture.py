@@ -359,6 +359,44 @@ def service_hub(
             _stop(oidc)
 
 
+def user_servers_config(base: Path, pool: int = 1) -> str:
+    """Hub config: users' servers as local processes (root in CI: --allow-root), warm ``pool``."""
+    home = base / "home"
+    return f"""
+        ide["command"] = [*ide["command"], "--SandboxManager.pool_specs=ide-python={pool}"]
+        c.JupyterHub.spawner_class = "simple"
+        c.SimpleLocalProcessSpawner.home_dir_template = "{home}/{{username}}"
+        c.Spawner.args = ["--allow-root"] if {os.geteuid() == 0} else []
+        c.Spawner.http_timeout = 90
+        c.Spawner.start_timeout = 120
+    """
+
+
+def user_server_request(hub: ServiceHub, name: str, method: str, path: str = "/server") -> Any:
+    """Call the hub's API on ``name``'s server as they do (a token with the servers scope)."""
+    token = hub.token(name, [f"servers!user={name}"])
+    return requests.request(
+        method,
+        f"{hub.url}/hub/api/users/{name}{path}",
+        headers={"Authorization": f"token {token}"},
+        timeout=60,
+    )
+
+
+def start_user_server(hub: ServiceHub, name: str) -> None:
+    """Start ``name``'s server through the hub's API and wait until it is ready."""
+    reply = user_server_request(hub, name, "POST")
+    assert reply.status_code in (201, 202), reply.text
+    deadline = time.monotonic() + 150
+    while reply.status_code != 201 and time.monotonic() < deadline:
+        user = user_server_request(hub, name, "GET", "").json()
+        if ((user.get("servers") or {}).get("") or {}).get("ready"):
+            return
+        time.sleep(0.5)
+    if reply.status_code != 201:
+        raise AssertionError(f"{name}'s server did not start:\n{tail(hub.log, 8000)}")
+
+
 def wait_for_service(hub: ServiceHub, process: subprocess.Popen[bytes]) -> None:
     """Wait until the service answers through the proxy (refusing an anonymous call)."""
     _wait(

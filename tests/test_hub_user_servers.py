@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,7 +21,15 @@ import pytest
 import requests
 from tornado.httpclient import HTTPRequest
 
-from .hubfixture import ACCESS, ServiceHub, service_hub, tail
+from .hubfixture import (
+    ACCESS,
+    ServiceHub,
+    service_hub,
+    start_user_server,
+    tail,
+    user_server_request,
+    user_servers_config,
+)
 from .kernel_host import require_images
 from .kernel_ws import run_cell
 from .s3_server import MotoServer
@@ -77,44 +84,6 @@ def jp_server_cleanup() -> None:
     """No in-process Jupyter server here."""
 
 
-def _spawner_config(base: Path) -> str:
-    """Hub config: each user's server a local process (as root in CI, so --allow-root)."""
-    home = base / "home"
-    return f"""
-        ide["command"] = [*ide["command"], "--SandboxManager.pool_specs=ide-python=1"]
-        c.JupyterHub.spawner_class = "simple"
-        c.SimpleLocalProcessSpawner.home_dir_template = "{home}/{{username}}"
-        c.Spawner.args = ["--allow-root"] if {os.geteuid() == 0} else []
-        c.Spawner.http_timeout = 90
-        c.Spawner.start_timeout = 120
-    """
-
-
-def _server_request(hub: ServiceHub, name: str, method: str, path: str = "/server") -> Any:
-    """Call the hub's API on ``name``'s server as they do (a token with the servers scope)."""
-    token = hub.token(name, [f"servers!user={name}"])
-    return requests.request(
-        method,
-        f"{hub.url}/hub/api/users/{name}{path}",
-        headers={"Authorization": f"token {token}"},
-        timeout=60,
-    )
-
-
-def _start_server(hub: ServiceHub, name: str) -> None:
-    """Start ``name``'s server through the hub's API and wait until it is ready."""
-    reply = _server_request(hub, name, "POST")
-    assert reply.status_code in (201, 202), reply.text
-    deadline = time.monotonic() + 150
-    while reply.status_code != 201 and time.monotonic() < deadline:
-        user = _server_request(hub, name, "GET", "").json()
-        if ((user.get("servers") or {}).get("") or {}).get("ready"):
-            return
-        time.sleep(0.5)
-    if reply.status_code != 201:
-        raise AssertionError(f"{name}'s server did not start:\n{tail(hub.log, 8000)}")
-
-
 @pytest.fixture(scope="module")
 def classroom(
     tmp_path_factory: pytest.TempPathFactory, moto_server: MotoServer
@@ -124,7 +93,7 @@ def classroom(
     tag = uuid.uuid4().hex[:6]
     a, b = f"ada-{tag}", f"bob-{tag}"
     base = tmp_path_factory.mktemp("hub-users")
-    with service_hub(base, moto_server, "managed", extra_config=_spawner_config(base)) as (
+    with service_hub(base, moto_server, "managed", extra_config=user_servers_config(base)) as (
         hub,
         env,
     ):
@@ -133,10 +102,10 @@ def classroom(
             hub.add_user(name)
             tokens[name] = hub.token(name, [f"access:servers!user={name}", ACCESS])
         for name in (a, b):
-            _start_server(hub, name)
+            start_user_server(hub, name)
         yield Classroom(hub, env, a, b, tokens)
         for name in (a, b):
-            _server_request(hub, name, "DELETE")
+            user_server_request(hub, name, "DELETE")
 
 
 def _json(reply: requests.Response) -> Any:

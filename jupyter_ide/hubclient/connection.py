@@ -62,6 +62,7 @@ def client_server_config(connection: ServiceConnection) -> dict[str, Any]:
     """Return the ServerApp settings of a user server whose files and kernels are the service's."""
     return {
         "contents_manager_class": CONTENTS_MANAGER,
+        "kernel_websocket_connection_class": "jupyter_ide.kernels.websocket.NoDelayGatewayChannels",
         # No student command runs in the user's server: terminals come from the service.
         "terminals_enabled": False,
     }

@@ -15,11 +15,14 @@ from typing import Any
 CONTENTS_MANAGER = "jupyter_ide.contents_manager.IDEContentsManager"
 IDENTITY_PROVIDER = "jupyter_ide.auth.identity.IDEIdentityProvider"
 KERNEL_SPEC_MANAGER = "jupyter_ide.kernels.kernelspecs.IDEKernelSpecManager"
+KERNEL_CHANNELS = "jupyter_ide.kernels.websocket.NoDelayChannels"
 
 SERVER_CONFIG = {
     "contents_manager_class": CONTENTS_MANAGER,
     "identity_provider_class": IDENTITY_PROVIDER,
     "kernel_spec_manager_class": KERNEL_SPEC_MANAGER,
+    # Each kernel message reaches the browser at once (no 40 ms Nagle delay): websocket.py.
+    "kernel_websocket_connection_class": KERNEL_CHANNELS,
 }
 
 

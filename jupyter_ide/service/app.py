@@ -24,7 +24,7 @@ from traitlets import default
 
 from ..auth.users import IdentityRecorder
 from ..server_extension.app import IDEApp
-from ..server_extension.managers import KERNEL_SPEC_MANAGER
+from ..server_extension.managers import KERNEL_CHANNELS, KERNEL_SPEC_MANAGER
 from ..server_extension.settings import IDESettings
 from .contents import CallerSettings, UserContentsManagers
 from .hubenv import HubEnvironment, HubEnvironmentError, read_hub_environment
@@ -45,6 +45,7 @@ SERVICE_SERVER_CONFIG: dict[str, Any] = {
     "authorizer_class": f"{PACKAGE}.identity.ServiceAuthorizer",
     "kernel_spec_manager_class": KERNEL_SPEC_MANAGER,
     "kernel_manager_class": f"{PACKAGE}.kernels.ServiceKernelManager",
+    "kernel_websocket_connection_class": KERNEL_CHANNELS,
 }
 
 
