@@ -51,6 +51,7 @@ TABLES = {
     "ai_course_policies",
     "ai_exam_windows",
     "submissions",
+    "service_kernels",
 }
 
 

@@ -352,3 +352,20 @@ class JudgeSubmission(Base):
     finished_at: Mapped[datetime | None]
     # The request's and the run's text fields and limits, zlib-compressed JSON (base64 texts).
     detail: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ServiceKernel(Base):
+    """A kernel the jupyter-ide service started for a hub user, kept while they want it.
+
+    A row outlives the service process: after a restart or a crash, the kernels it held are
+    reported dead to their owners (who may restart them under the same id) instead of
+    vanishing. Removed when the owner shuts the kernel down (or it is culled).
+    """
+
+    __tablename__ = "service_kernels"
+
+    kernel_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(255), index=True)
+    kernel_name: Mapped[str] = mapped_column(String(255))
+    folder: Mapped[str] = mapped_column(String(1024), default="")
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)

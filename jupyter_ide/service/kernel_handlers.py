@@ -17,7 +17,7 @@ from jupyter_server.utils import url_escape, url_path_join, url_unescape
 from tornado import web
 
 from ..auth import requires
-from ..kernels.handlers import KernelsHandler
+from ..kernels.handlers import UUID, KernelRestartHandler, KernelsHandler
 from ..kernels.policy import KernelRefused
 from ..kernels.sandbox import SandboxUnavailable
 from ..server_extension.handlers import HealthHandler
@@ -94,6 +94,26 @@ class GatewayKernelSpecHandler(KernelSpecHandler):
         await ensure_async(super().get(url_escape(name)))
 
 
+class ServiceKernelActionHandler(KernelRestartHandler):
+    """POST /api/kernels/<id>/restart also restarts a kernel a restart of the service ended."""
+
+    @web.authenticated
+    @authorized
+    @requires("kernels:use")
+    async def post(self, kernel_id: str, action: str) -> None:
+        """Restart a lost kernel anew under its id; otherwise as Jupyter interrupts, restarts."""
+        km: Any = self.kernel_manager  # the caller's kernels (kernels.CallerKernels)
+        if action == "restart" and kernel_id not in km and await km.is_lost(kernel_id):
+            try:
+                await km.restart_kernel(kernel_id)
+            except SandboxUnavailable as e:
+                raise web.HTTPError(503, str(e)) from e
+            model = await ensure_async(km.kernel_model(kernel_id))
+            self.finish(json.dumps(model, default=json_default))
+            return
+        await ensure_async(super().post(kernel_id, action))
+
+
 class ServiceHealthHandler(HealthHandler):
     """GET /ide/api/health in the service: each subsystem, and how kernels start."""
 
@@ -115,5 +135,10 @@ class ServiceHealthHandler(HealthHandler):
 default_handlers: list[tuple[str, type[web.RequestHandler], dict[str, Any]]] = [
     (r"/api/kernels", GatewayKernelsHandler, {}),
     (r"/api/kernelspecs/(?P<kernel_name>[\w\.\-%]+)", GatewayKernelSpecHandler, {}),
+    (
+        rf"/api/kernels/(?P<kernel_id>{UUID})/(?P<action>restart|interrupt)",
+        ServiceKernelActionHandler,
+        {},
+    ),
     (r"/ide/api/health", ServiceHealthHandler, {}),
 ]

@@ -32,6 +32,7 @@ from ..kernels.handoff import HandOffMounts
 from ..kernels.sandbox import AfterRun, SandboxManager
 from ..server_extension.settings import data_dir
 from .caller import CALLER
+from .kernel_records import KernelRecord, KernelRecords
 
 if TYPE_CHECKING:
     from .contents import UserContentsManagers
@@ -60,6 +61,8 @@ class ServiceKernelManager(AsyncMappingKernelManager):
         super().__init__(**kwargs)  # type: ignore[no-untyped-call]
         self.owners: dict[str, str] = {}
         self.workspaces: ServiceWorkspaces | None = None
+        # Kept in the database, so that a restart of the service shows kernels dead, not gone.
+        self.records: KernelRecords | None = None
 
     def owner_of(self, kernel_id: str) -> str | None:
         """Return the hub user who started a kernel (None for an id nobody started)."""
@@ -77,11 +80,18 @@ class ServiceKernelManager(AsyncMappingKernelManager):
         """Return ``owner``'s kernels (for what acts on behalf of one user)."""
         return CallerKernels(self, owner)
 
-    async def start_kernel_for(self, owner: str, kernel_name: str | None, folder: str) -> str:
+    async def start_kernel_for(
+        self,
+        owner: str,
+        kernel_name: str | None,
+        folder: str,
+        lost: KernelRecord | None = None,
+    ) -> str:
         """Start a kernel for ``owner`` in ``folder`` (relative to their workspace); its id.
 
-        The id is always a fresh one; the owner is recorded before the start, so the
-        provisioner mounts that user's workspace and nobody else's.
+        The id is a fresh one, or that of ``lost``, the owner's kernel that a restart of the
+        service ended; the owner is recorded before the start, so the provisioner mounts that
+        user's workspace and nobody else's.
         """
         if not owner:
             raise web.HTTPError(403, "Sign in first")
@@ -93,7 +103,9 @@ class ServiceKernelManager(AsyncMappingKernelManager):
                 f"here ({self.max_kernels_per_user}): shut one down before starting another.",
             )
         # Counted from here on: starts at the same time cannot pass the limit together.
-        kernel_id = str(uuid.uuid4())
+        kernel_id = lost.kernel_id if lost is not None else str(uuid.uuid4())
+        if kernel_id in self.owners:
+            raise web.HTTPError(409, f"Kernel {kernel_id} is already being started")
         self.owners[kernel_id] = owner
         try:
             if self.workspaces is None:
@@ -108,8 +120,40 @@ class ServiceKernelManager(AsyncMappingKernelManager):
             if kernel_id in self._kernels:  # it got as far as the mapping: take it out
                 await self._forget(kernel_id)
             raise
+        if self.records is not None:
+            name = str(self.get_kernel(started).kernel_name)
+            await self.records.add(started, owner, name, folder)
         self.log.info("Kernel %s (%s) started for %s", started, kernel_name, owner)
         return started
+
+    async def shutdown_kernel(  # type: ignore[override]
+        self, kernel_id: str, now: bool = False, restart: bool = False
+    ) -> None:
+        """Shut a kernel down as its owner (or the culler) asked: its record goes too.
+
+        The service's own stop (``shutdown_all``) keeps the records: its users' kernels are
+        then shown dead, and can be restarted, once it runs again.
+        """
+        await super().shutdown_kernel(kernel_id, now=now, restart=restart)  # type: ignore[no-untyped-call]
+        if not restart and self.records is not None:
+            await self.records.remove(kernel_id)
+
+    async def lost_kernel(self, owner: str, kernel_id: str) -> KernelRecord | None:
+        """Return ``owner``'s record of ``kernel_id`` when that kernel is not running."""
+        if self.records is None or kernel_id in self._kernels or kernel_id in self.owners:
+            return None
+        record = await self.records.get(kernel_id)
+        return record if record is not None and record.owner == owner else None
+
+    async def lost_kernels(self, owner: str) -> list[KernelRecord]:
+        """Return ``owner``'s recorded kernels that are not running (a restart ended them)."""
+        if self.records is None or not owner:
+            return []
+        return [
+            record
+            for record in await self.records.of(owner)
+            if record.kernel_id not in self._kernels and record.kernel_id not in self.owners
+        ]
 
     async def _forget(self, kernel_id: str) -> None:
         """Shut a kernel down that failed to start (its container, sockets), quietly."""
@@ -176,15 +220,16 @@ class CallerKernels:
         """Return the ids of the owner's running kernels."""
         return [kid for kid in self._manager.list_kernel_ids() if kid in self]
 
-    def list_kernels(self) -> list[dict[str, Any]]:
-        """Return Jupyter's model of each of the owner's kernels."""
+    async def list_kernels(self) -> list[dict[str, Any]]:
+        """Return Jupyter's model of each of the owner's kernels, dead ones included."""
         models = []
         for kernel_id in self.list_kernel_ids():
             try:
                 models.append(self._manager.kernel_model(kernel_id))
             except (web.HTTPError, KeyError):
                 continue  # gone since it was listed
-        return models
+        lost = await self._manager.lost_kernels(self.owner)
+        return models + [record.dead_model() for record in lost]
 
     def get_kernel(self, kernel_id: str) -> Any:
         """Return the owner's kernel manager for ``kernel_id``."""
@@ -192,10 +237,24 @@ class CallerKernels:
             raise _not_found(kernel_id)
         return self._manager.get_kernel(kernel_id)
 
-    def kernel_model(self, kernel_id: str) -> dict[str, Any]:
-        """Return Jupyter's model of one of the owner's kernels."""
+    async def kernel_model(self, kernel_id: str) -> dict[str, Any]:
+        """Return Jupyter's model of one of the owner's kernels (dead: what a restart ended)."""
+        lost = await self._lost(kernel_id)
+        if lost is not None:
+            return lost.dead_model()
         model: dict[str, Any] = self._manager.kernel_model(self._check(kernel_id))
         return model
+
+    async def is_lost(self, kernel_id: str) -> bool:
+        """Whether ``kernel_id`` is the owner's kernel that a restart of the service ended."""
+        return (await self._lost(kernel_id)) is not None
+
+    async def _lost(self, kernel_id: str) -> KernelRecord | None:
+        """Return the owner's record of ``kernel_id`` when a restart of the service ended it."""
+        if not self.owner:
+            return None
+        lost: KernelRecord | None = await self._manager.lost_kernel(self.owner, kernel_id)
+        return lost
 
     async def start_kernel(
         self, *, kernel_name: str | None = None, path: str | None = None, **ignored: Any
@@ -211,7 +270,11 @@ class CallerKernels:
     async def shutdown_kernel(
         self, kernel_id: str, now: bool = False, restart: bool = False
     ) -> None:
-        """Shut one of the owner's kernels down."""
+        """Shut one of the owner's kernels down (a dead one: forget it)."""
+        lost = await self._lost(kernel_id)
+        if lost is not None and not restart:
+            await self._manager.records.remove(kernel_id)
+            return
         await self._manager.shutdown_kernel(self._check(kernel_id), now=now, restart=restart)
 
     async def interrupt_kernel(self, kernel_id: str) -> None:
@@ -219,7 +282,14 @@ class CallerKernels:
         await ensure_async(self._manager.interrupt_kernel(self._check(kernel_id)))
 
     async def restart_kernel(self, kernel_id: str, now: bool = False) -> Any:
-        """Restart one of the owner's kernels (in their workspace again)."""
+        """Restart one of the owner's kernels (in their workspace again).
+
+        A kernel a restart of the service ended starts anew under its id, in its folder.
+        """
+        lost = await self._lost(kernel_id)
+        if lost is not None:
+            await self._manager.start_kernel_for(self.owner, lost.kernel_name, lost.folder, lost)
+            return None
         return await self._manager.restart_kernel(self._check(kernel_id), now=now)
 
 
@@ -307,6 +377,7 @@ def setup_kernels(serverapp: Any, sandbox: SandboxManager) -> dict[str, str]:
         )
     workspaces = ServiceWorkspaces(contents, kernels)
     kernels.workspaces = workspaces
+    kernels.records = KernelRecords(contents.db)
     sandbox.mode = "docker"  # never a kernel outside a sandbox, next to the service's secrets
     sandbox.user_workspaces = workspaces
     sandbox.kernel_owner = kernels.owner_of
