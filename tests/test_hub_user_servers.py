@@ -89,7 +89,7 @@ def classroom(
     tmp_path_factory: pytest.TempPathFactory, moto_server: MotoServer
 ) -> Iterator[Classroom]:
     """One hub with the service; Ada's and Bob's servers started by its spawner."""
-    require_images("python")
+    require_images("python", "c")
     tag = uuid.uuid4().hex[:6]
     a, b = f"ada-{tag}", f"bob-{tag}"
     base = tmp_path_factory.mktemp("hub-users")
@@ -236,6 +236,65 @@ def test_a_users_kernels_run_in_the_services_sandbox_on_their_files(
         assert _text(_json(shown)) == "written by a cell\n", shown.text
     finally:
         gone = classroom.call(a, f"/api/kernels/{kernel_id}", "DELETE")
+        assert gone.status_code == 204, gone.text
+    assert kernel_id not in {k["id"] for k in _json(hub.call("/api/kernels", token))}
+
+
+C_CELL = r"""#include <stdio.h>
+int main(void) {
+    char line[128] = "";
+    FILE *in = fopen("/workspace/for-c.txt", "r");
+    if (!in || !fgets(line, sizeof line, in)) { perror("read"); return 1; }
+    fclose(in);
+    FILE *out = fopen("/workspace/from-c.txt", "w");
+    if (!out) { perror("write"); return 1; }
+    fputs("c wrote this\n", out);
+    fclose(out);
+    printf("c read: %s", line);
+    return 0;
+}
+"""
+
+
+def test_a_notebook_session_runs_c_in_the_service_on_the_users_files(
+    classroom: Classroom,
+) -> None:
+    """As JupyterLab opens a notebook (the sessions API): an ide-c kernel in the service."""
+    hub, a = classroom.hub, classroom.a
+    token = classroom.tokens[a]
+    given = {"type": "file", "format": "text", "content": "from the editor\n"}
+    assert classroom.call(a, "/api/contents/for-c.txt", "PUT", given).status_code in (200, 201)
+    body = {
+        "path": "prog.ipynb",
+        "name": "prog.ipynb",
+        "type": "notebook",
+        "kernel": {"name": "ide-c"},
+    }
+    made = classroom.call(a, "/api/sessions", "POST", body)
+    assert made.status_code == 201, (made.text, tail(hub.log, 6000))
+    session = _json(made)
+    kernel_id = session["kernel"]["id"]
+    try:
+        assert session["kernel"]["name"] == "ide-c"
+        theirs = {k["id"]: k["name"] for k in _json(hub.call("/api/kernels", token))}
+        assert theirs.get(kernel_id) == "ide-c", theirs
+        ws = "ws" + classroom.server(a).removeprefix("http")
+        request = HTTPRequest(
+            f"{ws}/api/kernels/{kernel_id}/channels",
+            headers={"Authorization": f"token {token}"},
+            request_timeout=120,
+        )
+        out = asyncio.run(run_cell(request, C_CELL))
+        assert out.strip() == "c read: from the editor", out
+        deadline = time.monotonic() + 30
+        while True:
+            shown = hub.call("/api/contents/from-c.txt", token)
+            if shown.status_code == 200 or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert _text(_json(shown)) == "c wrote this\n", shown.text
+    finally:
+        gone = classroom.call(a, f"/api/sessions/{session['id']}", "DELETE")
         assert gone.status_code == 204, gone.text
     assert kernel_id not in {k["id"] for k in _json(hub.call("/api/kernels", token))}
 
