@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import requests
 from tornado.httpclient import HTTPRequest
+from tornado.websocket import websocket_connect
 
 from .hubfixture import (
     ACCESS,
@@ -238,6 +239,30 @@ def test_a_users_kernels_run_in_the_services_sandbox_on_their_files(
         gone = classroom.call(a, f"/api/kernels/{kernel_id}", "DELETE")
         assert gone.status_code == 204, gone.text
     assert kernel_id not in {k["id"] for k in _json(hub.call("/api/kernels", token))}
+
+
+def test_a_browser_reconnecting_with_its_session_gets_answers(classroom: Classroom) -> None:
+    """A socket closed as it opens, then the same session again (as browsers do): it answers."""
+    a = classroom.a
+    started = classroom.call(a, "/api/kernels", "POST", {"name": "ide-python"})
+    assert started.status_code == 201, started.text
+    kernel_id = _json(started)["id"]
+    ws = "ws" + classroom.server(a).removeprefix("http")
+    url = f"{ws}/api/kernels/{kernel_id}/channels?session_id={uuid.uuid4()}"
+    headers = {"Authorization": f"token {classroom.tokens[a]}"}
+
+    async def reconnect() -> str:
+        first = await websocket_connect(HTTPRequest(url, headers=headers))
+        first.close()  # before the server's own socket to the service is open
+        await asyncio.sleep(0.02)
+        return await run_cell(
+            HTTPRequest(url, headers=headers, request_timeout=60), "print(6*7)", 60
+        )
+
+    try:
+        assert asyncio.run(reconnect()).strip() == "42"
+    finally:
+        classroom.call(a, f"/api/kernels/{kernel_id}", "DELETE")
 
 
 C_CELL = r"""#include <stdio.h>

@@ -1,0 +1,105 @@
+"""A student's own server under the service, in a real browser: sign-in, files, Run, a notebook.
+
+A real hub (deploy config, managed service, local OIDC provider) spawns the student's server
+as its spawner does. The student signs in at the provider's own pages, lands on
+/user/<name>/ide, and uses the IDE there, whose files, judge runs and kernels are all the
+service's (jupyter_ide/hubclient).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from ..hubfixture import ACCESS, ServiceHub, service_hub, user_server_request, user_servers_config
+from ..kernel_host import require_images
+from ..s3_server import MotoServer
+from .conftest import IDEServer, get_file, put_file, refresh_until_listed, shot
+from .test_kernel_choice import _notebook, _run_first_cell
+
+pytestmark = pytest.mark.e2e
+
+START_TIMEOUT = 90_000
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory: pytest.TempPathFactory, moto_server: MotoServer) -> Iterator[ServiceHub]:
+    """A hub with the service, its users' servers spawned as local processes."""
+    require_images("python")
+    base = tmp_path_factory.mktemp("hub-ui")
+    with service_hub(base, moto_server, "managed", extra_config=user_servers_config(base)) as (
+        hub,
+        _env,
+    ):
+        yield hub
+
+
+def _sign_in(page: Page, hub: ServiceHub, name: str) -> None:
+    """Sign in through the provider's own pages; the hub spawns the server and opens /ide."""
+    page.goto(f"{hub.url}/hub/login")
+    page.locator('input[name="login"]').fill(name)
+    page.locator('input[name="password"]').fill("any")
+    page.locator('button[type="submit"]').click()
+    consent = page.locator('button[type="submit"]')
+    consent.wait_for()
+    consent.click()
+    page.wait_for_url(f"{hub.url}/user/{name}/ide**", timeout=120_000)
+    page.get_by_test_id("explorer").wait_for(timeout=60_000)
+
+
+def test_a_student_works_in_their_own_server_on_the_services_files(
+    browser: Browser, hub: ServiceHub, tmp_path: Path
+) -> None:
+    """Files saved at the service show in the editor; Run and a notebook run in its sandboxes."""
+    name = f"stu-{uuid.uuid4().hex[:6]}"
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        _sign_in(page, hub, name)
+        service = IDEServer(hub.service_url, hub.token(name, [ACCESS]), tmp_path)
+        # A file the service holds (saved through its own API) is what the editor opens.
+        put_file(service, "sum.py", "a, b = 2, 3\nprint(a + b)\n")
+        refresh_until_listed(page, "sum.py")
+        page.get_by_test_id("explorer-item-sum.py").click()
+        editor = '[data-testid="editor-sum.py"]'
+        expect(page.locator(f"{editor} .view-lines")).to_contain_text("a, b = 2, 3")
+        # Run goes to the judge, which runs it in the service's sandbox.
+        page.get_by_test_id("run-file").click()
+        expect(page.get_by_test_id("run-verdict")).to_have_text("Accepted", timeout=START_TIMEOUT)
+        expect(page.get_by_test_id("run-stdout")).to_contain_text("5")
+        # A notebook's kernel is the service's, over the user's files.
+        put_file(service, "note.txt", "kept by the service\n")
+        _notebook(service, "lab.ipynb", "python3", "python")
+        refresh_until_listed(page, "lab.ipynb")
+        page.get_by_test_id("explorer-item-lab.ipynb").click()
+        expect(page.get_by_test_id("kernel-status")).to_contain_text("idle", timeout=START_TIMEOUT)
+        _run_first_cell(
+            page,
+            "print(open('note.txt').read().strip()); open('from-ui.txt', 'w').write('ui\\n')",
+        )
+        output = page.get_by_test_id("cell-output").first
+        expect(output).to_contain_text("kept by the service", timeout=START_TIMEOUT)
+        for _ in range(60):  # the kernel's folder syncs into the index after the run
+            try:
+                if get_file(service, "from-ui.txt") == "ui\n":
+                    break
+            except OSError:
+                pass
+            page.wait_for_timeout(500)
+        assert get_file(service, "from-ui.txt") == "ui\n"
+        # No terminal runs in the student's server: the panel says why.
+        page.get_by_test_id("toggle-terminal").click()
+        rows = page.locator('[data-testid="terminal"] .xterm-rows')
+        expect(rows).to_contain_text("Terminals are off in your server", timeout=30_000)
+        shot(page, "hub-user-server-ide")
+    finally:
+        context.close()
+        user_server_request(hub, name, "DELETE")
+    assert not errors, f"uncaught errors in the page: {errors}"
