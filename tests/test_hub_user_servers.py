@@ -12,7 +12,7 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -123,6 +123,27 @@ def _text(model: dict[str, Any]) -> str:
     return str(model["content"])
 
 
+def _cell(classroom: Classroom, who: str, kernel_id: str, code: str) -> str:
+    """Run ``code`` on a kernel over ``who``'s server's channels websocket; return its output."""
+    ws = "ws" + classroom.server(who).removeprefix("http")
+    request = HTTPRequest(
+        f"{ws}/api/kernels/{kernel_id}/channels",
+        headers={"Authorization": f"token {classroom.tokens[who]}"},
+        request_timeout=120,
+    )
+    return asyncio.run(run_cell(request, code))
+
+
+def _synced(read: Callable[[], requests.Response]) -> requests.Response:
+    """Return ``read()`` once it finds the file (a kernel's folder syncs after its run)."""
+    deadline = time.monotonic() + 30
+    while True:
+        shown = read()
+        if shown.status_code == 200 or time.monotonic() > deadline:
+            return shown
+        time.sleep(0.5)
+
+
 def _server_pid(name: str) -> int:
     """The process id of ``name``'s jupyterhub-singleuser (found by its JUPYTERHUB_USER)."""
     wanted = f"JUPYTERHUB_USER={name}".encode()
@@ -206,12 +227,6 @@ def test_a_users_kernels_run_in_the_services_sandbox_on_their_files(
     kernel_id = _json(started)["id"]
     try:
         assert kernel_id in {k["id"] for k in _json(hub.call("/api/kernels", token))}
-        ws = "ws" + classroom.server(a).removeprefix("http")
-        request = HTTPRequest(
-            f"{ws}/api/kernels/{kernel_id}/channels",
-            headers={"Authorization": f"token {token}"},
-            request_timeout=120,
-        )
         code = (
             "import os, socket\n"
             "print(os.getuid() != 0, open('/workspace/note.txt').read().strip())\n"
@@ -224,16 +239,11 @@ def test_a_users_kernels_run_in_the_services_sandbox_on_their_files(
             "        print('unreachable', port)\n"
             "open('/workspace/from-kernel.txt', 'w').write('written by a cell\\n')\n"
         )
-        out = asyncio.run(run_cell(request, code))
+        out = _cell(classroom, a, kernel_id, code)
         # Sandboxed (--network none: loopback only, the database and Redis out of reach).
         expected = ["True saved in the editor", "['lo']", "unreachable 5432", "unreachable 6379"]
         assert out.split("\n")[:4] == expected, out
-        deadline = time.monotonic() + 30
-        while True:  # the kernel's workspace syncs after its run
-            shown = classroom.call(a, "/api/contents/from-kernel.txt")
-            if shown.status_code == 200 or time.monotonic() > deadline:
-                break
-            time.sleep(0.5)
+        shown = _synced(lambda: classroom.call(a, "/api/contents/from-kernel.txt"))
         assert _text(_json(shown)) == "written by a cell\n", shown.text
     finally:
         gone = classroom.call(a, f"/api/kernels/{kernel_id}", "DELETE")
@@ -303,20 +313,9 @@ def test_a_notebook_session_runs_c_in_the_service_on_the_users_files(
         assert session["kernel"]["name"] == "ide-c"
         theirs = {k["id"]: k["name"] for k in _json(hub.call("/api/kernels", token))}
         assert theirs.get(kernel_id) == "ide-c", theirs
-        ws = "ws" + classroom.server(a).removeprefix("http")
-        request = HTTPRequest(
-            f"{ws}/api/kernels/{kernel_id}/channels",
-            headers={"Authorization": f"token {token}"},
-            request_timeout=120,
-        )
-        out = asyncio.run(run_cell(request, C_CELL))
+        out = _cell(classroom, a, kernel_id, C_CELL)
         assert out.strip() == "c read: from the editor", out
-        deadline = time.monotonic() + 30
-        while True:
-            shown = hub.call("/api/contents/from-c.txt", token)
-            if shown.status_code == 200 or time.monotonic() > deadline:
-                break
-            time.sleep(0.5)
+        shown = _synced(lambda: hub.call("/api/contents/from-c.txt", token))
         assert _text(_json(shown)) == "c wrote this\n", shown.text
     finally:
         gone = classroom.call(a, f"/api/sessions/{session['id']}", "DELETE")

@@ -161,16 +161,16 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
         _stop(oidc)
 
 
-def _sign_in(page: Page, hub: Hub, name: str) -> None:
+def _sign_in(page: Page, hub_url: str, name: str) -> None:
     """Sign in through the provider's own pages and wait for the IDE of one's server."""
-    page.goto(f"{hub.url}/hub/login")
+    page.goto(f"{hub_url}/hub/login")
     page.locator('input[name="login"]').fill(name)
     page.locator('input[name="password"]').fill("any")
     page.locator('button[type="submit"]').click()
     consent = page.locator('button[type="submit"]')
     consent.wait_for()
     consent.click()
-    page.wait_for_url(f"{hub.url}/user/{name}/ide**", timeout=90_000)
+    page.wait_for_url(f"{hub_url}/user/{name}/ide**", timeout=120_000)
     shot(page, f"hub-{name}-landing")
     page.get_by_test_id("explorer").wait_for(timeout=30_000)
 
@@ -213,7 +213,7 @@ def test_sign_in_through_the_hub_gives_the_role(
     page = context.new_page()
     page.set_default_timeout(30_000)
     try:
-        _sign_in(page, hub, name)
+        _sign_in(page, hub.url, name)
         shot(page, f"hub-{name}")
         status, me = _api(page, f"/user/{name}/ide/api/auth/me")
         assert status == 200 and me["name"] == name and me["role"] == role, me

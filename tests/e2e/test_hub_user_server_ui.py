@@ -13,12 +13,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
 from ..hubfixture import ACCESS, ServiceHub, service_hub, user_server_request, user_servers_config
 from ..kernel_host import require_images
 from ..s3_server import MotoServer
 from .conftest import IDEServer, get_file, put_file, refresh_until_listed, shot
+from .test_hub import _sign_in
 from .test_kernel_choice import _notebook, _run_first_cell
 
 pytestmark = pytest.mark.e2e
@@ -38,19 +39,6 @@ def hub(tmp_path_factory: pytest.TempPathFactory, moto_server: MotoServer) -> It
         yield hub
 
 
-def _sign_in(page: Page, hub: ServiceHub, name: str) -> None:
-    """Sign in through the provider's own pages; the hub spawns the server and opens /ide."""
-    page.goto(f"{hub.url}/hub/login")
-    page.locator('input[name="login"]').fill(name)
-    page.locator('input[name="password"]').fill("any")
-    page.locator('button[type="submit"]').click()
-    consent = page.locator('button[type="submit"]')
-    consent.wait_for()
-    consent.click()
-    page.wait_for_url(f"{hub.url}/user/{name}/ide**", timeout=120_000)
-    page.get_by_test_id("explorer").wait_for(timeout=60_000)
-
-
 def test_a_student_works_in_their_own_server_on_the_services_files(
     browser: Browser, hub: ServiceHub, tmp_path: Path
 ) -> None:
@@ -62,7 +50,7 @@ def test_a_student_works_in_their_own_server_on_the_services_files(
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     try:
-        _sign_in(page, hub, name)
+        _sign_in(page, hub.url, name)
         service = IDEServer(hub.service_url, hub.token(name, [ACCESS]), tmp_path)
         # A file the service holds (saved through its own API) is what the editor opens.
         put_file(service, "sum.py", "a, b = 2, 3\nprint(a + b)\n")
