@@ -3,8 +3,9 @@
 The same extension as `jupyter ide`, served by a Jupyter Server configured from the
 environment a hub gives its services (hubenv.py): it listens at JUPYTERHUB_SERVICE_URL under
 JUPYTERHUB_SERVICE_PREFIX, signs every request in with the caller's hub token or OAuth cookie
-(identity.py), serves each caller their own files (contents.py) and runs each caller's
-kernels in sandboxes through Jupyter's gateway protocol (kernels.py). Only this process holds
+(identity.py), serves each caller their own files (contents.py), runs each caller's
+kernels in sandboxes through Jupyter's gateway protocol (kernels.py) and their terminals'
+shells in sandboxes too (terminals.py). Only this process holds
 the database, Redis, S3, crypt and AI settings and the container engine; user servers hold
 their own hub token.
 """
@@ -31,6 +32,8 @@ from .hubenv import HubEnvironment, HubEnvironmentError, read_hub_environment
 from .kernel_handlers import KERNELS_STATE
 from .kernel_handlers import default_handlers as kernel_routes
 from .kernels import ServiceKernelManager, setup_kernels
+from .terminals import ServiceTerminals
+from .terminals import default_handlers as terminal_routes
 
 PACKAGE = "jupyter_ide.service"
 DESCRIPTION = (
@@ -63,7 +66,8 @@ def configure_server(serverapp: Any, hub: HubEnvironment) -> None:
     # runs in this process, and mounting workspace volumes needs root.
     serverapp.allow_root = True
     serverapp.allow_unauthenticated_access = False
-    serverapp.terminals_enabled = False  # terminals come with the service's sandboxes
+    # Not Jupyter's terminals extension: each caller's own, in sandboxes (terminals.py).
+    serverapp.terminals_enabled = False
     for trait, value in SERVICE_SERVER_CONFIG.items():
         setattr(serverapp, trait, value)
 
@@ -128,11 +132,14 @@ class IDEServiceApp(IDEApp):
         )
         serverapp = self.serverapp
         assert serverapp is not None
-        # Handlers read the contents and kernel managers from here: make them the caller's own.
+        # Handlers read the contents, kernel and terminal managers from here: the caller's own.
         serverapp.web_app.settings = CallerSettings(serverapp.web_app.settings)
         self.settings[KERNELS_STATE] = setup_kernels(
             serverapp, self.settings["jupyter_ide_sandbox"]
         )
+        contents = serverapp.contents_manager
+        assert isinstance(contents, UserContentsManagers)  # _attach_contents checked it
+        self.settings["terminal_manager"] = ServiceTerminals(contents, parent=self, log=self.log)
         # As in jupyterhub-singleuser: tornado's own XSRF check runs before sign-in, when the
         # hub's check (which skips token-signed requests) cannot know the caller yet; Jupyter
         # Server checks every non-GET request after sign-in anyway.
@@ -147,11 +154,17 @@ class IDEServiceApp(IDEApp):
     def initialize_handlers(self) -> None:
         """Register the extension's routes, the gateway's ahead of them."""
         super().initialize_handlers()
-        self.handlers[:0] = kernel_routes
+        self.handlers[:0] = kernel_routes + terminal_routes(self.settings["terminal_manager"])
 
     async def stop_extension(self) -> None:
-        """Shut every user's kernels down first (containers, hand-off mounts), then the rest."""
+        """End every user's kernels and terminals first (containers, mounts), then the rest."""
         serverapp = self.serverapp
+        terminals = self.settings.get("terminal_manager")
+        if isinstance(terminals, ServiceTerminals):
+            try:
+                await terminals.terminate_all()
+            except Exception as e:  # the rest must still stop
+                self.log.warning("Could not end every terminal: %s", e)
         kernels = serverapp.kernel_manager if serverapp is not None else None
         if isinstance(kernels, ServiceKernelManager):
             try:

@@ -28,7 +28,7 @@ from ..contents_manager.volume import WorkspaceVolume
 from .caller import CALLER
 
 # Settings each request reads as the caller's own (each has a ``for_caller()``).
-PER_CALLER = frozenset({"contents_manager", "kernel_manager"})
+PER_CALLER = frozenset({"contents_manager", "kernel_manager", "terminal_manager"})
 
 
 class UserContentsManagers(IDEContentsManager):
@@ -138,10 +138,10 @@ class UserContentsManagers(IDEContentsManager):
 
 
 class CallerSettings(dict[str, Any]):
-    """The web app's settings, where the contents and kernel managers are the caller's own."""
+    """The web app's settings, where the contents, kernel and terminal managers are the caller's."""
 
     def __getitem__(self, key: str) -> Any:
-        """Return the setting; for the contents and kernel managers, the caller's view."""
+        """Return the setting; for the per-caller managers, the caller's view."""
         value = super().__getitem__(key)
         if key in PER_CALLER:
             for_caller = getattr(value, "for_caller", None)

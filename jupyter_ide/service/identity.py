@@ -25,10 +25,11 @@ from traitlets import default
 from .caller import CALLER
 from .hubenv import read_hub_environment
 
-# Jupyter Server resources the service serves; every other one is refused. Kernels are each
-# caller's own (kernels.py); sessions stay with user servers (the gateway protocol has none);
-# shutdown, config, events and nbconvert belong to no single user of a shared process.
-SERVED_RESOURCES = frozenset({"api", "contents", "csp", "kernels", "kernelspecs"})
+# Jupyter Server resources the service serves; every other one is refused. Kernels and
+# terminals are each caller's own (kernels.py, terminals.py); sessions stay with user servers
+# (the gateway protocol has none); shutdown, config, events and nbconvert belong to no single
+# user of a shared process.
+SERVED_RESOURCES = frozenset({"api", "contents", "csp", "kernels", "kernelspecs", "terminals"})
 
 
 def _refuse(handler: web.RequestHandler, status: int, message: str) -> None:

@@ -153,7 +153,7 @@ class IDETerminalManager(TerminalManager):
                 raise ValueError("name must be 1 to 64 letters, digits or underscores")
         if SandboxManager.initialized():
             # Materialised (and its volume mounted) before a shell works in it.
-            workspace = await SandboxManager.instance().open_workspace()
+            workspace = await SandboxManager.instance().open_workspace(self.owner)
         cwd = workspace_folder(workspace, body.get("cwd"))
         self._check_free(name)
         sandbox = await self._sandbox()
@@ -277,7 +277,7 @@ class IDETerminalManager(TerminalManager):
         """Sync the workspace after ``delay`` more quiet seconds (never later than at most)."""
         if self._stopping or not SandboxManager.initialized():
             return
-        if SandboxManager.instance().after_run is None:
+        if SandboxManager.instance().after_run_of(self.owner) is None:
             return
         loop = IOLoop.current()
         now = time.monotonic()
@@ -303,9 +303,8 @@ class IDETerminalManager(TerminalManager):
             self._sync_again = False
             if self._stopping or not SandboxManager.initialized():
                 return
-            sandbox = SandboxManager.instance()
-            after_run = sandbox.after_run
-            if after_run is None or not await asyncio.to_thread(sandbox.workspace_dir().is_dir):
+            after_run = SandboxManager.instance().after_run_of(self.owner)
+            if after_run is None or not await asyncio.to_thread(self.workspace_dir().is_dir):
                 return  # nothing to sync to, or the server is closing the workspace
             try:
                 await after_run()
@@ -313,6 +312,10 @@ class IDETerminalManager(TerminalManager):
                 self.log.warning("Syncing the workspace after terminal output failed: %s", e)
             if not self._sync_again:
                 return
+
+    def workspace_dir(self) -> Path:
+        """Return the folder the shells work in, which the sync reads (the server's workspace)."""
+        return SandboxManager.instance().workspace_dir()
 
     # -- ending ---------------------------------------------------------------------------
 
