@@ -305,12 +305,12 @@ def test_the_extensions_apis_serve_each_caller(people: People) -> None:
     assert hub.call(f"/ide/api/judge/submissions/{token}", ta).status_code == 200
     assert hub.call(f"/ide/api/judge/submissions/{token}", tb).status_code == 404
 
-    # Kernels and terminals are each caller's own (tests/test_service_kernels.py,
-    # tests/test_service_terminals.py); sessions stay with user servers (the gateway protocol
-    # has none); the server's own controls belong to nobody.
+    # Kernels, sessions and terminals are each caller's own (tests/test_service_kernels.py,
+    # tests/e2e/test_service_ide.py, tests/test_service_terminals.py); the server's own
+    # controls belong to nobody.
     assert hub.call("/api/terminals", ta).json() == []
+    assert hub.call("/api/sessions", ta).json() == []
     for method, path in [
-        ("GET", "/api/sessions"),
         ("POST", "/api/shutdown"),
         ("GET", "/api/config/notebook"),
     ]:

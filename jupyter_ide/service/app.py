@@ -48,6 +48,7 @@ SERVICE_SERVER_CONFIG: dict[str, Any] = {
     "authorizer_class": f"{PACKAGE}.identity.ServiceAuthorizer",
     "kernel_spec_manager_class": KERNEL_SPEC_MANAGER,
     "kernel_manager_class": f"{PACKAGE}.kernels.ServiceKernelManager",
+    "session_manager_class": f"{PACKAGE}.sessions.ServiceSessionManager",
     "kernel_websocket_connection_class": KERNEL_CHANNELS,
 }
 

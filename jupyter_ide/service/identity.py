@@ -25,11 +25,13 @@ from traitlets import default
 from .caller import CALLER
 from .hubenv import read_hub_environment
 
-# Jupyter Server resources the service serves; every other one is refused. Kernels and
-# terminals are each caller's own (kernels.py, terminals.py); sessions stay with user servers
-# (the gateway protocol has none); shutdown, config, events and nbconvert belong to no single
-# user of a shared process.
-SERVED_RESOURCES = frozenset({"api", "contents", "csp", "kernels", "kernelspecs", "terminals"})
+# Jupyter Server resources the service serves; every other one is refused. Kernels, sessions
+# and terminals are each caller's own (kernels.py, sessions.py, terminals.py: the /ide the
+# service serves opens notebooks' kernels through sessions); shutdown, config, events and
+# nbconvert belong to no single user of a shared process.
+SERVED_RESOURCES = frozenset(
+    {"api", "contents", "csp", "kernels", "kernelspecs", "sessions", "terminals"}
+)
 
 
 def _refuse(handler: web.RequestHandler, status: int, message: str) -> None:
