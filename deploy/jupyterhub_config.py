@@ -212,4 +212,7 @@ if os.environ.get("JUPYTER_IDE_SINGLEUSER_IMAGE"):
     c.JupyterHub.spawner_class = "docker"
     c.DockerSpawner.image = os.environ["JUPYTER_IDE_SINGLEUSER_IMAGE"]
     c.DockerSpawner.network_name = os.environ.get("DOCKER_NETWORK_NAME", "jupyter-ide")
+    c.DockerSpawner.use_internal_ip = True  # the proxy reaches each server on that network
+    # With the service a server keeps nothing (files and kernels are the service's): remove it.
+    c.DockerSpawner.remove = bool(service_mode)
     c.JupyterHub.hub_ip = "0.0.0.0"  # noqa: S104 - containers reach the hub over their network
