@@ -81,8 +81,10 @@ def people(tmp_path_factory: pytest.TempPathFactory, moto_server: MotoServer) ->
     require_images("python")
     tag = uuid.uuid4().hex[:6]
     a, b = f"ada-{tag}", f"bob-{tag}"
+    # No periodic scan of workspaces: files a shell writes must come back through its sync.
     extra = f"""
-        ide["command"] = [*ide["command"], "--ServiceTerminals.max_terminals_per_user={LIMIT}"]
+        ide["command"] = [*ide["command"], "--ServiceTerminals.max_terminals_per_user={LIMIT}",
+                          "--IDEContentsManager.sync_interval=0"]
     """
     base = tmp_path_factory.mktemp("service-terminals")
     with service_hub(base, moto_server, "managed", extra_config=extra) as (hub, env):
