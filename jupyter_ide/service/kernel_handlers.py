@@ -17,7 +17,7 @@ from jupyter_server.utils import url_escape, url_path_join, url_unescape
 from tornado import web
 
 from ..auth import requires
-from ..kernels.handlers import UUID, KernelRestartHandler, KernelsHandler
+from ..kernels.handlers import UUID, KernelRestartHandler, KernelsHandler, SessionsHandler
 from ..kernels.policy import KernelRefused
 from ..kernels.sandbox import SandboxUnavailable
 from ..server_extension.handlers import HealthHandler
@@ -114,6 +114,25 @@ class ServiceKernelActionHandler(KernelRestartHandler):
         await ensure_async(super().post(kernel_id, action))
 
 
+class ServiceSessionsHandler(SessionsHandler):
+    """POST /api/sessions: a start the service refuses keeps its status (429, 503), not a 500."""
+
+    @web.authenticated
+    @authorized
+    @requires("kernels:use")
+    async def post(self) -> None:
+        """Create a session of the caller's; Jupyter turns every failed start into a 500."""
+        try:
+            await ensure_async(super().post())
+        except web.HTTPError as e:
+            cause = e.__cause__
+            if e.status_code == 500 and isinstance(cause, SandboxUnavailable):
+                raise web.HTTPError(503, str(cause)) from cause
+            if e.status_code == 500 and isinstance(cause, web.HTTPError):
+                raise cause from None  # the per-user limit (429) and the like, as they were
+            raise
+
+
 class ServiceHealthHandler(HealthHandler):
     """GET /ide/api/health in the service: each subsystem, and how kernels start."""
 
@@ -140,5 +159,6 @@ default_handlers: list[tuple[str, type[web.RequestHandler], dict[str, Any]]] = [
         ServiceKernelActionHandler,
         {},
     ),
+    (r"/api/sessions", ServiceSessionsHandler, {}),
     (r"/ide/api/health", ServiceHealthHandler, {}),
 ]

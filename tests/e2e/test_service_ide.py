@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import docker
 import pytest
@@ -28,9 +29,11 @@ from .conftest import shot
 pytestmark = pytest.mark.e2e
 
 START_TIMEOUT = 90_000
-# The service keeps one warm ide-python kernel (hubfixture's command keeps none by default).
+# The service keeps one warm ide-python kernel (hubfixture's command keeps none by default);
+# one kernel per student, so that a second one is refused.
 WARM_POOL = """
-    ide["command"] = [*ide["command"], "--SandboxManager.pool_specs=ide-python=1"]
+    ide["command"] = [*ide["command"], "--SandboxManager.pool_specs=ide-python=1",
+                      "--ServiceKernelManager.max_kernels_per_user=1"]
 """
 
 
@@ -94,9 +97,9 @@ class Student:
         self.page.locator(f"{scope} .monaco-editor .view-lines").first.click()
         self.page.keyboard.type(text)
 
-    def api(self, path: str) -> requests.Response:
+    def api(self, path: str, method: str = "GET", body: Any = None) -> requests.Response:
         """Call the service as this student with a token of theirs (not the browser)."""
-        return self.hub.call(path, self.hub.token(self.name, [ACCESS]))
+        return self.hub.call(path, self.hub.token(self.name, [ACCESS]), method, body)
 
 
 def _wait_for_a_warm_kernel(hub: ServiceHub, student: Student) -> None:
@@ -182,6 +185,25 @@ def test_a_student_works_in_the_services_own_ide_and_another_sees_none_of_it(
         assert bob.api("/api/sessions").json() == []
         assert bob.api("/api/kernels").json() == []
         assert bob.api(f"/api/kernels/{kernels[0]['id']}").status_code == 404
+        ada_session = sessions[0]["id"]
+        assert bob.api(f"/api/sessions/{ada_session}").status_code == 404
+        assert bob.api(f"/api/sessions/{ada_session}", "DELETE").status_code == 404
+        # Naming her kernel in a session of his own starts a kernel of his, not hers.
+        body = {"path": "first.ipynb", "type": "notebook", "kernel": {"id": kernels[0]["id"]}}
+        his = bob.api("/api/sessions", "POST", body)
+        assert his.status_code == 201, his.text
+        assert his.json()["kernel"]["id"] != kernels[0]["id"], his.text
+        moved = bob.api(
+            f"/api/sessions/{his.json()['id']}", "PATCH", {"kernel": {"id": kernels[0]["id"]}}
+        )
+        assert moved.status_code == 400, moved.text
+        assert [s["id"] for s in ada.api("/api/sessions").json()] == [ada_session]
+        assert ada.api(f"/api/kernels/{kernels[0]['id']}").status_code == 200
+        # A start past the per-user limit says why (429), as a kernel start does.
+        body = {"path": "second.ipynb", "type": "notebook", "kernel": {"name": "ide-python"}}
+        refused = ada.api("/api/sessions", "POST", body)
+        assert refused.status_code == 429, refused.text
+        assert "You already run 1 kernels" in refused.json()["message"], refused.text
     finally:
         ada.context.close()
         bob.context.close()
