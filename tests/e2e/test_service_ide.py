@@ -3,8 +3,10 @@
 A real hub (deploy config, managed service with one warm ide-python kernel, local OIDC
 provider) and nothing spawned: a student opens <hub>/services/ide/ide, signs in through the
 hub's OAuth at the provider's own pages, writes a file in the editor, runs a notebook cell in
-a warm kernel handed over by the service, and sees its output. A second student, in another
-browser context, sees none of the first one's files, sessions or kernels.
+a warm kernel handed over by the service, and sees its output. A second student signs in at
+the hub's own login page and lands on the same /ide (the hub's default_url, as the README
+sets a classroom up); in another browser context, he sees none of the first one's files,
+sessions or kernels.
 """
 
 from __future__ import annotations
@@ -30,10 +32,12 @@ pytestmark = pytest.mark.e2e
 
 START_TIMEOUT = 90_000
 # The service keeps one warm ide-python kernel (hubfixture's command keeps none by default);
-# one kernel per student, so that a second one is refused.
-WARM_POOL = """
+# one kernel per student, so that a second one is refused. The classroom set-up the README
+# gives: the hub sends whoever signs in to the service's /ide, not to a server of their own.
+CLASSROOM = """
     ide["command"] = [*ide["command"], "--SandboxManager.pool_specs=ide-python=1",
                       "--ServiceKernelManager.max_kernels_per_user=1"]
+    c.JupyterHub.default_url = "/services/ide/ide"
 """
 
 
@@ -42,7 +46,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory, moto_server: MotoServer) -> It
     """A hub with the service and a warm ide-python pool; no user servers are ever spawned."""
     require_images("python")
     base = tmp_path_factory.mktemp("service-ide")
-    with service_hub(base, moto_server, "managed", extra_config=WARM_POOL) as (hub, _env):
+    with service_hub(base, moto_server, "managed", extra_config=CLASSROOM) as (hub, _env):
         yield hub
 
 
@@ -72,10 +76,10 @@ class Student:
         """Record a websocket that fails to open."""
         socket.on("socketerror", lambda error: self.problems.append(f"websocket: {error}"))  # type: ignore[attr-defined]
 
-    def sign_in(self) -> None:
-        """Open the service's /ide: the hub's OAuth sends the browser to the provider's pages."""
+    def sign_in(self, start: str) -> None:
+        """Open ``start``: the hub's OAuth sends the browser to the provider's pages, then /ide."""
         page = self.page
-        page.goto(f"{self.hub.service_url}/ide")
+        page.goto(start)
         page.locator('input[name="login"]').fill(self.name)
         page.locator('input[name="password"]').fill("any")
         page.locator('button[type="submit"]').click()
@@ -133,7 +137,7 @@ def test_a_student_works_in_the_services_own_ide_and_another_sees_none_of_it(
     ada = Student(browser, hub, f"ada-{tag}")
     bob = Student(browser, hub, f"bob-{tag}")
     try:
-        ada.sign_in()
+        ada.sign_in(f"{hub.service_url}/ide")  # a link to the service's /ide
         assert ada.page.url.startswith(f"{hub.service_url}/ide"), ada.page.url
         # Nothing was spawned: the hub knows no server of hers.
         user = hub.hub_api("GET", f"/users/{ada.name}")
@@ -176,8 +180,11 @@ def test_a_student_works_in_the_services_own_ide_and_another_sees_none_of_it(
             ("first.ipynb", kernels[0]["id"])
         ], sessions
 
-        # The second student, in a browser of her own, has an empty workspace.
-        bob.sign_in()
+        # The second student signs in at the hub itself, which sends him to the service's /ide
+        # (c.JupyterHub.default_url); in a browser of his own, his workspace is empty.
+        bob.sign_in(f"{hub.url}/hub/login")
+        assert bob.page.url.startswith(f"{hub.service_url}/ide"), bob.page.url
+        assert hub.hub_api("GET", f"/users/{bob.name}")["server"] is None
         expect(bob.page.get_by_test_id("explorer-item-hello.py")).to_have_count(0)
         expect(bob.page.get_by_test_id("explorer-item-first.ipynb")).to_have_count(0)
         shot(bob.page, "service-ide-02-second-student")
