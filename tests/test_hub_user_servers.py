@@ -34,6 +34,7 @@ from .hubfixture import (
 from .kernel_host import require_images
 from .kernel_ws import run_cell
 from .s3_server import MotoServer
+from .test_terminals import _shell_output
 
 SECRETS = (
     "JUPYTER_IDE_DB_URL",
@@ -341,12 +342,66 @@ def test_a_users_server_holds_none_of_the_services_secrets(classroom: Classroom)
     home = Path(environ["HOME"])
     assert not list(home.rglob("ide.db")), "the user's server made a database of its own"
     assert not list(home.rglob("blobs")), "the user's server made a file store of its own"
-    # Terminals are off here: no student command runs in the user's server.
-    refused = classroom.call(a, "/api/terminals", "POST", {})
-    assert refused.status_code == 404, refused.text
     page = classroom.call(a, "/ide")
     assert page.status_code == 200, page.text[:300]
-    assert "Terminals are off in your server" in page.text
+    assert '"terminalsAvailable": true' in page.text
+
+
+def _terminal(classroom: Classroom, who: str, name: str, command: str, marker: str) -> str:
+    """Run ``command`` in terminal ``name`` through ``who``'s server; return its output."""
+    ws = "ws" + classroom.server(who).removeprefix("http") + f"/terminals/websocket/{name}"
+    headers = {"Authorization": f"token {classroom.tokens[who]}"}
+
+    async def run() -> str:
+        socket = await websocket_connect(HTTPRequest(ws, headers=headers, request_timeout=60))
+        try:
+            return await _shell_output(socket, command, marker)
+        finally:
+            socket.close()
+
+    return asyncio.run(run())
+
+
+def test_a_users_terminal_is_a_sandbox_of_the_service(classroom: Classroom) -> None:
+    """The terminal of Ada's server is the service's: her files, no secrets, not Bob's."""
+    hub, a, b = classroom.hub, classroom.a, classroom.b
+    token = classroom.tokens[a]
+    opened = classroom.call(a, "/api/terminals", "POST", {})
+    assert opened.status_code == 200, opened.text
+    name = _json(opened)["name"]
+    try:
+        assert name in {t["name"] for t in _json(hub.call("/api/terminals", token))}
+        out = _terminal(
+            classroom,
+            a,
+            name,
+            "echo made-in-$((6*7)) > from-term.txt; cat from-term.txt; echo uid=$(id -u); env;"
+            " echo END-OF-$((1+1))",
+            "END-OF-2",  # not in the typed line the terminal echoes first
+        )
+        assert "made-in-42" in out, out
+        assert "uid=0" not in out and "uid=" in out, "the shell runs as root"
+        for secret in SECRETS:
+            value = classroom.env.get(secret)
+            assert secret not in out and not (value and value in out), secret
+        assert "JUPYTERHUB_API_TOKEN" not in out
+        shown = _synced(lambda: hub.call("/api/contents/from-term.txt", token))
+        assert _text(_json(shown)) == "made-in-42\n", shown.text
+        # Bob: not on Ada's server, and his own server does not reach her terminal.
+        assert classroom.call(
+            a, f"/api/terminals/{name}", token=classroom.tokens[b]
+        ).status_code in (
+            403,
+            404,
+        )
+        assert classroom.call(b, f"/api/terminals/{name}").status_code == 404
+        assert name not in {t["name"] for t in _json(classroom.call(b, "/api/terminals"))}
+        bad = classroom.call(a, "/api/terminals", "POST", {"cwd": "../.."})
+        assert bad.status_code == 400 and _json(bad)["message"], bad.text
+    finally:
+        closed = classroom.call(a, f"/api/terminals/{name}", "DELETE")
+        assert closed.status_code == 204, closed.text
+    assert name not in {t["name"] for t in _json(classroom.call(a, "/api/terminals"))}
 
 
 def test_the_ide_apis_of_a_users_server_are_the_services(classroom: Classroom) -> None:

@@ -9,5 +9,6 @@ the service for everything else, with that token:
   service keeps (S3 store, index, and the folder it mounts into the user's kernels);
 - kernels: Jupyter's own ``GatewayClient`` points at the service (connection.py);
 - the /ide APIs (AI, judge, courses, tokens, usage, history, admin): forwarded (forward.py);
-- terminals: off in the user server, since no student command may run there.
+- terminals: the service's, in a sandbox of the user's (terminals.py); no student command
+  runs in the user's server.
 """

@@ -63,7 +63,8 @@ def client_server_config(connection: ServiceConnection) -> dict[str, Any]:
     return {
         "contents_manager_class": CONTENTS_MANAGER,
         "kernel_websocket_connection_class": "jupyter_ide.kernels.websocket.NoDelayGatewayChannels",
-        # No student command runs in the user's server: terminals come from the service.
+        # No student command runs in the user's server: its terminal routes are the service's
+        # (hubclient/terminals.py), so Jupyter's own terminals stay off here.
         "terminals_enabled": False,
     }
 

@@ -47,40 +47,40 @@ class ServiceForwardHandler(APIHandler):
     @requires("ide:use")
     async def get(self, path: str) -> None:
         """Pass a GET on."""
-        await self.forward(path)
+        await self.forward("/ide/api/" + path)
 
     @web.authenticated
     @requires("ide:use")
     async def post(self, path: str) -> None:
         """Pass a POST on."""
-        await self.forward(path)
+        await self.forward("/ide/api/" + path)
 
     @web.authenticated
     @requires("ide:use")
     async def put(self, path: str) -> None:
         """Pass a PUT on."""
-        await self.forward(path)
+        await self.forward("/ide/api/" + path)
 
     @web.authenticated
     @requires("ide:use")
     async def patch(self, path: str) -> None:
         """Pass a PATCH on."""
-        await self.forward(path)
+        await self.forward("/ide/api/" + path)
 
     @web.authenticated
     @requires("ide:use")
     async def delete(self, path: str) -> None:
         """Pass a DELETE on."""
-        await self.forward(path)
+        await self.forward("/ide/api/" + path)
 
     async def forward(self, path: str) -> None:
-        """Send this request to the service; stream its status, headers and body back."""
+        """Send this request to ``path`` at the service; stream its answer back."""
         reply = _Reply(self)
         headers = {k: v for k in REQUEST_HEADERS if (v := self.request.headers.get(k))}
         method = self.request.method or "GET"
         request = self.client.request(
             method,
-            "/ide/api/" + path,
+            path,
             body=self.request.body if method in ("POST", "PUT", "PATCH") else None,
             headers=headers,
             header_callback=reply.header_line,

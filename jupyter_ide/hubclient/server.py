@@ -6,11 +6,6 @@ from typing import Any
 
 from .connection import ServiceConnection, client_server_config, gateway_config
 
-TERMINALS_OFF = (
-    "Terminals are off in your server: under JupyterHub, students' commands run only in the "
-    "sandboxes the jupyter-ide service starts. Run code in a notebook or with Run instead."
-)
-
 
 def _configured(serverapp: Any, section: str) -> Any:
     """Return the settings the server's config names explicitly in ``section``."""

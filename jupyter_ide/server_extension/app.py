@@ -29,7 +29,8 @@ from ..contents_manager.volume_handlers import default_handlers as volume_handle
 from ..db import Database, SchemaMismatchError, ensure_schema
 from ..hubclient.connection import ServiceConnection, ServiceConnectionError, read_connection
 from ..hubclient.forward import CLIENT_SETTING, forward_handlers
-from ..hubclient.server import TERMINALS_OFF, use_service, wrong_client_managers
+from ..hubclient.server import use_service, wrong_client_managers
+from ..hubclient.terminals import TERMINALS_SETTING, terminal_handlers
 from ..kernels.cli import ImagesApp
 from ..kernels.handlers import default_handlers as kernel_handlers
 from ..kernels.judge.handlers import default_handlers as judge_handlers
@@ -170,7 +171,7 @@ class IDEApp(ExtensionApp):
         self.settings.update(
             jupyter_ide_roles=RoleResolver(parent=self),
             jupyter_ide_settings=self.ide_settings,
-            jupyter_ide_terminals_off=TERMINALS_OFF,
+            **{TERMINALS_SETTING: True},
             **{CLIENT_SETTING: getattr(self.serverapp.contents_manager, "client", None)},
         )
         self.log.info(
@@ -198,7 +199,7 @@ class IDEApp(ExtensionApp):
         """Register the extension's routes, refusing any verb without a declared permission."""
         if self.service is not None:  # the page here; its APIs answered by the service
             page = [r for r in default_handlers() if not r[0].startswith("/ide/api/")]
-            self.handlers.extend(page + forward_handlers())
+            self.handlers.extend(page + forward_handlers() + terminal_handlers())
             return
         routes = default_handlers() + auth_handlers + ai_handlers + kernel_handlers
         routes += contents_handlers + volume_handlers

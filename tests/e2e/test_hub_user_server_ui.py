@@ -8,6 +8,7 @@ service's (jupyter_ide/hubclient).
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,7 +43,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory, moto_server: MotoServer) -> It
 def test_a_student_works_in_their_own_server_on_the_services_files(
     browser: Browser, hub: ServiceHub, tmp_path: Path
 ) -> None:
-    """Files saved at the service show in the editor; Run and a notebook run in its sandboxes."""
+    """The service's files in the editor; Run, a notebook and a terminal in its sandboxes."""
     name = f"stu-{uuid.uuid4().hex[:6]}"
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
@@ -82,10 +83,15 @@ def test_a_student_works_in_their_own_server_on_the_services_files(
                 pass
             page.wait_for_timeout(500)
         assert get_file(service, "from-ui.txt") == "ui\n"
-        # No terminal runs in the student's server: the panel says why.
+        # The terminal is a sandbox of the service's, over the same files.
         page.get_by_test_id("toggle-terminal").click()
         rows = page.locator('[data-testid="terminal"] .xterm-rows')
-        expect(rows).to_contain_text("Terminals are off in your server", timeout=30_000)
+        expect(rows).to_contain_text(re.compile(r"[$#]"), timeout=60_000)
+        page.locator('[data-testid="terminal"] .xterm').click()
+        page.keyboard.type("cat from-ui.txt; echo shell-$((40+2))")
+        page.keyboard.press("Enter")
+        expect(rows).to_contain_text("shell-42", timeout=30_000)
+        expect(rows).to_contain_text("ui")
         shot(page, "hub-user-server-ide")
     finally:
         context.close()
