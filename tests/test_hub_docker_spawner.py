@@ -375,10 +375,18 @@ def test_no_secret_is_found_in_a_students_server_container(deployment: Deploymen
     """/proc, the environment and every readable file of Ada's server: no secret of anyone's."""
     dep = deployment
     names = [n for n in dep.secrets if not n.startswith("A's token")]
-    values = [dep.secrets[n] for n in names]
+    own = next(
+        item.split("=", 1)[1]
+        for item in dep.container(dep.a).attrs["Config"]["Env"]
+        if item.startswith("JUPYTERHUB_API_TOKEN=")
+    )
+    values = [dep.secrets[n] for n in names] + [own]
     code = SCAN + "import sys\nprint(json.dumps(scan(unmask(sys.stdin.read()))))\n"
     result = dep.exec_python(dep.a, code, stdin=_mask(values))
-    leaks = [(where, names[index]) for where, index in result["found"]]
+    # The one thing to find: Ada's server's own token, in its environment (the scan works).
+    where_own = {where for where, index in result["found"] if index == len(names)}
+    assert "os.environ" in where_own and any(w.endswith("/environ") for w in where_own)
+    leaks = [(where, names[index]) for where, index in result["found"] if index < len(names)]
     assert leaks == [], leaks
     assert result["files"] > 10000, result  # the whole image was read
     assert result["procs"] >= 2, result  # the server and the scan itself at least
@@ -388,13 +396,17 @@ def test_no_secret_is_found_in_a_students_kernel(deployment: Deployment) -> None
     """The same scan, as a cell in a kernel started through Ada's server (not even her token)."""
     dep = deployment
     names = list(dep.secrets)
-    values = [dep.secrets[n] for n in names]
+    marker = f"saved by ada {secrets.token_hex(12)}"
+    values = [dep.secrets[n] for n in names] + [marker]
+    _save(dep, dep.a, "marker.txt", marker)
     kernel_id = dep.start_kernel(dep.a)
     try:
         code = SCAN + f"print(json.dumps(scan(unmask({_mask(values)!r}))))\n"
         out = asyncio.run(run_cell(dep.channels(dep.a, kernel_id), code, 240))
         result = json.loads(out)
-        leaks = [(where, names[index]) for where, index in result["found"]]
+        # The one thing to find: a file Ada saved, in her workspace (the scan reads files).
+        assert ["/workspace/marker.txt", len(names)] in result["found"], result["found"]
+        leaks = [(where, names[index]) for where, index in result["found"] if index < len(names)]
         assert leaks == [], leaks
         assert result["files"] > 5000, result
     finally:
@@ -521,9 +533,19 @@ def test_client_sent_kernel_owner_and_volumes_are_ignored(deployment: Deployment
         )
         bobs = {k["id"] for k in _json(dep.hub.call("/api/kernels", dep.tokens[b]))}
         adas = {k["id"] for k in _json(dep.hub.call("/api/kernels", dep.tokens[a]))}
+        service_ws = "ws" + dep.hub.service_url.removeprefix("http")
+        requests_for = {
+            # The kernel Ada's server started, through her server; the other at the service.
+            kernels[0]: dep.channels(a, kernel_id=kernels[0]),
+            kernels[1]: HTTPRequest(
+                f"{service_ws}/api/kernels/{kernels[1]}/channels",
+                headers={"Authorization": f"token {dep.tokens[a]}"},
+                request_timeout=180,
+            ),
+        }
         for kernel_id in kernels:
             assert kernel_id in adas and kernel_id not in bobs
-            out = asyncio.run(run_cell(dep.channels(a, kernel_id), code))
+            out = asyncio.run(run_cell(requests_for[kernel_id], code))
             uid, listed, host, username = json.loads(out)
             assert uid != 0 and not host and username != b, out
             assert "ada-mine.txt" in listed and "bob-mine.txt" not in listed, out
