@@ -14,7 +14,7 @@ import traceback
 
 from .quick import ENV
 
-BENCHES = ("contents", "kernels", "ai", "judge", "hub")
+BENCHES = ("contents", "kernels", "ai", "judge", "hub", "classroom_start")
 
 
 def main() -> None:

@@ -19,6 +19,7 @@ TABLES = (
     "added by the proxy",
     "judge: closed loop",
     "hub: 3 starts",
+    "classroom start: 5 students at once",
 )
 
 
@@ -46,6 +47,7 @@ def test_every_bench_runs_to_the_end_in_quick_mode() -> None:
         "judge c, compile cache off",
         "judge python, warm, one at a time",
         "warm start                  via user server",
+        "start per student           service /ide, no spawn",
     ):
         assert row in out, (row, out)
     assert "goal: C hello world p50 < 300 ms" in out
