@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import shutil
 import subprocess
 import time
 import urllib.parse
@@ -32,7 +33,12 @@ import requests
 from sqlalchemy.engine import make_url
 from tornado.httpclient import HTTPRequest
 
-from jupyter_ide.kernels.images.userimage import ensure_user_image
+from jupyter_ide.kernels.images.userimage import (
+    CHECKOUT,
+    build_wheel,
+    ensure_user_image,
+    wheel_digest,
+)
 from jupyter_ide.kernels.profile import LABEL_KERNEL_ID, LABEL_OWNER
 
 from .hubfixture import (
@@ -640,3 +646,25 @@ def test_files_flow_between_a_browser_session_on_the_server_and_the_kernel(
         assert shown.json()["content"] == "written by a cell\n"
     finally:
         dep.stop_kernel(a, kernel_id)
+
+
+def test_the_user_image_is_rebuilt_only_when_the_wheels_contents_change(
+    tmp_path: Path,
+) -> None:
+    """Two wheels of one checkout have one digest; a changed source file changes it."""
+    copy = tmp_path / "checkout"  # a snapshot: the wheels are of one state of the sources
+    ignore = shutil.ignore_patterns("__pycache__", "node_modules")
+    for name in ("jupyter_ide", "jupyter-config"):
+        shutil.copytree(CHECKOUT / name, copy / name, ignore=ignore)
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copyfile(CHECKOUT / name, copy / name)
+    first = build_wheel(copy, tmp_path / "first")
+    second = build_wheel(copy, tmp_path / "second")
+    assert wheel_digest(first) == wheel_digest(second)
+    with (copy / "jupyter_ide" / "_version.py").open("a") as f:
+        f.write("# changed\n")
+    changed = build_wheel(copy, tmp_path / "changed")
+    assert wheel_digest(changed) != wheel_digest(first)
+    # Once built (or found up to date), asking again reuses it.
+    ensure_user_image(progress=lambda line: None)
+    assert ensure_user_image(progress=lambda line: None).state == "reused"
