@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import secrets
 import shutil
 import subprocess
@@ -32,6 +33,7 @@ import pytest
 import requests
 from sqlalchemy.engine import make_url
 from tornado.httpclient import HTTPRequest
+from tornado.websocket import websocket_connect
 
 from jupyter_ide.kernels.images.userimage import (
     CHECKOUT,
@@ -417,6 +419,62 @@ def test_no_secret_is_found_in_a_students_kernel(deployment: Deployment) -> None
         assert result["files"] > 5000, result
     finally:
         dep.stop_kernel(dep.a, kernel_id)
+
+
+async def _terminal_output(request: HTTPRequest, command: str, pattern: str) -> str:
+    """Type ``command`` in a terminal; return the first match of ``pattern`` in its output."""
+    ws = await websocket_connect(request)
+    seen = ""
+    try:
+        await ws.write_message(json.dumps(["stdin", command + "\r"]))
+        async with asyncio.timeout(300):
+            while (found := re.search(pattern, seen, re.S)) is None:
+                message = await ws.read_message()
+                assert message is not None, f"the terminal closed; it said: {seen[-2000:]!r}"
+                kind, *content = json.loads(message)
+                if kind == "stdout":
+                    seen += str(content[0])
+    finally:
+        ws.close()
+    return found.group(1)
+
+
+def test_no_secret_is_found_in_a_students_terminal(deployment: Deployment) -> None:
+    """The scan and the port checks typed in a terminal of Ada's server (the service's sandbox)."""
+    dep = deployment
+    names = list(dep.secrets)
+    marker = f"saved by ada for her terminal {secrets.token_hex(12)}"
+    values = [dep.secrets[n] for n in names] + [marker]
+    _save(dep, dep.a, "term-marker.txt", marker)
+    script = SCAN + (
+        f"shown = {{'scan': scan(unmask({_mask(values)!r})), 'reach': reach({_targets(dep)!r})}}\n"
+        "print('SCAN' + 'BEGIN' + json.dumps(shown) + 'SCAN' + 'END')\n"
+    )
+    _save(dep, dep.a, "scan_secrets.py", script)
+    opened = dep.call(dep.a, "/api/terminals", "POST", {})
+    assert opened.status_code == 200, opened.text
+    name = _json(opened)["name"]
+    try:
+        ws = "ws" + dep.server(dep.a).removeprefix("http") + f"/terminals/websocket/{name}"
+        request = HTTPRequest(
+            ws, headers={"Authorization": f"token {dep.tokens[dep.a]}"}, request_timeout=60
+        )
+        out = asyncio.run(
+            _terminal_output(request, "python3 scan_secrets.py", r"SCANBEGIN(.*?)SCANEND")
+        )
+        shown = json.loads(out.replace("\r", "").replace("\n", ""))
+        result = shown["scan"]
+        assert any(
+            where.endswith("/term-marker.txt") and index == len(names)
+            for where, index in result["found"]
+        ), result["found"]
+        leaks = [(where, names[index]) for where, index in result["found"] if index < len(names)]
+        assert leaks == [], leaks
+        assert result["files"] > 5000, result
+        assert "open" not in shown["reach"].values(), shown["reach"]
+    finally:
+        closed = dep.call(dep.a, f"/api/terminals/{name}", "DELETE")
+        assert closed.status_code == 204, closed.text
 
 
 def test_the_database_redis_and_s3_are_out_of_reach(deployment: Deployment) -> None:
