@@ -45,6 +45,28 @@ BIN = Path(sys.executable).parent
 START_TIMEOUT = 120
 SERVICE = "ide"
 ACCESS = f"access:services!service={SERVICE}"
+# What only the service may hold (the hub gives it to the service alone): no user's server,
+# kernel or shell may see any of it.
+SERVICE_SECRETS = (
+    "JUPYTER_IDE_DB_URL",
+    "JUPYTER_IDE_REDIS_URL",
+    "JUPYTER_IDE_STORAGE_URL",
+    "JUPYTER_IDE_S3_ENDPOINT_URL",
+    "JUPYTER_IDE_CRYPT_KEY",
+    "JUPYTER_IDE_AI_POOL_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+)
+
+
+def secret_values(env: dict[str, str]) -> dict[str, str]:
+    """Return the service's secrets in ``env`` whose values a scan can look for.
+
+    moto's keys are the word "testing", which any text may hold: their names are still
+    checked, their values are not.
+    """
+    dummies = set(CREDENTIALS.values())
+    return {n: env[n] for n in SERVICE_SECRETS if env.get(n) and env[n] not in dummies}
 
 
 def free_port() -> int:

@@ -26,7 +26,7 @@ from tornado.websocket import WebSocketClientConnection, websocket_connect
 from jupyter_ide.kernels.profile import LABEL_KIND, LABEL_OWNER, LABEL_SERVER
 from jupyter_ide.terminals.sandboxed import LABEL_TERMINAL
 
-from .hubfixture import ACCESS, ServiceHub, service_hub, tail
+from .hubfixture import ACCESS, SERVICE_SECRETS, ServiceHub, secret_values, service_hub, tail
 from .kernel_host import require_images
 from .s3_server import MotoServer
 from .test_terminals import _shell_output
@@ -34,16 +34,6 @@ from .test_terminals import _shell_output
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 LIMIT = 2  # ServiceTerminals.max_terminals_per_user in these tests
-# What only the service holds (the hub gives it to the service alone): no shell may see it.
-SECRETS = (
-    "JUPYTER_IDE_DB_URL",
-    "JUPYTER_IDE_REDIS_URL",
-    "JUPYTER_IDE_STORAGE_URL",
-    "JUPYTER_IDE_S3_ENDPOINT_URL",
-    "JUPYTER_IDE_CRYPT_KEY",
-    "JUPYTER_IDE_AI_POOL_URL",
-    "AWS_SECRET_ACCESS_KEY",
-)
 
 
 @dataclass
@@ -219,11 +209,12 @@ def test_a_students_shell_runs_sandboxed_on_their_own_files(people: Class) -> No
         assert int(uid) != 0 and cwd == "/workspace", out
         # (The shell's TTY echoes the command line first; the output follows.)
         assert "hi\r\nwho:" in out and "notes.txt" in out, out
-        for variable in (*SECRETS, "JUPYTERHUB_API_TOKEN", "JUPYTERHUB_"):
+        for variable in (*SERVICE_SECRETS, "JUPYTERHUB_API_TOKEN", "JUPYTERHUB_"):
             assert variable not in out, variable
-        for variable in SECRETS[:-1]:  # (moto's AWS key is the word "testing")
-            value = people.env.get(variable, "")
-            assert value and value not in out, variable
+        values = secret_values(people.env)
+        assert len(values) >= 6, values  # the scan below looks for real values
+        for variable, value in values.items():
+            assert value not in out, variable
 
         # What the shell wrote is Ada's file, served by the service; Bob has no such file.
         _served(people, a, "t.txt", "hi\n")
