@@ -658,6 +658,11 @@ def test_forged_expired_and_other_service_tokens_are_refused(deployment: Deploym
             else:
                 assert reply.status_code in (302, 403), (what, url, reply.status_code)
             assert reply.status_code != 200
+    # The instructor's own token is no key to a student's server either.
+    teacher = {"Authorization": f"token {dep.tokens[dep.teacher]}"}
+    for path in ("/api/contents", "/api/kernels", "/ide/api/auth/me"):
+        reply = requests.get(f"{dep.server(a)}{path}", headers=teacher, timeout=60)
+        assert reply.status_code in (403, 404), (path, reply.status_code)
     # The good token works everywhere (so the refusals above are the tokens').
     good = {"Authorization": f"token {dep.tokens[a]}"}
     assert requests.get(f"{service_direct}/api/contents", headers=good, timeout=60).ok
