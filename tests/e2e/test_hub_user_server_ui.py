@@ -8,7 +8,9 @@ service's (jupyter_ide/hubclient).
 
 from __future__ import annotations
 
+import json
 import re
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,13 +33,51 @@ START_TIMEOUT = 90_000
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory, moto_server: MotoServer) -> Iterator[ServiceHub]:
     """A hub with the service, its users' servers spawned as local processes."""
-    require_images("python")
+    require_images("python", "c")
     base = tmp_path_factory.mktemp("hub-ui")
     with service_hub(base, moto_server, "managed", extra_config=user_servers_config(base)) as (
         hub,
         _env,
     ):
         yield hub
+
+
+C_PROGRAM = r"""#include <stdio.h>
+int main(void) {
+    char line[64] = "";
+    FILE *f = fopen("note.txt", "r");
+    if (!f || !fgets(line, sizeof line, f)) { perror("note.txt"); return 1; }
+    printf("c read: %s", line);
+    return 0;
+}
+"""
+
+
+def _c_notebook(server: IDEServer, name: str) -> None:
+    """Save a notebook for ide-c whose one cell reads note.txt."""
+    cell = {
+        "id": "c1",
+        "cell_type": "code",
+        "source": C_PROGRAM,
+        "metadata": {},
+        "outputs": [],
+        "execution_count": None,
+    }
+    notebook = {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {"kernelspec": {"name": "ide-c", "display_name": "C", "language": "c"}},
+        "cells": [cell],
+    }
+    body = json.dumps({"type": "notebook", "format": "json", "content": notebook}).encode()
+    request = urllib.request.Request(
+        f"{server.url}/api/contents/{name}",
+        data=body,
+        method="PUT",
+        headers={"Authorization": f"token {server.token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30):
+        pass
 
 
 def test_a_student_works_in_their_own_server_on_the_services_files(
@@ -83,6 +123,19 @@ def test_a_student_works_in_their_own_server_on_the_services_files(
                 pass
             page.wait_for_timeout(500)
         assert get_file(service, "from-ui.txt") == "ui\n"
+        # A C notebook too: its ide-c kernel is the service's, on the same files.
+        _c_notebook(service, "prog.ipynb")
+        refresh_until_listed(page, "prog.ipynb")
+        page.get_by_test_id("explorer-item-prog.ipynb").click()
+        notebook = page.get_by_test_id("notebook-prog.ipynb")
+        expect(notebook.get_by_test_id("kernel-status")).to_contain_text(
+            "idle", timeout=START_TIMEOUT
+        )
+        # The cell's program is in the notebook already.
+        notebook.locator('[data-testid="cell-editor"] .view-lines').first.click()
+        page.keyboard.press("Shift+Enter")
+        output = notebook.get_by_test_id("cell-output").first
+        expect(output).to_contain_text("c read: kept by the service", timeout=START_TIMEOUT)
         # The terminal is a sandbox of the service's, over the same files.
         page.get_by_test_id("toggle-terminal").click()
         rows = page.locator('[data-testid="terminal"] .xterm-rows')
