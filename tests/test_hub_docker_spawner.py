@@ -292,6 +292,10 @@ def deployment(
                 )
                 for name in (a, b)
             }
+            # Ada's own AI key, stored through her server: the service alone holds it.
+            own_key = f"sk-ada-{secrets.token_hex(16)}"
+            stored = found.call(a, "/ide/api/ai/keys/openai", "PUT", {"api_key": own_key})
+            assert stored.status_code == 200, stored.text
             db = make_url(env["JUPYTER_IDE_DB_URL"])
             found.secrets = {
                 "database URL": env["JUPYTER_IDE_DB_URL"],
@@ -310,6 +314,7 @@ def deployment(
                 "teacher's token": tokens[teacher],
                 "B's token": tokens[b],
                 "B's server token": server_token[b],
+                "A's stored AI key": own_key,
                 "A's token (not A's server's)": tokens[a],
             }
             yield found
@@ -503,16 +508,28 @@ def test_a_student_reaches_nothing_of_anothers(deployment: Deployment) -> None:
     dep = deployment
     a, b = dep.a, dep.b
     _save(dep, a, "ada-private.txt", "ada only\n")
+    _save(dep, a, "ada-private.txt", "ada only, again\n")  # a version in her history
+    made = dep.call(a, "/api/contents/ada-private.txt/checkpoints", "POST")
+    assert made.status_code == 201, made.text
     kernel_id = dep.start_kernel(a)
+    opened = dep.call(a, "/api/terminals", "POST", {})
+    assert opened.status_code == 200, opened.text
+    terminal = _json(opened)["name"]
     try:
         for path in (
             "/api/contents/ada-private.txt",
+            "/api/contents/ada-private.txt/checkpoints",
             "/api/contents",
             "/api/kernels",
             f"/api/kernels/{kernel_id}",
             "/api/sessions",
+            "/api/terminals",
+            f"/api/terminals/{terminal}",
             "/ide/api/auth/me",
             "/ide/api/ai/usage",
+            "/ide/api/ai/keys",
+            "/ide/api/ai/transcripts",
+            "/ide/api/history?path=ada-private.txt",
             "/files/ada-private.txt",
         ):
             reply = dep.call(a, path, token=dep.tokens[b])
@@ -552,15 +569,57 @@ def test_a_student_reaches_nothing_of_anothers(deployment: Deployment) -> None:
                 return type(e).__name__
 
         assert "in" not in asyncio.run(connect_through_bobs_server()).split()
+        # Her terminal, history and AI key, through Bob's server: none of them.
+        assert dep.call(b, f"/api/terminals/{terminal}").status_code == 404
+        assert terminal not in {t["name"] for t in _json(dep.call(b, "/api/terminals"))}
+
+        async def terminal_through_bobs_server() -> str:
+            ws = "ws" + dep.server(b).removeprefix("http") + f"/terminals/websocket/{terminal}"
+            request = HTTPRequest(ws, headers={"Authorization": f"token {dep.tokens[b]}"})
+            try:
+                socket = await websocket_connect(request)
+            except Exception as e:
+                return type(e).__name__
+            seen = ""
+            try:
+                await socket.write_message(json.dumps(["stdin", "ls; echo END-$((1+1))\r"]))
+                async with asyncio.timeout(30):
+                    while "END-2" not in seen:
+                        message = await socket.read_message()
+                        if message is None:
+                            return f"closed after {seen!r}"
+                        kind, *content = json.loads(message)
+                        seen += str(content[0]) if kind == "stdout" else ""
+            finally:
+                socket.close()
+            return f"a shell: {seen!r}"
+
+        # Refused, or closed at once: never a shell over her files.
+        shown = asyncio.run(terminal_through_bobs_server())
+        assert not shown.startswith("a shell") and "ada-private" not in shown, shown
+        history = dep.call(b, "/ide/api/history?path=ada-private.txt")
+        assert history.status_code == 404 or _json(history)["versions"] == [], history.text
+        checkpoints = dep.call(b, "/api/contents/ada-private.txt/checkpoints")
+        assert checkpoints.status_code == 404 or _json(checkpoints) == [], checkpoints.text
+        theirs = dep.call(a, "/api/contents/ada-private.txt/checkpoints")
+        assert theirs.status_code == 200 and _json(theirs) != [], theirs.text  # she has one
+        hers = _json(dep.call(a, "/ide/api/history?path=ada-private.txt"))
+        assert hers["versions"], hers
+        assert _json(dep.call(b, "/ide/api/ai/keys"))["keys"] == []
+        assert dep.call(b, "/ide/api/ai/keys/openai", "DELETE").status_code == 404
+        mine_keys = _json(dep.call(a, "/ide/api/ai/keys"))["keys"]
+        assert [k["provider"] for k in mine_keys] == ["openai"], mine_keys
         hub = dep.hub
         assert hub.call(f"/api/kernels/{kernel_id}", dep.tokens[b]).status_code == 404
         assert hub.call("/api/contents/ada-private.txt", dep.tokens[b]).status_code == 404
         # Ada's kernel and file are untouched.
         mine = _json(dep.call(a, "/api/contents/ada-private.txt"))
-        assert mine["content"] == "ada only\n"
+        assert mine["content"] == "ada only, again\n"
         assert kernel_id in {k["id"] for k in _json(dep.call(a, "/api/kernels"))}
+        assert terminal in {t["name"] for t in _json(dep.call(a, "/api/terminals"))}
     finally:
         dep.stop_kernel(a, kernel_id)
+        assert dep.call(a, f"/api/terminals/{terminal}", "DELETE").status_code == 204
 
 
 def _kernel_container(kernel_id: str) -> Any:
