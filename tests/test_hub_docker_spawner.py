@@ -225,8 +225,8 @@ def bridge() -> Iterator[tuple[str, str]]:
         network.remove()
 
 
-def _service_token() -> str:
-    """The managed service's hub API token, from its process's environment on this host."""
+def _service_token(service_url: str) -> str:
+    """The hub API token of the service at ``service_url``, from its process's environment."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -234,7 +234,10 @@ def _service_token() -> str:
             environ = (entry / "environ").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"JUPYTERHUB_SERVICE_NAME=ide" in environ:
+        wanted = f"JUPYTERHUB_SERVICE_URL={service_url}".encode()
+        if b"JUPYTERHUB_SERVICE_NAME=ide" in environ and any(
+            item.startswith(wanted) for item in environ
+        ):
             for item in environ:
                 if item.startswith(b"JUPYTERHUB_API_TOKEN="):
                     return item.split(b"=", 1)[1].decode()
@@ -308,7 +311,7 @@ def deployment(
                 "AI pool URL": env["JUPYTER_IDE_AI_POOL_URL"],
                 "AI pool key": env["JUPYTER_IDE_AI_POOL_KEY"],
                 "hub crypt key": env["JUPYTERHUB_CRYPT_KEY"],
-                "service's hub token": _service_token(),
+                "service's hub token": _service_token(service_url),
                 "test admin's token": hub.admin_token,
                 "other service's token": hub.other_token,
                 "teacher's token": tokens[teacher],
