@@ -65,9 +65,13 @@ class TerminalSocketForward(WebSocketMixin, JupyterHandler, WebSocketHandler):
 
     @ws_authenticated
     @requires(PERMISSION)
-    async def get(self, *args: Any, **kwargs: Any) -> None:
-        """Sign the caller in (this server's user), then open the socket."""
-        await super().get(*args, **kwargs)
+    async def get(self, name: str, *args: Any, **kwargs: Any) -> None:
+        """Sign the caller in; refuse, before the upgrade, a terminal the service has not."""
+        reply = await self.client.fetch(self.client.request("GET", f"/api/terminals/{name}"))
+        if reply.code != 200:
+            status = reply.code if 400 <= reply.code < 500 else 502
+            raise web.HTTPError(status, "No terminal %s here", name)
+        await super().get(name, *args, **kwargs)
 
     async def open(self, name: str) -> None:
         """Connect to the same terminal at the service; relay what it sends."""
