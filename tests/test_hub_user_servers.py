@@ -418,6 +418,16 @@ def test_the_ide_apis_of_a_users_server_are_the_services(classroom: Classroom) -
     bad = classroom.call(a, "/ide/api/ai/v1/chat/completions", "POST", {"messages": 3})
     assert bad.status_code == 400 and _json(bad)["message"], bad.text
     assert classroom.call(a, "/ide/api/no-such-thing").status_code == 404
+    # The judge (Run): Ada's submission through her server is hers; Bob's server gets a 404.
+    run = {"language_id": 71, "source_code": "print('judged', 6 * 7)"}
+    submitted = classroom.call(a, "/ide/api/judge/submissions?wait=true", "POST", run)
+    assert submitted.status_code == 201, submitted.text
+    result = _json(submitted)
+    assert result["stdout"] == "judged 42\n", result
+    token = result["token"]
+    assert classroom.call(a, f"/ide/api/judge/submissions/{token}").status_code == 200
+    assert hub.call(f"/ide/api/judge/submissions/{token}", classroom.tokens[a]).status_code == 200
+    assert classroom.call(b, f"/ide/api/judge/submissions/{token}").status_code == 404
 
 
 def test_one_student_cannot_reach_anothers_server_or_files(classroom: Classroom) -> None:
