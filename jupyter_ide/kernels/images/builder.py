@@ -331,7 +331,12 @@ class Builder:
         args: dict[str, str],
         digest: str,
         target: str | None,
+        kind_label: str = LANGUAGE_LABEL,
     ) -> None:
+        """Run one docker build with the host's network and pip config; stream its steps.
+
+        The image is labelled with its digest, this version and ``kind_label`` = ``name``.
+        """
         tail: deque[str] = deque(maxlen=TAIL_LINES)
         stream = self.client.api.build(
             path=str(context),
@@ -345,7 +350,7 @@ class Builder:
             network_mode="host",
             labels={
                 DIGEST_LABEL: digest,
-                LANGUAGE_LABEL: name,
+                kind_label: name,
                 VERSION_LABEL: __version__,
             },
             rm=True,

@@ -19,20 +19,16 @@ import sys
 import tempfile
 import time
 import zipfile
-from collections import deque
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 from ..._version import __version__
 from ..image_names import IMAGE_REPOSITORY
-from . import hostconfig
 from .builder import (
     CORE,
     DIGEST_LABEL,
     IMAGES_DIR,
-    TAIL_LINES,
-    VERSION_LABEL,
     Builder,
     BuildResult,
     ImageBuildError,
@@ -108,7 +104,8 @@ class UserImageBuilder(Builder):
             started = time.monotonic()
             self.say(NAME, f"building {tag} from {self.tag(CORE)}, jupyterhub {hub_version}")
             with self._serving_host_config():
-                self._build_user(context, tag, hub_version, digest)
+                args = {"CORE_IMAGE": self.tag(CORE), "JUPYTERHUB_VERSION": hub_version}
+                self._docker_build(NAME, context, tag, args, digest, None, ROLE_LABEL)
         image = self.client.images.get(tag)
         if present is not None and present.id != image.id:
             self._replaced.append(present.id)
@@ -117,36 +114,6 @@ class UserImageBuilder(Builder):
         size = image.attrs.get("Size", 0)
         self.say(NAME, f"built {tag} in {seconds:.0f} s ({size / 1e6:.0f} MB)")
         return BuildResult(NAME, tag, "built", seconds, size)
-
-    def _build_user(self, context: Path, tag: str, hub_version: str, digest: str) -> None:
-        """Run the docker build with the host's network and pip config (for this step only)."""
-        tail: deque[str] = deque(maxlen=TAIL_LINES)
-        stream = self.client.api.build(
-            path=str(context),
-            tag=tag,
-            buildargs={
-                "CORE_IMAGE": self.tag(CORE),
-                "JUPYTERHUB_VERSION": hub_version,
-                "IDE_HOST_CONFIG": self._host_config,
-                **hostconfig.proxy_build_args(),
-            },
-            network_mode="host",
-            labels={DIGEST_LABEL: digest, ROLE_LABEL: NAME, VERSION_LABEL: __version__},
-            rm=True,
-            forcerm=True,
-            nocache=self.no_cache,
-            pull=False,
-            decode=True,
-        )
-        for chunk in stream:
-            if "error" in chunk:
-                shown = "\n".join(tail)
-                raise ImageBuildError(f"{NAME}: docker build failed: {chunk['error']}\n{shown}")
-            for line in str(chunk.get("stream", "")).splitlines():
-                if line.strip():
-                    tail.append(line.rstrip())
-                    if self.verbose or line.startswith("Step "):
-                        self.say(NAME, line.rstrip()[:110])
 
 
 def ensure_user_image(
