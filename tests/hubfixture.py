@@ -392,6 +392,20 @@ def user_servers_config(base: Path, pool: int = 1) -> str:
     """
 
 
+def user_server_call(
+    hub: ServiceHub, who: str, token: str, path: str, method: str = "GET", body: Any = None
+) -> requests.Response:
+    """Call ``path`` on ``who``'s own server, through the hub's proxy, with ``token``."""
+    return requests.request(
+        method,
+        f"{hub.url}/user/{who}{path}",
+        headers={"Authorization": f"token {token}"},
+        data=None if body is None else json.dumps(body),
+        timeout=180,
+        allow_redirects=False,
+    )
+
+
 def user_server_request(hub: ServiceHub, name: str, method: str, path: str = "/server") -> Any:
     """Call the hub's API on ``name``'s server as they do (a token with the servers scope)."""
     token = hub.token(name, [f"servers!user={name}"])

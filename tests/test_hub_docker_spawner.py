@@ -51,6 +51,7 @@ from .hubfixture import (
     service_hub,
     start_user_server,
     tail,
+    user_server_call,
     user_server_request,
 )
 from .kernel_host import require_images
@@ -147,14 +148,7 @@ class Deployment:
         self, who: str, path: str, method: str = "GET", body: Any = None, token: str = ""
     ) -> requests.Response:
         """Call ``path`` on ``who``'s server with their token (or ``token``)."""
-        return requests.request(
-            method,
-            self.server(who) + path,
-            headers={"Authorization": f"token {token or self.tokens[who]}"},
-            data=None if body is None else json.dumps(body),
-            timeout=180,
-            allow_redirects=False,
-        )
+        return user_server_call(self.hub, who, token or self.tokens[who], path, method, body)
 
     def container(self, who: str) -> Any:
         """``who``'s server container (on the test network, with their JUPYTERHUB_USER)."""

@@ -9,7 +9,6 @@ JupyterLab and the kernels one workspace, sandboxed kernels and the IDE's APIs.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -30,6 +29,7 @@ from .hubfixture import (
     service_hub,
     start_user_server,
     tail,
+    user_server_call,
     user_server_request,
     user_servers_config,
 )
@@ -57,14 +57,7 @@ class Classroom:
         self, who: str, path: str, method: str = "GET", body: Any = None, token: str = ""
     ) -> requests.Response:
         """Call ``path`` on ``who``'s server with their token (or ``token``)."""
-        return requests.request(
-            method,
-            self.server(who) + path,
-            headers={"Authorization": f"token {token or self.tokens[who]}"},
-            data=None if body is None else json.dumps(body),
-            timeout=180,
-            allow_redirects=False,
-        )
+        return user_server_call(self.hub, who, token or self.tokens[who], path, method, body)
 
 
 @pytest.fixture(autouse=True)
