@@ -19,6 +19,8 @@ LABEL_KERNEL_ID = LABEL_PREFIX + "kernel-id"
 LABEL_OWNER = LABEL_PREFIX + "owner"
 LABEL_SERVER = LABEL_PREFIX + "server"
 LABEL_INSTANCE = LABEL_PREFIX + "instance"
+# The Redis a run beats in (liveness.py): live runs of it reap the boxes of dead ones.
+LABEL_LIVENESS = LABEL_PREFIX + "liveness"
 
 # The only variables a sandbox may see; nothing else of the server's environment passes.
 ENV_ALLOWLIST = frozenset(

@@ -17,18 +17,22 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import docker
 from docker.errors import DockerException, NotFound
+from redis.exceptions import RedisError
 from traitlets import Bool, Dict, Float, Int, Unicode, default
 from traitlets.config import SingletonConfigurable
 
 from ..server_extension.settings import data_dir
 from .instances import InstanceLocks, stable_id
+from .liveness import Heartbeat
 from .profile import (
     LABEL_INSTANCE,
     LABEL_KIND,
+    LABEL_LIVENESS,
     LABEL_OWNER,
     LABEL_SERVER,
     SandboxLimits,
 )
+from .reaper import Reaper
 from .sockets import KernelSockets, UnsafeSocketFolder, ensure_private_dir, fits_socket_paths
 
 if TYPE_CHECKING:
@@ -116,6 +120,25 @@ class SandboxManager(SingletonConfigurable):
         True, help="At start-up, remove containers and socket folders left by a crashed run."
     ).tag(config=True)
 
+    heartbeat_interval = Float(
+        5.0,
+        help="With Redis: seconds between refreshes of this run's heartbeat key, which tells "
+        "every replica this run's sandboxes are in use.",
+    ).tag(config=True)
+
+    heartbeat_ttl = Float(
+        20.0,
+        help="With Redis: seconds a heartbeat key lives unrefreshed; once it is gone, any live "
+        "replica removes the run's sandboxes. At least twice heartbeat_interval (checked at "
+        "start-up).",
+    ).tag(config=True)
+
+    reap_interval = Float(
+        10.0,
+        help="With Redis: seconds between passes that remove the sandboxes (kernels, warm "
+        "boxes, judge boxes, terminals) of runs whose heartbeat is gone.",
+    ).tag(config=True)
+
     @default("runtime")
     def _default_runtime(self) -> str:
         return os.environ.get("JUPYTER_IDE_SANDBOX_RUNTIME", "").strip()
@@ -143,6 +166,9 @@ class SandboxManager(SingletonConfigurable):
         self.kernel_owner: Callable[[str], str | None] | None = None
         self.user_workspaces: UserWorkspaces | None = None
         self.handoff: HandOffMounts | None = None
+        # With Redis: this run's heartbeat and the reaper of dead runs' boxes (liveness.py).
+        self.heartbeat: Heartbeat | None = None
+        self.reaper: Reaper | None = None
         self._client: docker.DockerClient | None = None
         self._engine_checked_at = 0.0
         self._engine_ok = False
@@ -263,12 +289,54 @@ class SandboxManager(SingletonConfigurable):
         ``owner`` defaults to the server's user; a warm kernel of many users has none yet.
         """
         self.instances.hold()  # a container of a live run is never swept by another
-        return {
+        labels = {
             LABEL_KIND: kind,
             LABEL_SERVER: self.server_id,
             LABEL_INSTANCE: self.instance_id,
             LABEL_OWNER: self.owner if owner is None else owner,
         }
+        if self.heartbeat is not None and self.heartbeat.beating:
+            labels[LABEL_LIVENESS] = self.heartbeat.namespace  # any replica may reap it
+        return labels
+
+    # -- liveness shared by replicas (Redis) --------------------------------------------
+
+    def share_liveness(self, redis_url: str) -> bool:
+        """Beat in Redis and reap the boxes of dead runs of it; False when Redis is down.
+
+        Without it (no Redis, or Redis down at start-up) only the lock files of this data
+        dir tell live runs from dead ones.
+        """
+        heartbeat = Heartbeat(
+            redis_url,
+            self.instance_id,
+            self.server_id,
+            ttl=self.heartbeat_ttl,
+            interval=self.heartbeat_interval,
+        )
+        try:
+            heartbeat.start()  # before any container is labelled with its namespace
+        except RedisError as e:
+            heartbeat.stop()
+            self.log.warning(
+                "Redis did not answer (%s): other replicas will not reap this run's sandboxes "
+                "if it dies, nor this one theirs",
+                e,
+            )
+            return False
+        self.heartbeat = heartbeat
+        self.reaper = Reaper(heartbeat, interval=self.reap_interval)
+        self.reaper.start()
+        return True
+
+    def stop_sharing_liveness(self) -> None:
+        """Stop reaping and remove this run's heartbeat key."""
+        reaper, self.reaper = self.reaper, None
+        if reaper is not None:
+            reaper.stop()
+        heartbeat, self.heartbeat = self.heartbeat, None
+        if heartbeat is not None:
+            heartbeat.stop()
 
     # -- socket folders -----------------------------------------------------------------
 

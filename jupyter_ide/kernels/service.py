@@ -35,11 +35,16 @@ def pool_specs(manager: SandboxManager) -> dict[str, PoolSpec]:
     }
 
 
-def start_sandbox(app: Any, mode: str, owner: str) -> SandboxManager:
-    """Create the server's SandboxManager; sweep orphans and fill the pool once the loop runs."""
+def start_sandbox(app: Any, mode: str, owner: str, redis_url: str = "") -> SandboxManager:
+    """Create the server's SandboxManager; sweep orphans and fill the pool once the loop runs.
+
+    With ``redis_url`` the run also beats in Redis and reaps the boxes of dead runs there.
+    """
     SandboxManager.clear_instance()
     manager = SandboxManager.instance(parent=app, mode=mode, owner=owner)
     manager.instances.hold()  # from now on, no other run's sweep takes this run's containers
+    if redis_url and mode != "local":
+        manager.share_liveness(redis_url)  # before any container is labelled
     serverapp = app.serverapp
     manager.workspace_dir = lambda: _workspace_dir(serverapp)
     opener = getattr(serverapp.contents_manager, "ready", None)
@@ -74,7 +79,7 @@ async def _start_pool(manager: SandboxManager) -> None:
 
 
 async def stop_sandbox() -> None:
-    """Remove the warm kernels, close the engine client and give this run's lock up.
+    """Remove the warm kernels, stop beating, close the engine client, give the lock up.
 
     Running kernels are shut down by the server itself afterwards; the client reconnects
     for them if it must.
@@ -84,6 +89,7 @@ async def stop_sandbox() -> None:
         await pool.close()
     if SandboxManager.initialized():
         manager = SandboxManager.instance()
+        await asyncio.to_thread(manager.stop_sharing_liveness)
         manager.close_client()
         manager.release_socket_root()
         manager.instances.release()

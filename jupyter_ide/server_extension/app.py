@@ -157,7 +157,7 @@ class IDEApp(ExtensionApp):
         )
         self._attach_contents()
         self.settings["jupyter_ide_sandbox"] = start_sandbox(
-            self, self.ide_settings.sandbox, server_owner()
+            self, self.ide_settings.sandbox, server_owner(), self.ide_settings.redis_url
         )
         self.settings["jupyter_ide_judge"] = start_judge(
             self, self.db, self.cache, self.settings["jupyter_ide_sandbox"]
