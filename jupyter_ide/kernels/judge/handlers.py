@@ -157,7 +157,7 @@ class SubmissionsHandler(_JudgeHandler):
         if not wait:
             self.finish(json.dumps({"token": result.token}))
             return
-        await self.judge.wait(result.token)
+        result = await self.judge.wait(result.token) or result  # as recorded, by any process
         try:
             reply = result.as_json(fields, b64)
         except NotUTF8:

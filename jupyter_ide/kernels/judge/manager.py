@@ -32,6 +32,8 @@ from .pool import BoxPool
 from .queue import FairQueue, QueueFull
 from .request import Errors, SubmissionRequest, parse_submission
 from .settings import JudgeSettings
+from .shared_queue import SharedQueue, queue_name
+from .shared_worker import SharedWorker
 from .statuses import Status
 from .store import SubmissionStore
 from .submission import Submission
@@ -40,6 +42,7 @@ log = logging.getLogger(__name__)
 
 MIB = 1024 * 1024
 READY_TIMEOUT = 120.0
+POLL_FIRST, POLL_MOST = 0.05, 0.5  # seconds between reads of a result another process makes
 RETRY_START_AFTER = 10.0
 
 
@@ -88,6 +91,19 @@ class JudgeManager:
         self.queue: FairQueue[_Live] = FairQueue(
             settings.max_queue_size, settings.max_queued_per_user
         )
+        # With Redis, every process of one database shares one queue (shared_queue.py).
+        redis_url = str(getattr(cache, "url", "")) if cache.backend == "redis" else ""
+        self.shared: SharedQueue | None = None
+        if redis_url:
+            self.shared = SharedQueue(
+                redis_url,
+                settings.queue_name or queue_name(db.url),
+                cache.prefix,
+                settings.max_queue_size,
+                settings.max_queued_per_user,
+                settings.claim_idle_seconds,
+            )
+        self.worker: SharedWorker | None = None
         self.live: dict[str, _Live] = {}
         self.versions: dict[str, str] = {}
         self.pool: BoxPool | None = None
@@ -165,10 +181,17 @@ class JudgeManager:
         cache = CompileCache(self.root / "cache", s.compile_cache_bytes)
         await asyncio.to_thread(cache.sweep)
         self.judge = Judge(s, self.pool, cache, helper, image_ids, jobs)
+        runs_here = self.shared is None or s.run_workers
         for key in (k.strip() for k in s.warm_languages.split(",")):
-            if key in image_ids:
+            if key in image_ids and runs_here:
                 self.pool.warm(key, image_for(key))
-        self._workers = [asyncio.ensure_future(self._work(i)) for i in range(s.worker_count())]
+        if self.shared is None:
+            self._workers = [asyncio.ensure_future(self._work(i)) for i in range(s.worker_count())]
+        elif runs_here:
+            await self.shared.ensure_group()
+            self.worker = SharedWorker(self.shared, self.store, self.judge, s, self._count_running)
+            count = s.worker_count()
+            self._workers = [asyncio.ensure_future(self.worker.loop(i)) for i in range(count)]
         self._versions_task = asyncio.ensure_future(
             asyncio.to_thread(self._read_versions, client, image_ids)
         )
@@ -225,6 +248,11 @@ class JudgeManager:
             await asyncio.gather(self._versions_task, return_exceptions=True)
         if self.pool is not None:
             await self.pool.close()
+        if self.shared is not None:
+            await self.shared.leave()
+
+    def _count_running(self, change: int) -> None:
+        self.running += change
 
     def _spawn(self, awaitable: Any) -> None:
         task = asyncio.ensure_future(awaitable)
@@ -326,6 +354,9 @@ class JudgeManager:
         if not jobs:
             return checked
         await self._rate_check(user, len(jobs))
+        if self.shared is not None:
+            await self._submit_shared(user, [live.submission for live in jobs])
+            return checked
         self.queue.put_many(user, jobs)  # QueueFull: nothing was queued
         for live in jobs:
             self.live[live.submission.token] = live
@@ -341,6 +372,17 @@ class JudgeManager:
         for live in jobs:
             live.recorded.set()
         return checked
+
+    async def _submit_shared(self, user: str, subs: list[Submission]) -> None:
+        """Record the rows, then queue them in Redis; a refusal removes the rows again."""
+        assert self.shared is not None
+        await self.store.add(subs)
+        tokens = [sub.token for sub in subs]
+        try:
+            await self.shared.admit(user, tokens)  # QueueFull: nothing was queued
+        except BaseException:
+            await asyncio.shield(self.store.remove_queued(tokens))
+            raise
 
     async def _work(self, number: int) -> None:
         """One worker: take submissions in the users' turn and judge them."""
@@ -367,7 +409,7 @@ class JudgeManager:
             sub.status = outcome.status
             sub.finished_at = datetime.now(timezone.utc)
             try:
-                await self.store.save(sub)
+                await self.store.finish(sub)
             except Exception:
                 log.exception("judge: could not record %s", sub.token)
             live.kept_until = time.monotonic() + self.settings.keep_results_seconds
@@ -381,11 +423,21 @@ class JudgeManager:
         for token in old:
             del self.live[token]
 
-    async def wait(self, token: str) -> None:
-        """Wait until a submission is finished."""
+    async def wait(self, token: str) -> Submission | None:
+        """Wait until a submission is finished; return it as recorded (any process ran it)."""
         live = self.live.get(token)
         if live is not None:
             await live.done.wait()
+            return live.submission
+        if self.shared is None:
+            return None
+        pause = POLL_FIRST
+        while True:  # whichever process runs it, the database has the verdict
+            sub = await self.store.load_token(token)
+            if sub is None or sub.status.finished:
+                return sub
+            await asyncio.sleep(pause)
+            pause = min(POLL_MOST, pause * 1.5)
 
     async def get(self, tokens: list[str], user: str) -> dict[str, Submission]:
         """Return the user's submissions among ``tokens`` (others' are simply absent)."""
@@ -411,6 +463,7 @@ class JudgeManager:
         """Return the queue's and pool's state for health and the bench."""
         return {
             "queued": len(self.queue),
+            "queue": "redis" if self.shared is not None else "memory",
             "running": self.running,
             "workers": len(self._workers),
             "problem": self.problem,

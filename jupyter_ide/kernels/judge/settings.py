@@ -128,6 +128,28 @@ class JudgeSettings(Configurable):
     ).tag(config=True)
     retry_after = Int(2, help="Retry-After seconds sent with a full queue's 503.").tag(config=True)
 
+    # The shared queue (with JUPYTER_IDE_REDIS_URL): workers of every process and node.
+    run_workers = Bool(
+        True,
+        help="Run submissions in this process. With Redis, off leaves them to other processes "
+        "(`jupyter ide judge-worker`, other replicas); without Redis this process always "
+        "runs them.",
+    ).tag(config=True)
+    claim_idle_seconds = Float(
+        30.0,
+        help="With Redis: a submission whose worker gave no sign of life for this long (it "
+        "died) is taken over by another worker and run again.",
+    ).tag(config=True)
+    max_deliveries = Int(
+        3,
+        help="With Redis: a submission handed to this many workers that all died on it ends "
+        "as an internal error instead of being run again.",
+    ).tag(config=True)
+    queue_name = Unicode(
+        help="With Redis: the shared queue's name (default: derived from the database, so "
+        "the processes of one database share one queue)."
+    ).tag(config=True)
+
     # Warm pool and compile cache.
     pool_size = Int(1, help="Warm one-shot sandboxes kept ready per language (0: none).").tag(
         config=True

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ...db import Database
 from ...db.models import Course, CourseMember, JudgeSubmission, User
 from ...db.queries import get_or_create_user
+from .statuses import Status
 from .submission import Submission
+
+UNFINISHED = (int(Status.IN_QUEUE), int(Status.PROCESSING))
 
 
 class NotInCourse(Exception):
@@ -94,7 +97,52 @@ class SubmissionStore:
             )
 
     async def save(self, sub: Submission) -> None:
-        """Write a submission's status and outcome."""
+        """Write a submission's status and outcome (see ``finish`` for a verdict)."""
+        await self._write(sub, only_unfinished=False)
+
+    async def finish(self, sub: Submission) -> bool:
+        """Record a verdict once: only a queued or processing row changes; True if it did."""
+        return await self._write(sub, only_unfinished=True)
+
+    async def mark_processing(self, token: str) -> None:
+        """Move a queued submission to processing (a finished one stays as it is)."""
+        async with self.db.session() as session:
+            await session.execute(
+                update(JudgeSubmission)
+                .where(
+                    JudgeSubmission.token == token,
+                    JudgeSubmission.status_id == int(Status.IN_QUEUE),
+                )
+                .values(status_id=int(Status.PROCESSING))
+            )
+
+    async def remove_queued(self, tokens: list[str]) -> None:
+        """Delete submissions that never ran (their queueing was refused)."""
+        if not tokens:
+            return
+        async with self.db.session() as session:
+            await session.execute(
+                delete(JudgeSubmission).where(
+                    JudgeSubmission.token.in_(tokens), JudgeSubmission.status_id.in_(UNFINISHED)
+                )
+            )
+
+    async def load_token(self, token: str) -> Submission | None:
+        """Return one submission by token, whoever owns it (for the worker that runs it)."""
+        async with self.db.session() as session:
+            found = (
+                await session.execute(
+                    select(JudgeSubmission, User.name)
+                    .join(User, User.id == JudgeSubmission.user_id)
+                    .where(JudgeSubmission.token == token)
+                )
+            ).first()
+        if found is None:
+            return None
+        row, name = found
+        return self._rebuild(row, str(name))
+
+    async def _write(self, sub: Submission, only_unfinished: bool) -> bool:
         outcome = sub.outcome
         values: dict[str, Any] = {"status_id": int(sub.status), "finished_at": sub.finished_at}
         if outcome is not None:
@@ -108,10 +156,12 @@ class SubmissionStore:
                 compile_cached=outcome.compile_cached,
                 detail=sub.detail_blob(),
             )
+        query = update(JudgeSubmission).where(JudgeSubmission.token == sub.token)
+        if only_unfinished:
+            query = query.where(JudgeSubmission.status_id.in_(UNFINISHED))
         async with self.db.session() as session:
-            await session.execute(
-                update(JudgeSubmission).where(JudgeSubmission.token == sub.token).values(**values)
-            )
+            result = await session.execute(query.values(**values))
+            return bool(getattr(result, "rowcount", 0))
 
     @staticmethod
     def _rebuild(row: JudgeSubmission, user: str) -> Submission:

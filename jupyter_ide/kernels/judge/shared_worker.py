@@ -1,0 +1,152 @@
+"""A worker on the shared queue: take (or take over) a submission, run it, record it once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
+
+from .judging import Judge, Outcome
+from .replay import NotReplayable, request_of
+from .settings import JudgeSettings
+from .shared_queue import Delivery, SharedQueue, sleep_or_wake
+from .statuses import Status
+from .store import SubmissionStore
+from .submission import Submission
+
+log = logging.getLogger(__name__)
+
+ERROR_PAUSE = 1.0  # seconds a worker waits after Redis or the database failed it
+
+
+def _valid_token(token: str) -> bool:
+    """Whether ``token`` looks like a submission token (a UUID)."""
+    try:
+        return str(uuid.UUID(token)) == token
+    except ValueError:
+        return False
+
+
+class SharedWorker:
+    """Runs submissions from a SharedQueue with a Judge; verdicts go to the store once."""
+
+    def __init__(
+        self,
+        queue: SharedQueue,
+        store: SubmissionStore,
+        judge: Judge,
+        settings: JudgeSettings,
+        running: Callable[[int], None] | None = None,
+    ) -> None:
+        """Use ``queue``, ``store`` and ``judge``; ``running(+1/-1)`` counts runs in progress."""
+        self.queue = queue
+        self.store = store
+        self.judge = judge
+        self.settings = settings
+        self.running = running or (lambda _: None)
+        self.ran = 0  # submissions this process ran to a verdict it recorded
+        self.repeated = 0  # deliveries of submissions that already had their verdict
+        self.dropped = 0  # stream entries that named no submission
+
+    async def loop(self, number: int) -> None:
+        """Serve until cancelled: take over idle entries now and then, else take the next."""
+        every = max(0.5, self.queue.claim_idle / 3)
+        next_claim = 0.0
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                delivery: Delivery | None = None
+                if loop.time() >= next_claim:
+                    delivery = await self.queue.claim()
+                    if delivery is None:
+                        next_claim = loop.time() + every
+                    else:
+                        log.warning(
+                            "judge: worker %d took over %s (delivery %d)",
+                            number,
+                            delivery.token,
+                            delivery.deliveries,
+                        )
+                if delivery is None:
+                    delivery = await self.queue.take()
+                if delivery is None:
+                    await sleep_or_wake(self.queue, min(every, 1.0))
+                    continue
+                await self.handle(delivery)
+            except (OSError, RedisError, SQLAlchemyError) as e:
+                log.warning("judge: worker %d: %s; retrying", number, e)
+                await asyncio.sleep(ERROR_PAUSE)
+            except Exception:  # a bug must not kill the worker
+                log.exception("judge: worker %d failed", number)
+                await asyncio.sleep(ERROR_PAUSE)
+
+    async def handle(self, delivery: Delivery) -> None:
+        """Run one delivered entry to its recorded verdict, then acknowledge it."""
+        token = delivery.token
+        sub = await self.store.load_token(token) if _valid_token(token) else None
+        if sub is None:
+            shown = dict(list(delivery.fields.items())[:4])
+            log.warning("judge: dropped entry %s %r: no such submission", delivery.entry_id, shown)
+            self.dropped += 1
+            await self.queue.done(delivery.entry_id)
+            return
+        if sub.status.finished:
+            log.info("judge: %s already has its verdict (a repeated delivery)", token)
+            self.repeated += 1
+            await self.queue.done(delivery.entry_id)
+            return
+        if delivery.deliveries > self.settings.max_deliveries:
+            outcome = Outcome(
+                Status.INTERNAL_ERROR,
+                message=f"internal error: {delivery.deliveries - 1} workers stopped running it",
+            )
+        else:
+            outcome = await self._run(delivery, sub)
+        sub.outcome = outcome
+        sub.status = outcome.status
+        sub.finished_at = datetime.now(timezone.utc)
+        if await self.store.finish(sub):
+            self.ran += 1
+        else:
+            log.info("judge: %s was recorded by another worker first", token)
+            self.repeated += 1
+        await self.queue.done(delivery.entry_id)
+
+    async def _run(self, delivery: Delivery, sub: Submission) -> Outcome:
+        """Judge the stored submission while keeping its entry ours."""
+        token = sub.token
+        try:
+            request = request_of(sub)
+        except NotReplayable as e:
+            return Outcome(Status.INTERNAL_ERROR, message=f"internal error: {e}")
+        await self.store.mark_processing(token)
+        keeper = asyncio.ensure_future(self._keep(delivery.entry_id))
+        self.running(1)
+        try:
+            return await self.judge.judge(request)
+        except Exception as e:  # a bug must not kill the worker
+            log.exception("judge: failed on %s", token)
+            return Outcome(Status.INTERNAL_ERROR, message=f"internal error: {e}")
+        finally:
+            self.running(-1)
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+
+    async def _keep(self, entry_id: str) -> None:
+        """Reset the entry's idle time while it runs, so no other worker takes it over."""
+        every = max(0.2, self.queue.claim_idle / 3)
+        while True:
+            await asyncio.sleep(every)
+            try:
+                if not await self.queue.keep(entry_id):
+                    log.warning("judge: another worker took %s over", entry_id)
+                    return
+            except (OSError, RedisError) as e:
+                log.warning("judge: could not keep %s: %s", entry_id, e)
