@@ -52,6 +52,10 @@ TABLES = {
     "ai_exam_windows",
     "submissions",
     "service_kernels",
+    "assignments",
+    "assignment_extensions",
+    "assignment_copies",
+    "assignment_submissions",
 }
 
 

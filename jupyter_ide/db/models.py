@@ -369,3 +369,94 @@ class ServiceKernel(Base):
     kernel_name: Mapped[str] = mapped_column(String(255))
     folder: Mapped[str] = mapped_column(String(1024), default="")
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Assignment(Base):
+    """A course's assignment: released starter files, the grading spec, deadline and policy."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (UniqueConstraint("course_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(255), default="")
+    created_by: Mapped[str] = mapped_column(String(255))
+    source_folder: Mapped[str] = mapped_column(String(1024))
+    # path -> [content hash, size]: the student copy (solutions stripped, hidden tests out).
+    files: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # path -> [content hash, size]: the instructor's notebooks and test files, never released.
+    instructor_files: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    spec: Mapped[dict[str, Any]] = mapped_column(default=dict)  # GradingSpec.to_json()
+    rubric: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [{name, points}]
+    due_at: Mapped[datetime | None]
+    late_penalty_percent: Mapped[float] = mapped_column(Float, default=0.0)  # per day late
+    cutoff_hours: Mapped[float | None] = mapped_column(Float)  # after the deadline: 0 points
+    max_submissions: Mapped[int] = mapped_column(default=0)  # per window; 0: no limit
+    window_seconds: Mapped[int] = mapped_column(default=86400)
+    version: Mapped[int] = mapped_column(default=1)  # bumped by each change of the files
+    released_at: Mapped[datetime | None]
+    feedback_published_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class AssignmentExtension(Base):
+    """A student's own deadline for an assignment."""
+
+    __tablename__ = "assignment_extensions"
+
+    assignment_id: Mapped[int] = mapped_column(
+        ForeignKey("assignments.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    due_at: Mapped[datetime]
+    granted_by: Mapped[str] = mapped_column(String(255))
+
+
+class AssignmentCopy(Base):
+    """What a student was given of an assignment: the base their edits are compared with."""
+
+    __tablename__ = "assignment_copies"
+
+    assignment_id: Mapped[int] = mapped_column(
+        ForeignKey("assignments.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    version: Mapped[int] = mapped_column(default=1)
+    files: Mapped[dict[str, Any]] = mapped_column(default=dict)  # path -> hash given
+    # Files the student had changed when a newer version came: path -> new version's path.
+    kept: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    released_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AssignmentSubmission(Base):
+    """A student's submission: an append-only snapshot of content hashes, then its grade."""
+
+    __tablename__ = "assignment_submissions"
+    __table_args__ = (
+        Index("ix_assignment_submissions_assignment_user", "assignment_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    files: Mapped[dict[str, Any]] = mapped_column(default=dict)  # path -> [hash, size]
+    # queued -> grading -> graded | error
+    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    grade_runs: Mapped[int] = mapped_column(default=0)
+    results: Mapped[list[Any]] = mapped_column(JSON, default=list)  # TestResult dicts
+    graded_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    # {points: {item: points}, comments: [{path, line, text, by}]}; never touched by grading.
+    manual: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    deadline: Mapped[datetime | None]  # the deadline in force when last scored
+    late_days: Mapped[int] = mapped_column(default=0)
+    penalty_percent: Mapped[float] = mapped_column(Float, default=0.0)
+    score: Mapped[float | None] = mapped_column(Float)
+    max_score: Mapped[float | None] = mapped_column(Float)
