@@ -10,8 +10,9 @@ files writable: ``/judge/result`` and ``/judge/artefact``. judge-box waits on th
 ``/judge/go``; the host writes the job, resets the
 cgroup's peak memory and notes its CPU counter, then writes the go byte, so the figures cover
 the program alone. judge-box runs the job, kills everything else in the container, writes
-its report and signals ``SLOT/done``. No Docker API call is on the path of a run. A box runs
-one job and is removed afterwards.
+its report and signals ``SLOT/done``, then waits for the next go. No Docker API call is on
+the path of a run. A box runs one submission's jobs (one, or the autograder's test cases in
+turn: judge/cases.py) and is removed afterwards; it never serves another submission.
 """
 
 from __future__ import annotations
@@ -232,7 +233,7 @@ def execute(
     collect: str | None = None,
     result_cap: int = 64 * 1024 * 1024,
 ) -> ExecResult:
-    """Run ``argv`` as the box's one job and measure it (blocking).
+    """Run ``argv`` as the box's next job and measure it alone (blocking).
 
     ``stdin``, ``cwd`` and ``collect`` are paths inside the box.
     """

@@ -5,14 +5,15 @@
  * into every judge container, so the container holds nothing but tini, an idle `sleep`,
  * this process and the program: the container's cgroup then measures the program alone.
  *
- *   judge-box --serve SLOT   (the container's command: one job, then wait to be removed)
+ *   judge-box --serve SLOT   (the container's command: jobs one after another, until removed)
  *   judge-box [options] -- argv...   (the same job, from the command line, for tests)
  *
  * Serving, it blocks opening SLOT/go (a FIFO) until the host has written the job (SLOT/job:
  * NUL-separated options and argv as below), reset the cgroup's peak memory and noted its CPU
  * counter, then runs the job, kills every other process of the container (so nothing the
  * program left can touch the report), writes the report to SLOT/result, signals SLOT/done
- * and sleeps until the host removes the container.
+ * and waits on SLOT/go again: the host may run more jobs of the same submission in the box
+ * (the autograder's test cases), each measured alone, then removes the container.
  *
  *     --go FIFO        wait until the host writes one byte to FIFO (the host resets the
  *                      cgroup's peak memory and notes its CPU counter first)
@@ -146,9 +147,8 @@ static char **serve_job(const char *slot, int *count) {
     return args;
 }
 
-int main(int argc, char **argv) {
-    int serving = argc == 3 && !strcmp(argv[1], "--serve");
-    if (serving) argv = serve_job(argv[2], &argc);
+/* Run one job; serving, report it in the slot and return 0 to wait for the next one. */
+static int run_job(int argc, char **argv, int serving) {
     const char *collect = NULL;
     const char *go = NULL, *in = "/dev/null", *out = "/tmp/.judge-stdout";
     const char *err = "/tmp/.judge-stderr", *cwd = NULL, *cpu_file = NULL;
@@ -294,7 +294,19 @@ int main(int argc, char **argv) {
     if (!merge) copy_out(dst, err, err_size);
     if (!serving) return 0;
     close(dst);
+    close(report[0]);
     int done = open(in_slot("done"), O_WRONLY | O_CLOEXEC);
     if (done >= 0) { (void)!write(done, "d", 1); close(done); }
-    for (;;) pause();
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (!(argc == 3 && !strcmp(argv[1], "--serve"))) return run_job(argc, argv, 0);
+    const char *slot = argv[2];
+    for (;;) {
+        int count = 0;
+        char **job = serve_job(slot, &count);
+        int code = run_job(count, job, 1);
+        if (code != 0) return code;
+    }
 }
