@@ -75,6 +75,10 @@ class IDEApp(ExtensionApp):
         "kernels": (KernelsApp, KernelsApp.description),
         "images": (ImagesApp, ImagesApp.description),
         "service": ("jupyter_ide.service.app.ServiceCommand", "Run as a JupyterHub service"),
+        "judge-worker": (
+            "jupyter_ide.kernels.judge.worker_app.JudgeWorkerApp",
+            "Run judge submissions from the shared Redis queue (no HTTP)",
+        ),
     }
 
     ide_settings: IDESettings | None = None
