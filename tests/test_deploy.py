@@ -80,7 +80,7 @@ def test_auth_state_hook_passes_the_oauth_identity(monkeypatch: pytest.MonkeyPat
 
 
 def test_compose_and_helm_files_are_consistent() -> None:
-    """The compose file names the seed's services; Helm opens /ide and sets the scopes."""
+    """The compose file names the seed's services; Helm opens /ide, sets the scopes, no secrets."""
     compose = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())
     assert {"hub", "postgres", "redis", "minio"} <= set(compose["services"])
     hub_env = compose["services"]["hub"]["environment"]
@@ -88,8 +88,9 @@ def test_compose_and_helm_files_are_consistent() -> None:
     assert (DEPLOY / compose["services"]["hub"]["build"]["dockerfile"]).is_file()
     values = yaml.safe_load((DEPLOY / "helm-values.yaml").read_text())
     assert values["singleuser"]["defaultUrl"] == "/ide"
-    assert "custom:ide:instructor" in values["hub"]["extraConfig"]["jupyter-ide-roles"]
-    assert set(values["singleuser"]["extraEnv"]) >= {"JUPYTER_IDE_DB_URL", "JUPYTER_IDE_REDIS_URL"}
+    # The service holds the shared state (tests/test_kubernetes_files.py checks the rest).
+    assert "custom:ide:instructor" in values["hub"]["config"]["JupyterHub"]["custom_scopes"]
+    assert set(values["singleuser"]["extraEnv"]) == {"JUPYTER_IDE_SERVICE_URL"}
 
 
 @pytest.mark.parametrize(
