@@ -19,6 +19,7 @@ from collections.abc import Iterator
 import docker
 import pytest
 from docker.models.containers import Container
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from jupyter_ide.kernels.image_names import image_for
 from jupyter_ide.kernels.liveness import Heartbeat, namespace_of
@@ -31,7 +32,7 @@ from jupyter_ide.kernels.profile import (
 from jupyter_ide.kernels.reaper import Reaper
 
 from .kernel_ws import run_cell
-from .launch import Launched, launch
+from .launch import Launched, free_port, launch
 from .services import redis_url
 
 REAP_DEADLINE = 60.0  # the brief's promise: a killed run's boxes are gone within a minute
@@ -179,6 +180,26 @@ def test_keys_lost_for_a_moment_reap_nothing(
         reaper.stop()
         theirs.stop()
         mine.stop()
+
+
+def test_without_an_answer_from_redis_nothing_is_reaped(
+    engine: docker.DockerClient, boxes: list[Container], prefix: str
+) -> None:
+    """Redis unreachable: a pass fails (the thread logs it and waits) and removes nothing."""
+    down = Heartbeat(f"redis://127.0.0.1:{free_port()}/0", new_id(), "s", prefix=prefix)
+    with pytest.raises(RedisConnectionError):
+        down.start()  # the server then keeps to its lock files (and labels no namespace)
+    assert not down.beating
+    reaper = Reaper(down, grace=0)
+    box = start_box(engine, boxes, new_id(), down.namespace)
+    with pytest.raises(RedisConnectionError):
+        reaper.reap_once()
+    reaper.start()  # the thread survives the failure
+    time.sleep(1)
+    assert reaper._thread is not None and reaper._thread.is_alive()
+    reaper.stop()
+    down.stop()
+    assert exists(engine, box)
 
 
 def test_a_killed_beater_is_reaped_once_its_key_expires(
