@@ -30,12 +30,14 @@ _STUDENT = frozenset(
         "files:disk",  # one's workspace folder on disk: how full, what fills it, delete
         "judge:read",  # the judge's languages, statuses, about and configuration
         "judge:submit",  # compile-and-run submissions; reading one's own by token
+        "assignments:use",  # released assignments of one's courses: fetch, submit, own results
     }
 )
 _INSTRUCTOR = _STUDENT | {
     "judge:submissions:course",  # submissions of the members of the courses one teaches
     "courses:manage",  # removing members of the courses one teaches (checked per course)
     "ai:policy:manage",  # AI policy of the courses one teaches (checked per course)
+    "assignments:manage",  # assignments, grading, gradebook of courses one teaches (per course)
 }
 _ADMIN = _INSTRUCTOR | {
     "judge:submissions:all",  # everyone's submissions (usage reports)

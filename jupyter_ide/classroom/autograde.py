@@ -1,0 +1,173 @@
+"""The grading queue: each submission claimed once in the database, graded by the Grader."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import select, update
+
+from ..auth.permissions import Role
+from ..db import User
+from ..db.models import Assignment, AssignmentSubmission
+from .manager import ClassroomError
+from .spec import Grader, GradingSpec
+from .submissions import Submissions
+
+
+class GradingQueue:
+    """Grade submissions with ``workers`` at a time; a claim in the database makes it once."""
+
+    def __init__(self, submissions: Submissions, grader: Grader | None, workers: int = 4) -> None:
+        """Grade what ``submissions`` receives with ``grader`` (None: kept queued)."""
+        self.submissions = submissions
+        self.db = submissions.db
+        self.grader = grader
+        self.workers = max(1, workers)
+        self.log = submissions.assignments.log
+        self._queue: asyncio.Queue[int] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        submissions.enqueue = self.put
+        submissions.assignments.rescore_hook = submissions.rescore  # type: ignore[attr-defined]
+
+    def put(self, submission_id: int) -> None:
+        """Queue a submission for grading (workers start on first use)."""
+        if self.grader is None:
+            return  # stays "queued" in the database until a grader is configured
+        if self._queue is None:
+            self._queue = asyncio.Queue()
+            loop = asyncio.get_running_loop()
+            self._tasks = [loop.create_task(self._work()) for _ in range(self.workers)]
+            self._tasks.append(loop.create_task(self._resume()))
+        self._queue.put_nowait(submission_id)
+
+    async def _resume(self) -> None:
+        """Queue what an earlier run left queued."""
+        async with self.db.session() as session:
+            ids = (
+                await session.execute(
+                    select(AssignmentSubmission.id).where(AssignmentSubmission.status == "queued")
+                )
+            ).scalars()
+            for submission_id in ids:
+                assert self._queue is not None
+                self._queue.put_nowait(int(submission_id))
+
+    async def _work(self) -> None:
+        assert self._queue is not None
+        while True:
+            submission_id = await self._queue.get()
+            try:
+                await self.grade(submission_id)
+            except Exception:  # one submission's trouble must not stop the worker
+                self.log.exception("Grading submission %s failed", submission_id)
+            finally:
+                self._queue.task_done()
+
+    async def idle(self) -> None:
+        """Wait until everything queued so far is graded."""
+        if self._queue is not None:
+            await self._queue.join()
+
+    async def close(self) -> None:
+        """Stop the workers (what is queued stays queued in the database)."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks, self._queue = [], None
+
+    async def grade(self, submission_id: int) -> bool:
+        """Claim a queued submission and grade it; False when another worker has it."""
+        assert self.grader is not None
+        async with self.db.session() as session:
+            claimed = await session.execute(
+                update(AssignmentSubmission)
+                .where(
+                    AssignmentSubmission.id == submission_id,
+                    AssignmentSubmission.status == "queued",
+                )
+                .values(status="grading", grade_runs=AssignmentSubmission.grade_runs + 1)
+            )
+            if not claimed.rowcount:  # type: ignore[attr-defined]
+                return False
+        async with self.db.session() as session:
+            row = await session.get(AssignmentSubmission, submission_id)
+            assert row is not None
+            found = await session.get(Assignment, row.assignment_id)
+            owner = await session.get(User, row.user_id)
+            assert found is not None and owner is not None
+        files = self.submissions.files
+        try:
+            submitted = {p: await files.read(h) for p, (h, _) in row.files.items()}
+            private = {p: await files.read(h) for p, (h, _) in found.instructor_files.items()}
+            report = await self.grader.grade(
+                GradingSpec.from_json(found.spec), submitted, private, owner.name
+            )
+            error = None
+        except Exception as e:
+            self.log.warning("Grading submission %s failed: %s", submission_id, e)
+            report, error = None, f"{type(e).__name__}: {e}"
+        async with self.db.session() as session:
+            row = await session.get(AssignmentSubmission, submission_id)
+            found = await session.get(Assignment, row.assignment_id) if row else None
+            if row is None or found is None:
+                return True
+            row.graded_at = datetime.now(timezone.utc)
+            if report is None:
+                row.status, row.error = "error", error
+                return True
+            row.results = [
+                {
+                    "name": r.name,
+                    "score": r.score,
+                    "max_score": r.max_score,
+                    "status": r.status,
+                    "output": r.output,
+                    "visibility": r.visibility,
+                    "cpu_seconds": r.cpu_seconds,
+                    "memory_kb": r.memory_kb,
+                }
+                for r in report.results
+            ]
+            row.status, row.error = "graded", None
+            deadline = await self.submissions.assignments.deadline_of(session, found, row.user_id)
+            self.submissions.apply_score(row, found, deadline)
+        return True
+
+    async def regrade(
+        self, course_name: str, name: str, submission_id: str, user: str, role: Role
+    ) -> dict[str, Any]:
+        """Grade a submission again (manual points are kept); "all" regrades every one."""
+        manager = self.submissions.assignments
+        if self.grader is None:
+            raise ClassroomError(503, "No grader is configured on this server")
+        async with self.db.session() as session:
+            course = await manager.course(session, course_name)
+            await manager.teaching(session, course, user, role)
+            found = await manager.assignment(session, course, name)
+            query = update(AssignmentSubmission).where(
+                AssignmentSubmission.assignment_id == found.id,
+                AssignmentSubmission.status.in_(("graded", "error")),
+            )
+            if submission_id != "all":
+                if not submission_id.isdigit():
+                    raise ClassroomError(400, "A submission id is a number (or all)")
+                query = query.where(AssignmentSubmission.id == int(submission_id))
+            ids = (
+                (
+                    await session.execute(
+                        query.values(status="queued").returning(AssignmentSubmission.id)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        if submission_id != "all" and not ids:
+            raise ClassroomError(409, f"Submission {submission_id} is not graded yet, or absent")
+        for queued in ids:
+            self.put(int(queued))
+        return {"queued": sorted(int(i) for i in ids)}
