@@ -22,6 +22,15 @@ from ..auth.handlers import default_handlers as auth_handlers
 from ..auth.tokens import TokenService, load_or_create_secret
 from ..auth.users import IdentityRecorder
 from ..cache import Cache, make_cache
+from ..classroom.handlers import CLASSROOM
+from ..classroom.handlers import default_handlers as classroom_handlers
+from ..classroom.setup import (
+    GRADER_SETTING,
+    ClassroomSettings,
+    close_classroom,
+    judge_grader,
+    make_classroom,
+)
 from ..contents_manager import IDEContentsManager
 from ..contents_manager.handlers import default_handlers as contents_handlers
 from ..contents_manager.volume import VolumeError, attach_volume
@@ -65,6 +74,7 @@ class IDEApp(ExtensionApp):
         AISettings,
         SandboxManager,
         JudgeSettings,
+        ClassroomSettings,
     ]
     # Other launchers get the same managers when the extension links (managers.py).
     serverapp_config = dict(SERVER_CONFIG)
@@ -166,6 +176,7 @@ class IDEApp(ExtensionApp):
         self.settings["jupyter_ide_judge"] = start_judge(
             self, self.db, self.cache, self.settings["jupyter_ide_sandbox"]
         )
+        self._start_classroom()
         if self.ide_settings.freeze_startup_heap:
             IOLoop.current().add_callback(freeze_startup_heap)
 
@@ -184,6 +195,15 @@ class IDEApp(ExtensionApp):
             __version__,
             service.url,
         )
+
+    def _start_classroom(self) -> None:
+        """Set up assignments and grading: the judge's Grader, workspaces by content hash."""
+        assert self.serverapp is not None and self.db is not None
+        grader = judge_grader(self.settings.get("jupyter_ide_judge"))
+        self.settings[GRADER_SETTING] = grader
+        cm = self.serverapp.contents_manager
+        if isinstance(cm, IDEContentsManager):
+            self.settings[CLASSROOM] = make_classroom(self.db, cm, grader, self)
 
     def _attach_contents(self) -> None:
         """Share the database with our contents manager; start kernels in its workspace dir."""
@@ -207,7 +227,7 @@ class IDEApp(ExtensionApp):
             return
         routes = default_handlers() + auth_handlers + ai_handlers + kernel_handlers
         routes += contents_handlers + volume_handlers
-        routes += judge_handlers
+        routes += judge_handlers + classroom_handlers
         missing = undeclared_verbs(handler for _, handler, _ in routes)
         if missing:
             raise SystemExit(
@@ -228,6 +248,7 @@ class IDEApp(ExtensionApp):
         if isinstance(cm, IDEContentsManager):
             await cm.stop_timers()  # no scan of a folder whose volume is going away
             await cm.volume.close()  # first: nothing that may hang below keeps it mounted
+        await close_classroom(self.settings.get(CLASSROOM))
         await stop_judge(self.settings.get("jupyter_ide_judge"))
         await stop_sandbox()
         if isinstance(cm, IDEContentsManager):
