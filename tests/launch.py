@@ -310,8 +310,13 @@ def launch(
     env: Mapping[str, str] | None = None,
     args: tuple[str, ...] = (),
     start_timeout: float = START_TIMEOUT,
+    app: str = "ide",
 ) -> Iterator[Launched]:
-    """Run `jupyter ide` as the README says; yield a client; stop it and clean up after."""
+    """Run `jupyter ide` as the README says; yield a client; stop it and clean up after.
+
+    ``app="server"`` runs `jupyter server` instead (the extension loads there too), whose
+    config may name its own identity provider, which `jupyter ide` sets itself.
+    """
     if user is None:
         who = pwd.getpwuid(os.geteuid())
         bin_dir = VENV_BIN
@@ -327,7 +332,7 @@ def launch(
     port, token = free_port(), secrets.token_hex(16)
     command = [
         str(bin_dir / "jupyter"),
-        "ide",
+        app,
         "--ip=127.0.0.1",
         f"--port={port}",
         "--no-browser",
