@@ -77,6 +77,9 @@ class _ClassroomHandler(APIHandler):
         if isinstance(error, ClassroomError):
             for header, value in error.headers.items():
                 self.set_header(header, value)
+            self.set_header("Content-Type", "application/json")
+            self.finish(json.dumps({"message": error.message, "reason": None}))
+            return
         super().write_error(status_code, **kwargs)
 
 
@@ -148,8 +151,7 @@ class StarterHandler(_ClassroomHandler):
         user, role = self.who()
         path = self.get_query_argument("path", "")
         data = await self.classroom.assignments.starter_file(course, name, path, user, role)
-        self.set_header("Content-Type", "application/octet-stream")
-        self.finish(data)
+        self.finish(data, set_content_type="application/octet-stream")
 
 
 class ExtensionHandler(_ClassroomHandler):
@@ -214,8 +216,7 @@ class SubmissionFileHandler(_ClassroomHandler):
         user, role = self.who()
         path = self.get_query_argument("path", "")
         data = await self.classroom.submissions.file(course, name, submission, path, user, role)
-        self.set_header("Content-Type", "application/octet-stream")
-        self.finish(data)
+        self.finish(data, set_content_type="application/octet-stream")
 
 
 class ReopenHandler(_ClassroomHandler):
@@ -290,9 +291,9 @@ class GradebookHandler(_ClassroomHandler):
         table = await self.classroom.gradebook.table(course, user, role)
         fmt = self.get_query_argument("format", "json")
         if fmt == "csv":
-            self.set_header("Content-Type", "text/csv; charset=utf-8")
             self.set_header("Content-Disposition", f'attachment; filename="{course}-grades.csv"')
-            self.finish(gradebook_csv(table["assignments"], table["students"]))
+            csv_text = gradebook_csv(table["assignments"], table["students"])
+            self.finish(csv_text, set_content_type="text/csv; charset=utf-8")
         elif fmt == "json":
             self.reply(table)
         else:

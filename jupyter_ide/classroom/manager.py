@@ -43,7 +43,7 @@ class ClassroomError(web.HTTPError):
 
     def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         """Keep the message (shown to the caller) and headers (Retry-After)."""
-        super().__init__(status, "%s", message)
+        super().__init__(status, message.replace("%", "%%"))  # logged as a format
         self.message = message
         self.headers = headers or {}
 

@@ -137,6 +137,10 @@ def prepare_notebook(data: bytes, path: str) -> Prepared:
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ReleaseError(f"{path}: test names must be unique: {', '.join(duplicates)}")
+    if (notebook.get("nbformat"), notebook.get("nbformat_minor", 0)) >= (4, 5):
+        for index, cell in enumerate(kept):  # ids are required from nbformat 4.5
+            if not isinstance(cell.get("id"), str) or not cell["id"]:
+                cell["id"] = f"cell-{index}"
     notebook["cells"] = kept
     student = (json.dumps(notebook, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
     return Prepared(student, tuple(tests))

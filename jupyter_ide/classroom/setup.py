@@ -59,4 +59,7 @@ async def close_classroom(classroom: Classroom | None) -> None:
     if classroom is None:
         return
     await classroom.queue.close()
+    close = getattr(classroom.queue.grader, "close", None)
+    if close is not None:
+        await close()
     await classroom.assignments.files.close()

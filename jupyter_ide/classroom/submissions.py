@@ -243,7 +243,13 @@ class Submissions:
             view["feedback"] = {
                 "score": row.score,
                 "max_score": row.max_score,
-                "manual": row.manual.get("points", {}),
+                # Named items only where the name may be shown: never a hidden test's.
+                "manual": {
+                    item: points
+                    for item, points in row.manual.get("points", {}).items()
+                    if item in {r["name"] for r in results}
+                    or item in {i["name"] for i in found.rubric}
+                },
                 "comments": row.manual.get("comments", []),
             }
         return view
