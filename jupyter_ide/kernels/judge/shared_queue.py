@@ -50,18 +50,20 @@ return 1
 """.replace("WAKE_LAST", str(WAKE_KEEP - 1))
 
 # KEYS size, turns, stream; ARGV user list prefix, group, consumer.
-# The next user's next token goes into the stream and is read by ``consumer`` at once.
+# The next user's next token goes into the stream, and ``consumer`` reads the stream's oldest
+# entry nobody has read yet: that one, or one added another way (XADD), which is drained too.
 # Returns {entry id, field, value, ...} or nil when nothing waits.
 _TAKE = """
 local user = redis.call('LPOP', KEYS[2])
-if not user then return false end
-local list = ARGV[1] .. user
-local token = redis.call('LPOP', list)
-if redis.call('LLEN', list) > 0 then redis.call('RPUSH', KEYS[2], user) end
-if not token then return false end
-local size = tonumber(redis.call('DECR', KEYS[1]))
-if size < 0 then redis.call('SET', KEYS[1], 0) end
-redis.call('XADD', KEYS[3], '*', 'token', token, 'user', user)
+if user then
+  local list = ARGV[1] .. user
+  local token = redis.call('LPOP', list)
+  if redis.call('LLEN', list) > 0 then redis.call('RPUSH', KEYS[2], user) end
+  if token then
+    if tonumber(redis.call('DECR', KEYS[1])) < 0 then redis.call('SET', KEYS[1], 0) end
+    redis.call('XADD', KEYS[3], '*', 'token', token, 'user', user)
+  end
+end
 local got = redis.call('XREADGROUP', 'GROUP', ARGV[2], ARGV[3], 'COUNT', 1,
                        'STREAMS', KEYS[3], '>')
 if not got then return false end
