@@ -56,6 +56,11 @@ async def test_route_sweep_by_role(jp_serverapp: Any, jp_fetch: Any, role: str) 
         (p, h) for p, h in _routes(jp_serverapp.web_app.default_router) if p.startswith(prefix)
     ]
     assert routes
+    # The classroom's handlers (issue #15) are in the sweep, every one of them.
+    from jupyter_ide.classroom.handlers import default_handlers as classroom_routes
+
+    swept = {h for _, h in routes}
+    assert {h for _, h, _ in classroom_routes} <= swept
     checked = 0
     for pattern, handler in routes:
         assert not undeclared_verbs([handler]), handler
