@@ -22,8 +22,6 @@ from .client import ServiceClient
 from .forward import CLIENT_SETTING, ServiceForwardHandler
 
 PERMISSION = "terminals:use"
-# Set in the web app's settings of a hub user's server: its terminals are the service's.
-TERMINALS_SETTING = "jupyter_ide_terminals_via_service"
 AUTH_RESOURCE = "terminals"
 
 

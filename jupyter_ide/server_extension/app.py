@@ -39,7 +39,7 @@ from ..db import Database, SchemaMismatchError, ensure_schema
 from ..hubclient.connection import ServiceConnection, ServiceConnectionError, read_connection
 from ..hubclient.forward import CLIENT_SETTING, forward_handlers
 from ..hubclient.server import use_service, wrong_client_managers
-from ..hubclient.terminals import TERMINALS_SETTING, terminal_handlers
+from ..hubclient.terminals import terminal_handlers
 from ..kernels.cli import ImagesApp
 from ..kernels.handlers import default_handlers as kernel_handlers
 from ..kernels.judge.handlers import default_handlers as judge_handlers
@@ -186,15 +186,25 @@ class IDEApp(ExtensionApp):
         self.settings.update(
             jupyter_ide_roles=RoleResolver(parent=self),
             jupyter_ide_settings=self.ide_settings,
-            **{TERMINALS_SETTING: True},
             **{CLIENT_SETTING: getattr(self.serverapp.contents_manager, "client", None)},
         )
+        IOLoop.current().add_callback(self._offer_service_terminals)
         self.log.info(
             "jupyter-ide %s: a hub user's server; files, kernels and the IDE's APIs are the "
             "jupyter-ide service's at %s",
             __version__,
             service.url,
         )
+
+    def _offer_service_terminals(self) -> None:
+        """Say terminals are available: Jupyter's terminals API is here, the service's.
+
+        JupyterLab and /ide offer terminals when this web setting is true. It is set once every
+        extension has loaded: jupyter_server_terminals sets it false as it loads, Jupyter's own
+        terminals being off in a hub user's server (hubclient/terminals.py serves the API).
+        """
+        assert self.serverapp is not None
+        self.serverapp.web_app.settings["terminals_available"] = True
 
     def _start_classroom(self) -> None:
         """Set up assignments and grading: the judge's Grader, workspaces by content hash."""

@@ -74,11 +74,8 @@ class IDEPageHandler(ExtensionHandlerMixin, JupyterHandler):
             "ideStaticUrl": url_path_join(self.base_url, "ide", "static") + "/",
             "userName": getattr(user, "name", "") or getattr(user, "username", ""),
             "role": role.value,
-            # A hub user's server has the service's terminals (hubclient/terminals.py).
-            "terminalsAvailable": bool(
-                self.settings.get("terminals_available")
-                or self.settings.get("jupyter_ide_terminals_via_service")
-            ),
+            # Jupyter's own terminals, or a hub user's server's, the service's (hubclient/).
+            "terminalsAvailable": bool(self.settings.get("terminals_available")),
             "allowedImageHosts": list(self.settings["jupyter_ide_settings"].allowed_image_hosts),
             # The app keeps per-workspace choices (the course) under this name.
             "workspace": str(getattr(self.contents_manager, "workspace", "") or "default"),

@@ -1,4 +1,4 @@
-"""A student's own server under the service, in a real browser: sign-in, files, Run, a notebook.
+"""A student's own server under the service, in a real browser: the IDE and JupyterLab.
 
 A real hub (deploy config, managed service, local OIDC provider) spawns the student's server
 as its spawner does. The student signs in at the provider's own pages, lands on
@@ -14,9 +14,10 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from ..hubfixture import ACCESS, ServiceHub, service_hub, user_server_request, user_servers_config
 from ..kernel_host import require_images
@@ -146,6 +147,133 @@ def test_a_student_works_in_their_own_server_on_the_services_files(
         expect(rows).to_contain_text("shell-42", timeout=30_000)
         expect(rows).to_contain_text("ui")
         shot(page, "hub-user-server-ide")
+    finally:
+        context.close()
+        user_server_request(hub, name, "DELETE")
+    assert not errors, f"uncaught errors in the page: {errors}"
+
+
+def _lab_notebook(server: IDEServer, name: str, kernel: str, language: str, source: str) -> None:
+    """Save a one-cell notebook for ``kernel`` whose cell holds ``source``."""
+    cell = {
+        "id": "c1",
+        "cell_type": "code",
+        "source": source,
+        "metadata": {},
+        "outputs": [],
+        "execution_count": None,
+    }
+    notebook = {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {"kernelspec": {"name": kernel, "display_name": kernel, "language": language}},
+        "cells": [cell],
+    }
+    body = json.dumps({"type": "notebook", "format": "json", "content": notebook}).encode()
+    request = urllib.request.Request(
+        f"{server.url}/api/contents/{name}",
+        data=body,
+        method="PUT",
+        headers={"Authorization": f"token {server.token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30):
+        pass
+
+
+def _run_lab_cell(page: Page, lab: str, notebook: str) -> Locator:
+    """Open a notebook alone in JupyterLab, run its first cell; return the cell's output area."""
+    page.goto(f"{lab}/tree/{notebook}?reset")  # a fresh layout: only this notebook is open
+    status = page.get_by_role("contentinfo")
+    expect(status).to_contain_text(notebook, timeout=START_TIMEOUT)
+    expect(status.get_by_role("button", name=re.compile(r"\| Idle"))).to_be_visible(
+        timeout=START_TIMEOUT
+    )
+    panel = page.locator(".jp-NotebookPanel >> visible=true").first
+    panel.locator(".jp-Cell .cm-content").first.click()
+    expect(status).to_contain_text("Mode: Edit")
+    page.keyboard.press("Shift+Enter")
+    return panel.locator(".jp-OutputArea-output").first
+
+
+def _service_kernels(service: IDEServer) -> list[dict[str, Any]]:
+    """Return the caller's kernels as the service lists them."""
+    request = urllib.request.Request(
+        f"{service.url}/api/kernels", headers={"Authorization": f"token {service.token}"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        kernels: list[dict[str, Any]] = json.load(response)
+    return kernels
+
+
+def test_jupyterlab_in_a_students_server_runs_python_and_c_in_the_services_sandboxes(
+    browser: Browser, hub: ServiceHub, tmp_path: Path
+) -> None:
+    """JupyterLab's own editor, notebooks (ide-python, ide-c) and terminal: the service's."""
+    name = f"lab-{uuid.uuid4().hex[:6]}"
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    lab = f"{hub.url}/user/{name}/lab"
+    try:
+        _sign_in(page, hub.url, name)
+        service = IDEServer(hub.service_url, hub.token(name, [ACCESS]), tmp_path)
+        put_file(service, "note.txt", "kept by the service\n")
+        _lab_notebook(
+            service,
+            "lab-py.ipynb",
+            "ide-python",
+            "python",
+            "print(open('note.txt').read().strip()); open('from-lab.txt', 'w').write('lab\\n')",
+        )
+        _lab_notebook(service, "lab-c.ipynb", "ide-c", "c", C_PROGRAM)
+        # A Python notebook in JupyterLab reads the service's file; what it writes is kept there.
+        output = _run_lab_cell(page, lab, "lab-py.ipynb")
+        expect(output).to_contain_text("kept by the service", timeout=START_TIMEOUT)
+        for _ in range(60):  # the kernel's folder syncs into the index after the run
+            try:
+                if get_file(service, "from-lab.txt") == "lab\n":
+                    break
+            except OSError:
+                pass
+            page.wait_for_timeout(500)
+        assert get_file(service, "from-lab.txt") == "lab\n"
+        # A file saved in JupyterLab's editor is the service's, and a C cell reads it.
+        page.goto(f"{lab}/tree/note.txt?reset")
+        editor = page.locator(".jp-FileEditor .cm-content >> visible=true").first
+        editor.click()
+        page.keyboard.press("ControlOrMeta+a")
+        page.keyboard.type("edited in lab\n")
+        page.keyboard.press("ControlOrMeta+s")
+        for _ in range(60):
+            if get_file(service, "note.txt") == "edited in lab\n":
+                break
+            page.wait_for_timeout(500)
+        assert get_file(service, "note.txt") == "edited in lab\n"
+        output = _run_lab_cell(page, lab, "lab-c.ipynb")
+        expect(output).to_contain_text("c read: edited in lab", timeout=START_TIMEOUT)
+        # Both kernels are the service's: it lists them as this student's.
+        names = sorted(kernel["name"] for kernel in _service_kernels(service))
+        assert names == ["ide-c", "ide-python"], names
+        # JupyterLab's terminal (its launcher offers one) is a sandbox of the service's.
+        page.goto(f"{lab}?reset")
+        page.locator('.jp-LauncherCard:has-text("Terminal") >> visible=true').first.click()
+        terminal = page.get_by_role("textbox", name="Terminal input")
+        expect(terminal).to_be_visible(timeout=60_000)
+        page.wait_for_timeout(2_000)  # the shell's prompt; Lab draws it on a canvas
+        terminal.click()
+        page.keyboard.type("(cat from-lab.txt; echo $((40+2))) > from-terminal.txt")
+        page.keyboard.press("Enter")
+        for _ in range(60):  # written in the sandbox's workspace folder, synced into the index
+            try:
+                if get_file(service, "from-terminal.txt") == "lab\n42\n":
+                    break
+            except OSError:
+                pass
+            page.wait_for_timeout(500)
+        assert get_file(service, "from-terminal.txt") == "lab\n42\n"
+        shot(page, "hub-user-server-jupyterlab")
     finally:
         context.close()
         user_server_request(hub, name, "DELETE")

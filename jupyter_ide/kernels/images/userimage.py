@@ -1,9 +1,10 @@
-"""Build the user image: a hub user's server (jupyterhub-singleuser + jupyter-ide), offline.
+"""Build the user image: a hub user's server (jupyterhub-singleuser, JupyterLab, jupyter-ide).
 
 ``jupyter-ide/singleuser:<version>`` is built FROM our offline-built core image (Debian
 packages, no registry), with a wheel of a jupyter-ide checkout (``pip wheel --no-deps``, the
-built /ide assets included) and the jupyterhub version of the hub that spawns it. The image is
-labelled with a digest of the wheel's contents, the jupyterhub version and the core image; a
+built /ide assets included), the jupyterhub version of the hub that spawns it and the
+JupyterLab version installed beside it. The image is labelled with a digest of the wheel's
+contents, those versions and the core image; a
 present image with the same digest is reused, so the test suite can call `ensure_user_image`
 before each run and pay only for the wheel (about a second).
 
@@ -85,13 +86,20 @@ class UserImageBuilder(Builder):
         self.build_base()
         core = self.client.images.get(self.tag(CORE))
         hub_version = version("jupyterhub")
+        lab_version = version("jupyterlab")
         tag = f"{self.repository}/{NAME}:{__version__}"
         with tempfile.TemporaryDirectory(prefix="jupyter-ide-singleuser-") as folder:
             context = Path(folder)
             wheel = build_wheel(checkout, context / "wheels")
             digest = hashlib.sha256(
                 "\0".join(
-                    [wheel_digest(wheel), hub_version, core.id, DOCKERFILE.read_text()]
+                    [
+                        wheel_digest(wheel),
+                        hub_version,
+                        lab_version,
+                        core.id,
+                        DOCKERFILE.read_text(),
+                    ]
                 ).encode()
             ).hexdigest()
             present = self._image(tag)
@@ -102,9 +110,17 @@ class UserImageBuilder(Builder):
                 self.say(NAME, f"{tag} is out of date; rebuilding")
             shutil.copyfile(DOCKERFILE, context / "Dockerfile")
             started = time.monotonic()
-            self.say(NAME, f"building {tag} from {self.tag(CORE)}, jupyterhub {hub_version}")
+            self.say(
+                NAME,
+                f"building {tag} from {self.tag(CORE)}, "
+                f"jupyterhub {hub_version}, jupyterlab {lab_version}",
+            )
             with self._serving_host_config():
-                args = {"CORE_IMAGE": self.tag(CORE), "JUPYTERHUB_VERSION": hub_version}
+                args = {
+                    "CORE_IMAGE": self.tag(CORE),
+                    "JUPYTERHUB_VERSION": hub_version,
+                    "JUPYTERLAB_VERSION": lab_version,
+                }
                 self._docker_build(NAME, context, tag, args, digest, None, ROLE_LABEL)
         image = self.client.images.get(tag)
         if present is not None and present.id != image.id:
