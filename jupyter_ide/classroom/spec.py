@@ -1,4 +1,4 @@
-"""What an assignment's tests are and what grading returns: the seam between the API and the grader."""
+"""What an assignment's tests are and what grading returns: the API's seam with the grader."""
 
 from __future__ import annotations
 
