@@ -20,6 +20,7 @@ TABLES = (
     "judge: closed loop",
     "hub: 3 starts",
     "classroom start: 5 students at once",
+    "grading: submissions graded in a burst",
 )
 
 
@@ -48,6 +49,8 @@ def test_every_bench_runs_to_the_end_in_quick_mode() -> None:
         "judge python, warm, one at a time",
         "warm start                  via user server",
         "start per student           service /ide, no spawn",
+        "jupyter-ide JudgeGrader, notebook, 10 tests",
+        "jupyter-ide JudgeGrader, C, 10 stdin cases",
     ):
         assert row in out, (row, out)
     assert "goal: C hello world p50 < 300 ms" in out
