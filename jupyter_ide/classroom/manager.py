@@ -74,7 +74,7 @@ def iso(value: datetime | None) -> str | None:
 
 
 def _number(body: dict[str, Any], key: str, low: float, high: float, whole: bool = False) -> Any:
-    value = body[key]
+    value = body.get(key)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ClassroomError(400, f"{key} must be a number")
     if whole and int(value) != value:

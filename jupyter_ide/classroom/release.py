@@ -52,8 +52,11 @@ def comment_for(path: str) -> str:
     return "#" if lower.endswith(HASH_COMMENT) or lower.rsplit("/", 1)[-1] == "makefile" else "//"
 
 
-def strip_solutions(text: str, comment: str, path: str) -> str:
-    """Replace every BEGIN SOLUTION ... END SOLUTION block by a stub line at its indent."""
+def strip_solutions(text: str, comment: str, path: str, python: bool = False) -> str:
+    """Replace every BEGIN SOLUTION ... END SOLUTION block by a stub at its indent.
+
+    Python's stub also raises NotImplementedError, so the code around it still parses.
+    """
     out: list[str] = []
     inside = False
     for number, line in enumerate(text.splitlines(keepends=True), 1):
@@ -63,7 +66,10 @@ def strip_solutions(text: str, comment: str, path: str) -> str:
             inside = True
             indent = line[: len(line) - len(line.lstrip())]
             newline = "\n" if line.endswith("\n") else ""
-            out.append(f"{indent}{comment} {STUB}{newline}")
+            stub = f"{indent}{comment} {STUB}"
+            if python:  # a body is needed where the solution was, as nbgrader writes it
+                stub += f"\n{indent}raise NotImplementedError()"
+            out.append(stub + newline)
         elif END.search(line):
             if not inside:
                 raise ReleaseError(f"{path}:{number}: END SOLUTION without BEGIN SOLUTION")
@@ -131,7 +137,8 @@ def prepare_notebook(data: bytes, path: str) -> Prepared:
         elif meta.get("solution") is True:
             cell["source"] = f"# {STUB}\n" if cell.get("cell_type") == "code" else STUB
         else:
-            cell["source"] = strip_solutions(source, "#", f"{path}: cell {index}")
+            code = cell.get("cell_type") == "code"
+            cell["source"] = strip_solutions(source, "#", f"{path}: cell {index}", python=code)
         kept.append(cell)
     names = [t.name for t in tests]
     duplicates = sorted({n for n in names if names.count(n) > 1})
@@ -156,4 +163,5 @@ def prepare_file(data: bytes, path: str) -> Prepared:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return Prepared(data, ())
-    return Prepared(strip_solutions(text, comment_for(path), path).encode("utf-8"), ())
+    python = path.lower().endswith(".py")
+    return Prepared(strip_solutions(text, comment_for(path), path, python).encode("utf-8"), ())

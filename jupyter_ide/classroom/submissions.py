@@ -35,6 +35,8 @@ class Submissions:
             )
             uid = await self.assignments.user_id(session, user)
             deadline = await self.assignments.deadline_of(session, found, uid)
+            if await session.get(AssignmentCopy, (found.id, uid)) is None:
+                raise ClassroomError(409, f"Fetch {name} first: you have no copy of it yet")
         now = datetime.now(timezone.utc)
         if past_cutoff(now, deadline, found.cutoff_hours):
             raise ClassroomError(403, f"{name} closed: the cut-off after your deadline has passed")
