@@ -238,6 +238,8 @@ class JudgeManager:
 
     async def stop(self) -> None:
         """Stop the workers and remove the warm boxes."""
+        if self.worker is not None:
+            self.worker.stopping = True
         for task in self._workers:
             task.cancel()
         await asyncio.gather(*self._workers, return_exceptions=True)

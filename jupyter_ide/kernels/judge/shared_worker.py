@@ -53,13 +53,14 @@ class SharedWorker:
         self.ran = 0  # submissions this process ran to a verdict it recorded
         self.repeated = 0  # deliveries of submissions that already had their verdict
         self.dropped = 0  # stream entries that named no submission
+        self.stopping = False  # set before the loops are cancelled (see ``loop``)
 
     async def loop(self, number: int) -> None:
         """Serve until cancelled: take over idle entries now and then, else take the next."""
         every = max(0.5, self.queue.claim_idle / 3)
         next_claim = 0.0
         loop = asyncio.get_running_loop()
-        while True:
+        while not self.stopping:
             try:
                 delivery: Delivery | None = None
                 if loop.time() >= next_claim:
@@ -80,6 +81,8 @@ class SharedWorker:
                     continue
                 await self.handle(delivery)
             except (OSError, RedisError, SQLAlchemyError) as e:
+                if self.stopping:  # redis-py may turn a cancellation into a connection error
+                    return
                 log.warning("judge: worker %d: %s; retrying", number, e)
                 await asyncio.sleep(ERROR_PAUSE)
             except Exception:  # a bug must not kill the worker
@@ -126,7 +129,10 @@ class SharedWorker:
         except NotReplayable as e:
             return Outcome(Status.INTERNAL_ERROR, message=f"internal error: {e}")
         await self.store.mark_processing(token)
-        keeper = asyncio.ensure_future(self._keep(delivery.entry_id))
+        # Stopped by an event, not cancelled: redis-py may turn a cancellation mid-command
+        # into a connection error, which the keeper would take for a failed beat and go on.
+        stop = asyncio.Event()
+        keeper = asyncio.ensure_future(self._keep(delivery.entry_id, stop))
         self.running(1)
         try:
             return await self.judge.judge(request)
@@ -135,15 +141,17 @@ class SharedWorker:
             return Outcome(Status.INTERNAL_ERROR, message=f"internal error: {e}")
         finally:
             self.running(-1)
-            keeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await keeper
+            stop.set()
+            await keeper
 
-    async def _keep(self, entry_id: str) -> None:
+    async def _keep(self, entry_id: str, stop: asyncio.Event) -> None:
         """Reset the entry's idle time while it runs, so no other worker takes it over."""
         every = max(0.2, self.queue.claim_idle / 3)
         while True:
-            await asyncio.sleep(every)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), every)
+            if stop.is_set():
+                return
             try:
                 if not await self.queue.keep(entry_id):
                     log.warning("judge: another worker took %s over", entry_id)
