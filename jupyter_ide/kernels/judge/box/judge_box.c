@@ -128,14 +128,18 @@ static char **serve_job(const char *slot, int *count) {
     snprintf(slot_path, sizeof slot_path, "%s", slot);
     int fd = open(in_slot("go"), O_RDONLY | O_CLOEXEC);
     char c;
-    if (fd < 0 || read(fd, &c, 1) != 1) _exit(4);
+    ssize_t got = fd < 0 ? -1 : read(fd, &c, 1);
+    if (got != 1) {
+        fprintf(stderr, "judge-box: no go signal (%s)\n", got == 0 ? "end of file" : strerror(errno));
+        _exit(4);
+    }
     close(fd);
     static char job[1 << 16];
     fd = open(in_slot("job"), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) _exit(4);
+    if (fd < 0) { fprintf(stderr, "judge-box: no job (%s)\n", strerror(errno)); _exit(4); }
     ssize_t n = read(fd, job, sizeof job - 1);
     close(fd);
-    if (n <= 0) _exit(4);
+    if (n <= 0) { fprintf(stderr, "judge-box: empty job\n"); _exit(4); }
     job[n] = 0;
     static char *args[1024];
     int k = 0;
