@@ -462,3 +462,13 @@ async def test_unsafe_submissions_fail_every_test_with_a_message(tmp_path: Path)
     assert broken.results[0].status == "failed"
     assert "Compilation Error" in broken.results[0].output
     assert "unknown language" in unknown.results[0].output
+
+
+async def test_code_that_exits_0_when_imported_does_not_pass_a_pytest_file(
+    tmp_path: Path,
+) -> None:
+    spec = GradingSpec("python", (Graded("shapes", "file", 1.0, path="test_shapes.py"),))
+    cheat = {"shapes.py": b"import os\nos._exit(0)\n"}
+    async with grader(tmp_path) as graded:
+        report = await graded.grade(spec, cheat, {"test_shapes.py": PYTEST_FILE}, "mallory")
+    assert report.results[0].status == "failed", report.results[0]

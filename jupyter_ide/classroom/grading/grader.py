@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING
 
 from ...kernels.judge.box import BoxError
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PYTEST = ("python", "-B", "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider", "--color=no")
+# pytest -q's last line, e.g. "3 passed in 0.05s" or "1 failed, 2 passed in 0.1s".
+PYTEST_SUMMARY = re.compile(r"^(?:=+ )?(?P<counts>(?:\d+ \w+(?:, )?)+) in [\d.]+s", re.MULTILINE)
 SHOWN_EXPECTED = ("visible", "after_due_date", "after_published")  # never for hidden tests
 
 
@@ -74,6 +77,17 @@ def _describe_run(test: TestCase, outcome: Outcome) -> str:
     if outcome.stderr:
         lines.append("Errors:\n" + clip_bytes(outcome.stderr, 2048))
     return "\n".join(lines)
+
+
+def pytest_passed(stdout: bytes) -> bool:
+    """Whether pytest's last summary line says some tests passed and none failed or erred."""
+    found = list(PYTEST_SUMMARY.finditer(stdout.decode("utf-8", errors="replace")))
+    if not found:
+        return False
+    counts = found[-1].group("counts")
+    return " passed" in counts and not any(
+        word in counts for word in (" failed", " error", " errors", " xpassed")
+    )
 
 
 class JudgeGrader:
@@ -198,6 +212,10 @@ class JudgeGrader:
                 and not run.oom_killed
                 and not run.exec_errno
             )
+            if passed and not test.command:
+                # Exit status 0 alone is not enough: code that calls os._exit(0) on import
+                # would pass. pytest's own summary must say that tests passed, none failed.
+                passed = pytest_passed(run.stdout)
             text = clip_bytes(run.stdout) + ("\n" + clip_bytes(run.stderr) if run.stderr else "")
             if run.timed_out or run.cpu_timed_out:
                 text = "Time limit exceeded\n" + text
