@@ -14,7 +14,7 @@ import traceback
 
 from .quick import ENV
 
-BENCHES = ("contents", "kernels", "ai", "judge", "hub", "classroom_start", "grading")
+BENCHES = ("contents", "kernels", "ai", "judge", "judge_scale", "hub", "classroom_start", "grading")
 
 
 def main() -> None:

@@ -18,6 +18,8 @@ TABLES = (
     "AI proxy overhead",
     "added by the proxy",
     "judge: closed loop",
+    "judge scale-out: python square",
+    "judge grading: C, 10 stdin cases",
     "hub: 3 starts",
     "classroom start: 5 students at once",
     "grading: submissions graded in a burst",
@@ -47,6 +49,8 @@ def test_every_bench_runs_to_the_end_in_quick_mode() -> None:
         "through jupyter-ide, Redis",
         "judge c, compile cache off",
         "judge python, warm, one at a time",
+        "judge, 2 worker processes",
+        "judge run_cases, one box, 1 at once",
         "warm start                  via user server",
         "start per student           service /ide, no spawn",
         "jupyter-ide JudgeGrader, notebook, 10 tests",
@@ -54,3 +58,5 @@ def test_every_bench_runs_to_the_end_in_quick_mode() -> None:
     ):
         assert row in out, (row, out)
     assert "goal: C hello world p50 < 300 ms" in out
+    assert "failover: worker SIGKILLed holding" in out
+    assert "goal: one worker grades >= 3x raw docker run" in out
