@@ -9,20 +9,30 @@ verdict, so "exactly one verdict" is counted in the database, not taken on trust
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import dataclasses
 import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 import psycopg
 import pytest
 import redis
 
-from jupyter_ide.db import ensure_schema
+from jupyter_ide.db import Database, ensure_schema
+from jupyter_ide.kernels.judge.judging import Outcome
+from jupyter_ide.kernels.judge.replay import request_of
+from jupyter_ide.kernels.judge.request import parse_submission
+from jupyter_ide.kernels.judge.settings import JudgeSettings
 from jupyter_ide.kernels.judge.shared_queue import GROUP, queue_name
+from jupyter_ide.kernels.judge.statuses import Status
+from jupyter_ide.kernels.judge.store import SubmissionStore
+from jupyter_ide.kernels.judge.submission import Submission
 
 from .judge_identity import ENV as STUDENTS_ENV
 from .judge_workers import Worker, judge_worker
@@ -164,6 +174,7 @@ def wait_for(check: Any, timeout: float, what: str, every: float = 0.3) -> Any:
     pytest.fail(f"timed out after {timeout:.0f} s: {what}")
 
 
+@pytest.mark.timeout(900)
 def test_200_submissions_of_20_students_while_a_worker_is_killed(cluster: Cluster) -> None:
     """Two servers (one worker each) and two judge workers; one worker is SIGKILLed midway.
 
@@ -236,6 +247,7 @@ def test_200_submissions_of_20_students_while_a_worker_is_killed(cluster: Cluste
     )
 
 
+@pytest.mark.timeout(600)
 def test_a_killed_workers_submission_is_run_again_by_another(cluster: Cluster) -> None:
     """Worker A takes a slow submission and is SIGKILLed; worker B takes it over and runs it."""
     student = cluster.students[0]
@@ -267,6 +279,7 @@ def test_a_killed_workers_submission_is_run_again_by_another(cluster: Cluster) -
     assert cluster.verdicts() == {token: 1}
 
 
+@pytest.mark.timeout(600)
 def test_malformed_and_repeated_stream_entries(cluster: Cluster) -> None:
     """Entries that name no submission are dropped; a repeated one does not run it again."""
     student = cluster.students[1]
@@ -311,3 +324,43 @@ def test_malformed_and_repeated_stream_entries(cluster: Cluster) -> None:
     assert f"{token} already has its verdict" in log, log[-3000:]
     assert cluster.verdicts() == {token: 1, later: 1}
     assert cluster.sql("SELECT finished_at FROM submissions WHERE token = %s", token) == finished_at
+
+
+async def test_two_workers_racing_record_one_verdict(pg_database_url: str) -> None:
+    """Two verdicts of one submission written at once: one lands, the other changes nothing.
+
+    The stored request reads back as the one accepted (what a worker elsewhere runs).
+    """
+    await asyncio.to_thread(ensure_schema, pg_database_url)
+    db = Database(pg_database_url)
+    store = SubmissionStore(db)
+    body = {"language_id": 50, "source_code": "int main(void) { return 0; }", "stdin": "7"}
+    request, errors = parse_submission(body, False, JudgeSettings(cpu_time_limit=2.5))
+    assert request is not None, errors
+    sub = Submission.from_request(str(uuid.uuid4()), "racer", request, datetime.now(timezone.utc))
+    try:
+        await store.add([sub])
+        stored = await store.load_token(sub.token)
+        assert stored is not None and stored.user == "racer"
+        assert request_of(stored) == request
+        first, second = (
+            dataclasses.replace(
+                sub,
+                outcome=Outcome(status, stdout=out),
+                status=status,
+                finished_at=datetime.now(timezone.utc),
+            )
+            for status, out in ((Status.ACCEPTED, b"a"), (Status.WRONG_ANSWER, b"b"))
+        )
+        results = await asyncio.gather(store.finish(first), store.finish(second))
+        assert sorted(results) == [False, True], results
+        winner = first if results[0] else second
+        row = await store.load_token(sub.token)
+        assert row is not None and row.outcome is not None
+        assert (row.status, row.outcome.stdout) == (winner.status, winner.outcome.stdout)  # type: ignore[union-attr]
+        assert not await store.finish(second if winner is first else first)
+        row = await store.load_token(sub.token)
+        assert row is not None and row.outcome is not None
+        assert row.outcome.stdout == winner.outcome.stdout  # type: ignore[union-attr]
+    finally:
+        await db.dispose()
