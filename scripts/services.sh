@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Make sure the services the test suite talks to run on loopback: PostgreSQL, Redis, Chromium,
-# and the Docker engine (local unix socket only).
+# the Docker engine (local unix socket only) and haproxy (the load balancer, run by the tests).
 # Installs them from Debian's packages when missing (CI runs on a clean machine).
 set -euo pipefail
 
@@ -85,6 +85,15 @@ ensure_docker() {
   log "dockerd did not start; see /var/log/jupyter-ide-dockerd.log"; exit 1
 }
 
-for what in "${@:-postgres redis chromium docker}"; do
+ensure_haproxy() {
+  # The load balancer in front of two service replicas (tests/test_service_replicas.py, bench/ai_scale.py).
+  if command -v haproxy >/dev/null; then
+    log "haproxy: $(haproxy -v 2>/dev/null | head -1)"
+    return
+  fi
+  apt_install haproxy
+}
+
+for what in "${@:-postgres redis chromium docker haproxy}"; do
   for one in $what; do "ensure_$one"; done
 done
