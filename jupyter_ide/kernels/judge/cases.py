@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from types import TracebackType
 
+from docker.errors import DockerException
+
 from ..image_names import image_for
 from .box import (
     OVERHEAD_PIDS,
@@ -331,6 +333,7 @@ class CaseBox:
             except BoxGone as e:
                 if attempt == 2:
                     raise
+                e.args = (f"{e}; {await asyncio.to_thread(_last_words, box)}",)
                 log.warning(
                     "judge: a submission's box was gone (%s); its next job runs in a new one", e
                 )
@@ -338,6 +341,15 @@ class CaseBox:
             finally:
                 await asyncio.to_thread(self._remove_files, box, added)
         raise AssertionError("unreachable")
+
+
+def _last_words(box: Box) -> str:
+    """Return the end of a dead box's log (judge-box says why it stopped serving)."""
+    try:
+        data: bytes = box.container.logs(tail=3)
+    except DockerException:
+        return "no log"
+    return data.decode("utf-8", errors="replace").strip() or "an empty log"
 
 
 def _write_stdin(box: Box, stdin: bytes) -> None:
