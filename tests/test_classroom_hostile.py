@@ -225,4 +225,27 @@ async def test_mangled_notebook_still_grades_every_test(jp_fetch: Any, jp_server
     }, graded["results"]
 
 
+async def test_queued_submissions_are_graded_after_a_restart(
+    jp_fetch: Any, jp_serverapp: Any
+) -> None:
+    """Submitted while grading is stopped: kept queued in the database, graded once when
+    grading starts again (what a restarted server does)."""
+    api = Client(jp_fetch)
+    await _setup(jp_serverapp)
+    await write(jp_serverapp, "alan", "hw1/hw1.ipynb", HW1)
+    await api.ok("alan", "POST", "cs101", "assignments", body=GOOD)
+    await api.ok("alan", "POST", "cs101", "assignments", "hw1", "release")
+    queue = classroom(jp_serverapp).queue
+    grader = queue.grader
+    await queue.close()
+    queue.grader = None
+    submitted = await api.ok("sam", "POST", "cs101", "assignments", "hw1", "submissions")
+    waiting = await api.ok("alan", "GET", "cs101", "assignments", "hw1", "submissions")
+    assert [s["status"] for s in waiting["submissions"]] == ["queued"]
+    queue.grader = grader
+    queue.start()
+    graded = await api.graded("cs101", "hw1", submitted["id"])
+    assert graded["grade_runs"] == 1
+
+
 pytestmark = pytest.mark.usefixtures("judge_dir")

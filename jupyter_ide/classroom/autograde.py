@@ -32,15 +32,21 @@ class GradingQueue:
         submissions.enqueue = self.put
         submissions.assignments.rescore_hook = submissions.rescore  # type: ignore[attr-defined]
 
+    def start(self) -> None:
+        """Start the workers and queue what an earlier run left queued (in the loop)."""
+        if self.grader is None or self._queue is not None:
+            return
+        self._queue = asyncio.Queue()
+        loop = asyncio.get_running_loop()
+        self._tasks = [loop.create_task(self._work()) for _ in range(self.workers)]
+        self._tasks.append(loop.create_task(self._resume()))
+
     def put(self, submission_id: int) -> None:
-        """Queue a submission for grading (workers start on first use)."""
+        """Queue a submission for grading."""
         if self.grader is None:
             return  # stays "queued" in the database until a grader is configured
-        if self._queue is None:
-            self._queue = asyncio.Queue()
-            loop = asyncio.get_running_loop()
-            self._tasks = [loop.create_task(self._work()) for _ in range(self.workers)]
-            self._tasks.append(loop.create_task(self._resume()))
+        self.start()
+        assert self._queue is not None
         self._queue.put_nowait(submission_id)
 
     async def _resume(self) -> None:

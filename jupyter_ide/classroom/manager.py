@@ -399,7 +399,9 @@ class AssignmentManager(LoggingConfigurable):
         async with self.db.session() as session:
             course = await self.course(session, course_name)
             found = await self.assignment(session, course, name)
-            moved = any(k in policy for k in ("due_at", "late_penalty_percent", "cutoff_hours"))
+            moved = any(
+                k in policy for k in ("due_at", "late_penalty_percent", "cutoff_hours", "rubric")
+            )
             for key, value in policy.items():
                 setattr(found, key, value)
             if rebuilt is not None:

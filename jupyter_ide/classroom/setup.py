@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from tornado.ioloop import IOLoop
 from traitlets import Int
 from traitlets.config import LoggingConfigurable
 
@@ -51,6 +52,7 @@ def make_classroom(
     submissions = Submissions(assignments)
     workers = ClassroomSettings(parent=parent).grading_workers
     queue = GradingQueue(submissions, grader, workers)
+    IOLoop.current().add_callback(queue.start)  # what a previous run left queued
     return Classroom(assignments, submissions, queue, Gradebook(assignments))
 
 
