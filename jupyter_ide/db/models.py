@@ -369,6 +369,8 @@ class ServiceKernel(Base):
     kernel_name: Mapped[str] = mapped_column(String(255))
     folder: Mapped[str] = mapped_column(String(1024), default="")
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The run (sandbox instance id) of the service replica that holds the kernel's sockets.
+    replica: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
 
 class Assignment(Base):
