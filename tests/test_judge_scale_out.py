@@ -326,6 +326,34 @@ def test_malformed_and_repeated_stream_entries(cluster: Cluster) -> None:
     assert cluster.sql("SELECT finished_at FROM submissions WHERE token = %s", token) == finished_at
 
 
+@pytest.mark.timeout(600)
+def test_submissions_redis_lost_are_queued_again(cluster: Cluster) -> None:
+    """Redis loses the queue (a restart without its data): the rows still waiting run anyway."""
+    student = cluster.students[2]
+    client = redis.Redis.from_url(redis_url())
+    numbers = [41, 42, 43]
+    args = server_args("--JudgeSettings.run_workers=False")
+    with launch(app="server", env=cluster.env, args=args) as server:
+        bodies = [{"language_id": 71, "source_code": SQUARE, "stdin": str(n)} for n in numbers]
+        tokens = submit(server, student, bodies)
+        keys = list(client.scan_iter(match=cluster.stream.removesuffix("stream") + "*"))
+        assert keys and client.delete(*keys)  # the lists, the stream and its group: all gone
+        with judge_worker(cluster.env, WORKER_ARGS) as worker:
+            done = [
+                wait_for(
+                    lambda t=token: (r := result(server, student, t))["status"]["id"] > 2 and r,
+                    120,
+                    "a lost submission never ran",
+                )
+                for token in tokens
+            ]
+            log = worker.log()
+    client.close()
+    assert [d["stdout"] for d in done] == [f"{n * n + 7}\n" for n in numbers], done
+    assert "queued 3 submissions again that Redis had lost" in log, log[-3000:]
+    assert cluster.verdicts() == dict.fromkeys(tokens, 1)
+
+
 async def test_two_workers_racing_record_one_verdict(pg_database_url: str) -> None:
     """Two verdicts of one submission written at once: one lands, the other changes nothing.
 

@@ -167,6 +167,38 @@ class SharedQueue:
         if not int(admitted):
             raise QueueFull()
 
+    async def missing(self, items: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """Return the (token, user) pairs neither waiting nor in the stream (Redis lost them)."""
+        if not items:
+            return []
+        in_stream = {
+            _text(fields.get(b"token", b""))
+            for _, fields in await self._client.xrange(self.stream, "-", "+")
+            if fields
+        }
+        async with self._client.pipeline(transaction=False) as pipe:
+            for token, user in items:
+                pipe.lpos(self.user_prefix + user, token)
+            places = await pipe.execute()
+        return [
+            item
+            for item, place in zip(items, places, strict=True)
+            if place is None and item[0] not in in_stream
+        ]
+
+    async def requeue(self, user: str, token: str) -> None:
+        """Queue a token again whatever the limits (it was accepted once already)."""
+        await self._admit(
+            keys=[self.size_key, self.turns, self.wake_key],
+            args=[2**62, 0, self.user_prefix + user, user, token],
+        )
+
+    async def lock(self, name: str, seconds: float) -> bool:
+        """Take a named lock for ``seconds`` (one holder among every process); True if taken."""
+        return bool(
+            await self._client.set(self.base + name, self.consumer, nx=True, px=int(seconds * 1000))
+        )
+
     async def waiting(self) -> int:
         """How many submissions wait (not yet taken by a worker)."""
         return int(await self._client.get(self.size_key) or 0)

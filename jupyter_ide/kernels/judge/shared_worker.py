@@ -7,7 +7,7 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
@@ -23,6 +23,7 @@ from .submission import Submission
 log = logging.getLogger(__name__)
 
 ERROR_PAUSE = 1.0  # seconds a worker waits after Redis or the database failed it
+SWEEP_AGE = 10.0  # at least this old (seconds) before a row missing in Redis is queued again
 
 
 def _valid_token(token: str) -> bool:
@@ -60,8 +61,13 @@ class SharedWorker:
         every = max(0.5, self.queue.claim_idle / 3)
         next_claim = 0.0
         loop = asyncio.get_running_loop()
+        sweep_every = max(5.0, self.queue.claim_idle)
+        next_sweep = loop.time() + sweep_every
         while not self.stopping:
             try:
+                if number == 0 and loop.time() >= next_sweep:
+                    next_sweep = loop.time() + sweep_every
+                    await self.sweep(sweep_every)
                 delivery: Delivery | None = None
                 if loop.time() >= next_claim:
                     delivery = await self.queue.claim()
@@ -88,6 +94,25 @@ class SharedWorker:
             except Exception:  # a bug must not kill the worker
                 log.exception("judge: worker %d failed", number)
                 await asyncio.sleep(ERROR_PAUSE)
+
+    async def sweep(self, every: float) -> int:
+        """Queue again what the database says waits but Redis no longer has; return how many.
+
+        Redis restarted without its data, or a server died between recording a submission
+        and queueing it: the row stays queued (or processing) with nothing left to run it.
+        Only rows older than the take-over time are looked at (younger ones may be on their
+        way into Redis), by one process at a time.
+        """
+        if not await self.queue.lock("sweep", every):
+            return 0
+        age = max(SWEEP_AGE, 2 * self.queue.claim_idle)
+        before = datetime.now(timezone.utc) - timedelta(seconds=age)
+        lost = await self.queue.missing(await self.store.unfinished(before))
+        for token, user in lost:
+            await self.queue.requeue(user, token)
+        if lost:
+            log.warning("judge: queued %d submissions again that Redis had lost", len(lost))
+        return len(lost)
 
     async def handle(self, delivery: Delivery) -> None:
         """Run one delivered entry to its recorded verdict, then acknowledge it."""

@@ -6,6 +6,7 @@ submissions of the courses they teach.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -141,6 +142,21 @@ class SubmissionStore:
             return None
         row, name = found
         return self._rebuild(row, str(name))
+
+    async def unfinished(self, before: datetime, limit: int = 200) -> list[tuple[str, str]]:
+        """Return (token, owner) of the oldest queued or processing submissions made before."""
+        async with self.db.session() as session:
+            rows = await session.execute(
+                select(JudgeSubmission.token, User.name)
+                .join(User, User.id == JudgeSubmission.user_id)
+                .where(
+                    JudgeSubmission.status_id.in_(UNFINISHED),
+                    JudgeSubmission.created_at < before,
+                )
+                .order_by(JudgeSubmission.created_at)
+                .limit(limit)
+            )
+            return [(str(token), str(name)) for token, name in rows]
 
     async def _write(self, sub: Submission, only_unfinished: bool) -> bool:
         outcome = sub.outcome
