@@ -496,3 +496,47 @@ async def test_c_assignment_late_penalties_extension_and_moved_deadline(
     for payload in api.student_payloads:
         for mark in (*HIDDEN_MARKS, "SOLUTIONCODE"):
             assert mark not in payload, (mark, payload[:500])
+
+
+async def test_python_file_tests_stay_with_the_instructor(jp_fetch: Any, jp_serverapp: Any) -> None:
+    """A pytest file named by a `file` test is graded beside the submission but never
+    released: not in the copy, not a starter file, not named in a student's payload."""
+    api = Client(jp_fetch)
+    await make_course(jp_serverapp, "cs103", ["sam"], ["alan"])
+    code = b"def area(w, h):\n    # BEGIN SOLUTION\n    return w * h\n    # END SOLUTION\n"
+    tests = (
+        b"from shapes import area\n\ndef test_area():\n    assert area(2, 3) == 6  # HIDDENCODE\n"
+    )
+    await write(jp_serverapp, "alan", "geo/shapes.py", code)
+    await write(jp_serverapp, "alan", "geo/test_shapes_secret_sum.py", tests)
+    file_test = {
+        "kind": "file",
+        "name": "secret_sum",
+        "path": "test_shapes_secret_sum.py",
+        "points": 4,
+        "visibility": "hidden",
+    }
+    body = {"name": "geo", "folder": "geo", "language": "python", "tests": [file_test]}
+    created = await api.ok("alan", "POST", "cs103", "assignments", body=body)
+    assert created["files"] == ["shapes.py"]
+    assert created["instructor_files"] == ["test_shapes_secret_sum.py"]
+    released = await api.ok("alan", "POST", "cs103", "assignments", "geo", "release")
+    assert released["students"]["sam"]["written"] == ["shapes.py"]
+    starter = await api.call(
+        "sam", "GET", "cs103", "assignments", "geo", "starter", path="test_shapes_secret_sum.py"
+    )
+    assert starter[0] == 404
+    first = await api.ok("sam", "POST", "cs103", "assignments", "geo", "submissions")
+    await write(jp_serverapp, "sam", "assignments/cs103/geo/shapes.py", code)
+    second = await api.ok("sam", "POST", "cs103", "assignments", "geo", "submissions")
+    failing = await api.graded("cs103", "geo", first["id"])
+    passing = await api.graded("cs103", "geo", second["id"])
+    assert [r["status"] for r in failing["results"]] == ["failed"], failing["results"]
+    assert [r["status"] for r in passing["results"]] == ["passed"], passing["results"]
+    mine = await api.ok(
+        "sam", "GET", "cs103", "assignments", "geo", "submissions", str(second["id"])
+    )
+    assert mine["results"] == [] and mine["visible_max_score"] == 0
+    for payload in api.student_payloads:
+        for mark in HIDDEN_MARKS:
+            assert mark not in payload, (mark, payload[:500])

@@ -560,7 +560,8 @@ class AssignmentManager(LoggingConfigurable):
             _, found, _ = await self.open_for(session, course_name, name, user, role)
         entry = found.files.get(path)
         if entry is None:
-            raise ClassroomError(404, f"{name} has no released file {path!r}")
+            # The path is not echoed: a payload scan for hidden names stays meaningful.
+            raise ClassroomError(404, f"{name} has no released file at that path")
         return await self.files.read(entry[0])
 
     # -- views ----------------------------------------------------------------------------------
