@@ -17,6 +17,7 @@ from typing import Any
 
 import docker
 from docker.errors import DockerException
+from redis.exceptions import RedisError
 
 from ..._version import __version__
 from ...cache import Cache
@@ -382,8 +383,10 @@ class JudgeManager:
         tokens = [sub.token for sub in subs]
         try:
             await self.shared.admit(user, tokens)  # QueueFull: nothing was queued
-        except BaseException:
+        except BaseException as e:
             await asyncio.shield(self.store.remove_queued(tokens))
+            if isinstance(e, (RedisError, OSError)):
+                raise JudgeUnavailable(f"the shared queue (Redis) did not answer: {e}") from e
             raise
 
     async def _work(self, number: int) -> None:
