@@ -28,6 +28,7 @@ class KernelRecord:
     kernel_name: str
     folder: str
     started_at: datetime
+    replica: str = ""
 
     def dead_model(self) -> dict[str, object]:
         """Jupyter's kernel model of this kernel once its process is gone."""
@@ -48,13 +49,19 @@ class KernelRecords:
         """Keep the records in ``db``."""
         self.db = db
 
-    async def add(self, kernel_id: str, owner: str, kernel_name: str, folder: str) -> None:
-        """Record that ``owner`` started ``kernel_id`` (replacing a record of that id)."""
+    async def add(
+        self, kernel_id: str, owner: str, kernel_name: str, folder: str, replica: str = ""
+    ) -> None:
+        """Record that ``owner`` started ``kernel_id`` on ``replica`` (replacing that id's)."""
         async with self.db.session() as session:
             await session.execute(delete(ServiceKernel).where(ServiceKernel.kernel_id == kernel_id))
             session.add(
                 ServiceKernel(
-                    kernel_id=kernel_id, owner=owner, kernel_name=kernel_name, folder=folder
+                    kernel_id=kernel_id,
+                    owner=owner,
+                    kernel_name=kernel_name,
+                    folder=folder,
+                    replica=replica,
                 )
             )
 
@@ -82,4 +89,6 @@ class KernelRecords:
 
 def _record(row: ServiceKernel) -> KernelRecord:
     """Return a row as a plain record (usable after its session ends)."""
-    return KernelRecord(row.kernel_id, row.owner, row.kernel_name, row.folder, row.started_at)
+    return KernelRecord(
+        row.kernel_id, row.owner, row.kernel_name, row.folder, row.started_at, row.replica
+    )

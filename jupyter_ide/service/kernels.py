@@ -19,11 +19,14 @@ from __future__ import annotations
 import asyncio
 import posixpath
 import uuid
+from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from jupyter_core.utils import ensure_async
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+from redis.exceptions import RedisError
 from tornado import web
 from traitlets import Int
 
@@ -47,6 +50,16 @@ def _not_found(kernel_id: str) -> web.HTTPError:
     return web.HTTPError(404, f"Kernel does not exist: {kernel_id}")
 
 
+def _elsewhere(record: KernelRecord) -> web.HTTPError:
+    """Return the answer for a kernel that another live replica of the service holds."""
+    return web.HTTPError(
+        421,
+        f"Kernel {record.kernel_id} runs on another replica of the jupyter-ide service "
+        f"(run {record.replica}); the load balancer sends each user's kernel calls to one "
+        "replica, so call it again through it (its affinity rule is in the README).",
+    )
+
+
 class ServiceKernelManager(AsyncMappingKernelManager):
     """Jupyter's kernel manager, with an owner for each kernel and a limit per user."""
 
@@ -63,6 +76,10 @@ class ServiceKernelManager(AsyncMappingKernelManager):
         self.workspaces: ServiceWorkspaces | None = None
         # Kept in the database, so that a restart of the service shows kernels dead, not gone.
         self.records: KernelRecords | None = None
+        # This replica's run, and which runs of the given ones are alive (shared liveness):
+        # a record of another live replica's kernel is that replica's, not a dead kernel.
+        self.replica = ""
+        self.replicas_alive: Callable[[Iterable[str]], set[str]] | None = None
 
     def owner_of(self, kernel_id: str) -> str | None:
         """Return the hub user who started a kernel (None for an id nobody started)."""
@@ -122,7 +139,7 @@ class ServiceKernelManager(AsyncMappingKernelManager):
             raise
         if self.records is not None:
             name = str(self.get_kernel(started).kernel_name)
-            await self.records.add(started, owner, name, folder)
+            await self.records.add(started, owner, name, folder, self.replica)
         self.log.info("Kernel %s (%s) started for %s", started, kernel_name, owner)
         return started
 
@@ -139,21 +156,37 @@ class ServiceKernelManager(AsyncMappingKernelManager):
             await self.records.remove(kernel_id)
 
     async def lost_kernel(self, owner: str, kernel_id: str) -> KernelRecord | None:
-        """Return ``owner``'s record of ``kernel_id`` when that kernel is not running."""
+        """Return ``owner``'s record of ``kernel_id`` when that kernel is not running.
+
+        A kernel another live replica holds is not lost: asking for it is a 421.
+        """
         if self.records is None or kernel_id in self._kernels or kernel_id in self.owners:
             return None
         record = await self.records.get(kernel_id)
-        return record if record is not None and record.owner == owner else None
+        if record is None or record.owner != owner:
+            return None
+        if await self._held_elsewhere([record]):
+            raise _elsewhere(record)
+        return record
 
     async def lost_kernels(self, owner: str) -> list[KernelRecord]:
-        """Return ``owner``'s recorded kernels that are not running (a restart ended them)."""
+        """Return ``owner``'s recorded kernels that no live replica runs (their run ended)."""
         if self.records is None or not owner:
             return []
-        return [
+        records = [
             record
             for record in await self.records.of(owner)
             if record.kernel_id not in self._kernels and record.kernel_id not in self.owners
         ]
+        elsewhere = await self._held_elsewhere(records)
+        return [record for record in records if record.replica not in elsewhere]
+
+    async def _held_elsewhere(self, records: list[KernelRecord]) -> set[str]:
+        """Return the runs of other replicas, among those of ``records``, that are alive."""
+        others = {r.replica for r in records if r.replica and r.replica != self.replica}
+        if not others or self.replicas_alive is None:
+            return set()
+        return await asyncio.to_thread(self.replicas_alive, others)
 
     async def _forget(self, kernel_id: str) -> None:
         """Shut a kernel down that failed to start (its container, sockets), quietly."""
@@ -378,6 +411,8 @@ def setup_kernels(serverapp: Any, sandbox: SandboxManager) -> dict[str, str]:
     workspaces = ServiceWorkspaces(contents, kernels)
     kernels.workspaces = workspaces
     kernels.records = KernelRecords(contents.db)
+    kernels.replica = sandbox.instance_id
+    kernels.replicas_alive = partial(_replicas_alive, sandbox)
     sandbox.mode = "docker"  # never a kernel outside a sandbox, next to the service's secrets
     sandbox.user_workspaces = workspaces
     sandbox.kernel_owner = kernels.owner_of
@@ -396,3 +431,20 @@ def setup_kernels(serverapp: Any, sandbox: SandboxManager) -> dict[str, str]:
         "state": "off",
         "detail": f"warm pool off: {reason}; every kernel starts cold (a few hundred ms more)",
     }
+
+
+def _replicas_alive(sandbox: SandboxManager, runs: Iterable[str]) -> set[str]:
+    """Return the runs of ``runs`` alive: by their heartbeat in Redis, else their lock file.
+
+    Blocking (Redis, files): call off the loop. Redis down: every run counts as alive, so a
+    kernel is never called dead (and started twice) because liveness could not be read.
+    """
+    wanted = set(runs)
+    heartbeat = sandbox.heartbeat
+    if heartbeat is not None and heartbeat.beating:
+        try:
+            return heartbeat.alive(wanted)
+        except RedisError as e:
+            sandbox.log.warning("Could not read replicas' heartbeats from Redis: %s", e)
+            return wanted
+    return {run for run in wanted if sandbox.instances.alive(run)}
