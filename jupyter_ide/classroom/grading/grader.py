@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import deque
 from typing import TYPE_CHECKING
 
 from ...kernels.judge.box import BoxError
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 PYTEST = ("python", "-B", "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider", "--color=no")
 # pytest -q's last line, e.g. "3 passed in 0.05s" or "1 failed, 2 passed in 0.1s".
 PYTEST_SUMMARY = re.compile(r"^(?:=+ )?(?P<counts>(?:\d+ \w+(?:, )?)+) in [\d.]+s", re.MULTILINE)
+KEEP_BOXES_USED = 1000
 SHOWN_EXPECTED = ("visible", "after_due_date", "after_published")  # never for hidden tests
 
 
@@ -98,7 +100,8 @@ class JudgeGrader:
         self.judge = judge
         size = lanes or judge.settings.worker_count()
         self.lanes = GradingLanes(size, self._count)
-        self.boxes_used: list[list[str]] = []  # per graded submission, the containers it ran in
+        # The containers each recent submission ran in (one, unless its box died).
+        self.boxes_used: deque[list[str]] = deque(maxlen=KEEP_BOXES_USED)
 
     def _count(self, change: int) -> None:
         """Show running gradings in the judge's own count (health, bench)."""
