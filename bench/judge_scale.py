@@ -64,8 +64,8 @@ from .stats import p95
 
 ROOT = Path(__file__).resolve().parents[1]
 JUPYTER = Path(sys.executable).parent / "jupyter"
-N = 6 if quick() else 30
-GRADED = 3 if quick() else 10  # C submissions per peer in the grading workload
+N = 4 if quick() else 30
+GRADED = 2 if quick() else 10  # C submissions per peer in the grading workload
 CASES = 10
 C_SQUARE = (
     '#include <stdio.h>\nint main(void) { long n; if (scanf("%ld", &n) != 1) return 1;'
