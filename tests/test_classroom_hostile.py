@@ -7,7 +7,7 @@ test; people outside a course, or teaching another one, reach nothing of it.
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -246,6 +246,40 @@ async def test_queued_submissions_are_graded_after_a_restart(
     queue.start()
     graded = await api.graded("cs101", "hw1", submitted["id"])
     assert graded["grade_runs"] == 1
+
+
+async def test_a_grading_left_by_a_dead_server_is_taken_over(
+    jp_fetch: Any, jp_serverapp: Any
+) -> None:
+    """A submission claimed for grading by a server that died (claim older than the stale
+    limit) is graded again when a queue resumes; a fresh claim is left alone."""
+    api = Client(jp_fetch)
+    await _setup(jp_serverapp)
+    await write(jp_serverapp, "alan", "hw1/hw1.ipynb", HW1)
+    await api.ok("alan", "POST", "cs101", "assignments", body=GOOD)
+    await api.ok("alan", "POST", "cs101", "assignments", "hw1", "release")
+    queue = classroom(jp_serverapp).queue
+    grader = queue.grader
+    await queue.close()
+    queue.grader = None
+    old = await api.ok("sam", "POST", "cs101", "assignments", "hw1", "submissions")
+    fresh = await api.ok("ada", "POST", "cs101", "assignments", "hw1", "submissions")
+    db = classroom(jp_serverapp).assignments.db
+    async with db.session() as session:
+        for sid, ago in ((old["id"], timedelta(hours=2)), (fresh["id"], timedelta(seconds=5))):
+            row = await session.get(AssignmentSubmission, sid)
+            assert row is not None
+            row.status, row.grade_runs = "grading", 1
+            row.graded_at = datetime.now(timezone.utc) - ago
+    queue.grader = grader
+    queue.start()
+    taken = await api.graded("cs101", "hw1", old["id"])
+    assert taken["grade_runs"] == 2
+    await queue.idle()
+    left = await api.ok(
+        "alan", "GET", "cs101", "assignments", "hw1", "submissions", str(fresh["id"])
+    )
+    assert left["status"] == "grading" and left["grade_runs"] == 1
 
 
 pytestmark = pytest.mark.usefixtures("judge_dir")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 
 from ..auth.permissions import Role
 from ..db import User
@@ -20,8 +20,19 @@ from .submissions import Submissions
 class GradingQueue:
     """Grade submissions with ``workers`` at a time; a claim in the database makes it once."""
 
-    def __init__(self, submissions: Submissions, grader: Grader | None, workers: int = 4) -> None:
-        """Grade what ``submissions`` receives with ``grader`` (None: kept queued)."""
+    def __init__(
+        self,
+        submissions: Submissions,
+        grader: Grader | None,
+        workers: int = 4,
+        stale_seconds: float = 1800.0,
+    ) -> None:
+        """Grade what ``submissions`` receives with ``grader`` (None: kept queued).
+
+        A submission claimed longer than ``stale_seconds`` ago and never finished (its
+        server died while grading) may be claimed again.
+        """
+        self.stale = timedelta(seconds=stale_seconds)
         self.submissions = submissions
         self.db = submissions.db
         self.grader = grader
@@ -53,13 +64,22 @@ class GradingQueue:
         """Queue what an earlier run left queued."""
         async with self.db.session() as session:
             ids = (
-                await session.execute(
-                    select(AssignmentSubmission.id).where(AssignmentSubmission.status == "queued")
-                )
+                await session.execute(select(AssignmentSubmission.id).where(self._claimable()))
             ).scalars()
             for submission_id in ids:
                 assert self._queue is not None
                 self._queue.put_nowait(int(submission_id))
+
+    def _claimable(self) -> Any:
+        """Return the SQL test for a claimable submission: queued, or claimed long ago."""
+        stale = datetime.now(timezone.utc) - self.stale
+        return or_(
+            AssignmentSubmission.status == "queued",
+            and_(
+                AssignmentSubmission.status == "grading",
+                AssignmentSubmission.graded_at < stale,
+            ),
+        )
 
     async def _work(self) -> None:
         assert self._queue is not None
@@ -92,11 +112,12 @@ class GradingQueue:
         async with self.db.session() as session:
             claimed = await session.execute(
                 update(AssignmentSubmission)
-                .where(
-                    AssignmentSubmission.id == submission_id,
-                    AssignmentSubmission.status == "queued",
+                .where(AssignmentSubmission.id == submission_id, self._claimable())
+                .values(
+                    status="grading",
+                    grade_runs=AssignmentSubmission.grade_runs + 1,
+                    graded_at=datetime.now(timezone.utc),  # while grading: when it was claimed
                 )
-                .values(status="grading", grade_runs=AssignmentSubmission.grade_runs + 1)
             )
             if not claimed.rowcount:  # type: ignore[attr-defined]
                 return False

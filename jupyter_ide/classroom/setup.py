@@ -6,7 +6,7 @@ import importlib
 from typing import Any
 
 from tornado.ioloop import IOLoop
-from traitlets import Int
+from traitlets import Float, Int
 from traitlets.config import LoggingConfigurable
 
 from ..contents_manager import IDEContentsManager
@@ -30,6 +30,12 @@ class ClassroomSettings(LoggingConfigurable):
         help="Submissions graded at once by this server (each in its own judge sandbox).",
     ).tag(config=True)
 
+    stale_grading_seconds = Float(
+        1800.0,
+        help="A submission claimed for grading this long ago and never finished (its server "
+        "died) is graded again by whichever server resumes the queue.",
+    ).tag(config=True)
+
 
 def judge_grader(judge: Any) -> Grader | None:
     """Return the judge's Grader (jupyter_ide.classroom.grading.JudgeGrader), if installed."""
@@ -50,8 +56,10 @@ def make_classroom(
     files = WorkspaceFiles(db, contents)
     assignments = AssignmentManager(db, files, parent=parent, log=parent.log)
     submissions = Submissions(assignments)
-    workers = ClassroomSettings(parent=parent).grading_workers
-    queue = GradingQueue(submissions, grader, workers)
+    settings = ClassroomSettings(parent=parent)
+    queue = GradingQueue(
+        submissions, grader, settings.grading_workers, settings.stale_grading_seconds
+    )
     IOLoop.current().add_callback(queue.start)  # what a previous run left queued
     return Classroom(assignments, submissions, queue, Gradebook(assignments))
 
