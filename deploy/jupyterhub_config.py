@@ -6,6 +6,10 @@ Environment (all but the provider's client id/secret have defaults):
   JUPYTER_IDE_GITHUB_ORGS      comma-separated allowed GitHub organisations
   JUPYTER_IDE_GOOGLE_DOMAIN    the Google Workspace hosted domain whose people may sign in
   OIDC_ISSUER                  for generic: the provider's issuer URL (…/auth, …/token, …/me)
+  OIDC_INTERNAL_URL            where the hub itself reaches the provider (…/token, …/me), when
+                               not at OIDC_ISSUER (compose: the provider's name on a network)
+  JUPYTERHUB_CONNECT_IP        the name or address user servers reach the hub's API at
+  JUPYTER_IDE_SERVER_PREFIX    DockerSpawner: user containers are named <prefix>-<user>
   JUPYTER_IDE_ADMINS, JUPYTER_IDE_INSTRUCTORS   comma-separated user names
   JUPYTER_IDE_ALLOWED_USERS    comma-separated names allowed to sign in (besides those above)
   JUPYTER_IDE_ALLOWED_GROUPS   generic: the provider's groups whose members may sign in
@@ -75,9 +79,10 @@ elif provider == "google":
     c.GoogleOAuthenticator.allow_all = allow_all or bool(c.GoogleOAuthenticator.hosted_domain)
 else:
     issuer = os.environ.get("OIDC_ISSUER", "").rstrip("/")
-    c.GenericOAuthenticator.authorize_url = f"{issuer}/auth"
-    c.GenericOAuthenticator.token_url = f"{issuer}/token"
-    c.GenericOAuthenticator.userdata_url = f"{issuer}/me"
+    internal = os.environ.get("OIDC_INTERNAL_URL", "").rstrip("/") or issuer
+    c.GenericOAuthenticator.authorize_url = f"{issuer}/auth"  # the browser's
+    c.GenericOAuthenticator.token_url = f"{internal}/token"  # the hub's own calls
+    c.GenericOAuthenticator.userdata_url = f"{internal}/me"
     c.GenericOAuthenticator.scope = ["openid", "profile", "groups"]
     c.GenericOAuthenticator.username_claim = "preferred_username"
     c.GenericOAuthenticator.manage_groups = True
@@ -216,3 +221,7 @@ if os.environ.get("JUPYTER_IDE_SINGLEUSER_IMAGE"):
     # With the service a server keeps nothing (files and kernels are the service's): remove it.
     c.DockerSpawner.remove = bool(service_mode)
     c.JupyterHub.hub_ip = "0.0.0.0"  # noqa: S104 - containers reach the hub over their network
+    if os.environ.get("JUPYTERHUB_CONNECT_IP"):
+        c.JupyterHub.hub_connect_ip = os.environ["JUPYTERHUB_CONNECT_IP"]
+    if os.environ.get("JUPYTER_IDE_SERVER_PREFIX"):
+        c.DockerSpawner.prefix = os.environ["JUPYTER_IDE_SERVER_PREFIX"]

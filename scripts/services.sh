@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Make sure the services the test suite talks to run on loopback: PostgreSQL, Redis, Chromium,
-# the Docker engine (local unix socket only) and haproxy (the load balancer, run by the tests).
+# the Docker engine (local unix socket only), haproxy (the load balancer, run by the tests) and
+# docker-compose (the compose deployment's test).
 # Installs them from Debian's packages when missing (CI runs on a clean machine).
 set -euo pipefail
 
@@ -85,6 +86,15 @@ ensure_docker() {
   log "dockerd did not start; see /var/log/jupyter-ide-dockerd.log"; exit 1
 }
 
+ensure_compose() {
+  # docker-compose (Debian's 1.29) starts deploy/docker-compose.yml (tests/test_compose_deployment.py).
+  if command -v docker-compose >/dev/null; then
+    log "docker-compose: $(docker-compose version --short 2>/dev/null)"
+    return
+  fi
+  apt_install docker-compose
+}
+
 ensure_haproxy() {
   # The load balancer in front of two service replicas (tests/test_service_replicas.py, bench/ai_scale.py).
   if command -v haproxy >/dev/null; then
@@ -94,6 +104,6 @@ ensure_haproxy() {
   apt_install haproxy
 }
 
-for what in "${@:-postgres redis chromium docker haproxy}"; do
+for what in "${@:-postgres redis chromium docker haproxy compose}"; do
   for one in $what; do "ensure_$one"; done
 done

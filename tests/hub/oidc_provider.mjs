@@ -1,11 +1,13 @@
 // A local OpenID Connect provider for the JupyterHub end-to-end test (never a real one).
-// Usage: node oidc_provider.mjs PORT REDIRECT_URI CLIENT_SECRET
+// Usage: node oidc_provider.mjs PORT REDIRECT_URI CLIENT_SECRET [LISTEN_HOST [ISSUER]]
+// (defaults 127.0.0.1 and http://127.0.0.1:PORT; the compose test listens in a container)
 // Any login name is accepted; a name starting with "teacher" is in the "instructors" group and
 // teaches cs101, any other name is in "students" and takes cs101. The dev login and consent
 // pages are oidc-provider's own.
 import Provider from 'oidc-provider';
 
-const [port, redirectUri, clientSecret] = process.argv.slice(2);
+const [port, redirectUri, clientSecret, listenHost = '127.0.0.1', issuer = ''] =
+  process.argv.slice(2);
 if (!port || !redirectUri || !clientSecret) {
   console.error('usage: node oidc_provider.mjs PORT REDIRECT_URI CLIENT_SECRET');
   process.exit(2);
@@ -17,7 +19,7 @@ function groupsOf(name) {
     : ['students', 'course-cs101'];
 }
 
-const provider = new Provider(`http://127.0.0.1:${port}`, {
+const provider = new Provider(issuer || `http://127.0.0.1:${port}`, {
   clients: [
     {
       client_id: 'jupyterhub',
@@ -46,6 +48,6 @@ const provider = new Provider(`http://127.0.0.1:${port}`, {
   features: { devInteractions: { enabled: true } },
 });
 
-provider.listen(Number(port), '127.0.0.1', () => {
-  console.log(`oidc-provider listening on http://127.0.0.1:${port}`);
+provider.listen(Number(port), listenHost, () => {
+  console.log(`oidc-provider listening on http://${listenHost}:${port}`);
 });
