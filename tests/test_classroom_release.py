@@ -98,3 +98,22 @@ def test_scores_lateness_and_visibility() -> None:
     assert not shown("after_published", after, due, False) and shown(
         "after_published", before, due, True
     )
+
+
+def test_grading_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """JUPYTER_IDE_GRADING_WORKERS and _STALE_GRADING_SECONDS set the defaults; nonsense is
+    refused with the variable's name."""
+    from traitlets import TraitError
+
+    from jupyter_ide.classroom.setup import ClassroomSettings
+
+    assert ClassroomSettings().grading_workers == 4
+    monkeypatch.setenv("JUPYTER_IDE_GRADING_WORKERS", "8")
+    monkeypatch.setenv("JUPYTER_IDE_STALE_GRADING_SECONDS", "60")
+    settings = ClassroomSettings()
+    assert (settings.grading_workers, settings.stale_grading_seconds) == (8, 60.0)
+    monkeypatch.setenv("JUPYTER_IDE_GRADING_WORKERS", "lots")
+    with pytest.raises(TraitError, match="JUPYTER_IDE_GRADING_WORKERS"):
+        _ = ClassroomSettings().grading_workers
+    with pytest.raises(TraitError, match="above 0"):
+        ClassroomSettings(stale_grading_seconds=0)

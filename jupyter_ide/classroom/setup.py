@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import importlib
+import os
 from typing import Any
 
 from tornado.ioloop import IOLoop
-from traitlets import Float, Int
+from traitlets import Float, Int, TraitError, default, validate
 from traitlets.config import LoggingConfigurable
 
 from ..contents_manager import IDEContentsManager
@@ -22,19 +23,47 @@ from .workspaces import WorkspaceFiles
 GRADER_SETTING = "jupyter_ide_grader"
 
 
+def _env_number(name: str, fallback: float) -> float:
+    """Return a positive number from the environment, or ``fallback`` when unset."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return fallback
+    try:
+        value = float(text)
+    except ValueError as e:
+        raise TraitError(f"{name}={text!r} is not a number") from e
+    if value <= 0:
+        raise TraitError(f"{name} must be above 0")
+    return value
+
+
 class ClassroomSettings(LoggingConfigurable):
     """How the classroom grades."""
 
     grading_workers = Int(
-        4,
-        help="Submissions graded at once by this server (each in its own judge sandbox).",
+        help="Submissions graded at once by this server (each in its own judge sandbox). "
+        "Env: JUPYTER_IDE_GRADING_WORKERS (default 4).",
     ).tag(config=True)
 
     stale_grading_seconds = Float(
-        1800.0,
         help="A submission claimed for grading this long ago and never finished (its server "
-        "died) is graded again by whichever server resumes the queue.",
+        "died) is graded again by whichever server resumes the queue. "
+        "Env: JUPYTER_IDE_STALE_GRADING_SECONDS (default 1800).",
     ).tag(config=True)
+
+    @default("grading_workers")
+    def _default_workers(self) -> int:
+        return int(_env_number("JUPYTER_IDE_GRADING_WORKERS", 4))
+
+    @default("stale_grading_seconds")
+    def _default_stale(self) -> float:
+        return _env_number("JUPYTER_IDE_STALE_GRADING_SECONDS", 1800.0)
+
+    @validate("grading_workers", "stale_grading_seconds")
+    def _positive(self, proposal: Any) -> Any:
+        if proposal["value"] <= 0:
+            raise TraitError(f"{proposal['trait'].name} must be above 0")
+        return proposal["value"]
 
 
 def judge_grader(judge: Any) -> Grader | None:
@@ -56,7 +85,11 @@ def make_classroom(
     files = WorkspaceFiles(db, contents)
     assignments = AssignmentManager(db, files, parent=parent, log=parent.log)
     submissions = Submissions(assignments)
-    settings = ClassroomSettings(parent=parent)
+    try:
+        settings = ClassroomSettings(parent=parent)
+        settings.grading_workers, settings.stale_grading_seconds  # noqa: B018 - read: checked
+    except TraitError as e:
+        raise SystemExit(f"jupyter-ide refuses to start: {e}") from e
     queue = GradingQueue(
         submissions, grader, settings.grading_workers, settings.stale_grading_seconds
     )
