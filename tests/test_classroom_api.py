@@ -491,6 +491,11 @@ async def test_c_assignment_late_penalties_extension_and_moved_deadline(
     assert (sam_now["late_days"], sam_now["score"]) == (1, pytest.approx(2.7))
     assert sam_now["grade_runs"] == 1  # rescored, not regraded
 
+    # Refreshing the files from the folder keeps the stdin cases given at creation.
+    refreshed = await api.ok("alan", "PATCH", "cs102", "assignments", "c1", body={"refresh": True})
+    assert [t["name"] for t in refreshed["spec"]["tests"]] == ["small", "secret_sum"]
+    assert refreshed["spec"]["tests"][1]["limits"] == {"cpu_seconds": 2.0, "memory_kb": 65536}
+    assert refreshed["version"] == 1  # the same files: no new version
     student_view = await api.ok("ada", "GET", "cs102", "assignments", "c1")
     assert [t["name"] for t in student_view["tests"]] == ["small"]
     for payload in api.student_payloads:
