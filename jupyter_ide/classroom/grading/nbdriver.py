@@ -70,7 +70,7 @@ def run_cell(source: str, namespace: dict[str, Any], cpu: float, name: str) -> t
     ok = True
     try:
         signal.setitimer(signal.ITIMER_PROF, cpu)
-        signal.setitimer(signal.ITIMER_REAL, cpu * 3 + 1)
+        signal.setitimer(signal.ITIMER_REAL, cpu * 5 + 2)
         code = compile(source, name, "exec")
         exec(code, namespace)  # noqa: S102 - the student's notebook, in the sandbox
     except TestTimeout:

@@ -46,7 +46,10 @@ log = logging.getLogger(__name__)
 
 MIB = 1024 * 1024
 MAX_FILES_BYTES = 64 * MIB
-WALL_FACTOR = 3.0  # a case's wall clock limit: this many times its CPU limit, plus a second
+# A case's wall clock limit: this many times its CPU limit plus WALL_EXTRA seconds (the CPU
+# limit decides; the wall clock only stops a program that sleeps or waits, even on a busy box).
+WALL_FACTOR = 5.0
+WALL_EXTRA = 2.0
 CASE_PIDS = 64
 
 
@@ -62,7 +65,7 @@ class Case:
     expected_output: bytes | None = None
     cpu_seconds: float = 5.0
     memory_kb: int = 262144
-    wall_seconds: float = 0.0  # 0: WALL_FACTOR times the CPU limit, plus one second
+    wall_seconds: float = 0.0  # 0: WALL_FACTOR times the CPU limit, plus WALL_EXTRA
     max_file_kb: int = 1024
 
 
@@ -76,7 +79,7 @@ def language_by_key(key: str) -> JudgeLanguage:
 
 def case_limits(case: Case, settings_max_procs: int = CASE_PIDS) -> Limits:
     """Return Judge0-style limits of one case."""
-    wall = case.wall_seconds or case.cpu_seconds * WALL_FACTOR + 1.0
+    wall = case.wall_seconds or case.cpu_seconds * WALL_FACTOR + WALL_EXTRA
     return Limits(
         cpu_time_limit=case.cpu_seconds,
         cpu_extra_time=0.5,
