@@ -82,10 +82,21 @@ def test_auth_state_hook_passes_the_oauth_identity(monkeypatch: pytest.MonkeyPat
 def test_compose_and_helm_files_are_consistent() -> None:
     """The compose file names the seed's services; Helm opens /ide, sets the scopes, no secrets."""
     compose = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())
-    assert {"hub", "postgres", "redis", "minio"} <= set(compose["services"])
-    hub_env = compose["services"]["hub"]["environment"]
-    assert hub_env["JUPYTER_IDE_REDIS_URL"].startswith("redis://redis")
-    assert (DEPLOY / compose["services"]["hub"]["build"]["dockerfile"]).is_file()
+    services = compose["services"]
+    assert {"hub", "service", "judge", "postgres", "redis", "s3"} <= set(services)
+    # Only the service and the judge workers hold the data stores' URLs; the hub runs the
+    # service as an external one, and user containers join the `users` network alone.
+    assert services["service"]["environment"]["JUPYTER_IDE_REDIS_URL"].startswith("redis://")
+    assert "JUPYTER_IDE_REDIS_URL" not in services["hub"]["environment"]
+    assert services["hub"]["environment"]["JUPYTER_IDE_SERVICE"] == "external"
+    for store in ("postgres", "redis", "s3"):
+        assert services[store]["networks"] == ["data"], store
+    assert compose["networks"]["data"]["internal"] is True
+    # Every image is ours, built offline (jupyter_ide/kernels/images/stackimage.py).
+    assert all("build" not in s for s in services.values())
+    assert {s["image"] for s in services.values()} == {
+        "${IDE_STACK_IMAGE:-jupyter-ide/stack:0.1.0}"
+    }
     values = yaml.safe_load((DEPLOY / "helm-values.yaml").read_text())
     assert values["singleuser"]["defaultUrl"] == "/ide"
     # The service holds the shared state (tests/test_kubernetes_files.py checks the rest).
