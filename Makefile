@@ -10,7 +10,7 @@ HUB_PEERS := tests/hub
 UI_OUT := jupyter_ide/static/ide/index.html
 UI_SOURCES := $(shell find $(UI)/src -type f 2>/dev/null) $(UI)/index.html $(UI)/vite.config.ts $(UI)/package.json
 
-.PHONY: run test lint test-ui pytest bench build setup services clean images
+.PHONY: run test lint test-ui pytest bench build setup services clean images compose-up compose-down
 
 run: setup
 	@# Sandbox images when a Docker engine answers; without one, kernels run unsandboxed (and say so).
@@ -62,6 +62,13 @@ images: setup services
 pytest: setup services images $(HUB_PEERS)/node_modules/.installed
 	mkdir -p test-output
 	$(BIN)/python -m pytest -p no:cacheprovider
+
+# The whole stack from deploy/docker-compose.yml (images built offline; secrets in deploy/.env).
+compose-up: setup services images $(HUB_PEERS)/node_modules/.installed
+	PYTHON=$(BIN)/python scripts/compose-up.sh
+
+compose-down:
+	docker-compose -p jupyter-ide -f deploy/docker-compose.yml down
 
 bench: setup services
 	$(BIN)/python -m bench
