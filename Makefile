@@ -58,6 +58,8 @@ test-ui: $(UI)/node_modules/.installed
 # The sandbox images (built offline from Debian packages; reused when present and up to date).
 images: setup services
 	$(BIN)/jupyter ide images build --offline
+	@# The hub users' image (JupyterLab + jupyter-ide) for the DockerSpawner suite; reused when current.
+	$(BIN)/python -m jupyter_ide.kernels.images.userimage
 
 pytest: setup services images $(HUB_PEERS)/node_modules/.installed
 	mkdir -p test-output

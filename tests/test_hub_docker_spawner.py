@@ -771,7 +771,7 @@ def test_files_flow_between_a_browser_session_on_the_server_and_the_kernel(
 def test_the_user_image_is_rebuilt_only_when_the_wheels_contents_change(
     tmp_path: Path,
 ) -> None:
-    """Two wheels of one checkout have one digest; a changed source file changes it."""
+    """Two wheels of one checkout have one digest; a changed source file changes it, not Jupyter."""
     copy = tmp_path / "checkout"  # a snapshot: the wheels are of one state of the sources
     ignore = shutil.ignore_patterns("__pycache__", "node_modules")
     for name in ("jupyter_ide", "jupyter-config"):
@@ -788,3 +788,11 @@ def test_the_user_image_is_rebuilt_only_when_the_wheels_contents_change(
     # Once built (or found up to date), asking again reuses it.
     ensure_user_image(progress=lambda line: None)
     assert ensure_user_image(progress=lambda line: None).state == "reused"
+    # A changed checkout with the same requirements re-installs its wheel on the same Jupyter
+    # layer (jupyterhub, JupyterLab, the requirements); then this checkout's image is back.
+    try:
+        lines: list[str] = []
+        assert ensure_user_image(copy, progress=lines.append).state == "built"
+        assert any("singleuser-jupyter: reusing" in line for line in lines), lines
+    finally:
+        assert ensure_user_image(progress=lambda line: None).state == "built"

@@ -1,12 +1,12 @@
 """Build the user image: a hub user's server (jupyterhub-singleuser, JupyterLab, jupyter-ide).
 
-``jupyter-ide/singleuser:<version>`` is built FROM our offline-built core image (Debian
-packages, no registry), with a wheel of a jupyter-ide checkout (``pip wheel --no-deps``, the
-built /ide assets included), the jupyterhub version of the hub that spawns it and the
-JupyterLab version installed beside it. The image is labelled with a digest of the wheel's
-contents, those versions and the core image; a
-present image with the same digest is reused, so the test suite can call `ensure_user_image`
-before each run and pay only for the wheel (about a second).
+``jupyter-ide/singleuser:<version>`` is built in two steps, both FROM our offline-built core
+image (Debian packages, no registry). First the Jupyter layer, ``singleuser-jupyter``: the
+jupyterhub version of the hub that spawns it, the JupyterLab version installed beside it and
+the requirements a wheel of the checkout lists. Then the wheel itself (``pip wheel --no-deps``,
+the built /ide assets included), installed without a network. Each image is labelled with a
+digest of what it was built from and reused while that is unchanged: a changed checkout costs
+a wheel and a second's install, a changed requirement the Jupyter layer (minutes).
 
     python -m jupyter_ide.kernels.images.userimage [--force] [CHECKOUT]
 """
@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 import zipfile
+from email.parser import BytesParser
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,9 @@ from .builder import (
 )
 
 NAME = "singleuser"
+JUPYTER_LAYER = "singleuser-jupyter"  # jupyterhub, JupyterLab and jupyter-ide's requirements
 DOCKERFILE = IMAGES_DIR / NAME / "Dockerfile"
+JUPYTER_DOCKERFILE = IMAGES_DIR / NAME / "jupyter.Dockerfile"
 ROLE_LABEL = "org.jupyter-ide.role"  # not the sandbox images' language label: no kernel runs here
 CHECKOUT = Path(__file__).resolve().parents[3]
 
@@ -78,58 +81,87 @@ def wheel_digest(wheel: Path) -> str:
     return digest.hexdigest()
 
 
+def wheel_requirements(wheel: Path) -> list[str]:
+    """Return the wheel's own requirements (its extras' left out), as its metadata lists them."""
+    with zipfile.ZipFile(wheel) as archive:
+        name = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+        metadata = BytesParser().parsebytes(archive.read(name))
+    listed = metadata.get_all("Requires-Dist") or []
+    return sorted(str(r) for r in listed if "extra ==" not in str(r))
+
+
+def _digest(*parts: str) -> str:
+    """Return the sha256 of the parts, in order."""
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
 class UserImageBuilder(Builder):
     """Builds (or reuses) the user image on top of the core image it builds (or reuses)."""
 
-    def build_user_image(self, checkout: Path = CHECKOUT) -> BuildResult:
-        """Build ``jupyter-ide/singleuser`` from a wheel of ``checkout``, unless up to date."""
-        self.build_base()
-        core = self.client.images.get(self.tag(CORE))
-        hub_version = version("jupyterhub")
-        lab_version = version("jupyterlab")
-        tag = f"{self.repository}/{NAME}:{__version__}"
-        with tempfile.TemporaryDirectory(prefix="jupyter-ide-singleuser-") as folder:
-            context = Path(folder)
-            wheel = build_wheel(checkout, context / "wheels")
-            digest = hashlib.sha256(
-                "\0".join(
-                    [
-                        wheel_digest(wheel),
-                        hub_version,
-                        lab_version,
-                        core.id,
-                        DOCKERFILE.read_text(),
-                    ]
-                ).encode()
-            ).hexdigest()
-            present = self._image(tag)
-            if present is not None and not self.force:
-                if present.labels.get(DIGEST_LABEL) == digest:
-                    self.say(NAME, f"reusing {tag}")
-                    return BuildResult(NAME, tag, "reused", 0.0, present.attrs.get("Size", 0))
-                self.say(NAME, f"{tag} is out of date; rebuilding")
-            shutil.copyfile(DOCKERFILE, context / "Dockerfile")
-            started = time.monotonic()
-            self.say(
-                NAME,
-                f"building {tag} from {self.tag(CORE)}, "
-                f"jupyterhub {hub_version}, jupyterlab {lab_version}",
-            )
-            with self._serving_host_config():
-                args = {
-                    "CORE_IMAGE": self.tag(CORE),
-                    "JUPYTERHUB_VERSION": hub_version,
-                    "JUPYTERLAB_VERSION": lab_version,
-                }
-                self._docker_build(NAME, context, tag, args, digest, None, ROLE_LABEL)
+    def _reused(self, name: str, tag: str, digest: str) -> tuple[Any | None, BuildResult | None]:
+        """Return the image at ``tag``, and a result when its digest says it is up to date."""
+        present = self._image(tag)
+        if present is not None and not self.force:
+            if present.labels.get(DIGEST_LABEL) == digest:
+                self.say(name, f"reusing {tag}")
+                return present, BuildResult(name, tag, "reused", 0.0, present.attrs.get("Size", 0))
+            self.say(name, f"{tag} is out of date; rebuilding")
+        return present, None
+
+    def _built(self, name: str, tag: str, present: Any | None, started: float) -> BuildResult:
+        """Drop the image the build took ``tag`` from; say and return what was built."""
         image = self.client.images.get(tag)
         if present is not None and present.id != image.id:
             self._replaced.append(present.id)
             self.remove_replaced()
         seconds = time.monotonic() - started
         size = image.attrs.get("Size", 0)
-        self.say(NAME, f"built {tag} in {seconds:.0f} s ({size / 1e6:.0f} MB)")
-        return BuildResult(NAME, tag, "built", seconds, size)
+        self.say(name, f"built {tag} in {seconds:.0f} s ({size / 1e6:.0f} MB)")
+        return BuildResult(name, tag, "built", seconds, size)
+
+    def build_jupyter_layer(self, requirements: list[str]) -> BuildResult:
+        """Build the Jupyter layer (jupyterhub, JupyterLab, ``requirements``), unless up to date."""
+        self.build_base()
+        core = self.client.images.get(self.tag(CORE))
+        pinned = [
+            f"jupyterhub=={version('jupyterhub')}",
+            f"jupyterlab=={version('jupyterlab')}",
+            *requirements,
+        ]
+        tag = f"{self.repository}/{JUPYTER_LAYER}:{__version__}"
+        digest = _digest(*pinned, core.id, JUPYTER_DOCKERFILE.read_text())
+        present, reused = self._reused(JUPYTER_LAYER, tag, digest)
+        if reused is not None:
+            return reused
+        with tempfile.TemporaryDirectory(prefix="jupyter-ide-singleuser-") as folder:
+            context = Path(folder)
+            shutil.copyfile(JUPYTER_DOCKERFILE, context / "Dockerfile")
+            (context / "requirements.txt").write_text("\n".join(pinned) + "\n")
+            started = time.monotonic()
+            self.say(JUPYTER_LAYER, f"building {tag}: {', '.join(pinned[:2])}")
+            with self._serving_host_config():
+                args = {"CORE_IMAGE": self.tag(CORE)}
+                self._docker_build(JUPYTER_LAYER, context, tag, args, digest, None, ROLE_LABEL)
+        return self._built(JUPYTER_LAYER, tag, present, started)
+
+    def build_user_image(self, checkout: Path = CHECKOUT) -> BuildResult:
+        """Build ``jupyter-ide/singleuser`` from a wheel of ``checkout``, unless up to date."""
+        tag = f"{self.repository}/{NAME}:{__version__}"
+        with tempfile.TemporaryDirectory(prefix="jupyter-ide-singleuser-") as folder:
+            context = Path(folder)
+            wheel = build_wheel(checkout, context / "wheels")
+            jupyter = self.build_jupyter_layer(wheel_requirements(wheel))
+            layer = self.client.images.get(jupyter.tag)
+            digest = _digest(wheel_digest(wheel), layer.id, DOCKERFILE.read_text())
+            present, reused = self._reused(NAME, tag, digest)
+            if reused is not None:
+                return reused
+            shutil.copyfile(DOCKERFILE, context / "Dockerfile")
+            started = time.monotonic()
+            self.say(NAME, f"building {tag} from {jupyter.tag}")
+            args = {"JUPYTER_IMAGE": jupyter.tag}
+            self._docker_build(NAME, context, tag, args, digest, None, ROLE_LABEL)
+        return self._built(NAME, tag, present, started)
 
 
 def ensure_user_image(
