@@ -1,5 +1,6 @@
-"""The judge's queue: fair turns between users, a bounded length (503 + Retry-After) and a
-per-user rate limit counted in Redis, on one worker against the real Docker engine."""
+"""The judge's queue: fair turns between users, a bounded length (503 + Retry-After), a
+per-user share and a per-user rate limit, on one worker against the real Docker engine; each
+test runs with the queue in the process and with the queue shared in Redis."""
 
 from __future__ import annotations
 
@@ -31,11 +32,27 @@ def people() -> tuple[str, str]:
     return first, second
 
 
+@pytest.fixture(params=["memory", "redis"])
+def queue_mode(request: pytest.FixtureRequest) -> str:
+    """The queue in the process (no Redis), or shared in Redis."""
+    return str(request.param)
+
+
+@pytest.fixture
+def per_user_cap() -> int:
+    """Submissions one user may have waiting (0: only the queue's length)."""
+    return 0
+
+
 @pytest.fixture
 def jp_server_config(
-    jp_server_config: dict[str, Any], judge_dir: Path, people: tuple[str, str]
+    jp_server_config: dict[str, Any],
+    judge_dir: Path,
+    people: tuple[str, str],
+    queue_mode: str,
+    per_user_cap: int,
 ) -> dict[str, Any]:
-    """One worker, a short queue, 15 submissions a minute, counters in Redis."""
+    """One worker, a short queue, 15 submissions a minute; the cache and queue per mode."""
     config = judge_config(
         jp_server_config,
         judge_dir,
@@ -45,8 +62,10 @@ def jp_server_config(
         warm_languages="python",
         pool_size=2,
         retry_after=3,
+        max_queued_per_user=per_user_cap,
     )
-    config["IDESettings"] = {**config["IDESettings"], "redis_url": redis_url()}
+    url = redis_url() if queue_mode == "redis" else ""
+    config["IDESettings"] = {**config["IDESettings"], "redis_url": url}
     HubLikeIdentity.USERS.update({name: "student" for name in people})
     return config
 
@@ -92,7 +111,7 @@ async def test_a_full_queue_answers_503_with_retry_after(
         assert (await poll(jp_fetch, token, who=user))["status"]["id"] == 3
 
 
-async def test_rate_limit_per_user_in_redis(jp_fetch: Any, people: tuple[str, str]) -> None:
+async def test_rate_limit_per_user(jp_fetch: Any, people: tuple[str, str]) -> None:
     """More than the per-minute limit is 429 with Retry-After; another user is not affected."""
     user, other = people
     code, body, headers = await call(
@@ -115,3 +134,29 @@ async def test_rate_limit_per_user_in_redis(jp_fetch: Any, people: tuple[str, st
     )
     assert code == 201 and body["stdout"] == "ok\n"
     await asyncio.sleep(0)
+
+
+@pytest.mark.parametrize("per_user_cap", [3])
+async def test_a_users_share_of_the_queue(
+    jp_fetch: Any, jp_serverapp: Any, people: tuple[str, str], queue_mode: str
+) -> None:
+    """Past a user's share, their batch is refused whole (503, nothing kept); others get in."""
+    user, other = people
+    code, body, headers = await call(
+        jp_fetch, "POST", "submissions", "batch", who=user, body={"submissions": [SLEEPER] * 4}
+    )
+    assert code == 503 and body["error"] == "queue is full", body
+    assert headers["Retry-After"] == "3"
+    code, listed, _ = await call(jp_fetch, "GET", "submissions", who=user)
+    assert code == 200 and listed["meta"]["total_count"] == 0, listed  # no row left behind
+    code, created, _ = await call(
+        jp_fetch, "POST", "submissions", "batch", who=user, body={"submissions": [SLEEPER] * 3}
+    )
+    assert code == 201, created
+    code, single, _ = await call(jp_fetch, "POST", "submissions", who=other, body=SLEEPER)
+    assert code == 201, single
+    for token, who in [*((c["token"], user) for c in created), (single["token"], other)]:
+        done = await poll(jp_fetch, token, who=who)
+        assert done["status"]["id"] == 3 and done["stdout"] == "done\n", done
+    judge = jp_serverapp.web_app.settings["jupyter_ide_judge"]
+    assert (judge.shared is not None) == (queue_mode == "redis")  # the mode really in use
