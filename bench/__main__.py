@@ -14,7 +14,17 @@ import traceback
 
 from .quick import ENV
 
-BENCHES = ("contents", "kernels", "ai", "judge", "judge_scale", "hub", "classroom_start", "grading")
+BENCHES = (
+    "contents",
+    "kernels",
+    "ai",
+    "ai_scale",
+    "judge",
+    "judge_scale",
+    "hub",
+    "classroom_start",
+    "grading",
+)
 
 
 def main() -> None:
