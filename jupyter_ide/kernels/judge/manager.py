@@ -467,7 +467,7 @@ class JudgeManager:
     def state(self) -> dict[str, Any]:
         """Return the queue's and pool's state for health and the bench."""
         return {
-            "queued": len(self.queue),
+            "queued": len(self.queue) if self.shared is None else None,  # Redis: see waiting()
             "queue": "redis" if self.shared is not None else "memory",
             "running": self.running,
             "workers": len(self._workers),
