@@ -126,16 +126,19 @@ static const char *in_slot(const char *name) {
 /* Serving: wait for the host's go, then read the job's NUL-separated arguments. */
 static char **serve_job(const char *slot, int *count) {
     snprintf(slot_path, sizeof slot_path, "%s", slot);
-    int fd = open(in_slot("go"), O_RDONLY | O_CLOEXEC);
-    char c;
-    ssize_t got = fd < 0 ? -1 : read(fd, &c, 1);
-    if (got != 1) {
-        fprintf(stderr, "judge-box: no go signal (%s)\n", got == 0 ? "end of file" : strerror(errno));
+    for (;;) {
+        int go = open(in_slot("go"), O_RDONLY | O_CLOEXEC);
+        char c;
+        ssize_t got = go < 0 ? -1 : read(go, &c, 1);
+        int e = errno;
+        if (go >= 0) close(go);
+        if (got == 1) break;
+        if (got == 0) continue; /* a writer came and went without a byte: wait again */
+        fprintf(stderr, "judge-box: no go signal (%s)\n", strerror(e));
         _exit(4);
     }
-    close(fd);
     static char job[1 << 16];
-    fd = open(in_slot("job"), O_RDONLY | O_CLOEXEC);
+    int fd = open(in_slot("job"), O_RDONLY | O_CLOEXEC);
     if (fd < 0) { fprintf(stderr, "judge-box: no job (%s)\n", strerror(errno)); _exit(4); }
     ssize_t n = read(fd, job, sizeof job - 1);
     close(fd);
