@@ -11,10 +11,13 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from sqlalchemy import select
+
 from ..contents_manager import IDEContentsManager
 from ..contents_manager.blobstore import BlobStore
 from ..contents_manager.index import FILE, FileIndex, Limits, open_workspace
 from ..db import Database
+from ..db.models import File
 
 Snapshot = dict[str, tuple[str, int]]  # relative path -> (content hash, size)
 
@@ -65,14 +68,19 @@ class WorkspaceFiles:
             await live.sync_from_disk()
         index = await self._index(user)
         prefix = folder.strip("/") + "/"
+        query = select(File.path, File.content_hash, File.size).where(
+            File.workspace_id == index.workspace_id,
+            File.kind == FILE,
+            File.path.startswith(prefix, autoescape=True),
+        )
         found: Snapshot = {}
-        for entry in await index.everything():
-            if entry.kind != FILE or not entry.path.startswith(prefix):
-                continue
-            relative = entry.path[len(prefix) :]
+        async with self.db.session() as session:
+            rows = (await session.execute(query)).all()
+        for path, content_hash, size in rows:
+            relative = path[len(prefix) :]
             if any(part.startswith(".") for part in relative.split("/")):
                 continue  # hidden files and .ipynb_checkpoints are not part of the work
-            found[relative] = (entry.content_hash, entry.size)
+            found[relative] = (content_hash, int(size))
         return found
 
     async def current(self, user: str, paths: list[str]) -> dict[str, str]:
