@@ -176,6 +176,12 @@ if service_mode:
         ide_service["environment"] = {
             name: os.environ[name] for name in SERVICE_VARIABLES if os.environ.get(name)
         }
+        # A first start migrates the database and checks the sandbox images, longer than the
+        # 30 s JupyterHub 6 waits by default before it gives up and exits (5 has no such field).
+        from jupyterhub.services.service import Service
+
+        if Service.class_traits().get("timeout") is not None:
+            ide_service["timeout"] = 120
     elif os.environ.get("JUPYTER_IDE_SERVICE_TOKEN"):
         ide_service["api_token"] = os.environ["JUPYTER_IDE_SERVICE_TOKEN"]
     else:
