@@ -356,6 +356,11 @@ async def test_notebook_assignment_whole_cycle(jp_fetch: Any, jp_serverapp: Any)
     assert (
         await api.call("ada", "POST", "cs101", "assignments", "hw1", "submissions", sid, "reopen")
     )[0] == 404
+    for student, count in (("sam", 2), ("ada", 0), ("", 2)):
+        listed = await api.call(
+            "alan", "GET", "cs101", "assignments", "hw1", "submissions", student=student
+        )
+        assert len(listed[1]["submissions"]) == count, (student, listed)
     ada_list = await api.ok("ada", "GET", "cs101", "assignments", "hw1", "submissions")
     assert ada_list["submissions"] == []
     manage: list[tuple[str, list[str]]] = [
