@@ -101,7 +101,7 @@ def haproxy(base: Path, port: int, backends: list[str]) -> Iterator[Balancer]:
             if process.poll() is not None:
                 raise AssertionError(f"haproxy exited:\n{log.read_text(errors='replace')}")
             try:
-                requests.get(url, timeout=2)
+                requests.get(url, timeout=2, allow_redirects=False)
                 break
             except requests.RequestException:
                 if time.monotonic() > deadline:

@@ -1,0 +1,265 @@
+"""Two replicas of the jupyter-ide service behind haproxy, and one of them killed.
+
+A real hub knows the service as an external one whose URL is haproxy's; haproxy
+(tests/balancer.py, the README's affinity rule) sends each caller's kernel calls to one
+replica and the stateless calls to either. Each replica has its own data dirs, as on another
+machine; they share PostgreSQL, Redis and S3. One replica is killed with SIGKILL: the user's
+kernel on it is reported dead (not hung) once its heartbeat is gone, the user's next kernel
+starts on the other replica with the same files, and the AI quota in Redis still holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from tornado.httpclient import HTTPRequest
+
+from .balancer import haproxy
+from .hubfixture import ACCESS, BIN, ServiceHub, free_port, service_hub, tail, wait_for_service
+from .kernel_host import require_images
+from .kernel_ws import run_cell
+from .s3_server import MotoServer
+from .test_service_external import OWN_SETTINGS
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
+PER_MINUTE = 6  # the AI requests one user may make a minute, counted in Redis
+HEARTBEAT = ["--SandboxManager.heartbeat_interval=1", "--SandboxManager.heartbeat_ttl=3"]
+DEAD_WITHIN = 30  # s: the killed run's heartbeat lapses (3 s), then its kernels read dead
+CALL_TIMEOUT = 20  # s: every call answers within this, before and after the kill
+
+
+@pytest.fixture(autouse=True)
+def jp_asyncio_loop() -> None:
+    """These tests talk to processes over HTTP: no pytest-jupyter loop."""
+
+
+@pytest.fixture(autouse=True)
+def jp_server_cleanup() -> None:
+    """No in-process server to clean up."""
+
+
+@dataclass
+class Replica:
+    """One `jupyter ide service` process: its direct URL (the service's prefix), log, process."""
+
+    url: str
+    log: Path
+    process: subprocess.Popen[bytes]
+
+
+@dataclass
+class Replicas:
+    """The hub, its service URL through haproxy, and the two replicas."""
+
+    hub: ServiceHub
+    replicas: list[Replica]
+
+
+def _start_replica(base: Path, hub: ServiceHub, hub_env: dict[str, str], n: int) -> Replica:
+    """Start replica ``n`` on a port of its own, with data dirs of its own."""
+    port = free_port()
+    own = base / f"replica{n}"
+    env = {name: hub_env[name] for name in OWN_SETTINGS if name in hub_env}
+    env.update(
+        {
+            "JUPYTERHUB_API_TOKEN": hub_env["JUPYTER_IDE_SERVICE_TOKEN"],
+            "JUPYTERHUB_API_URL": f"{hub.url}/hub/api",
+            "JUPYTERHUB_SERVICE_URL": f"http://127.0.0.1:{port}",
+            "JUPYTER_IDE_AI_POOL_URL": hub_env["JUPYTER_IDE_AI_POOL_URL"],
+            "JUPYTER_DATA_DIR": str(own / "data"),
+            "JUPYTER_RUNTIME_DIR": str(own / "runtime"),
+            "JUPYTER_CONFIG_DIR": str(own / "config"),
+        }
+    )
+    log = base / f"replica{n}.log"
+    command = [
+        str(BIN / "jupyter"),
+        "ide",
+        "service",
+        "--JudgeSettings.pool_size=0",
+        "--SandboxManager.pool_size=0",
+        f"--AISettings.requests_per_minute={PER_MINUTE}",
+        *HEARTBEAT,
+    ]
+    process = subprocess.Popen(
+        command, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env, cwd=base
+    )
+    return Replica(f"http://127.0.0.1:{port}/services/ide", log, process)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop a replica (if still running) and wait for it."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def _wait_up(replica: Replica) -> None:
+    """Wait until a replica's extension refuses an anonymous call (it serves)."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        assert replica.process.poll() is None, f"a replica exited:\n{tail(replica.log)}"
+        try:
+            if requests.get(f"{replica.url}/ide/api/health", timeout=5).status_code == 403:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"a replica did not start:\n{tail(replica.log)}")
+
+
+@pytest.fixture
+def replicas(
+    tmp_path_factory: pytest.TempPathFactory, moto_server: MotoServer
+) -> Iterator[Replicas]:
+    """A hub whose external service is haproxy in front of two replicas."""
+    require_images("python")
+    base = tmp_path_factory.mktemp("service-replicas")
+    with service_hub(base, moto_server, "external") as (hub, hub_env):
+        port = int(hub_env["JUPYTER_IDE_SERVICE_URL"].rsplit(":", 1)[1])
+        started: list[Replica] = []
+        try:
+            for n in range(2):  # one after the other: the first one migrates the database
+                started.append(_start_replica(base, hub, hub_env, n))
+                _wait_up(started[-1])
+            backends = [r.url.split("/")[2] for r in started]
+            with haproxy(base, port, backends):
+                wait_for_service(hub, started[0].process)
+                yield Replicas(hub, started)
+        finally:
+            for replica in started:
+                _stop(replica.process)
+            hub.log = base / "replica0.log"
+
+
+def _call(url: str, token: str, method: str = "GET", body: Any = None) -> requests.Response:
+    """Call ``url`` with ``token``; every call must answer within CALL_TIMEOUT."""
+    return requests.request(
+        method,
+        url,
+        headers={"Authorization": f"token {token}"},
+        data=None if body is None else json.dumps(body),
+        timeout=CALL_TIMEOUT,
+    )
+
+
+def _cell(service: str, token: str, kernel_id: str, code: str) -> str:
+    """Run ``code`` on a kernel through its channels websocket; return its output."""
+    url = "ws" + service.removeprefix("http") + f"/api/kernels/{kernel_id}/channels"
+    request = HTTPRequest(url, headers={"Authorization": f"token {token}"}, request_timeout=120)
+    return asyncio.run(run_cell(request, code))
+
+
+def _chat(url: str, token: str) -> requests.Response:
+    """Ask the AI proxy at ``url`` (a service URL) one question."""
+    chat = {"model": "echo", "messages": [{"role": "user", "content": "hello pool"}]}
+    return _call(f"{url}/ide/api/ai/v1/chat/completions", token, "POST", chat)
+
+
+def _logs(replicas: Replicas) -> str:
+    """Both replicas' log tails, for a failure message."""
+    return "\n".join(f"--- {r.log.name}\n{tail(r.log, 3000)}" for r in replicas.replicas)
+
+
+def test_a_killed_replica_moves_its_users_to_the_other(replicas: Replicas) -> None:
+    """SIGKILL one replica: dead kernel reported, next kernel on the other, files, quota."""
+    hub = replicas.hub
+    service = hub.service_url  # the hub's proxy, then haproxy
+    name = f"ada-{uuid.uuid4().hex[:6]}"
+    hub.add_user(name)
+    token = hub.token(name, [ACCESS])
+
+    saved = {"type": "file", "format": "text", "content": "saved before the kill\n"}
+    put = _call(f"{service}/api/contents/saved.txt", token, "PUT", saved)
+    assert put.status_code == 201, put.text
+    started = _call(f"{service}/api/kernels", token, "POST", {"name": "ide-python"})
+    assert started.status_code == 201, (started.text, _logs(replicas))
+    kernel_id = started.json()["id"]
+    code = "open('/workspace/by-code.txt', 'w').write('written by a cell\\n'); print('ok')"
+    assert _cell(service, token, kernel_id, code).strip() == "ok"
+    deadline = time.monotonic() + 30
+    while _call(f"{service}/api/contents/by-code.txt", token).status_code != 200:
+        assert time.monotonic() < deadline, "the cell's file never reached the contents API"
+        time.sleep(0.5)
+
+    # The kernel lives on one replica; the other neither calls it dead nor starts it again.
+    answers = {r.url: _call(f"{r.url}/api/kernels/{kernel_id}", token) for r in replicas.replicas}
+    holders = [r for r in replicas.replicas if answers[r.url].status_code == 200]
+    assert len(holders) == 1, {u: (a.status_code, a.text) for u, a in answers.items()}
+    holder = holders[0]
+    other = next(r for r in replicas.replicas if r is not holder)
+    assert answers[holder.url].json()["execution_state"] != "dead"
+    assert answers[other.url].status_code == 421, answers[other.url].text
+    assert "another replica" in answers[other.url].json()["message"]
+    again = _call(f"{other.url}/api/kernels/{kernel_id}/restart", token, "POST", {})
+    assert again.status_code == 421, again.text
+    listed = _call(f"{other.url}/api/kernels", token).json()
+    assert kernel_id not in {k["id"] for k in listed}, listed  # not shown dead while it lives
+    # Affinity: every kernel call of this caller through haproxy reaches the holder.
+    for _ in range(6):
+        through = _call(f"{service}/api/kernels/{kernel_id}", token)
+        assert through.status_code == 200, through.text
+
+    # The AI quota is one count in Redis, whichever replica answers (a calendar minute's
+    # count: start early in a minute, so that the checks after the kill fall in the same one).
+    while time.gmtime().tm_sec > 30:
+        time.sleep(1)
+    for n in range(PER_MINUTE):
+        answer = _chat((holder, other)[n % 2].url, token)
+        assert answer.status_code == 200, answer.text
+    refused = _chat(service, token)
+    assert refused.status_code == 429, refused.text
+
+    os.kill(holder.process.pid, signal.SIGKILL)  # a crash: no clean-up at all
+    holder.process.wait(timeout=10)
+    after_kill = _chat(service, token)  # the survivor answers, with the same count
+    assert after_kill.status_code == 429, after_kill.text
+
+    # Reported dead, not hung: each call answers at once; dead once the heartbeat is gone.
+    deadline = time.monotonic() + DEAD_WITHIN
+    while True:
+        model = _call(f"{service}/api/kernels/{kernel_id}", token)
+        assert model.status_code in (200, 421), (model.status_code, model.text)
+        if model.status_code == 200 and model.json()["execution_state"] == "dead":
+            break
+        assert time.monotonic() < deadline, (model.text, _logs(replicas))
+        time.sleep(1)
+    listed = {k["id"]: k for k in _call(f"{service}/api/kernels", token).json()}
+    assert listed[kernel_id]["execution_state"] == "dead", listed
+
+    # The next kernel starts on the survivor, with the same files.
+    fresh = _call(f"{service}/api/kernels", token, "POST", {"name": "ide-python"})
+    assert fresh.status_code == 201, (fresh.text, _logs(replicas))
+    fresh_id = fresh.json()["id"]
+    on_other = _call(f"{other.url}/api/kernels/{fresh_id}", token)
+    assert on_other.status_code == 200 and on_other.json()["execution_state"] != "dead"
+    code = "print(open('/workspace/saved.txt').read() + open('/workspace/by-code.txt').read())"
+    out = _cell(service, token, fresh_id, code)
+    assert out.split() == "saved before the kill written by a cell".split(), out
+
+    # The dead kernel restarts under its id on the survivor, in the same workspace.
+    restarted = _call(f"{service}/api/kernels/{kernel_id}/restart", token, "POST", {})
+    assert restarted.status_code == 200, (restarted.text, _logs(replicas))
+    out = _cell(service, token, kernel_id, "print(open('/workspace/saved.txt').read())")
+    assert out.strip() == "saved before the kill", out
+
+    assert _call(f"{service}/api/contents/saved.txt", token).status_code == 200
+    for kid in (kernel_id, fresh_id):
+        assert _call(f"{service}/api/kernels/{kid}", token, "DELETE").status_code == 204
