@@ -1,12 +1,13 @@
 """Build the deployment image that deploy/docker-compose.yml runs, with no image registry.
 
-``jupyter-ide/stack:<version>`` is built FROM the user image (``userimage``: our offline core
-image, jupyterhub, JupyterLab and a wheel of the checkout) and adds Debian's PostgreSQL, Redis
-and Node.js, JupyterHub's proxy (the checkout's tests/hub peers), DockerSpawner,
-OAuthenticator and moto's S3 server. One image serves every compose service: the hub, the
-jupyter-ide service, judge workers and the data stores. It is labelled with a digest of what
-it was built from (the user image, its Dockerfile, the pinned requirements, the proxy's lock
-file) and reused while that is unchanged.
+One image serves every compose service: the hub, the jupyter-ide service, judge workers and
+the data stores. ``jupyter-ide/stack-base:<version>`` is built FROM the user image's Jupyter
+layer (``userimage``: our offline core image, jupyterhub, JupyterLab, jupyter-ide's
+requirements) and adds Debian's PostgreSQL, Redis and Node.js, JupyterHub's proxy (the
+checkout's tests/hub peers), DockerSpawner, OAuthenticator and moto's S3 server.
+``jupyter-ide/stack:<version>`` is that base with a wheel of the checkout installed (the user
+image's own last step). Each is labelled with a digest of what it was built from and reused
+while that is unchanged, so a changed checkout costs a wheel and a second's install.
 
     python -m jupyter_ide.kernels.images.stackimage [--force] [CHECKOUT]
 """
@@ -25,9 +26,20 @@ from typing import Any
 from ..._version import __version__
 from ..image_names import IMAGE_REPOSITORY
 from .builder import IMAGES_DIR, BuildResult, ImageBuildError, docker_client
-from .userimage import CHECKOUT, ROLE_LABEL, UserImageBuilder
+from .userimage import (
+    CHECKOUT,
+    ROLE_LABEL,
+    UserImageBuilder,
+    build_wheel,
+    wheel_digest,
+    wheel_requirements,
+)
+from .userimage import (
+    DOCKERFILE as WHEEL_DOCKERFILE,
+)
 
 NAME = "stack"
+BASE_NAME = "stack-base"  # everything but the checkout's wheel
 DOCKERFILE = IMAGES_DIR / NAME / "Dockerfile"
 REQUIREMENTS = ("dockerspawner", "oauthenticator", "moto")
 
@@ -54,33 +66,53 @@ def proxy_modules(checkout: Path) -> Path:
 class StackImageBuilder(UserImageBuilder):
     """Builds (or reuses) the deployment image on the user image it builds (or reuses)."""
 
-    def build_stack_image(self, checkout: Path = CHECKOUT) -> BuildResult:
-        """Build ``jupyter-ide/stack`` on the user image, unless up to date."""
+    def build_stack_base(self, checkout: Path, requirements: list[str]) -> BuildResult:
+        """Build ``jupyter-ide/stack-base`` on the Jupyter layer, unless up to date."""
         modules = proxy_modules(checkout)
-        user = self.build_user_image(checkout)
-        base = self.client.images.get(user.tag)
-        requirements = pinned_requirements()
-        lock = (modules.parent / "package-lock.json").read_bytes()
-        digest = hashlib.sha256(
-            "\0".join(
-                [base.id, DOCKERFILE.read_text(), *requirements, hashlib.sha256(lock).hexdigest()]
-            ).encode()
-        ).hexdigest()
-        tag = f"{self.repository}/{NAME}:{__version__}"
-        present, reused = self._reused(NAME, tag, digest)
+        jupyter = self.build_jupyter_layer(requirements)
+        layer = self.client.images.get(jupyter.tag)
+        pins = pinned_requirements()
+        lock = hashlib.sha256((modules.parent / "package-lock.json").read_bytes()).hexdigest()
+        digest = _digest(layer.id, DOCKERFILE.read_text(), *pins, lock)
+        tag = f"{self.repository}/{BASE_NAME}:{__version__}"
+        present, reused = self._reused(BASE_NAME, tag, digest)
         if reused is not None:
             return reused
         with tempfile.TemporaryDirectory(prefix="jupyter-ide-stack-") as folder:
             context = Path(folder)
             shutil.copyfile(DOCKERFILE, context / "Dockerfile")
-            (context / "requirements.txt").write_text("\n".join(requirements) + "\n")
+            (context / "requirements.txt").write_text("\n".join(pins) + "\n")
             shutil.copytree(modules, context / "node_modules", symlinks=True)
             started = time.monotonic()
-            self.say(NAME, f"building {tag} from {user.tag}")
+            self.say(BASE_NAME, f"building {tag} from {jupyter.tag}")
             with self._serving_host_config():
-                args = {"USER_IMAGE": user.tag}
-                self._docker_build(NAME, context, tag, args, digest, None, ROLE_LABEL)
+                args = {"JUPYTER_IMAGE": jupyter.tag}
+                self._docker_build(BASE_NAME, context, tag, args, digest, None, ROLE_LABEL)
+        return self._built(BASE_NAME, tag, present, started)
+
+    def build_stack_image(self, checkout: Path = CHECKOUT) -> BuildResult:
+        """Build ``jupyter-ide/stack``: the base with a wheel of ``checkout``, unless up to date."""
+        tag = f"{self.repository}/{NAME}:{__version__}"
+        with tempfile.TemporaryDirectory(prefix="jupyter-ide-stack-") as folder:
+            context = Path(folder)
+            wheel = build_wheel(checkout, context / "wheels")
+            base = self.build_stack_base(checkout, wheel_requirements(wheel))
+            layer = self.client.images.get(base.tag)
+            digest = _digest(wheel_digest(wheel), layer.id, WHEEL_DOCKERFILE.read_text())
+            present, reused = self._reused(NAME, tag, digest)
+            if reused is not None:
+                return reused
+            shutil.copyfile(WHEEL_DOCKERFILE, context / "Dockerfile")
+            started = time.monotonic()
+            self.say(NAME, f"building {tag} from {base.tag}")
+            args = {"JUPYTER_IMAGE": base.tag}
+            self._docker_build(NAME, context, tag, args, digest, None, ROLE_LABEL)
         return self._built(NAME, tag, present, started)
+
+
+def _digest(*parts: str) -> str:
+    """Return the sha256 of the parts, in order."""
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
 def ensure_stack_image(
