@@ -378,6 +378,15 @@ def test_user_servers_are_containers_of_the_user_image(deployment: Deployment) -
     # The server answers through the hub's proxy, as the service's client.
     me = _json(dep.call(dep.a, "/ide/api/auth/me"))
     assert me["name"] == dep.a, me
+    # JupyterLab is served from the container too, offering the service's terminals.
+    lab = dep.call(dep.a, "/lab")
+    assert lab.status_code == 200, lab.text[:500]
+    page_config = re.search(
+        r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', lab.text, re.S
+    )
+    assert page_config is not None, lab.text[:500]
+    config = json.loads(page_config.group(1))
+    assert config["appName"] == "JupyterLab" and config["terminalsAvailable"] is True, config
     assert dep.container(dep.b).id != container.id
 
 
