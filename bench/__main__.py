@@ -24,6 +24,7 @@ BENCHES = (
     "hub",
     "classroom_start",
     "grading",
+    "capacity",
 )
 
 

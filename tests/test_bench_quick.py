@@ -24,6 +24,7 @@ TABLES = (
     "hub: 3 starts",
     "classroom start: 5 students at once",
     "grading: submissions graded in a burst",
+    "capacity: per-student costs",
 )
 
 
@@ -57,6 +58,10 @@ def test_every_bench_runs_to_the_end_in_quick_mode() -> None:
         "start per student           service /ide, no spawn",
         "jupyter-ide JudgeGrader, notebook, 10 tests",
         "jupyter-ide JudgeGrader, C, 10 stdin cases",
+        "ide-python kernel, after workload (usage)",
+        "judge C hello, compiled (server process)",
+        "judge submission (python)",
+        "AI chat completion",
     ):
         assert row in out, (row, out)
     assert "goal: C hello world p50 < 300 ms" in out
