@@ -11,9 +11,10 @@ grading run, an in-process JudgeManager as bench/judge.py opens it. Measured:
   the submissions run; a box removed between two polls loses its last ~50 ms), plus the server
   process's own CPU (utime + stime from /proc) per submission, for a Python and a C hello world;
   and for a 10-case C grading run (run_cases, one box), the boxes' CPU and the bench process's;
-- database and Redis operations per request: pg_stat_database deltas (transactions, rows) on the
-  bench's database, and ``INFO commandstats`` deltas on the bench's Redis, per request, with the
-  idle background rate of the same window subtracted.
+- the server process's CPU per request (/proc), and database and Redis operations per request:
+  pg_stat_database deltas (transactions, rows) on the bench's database, read from another
+  database, and ``INFO commandstats`` deltas on the bench's Redis, with the idle background
+  rate of the same window subtracted.
 
 Run alone: ``.venv/bin/python -m bench.capacity``.
 """
@@ -60,6 +61,7 @@ C_HELLO = '#include <stdio.h>\nint main(void) { puts("hello, world"); return 0; 
 WORKLOAD = "x = [str(i) * 8 for i in range(200_000)]\nimport json\ns = json.dumps(x)\nlen(s)"
 CGROUP = Path("/sys/fs/cgroup")
 CGROUP_EXPRESSION = "open('/proc/self/cgroup').read()"
+COLUMNS = ("server cpu ms", "xact_commit", "tup_returned", "tup_inserted", "tup_updated", "redis")
 PG_FIELDS = (
     "xact_commit",
     "xact_rollback",
@@ -279,31 +281,25 @@ async def counted(
     name: str,
     operation: Callable[[int], Awaitable[object]],
     rounds: int,
-    pg: psycopg.Connection[Any],
-    db: str,
-    rds: redis.Redis,
+    counters: Callable[[], dict[str, float]],
     idle: dict[str, float],
 ) -> dict[str, float]:
-    """Run ``operation`` ``rounds`` times; return PostgreSQL and Redis counts per request."""
-    pg0, r0, t0 = pg_counters(pg, db), redis_calls(rds), time.perf_counter()
+    """Run ``operation`` ``rounds`` times; return the counters' deltas per request."""
+    before, t0 = counters(), time.perf_counter()
     for i in range(rounds):
         await operation(i)
     await asyncio.sleep(SETTLE)
-    pg1, r1, seconds = pg_counters(pg, db), redis_calls(rds), time.perf_counter() - t0
-    out = {k: (pg1[k] - pg0[k] - idle[k] * seconds) / rounds for k in PG_FIELDS}
-    out["redis"] = (r1 - r0 - idle["redis"] * seconds) / rounds
+    after, seconds = counters(), time.perf_counter() - t0
     print(f"  counted {name}: {rounds} requests in {seconds:.1f} s", file=sys.stderr)
-    return out
+    return {k: (after[k] - before[k] - idle[k] * seconds) / rounds for k in COLUMNS}
 
 
-async def idle_rates(pg: psycopg.Connection[Any], db: str, rds: redis.Redis) -> dict[str, float]:
-    """The background rate per second (liveness, pools) while no request is made."""
-    pg0, r0, t0 = pg_counters(pg, db), redis_calls(rds), time.perf_counter()
+async def idle_rates(counters: Callable[[], dict[str, float]]) -> dict[str, float]:
+    """The background rate per second (liveness, pools, flushes) while no request is made."""
+    before, t0 = counters(), time.perf_counter()
     await asyncio.sleep(SETTLE * 2)
-    pg1, r1, seconds = pg_counters(pg, db), redis_calls(rds), time.perf_counter() - t0
-    rates = {k: (pg1[k] - pg0[k]) / seconds for k in PG_FIELDS}
-    rates["redis"] = (r1 - r0) / seconds
-    return rates
+    after, seconds = counters(), time.perf_counter() - t0
+    return {k: (after[k] - before[k]) / seconds for k in COLUMNS}
 
 
 async def kernel_memory(server: Server, client: docker.DockerClient) -> dict[str, list[float]]:
@@ -447,14 +443,21 @@ async def measure(
     server: Server, tmp: Path, db: str, redis_url: str, client: docker.DockerClient
 ) -> None:
     """Every measurement against the started server; print the tables."""
-    pg = psycopg.connect(PG_ADMIN.rsplit("/", 1)[0] + f"/{db}", autocommit=True)
+    # read from another database, so that reading the counters does not add to them
+    pg = psycopg.connect(PG_ADMIN, autocommit=True)
     rds = redis.Redis.from_url(redis_url)
     server_id = await server.server_id()
     await wait_for(f"{upstream_of(server)}", server.headers)
     # let the warm pools fill before anything is counted or weighed
     await asyncio.sleep(5 if quick() else 15)
     warm = warm_box_memory(client, server_id)
-    idle = await idle_rates(pg, db, rds)
+
+    def counters() -> dict[str, float]:
+        values: dict[str, float] = {**pg_counters(pg, db), "redis": redis_calls(rds)}
+        values["server cpu ms"] = proc_cpu(server.proc.pid) * 1000
+        return values
+
+    idle = await idle_rates(counters)
 
     async def save(i: int) -> None:
         body = {"type": "file", "format": "text", "content": f"print({i})\n" * 20}
@@ -483,7 +486,7 @@ async def measure(
         ("judge submission (python)", submission, REQUESTS),
         ("AI chat completion", chat, REQUESTS),
     ):
-        ops[name] = await counted(name, operation, rounds, pg, db, rds, idle)
+        ops[name] = await counted(name, operation, rounds, counters, idle)
 
     memory = await kernel_memory(server, client)
     py_box, py_server = await judge_cpu(
@@ -516,15 +519,11 @@ async def measure(
     print(f"{'judge python hello (server process)':<44}{py_box:>10.1f}{py_server:>10.1f}")
     print(f"{'judge C hello, compiled (server process)':<44}{c_box:>10.1f}{c_server:>10.1f}")
     print(f"{'grading C, 10 cases, one box (bench proc.)':<44}{grade_box:>10.1f}{grade_own:>10.1f}")
-    print(
-        f"\n{'per request (idle rate subtracted)':<30}"
-        + "".join(f"{f:>14}" for f in (*PG_FIELDS, "redis cmds"))
-    )
+    print("\nper request (the idle rate of the same window subtracted)")
+    print(f"{'request':<30}" + "".join(f"{c:>14}" for c in COLUMNS))
     for name, counts in ops.items():
-        figures = "".join(f"{counts[f]:>14.1f}" for f in (*PG_FIELDS, "redis"))
-        print(f"{name:<30}{figures}")
-    rates = "".join(f"{idle[f]:>14.2f}" for f in (*PG_FIELDS, "redis"))
-    print(f"{'idle, per second':<30}{rates}")
+        print(f"{name:<30}" + "".join(f"{counts[c]:>14.1f}" for c in COLUMNS))
+    print(f"{'idle, per second':<30}" + "".join(f"{idle[c]:>14.2f}" for c in COLUMNS))
 
 
 def upstream_of(server: Server) -> str:
