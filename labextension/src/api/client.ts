@@ -1,6 +1,18 @@
 /** One typed client for jupyter-ide's own endpoints (/ide/api/*). */
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
+import {
+  parseAssignment,
+  parseAssignments,
+  parseFetch,
+  parseReopen,
+  parseSubmission as parseAssignmentSubmission,
+  parseSubmissions as parseAssignmentSubmissions,
+  type Assignment,
+  type AssignmentSubmission,
+  type FetchResult,
+  type ReopenResult,
+} from '../lib/assignments';
 import { encodeText, parseSubmission, type Submission } from '../lib/judge';
 import {
   parseKernelSandbox,
@@ -74,6 +86,24 @@ export async function errorMessage(error: unknown): Promise<string> {
     return error.message || `${error.response.status} ${error.response.statusText}`;
   }
   return error instanceof Error ? error.message : String(error);
+}
+
+/** A refused call, for people: its status, the server's message, and Retry-After (seconds). */
+export interface Refusal {
+  status: number | null;
+  message: string;
+  retryAfter: number | null;
+}
+
+/** Read a refusal: the status and message, and the Retry-After header a 429 carries. */
+export async function refusal(error: unknown): Promise<Refusal> {
+  const message = await errorMessage(error);
+  if (!(error instanceof ServerConnection.ResponseError)) {
+    return { status: null, message, retryAfter: null };
+  }
+  const header = error.response.headers.get('Retry-After');
+  const seconds = header !== null && /^\d+$/.test(header.trim()) ? Number(header) : null;
+  return { status: error.response.status, message, retryAfter: seconds };
 }
 
 export type AIMode = 'off' | 'hint' | 'full';
@@ -566,5 +596,60 @@ export class IdeClient {
     const data = (await response.json()) as { choices?: { message?: { content?: unknown } }[] };
     const content = data.choices?.[0]?.message?.content;
     return typeof content === 'string' ? content : '';
+  }
+
+  /** The path of an assignment (or of its parts) under /ide/api/courses/. */
+  private assignmentPath(course: string, name?: string, ...rest: (string | number)[]): string {
+    const parts = [course, 'assignments', ...(name === undefined ? [] : [name]), ...rest];
+    return `courses/${parts.map((p) => encodeURIComponent(String(p))).join('/')}`;
+  }
+
+  /** The course's assignments the caller may see (students: released ones, own deadlines). */
+  async assignments(course: string): Promise<Assignment[]> {
+    return parseAssignments(await this.getJSON(this.assignmentPath(course)));
+  }
+
+  /** One assignment as the caller may see it (with a re-release notice when there is one). */
+  async assignment(course: string, name: string): Promise<Assignment> {
+    return parseAssignment(await this.getJSON(this.assignmentPath(course, name)));
+  }
+
+  /** Get (or update) one's own copy; it lands in one's workspace under ``folder``. */
+  async fetchAssignment(course: string, name: string): Promise<FetchResult> {
+    const response = await this.postJSON(this.assignmentPath(course, name, 'fetch'), {});
+    return parseFetch(await response.json());
+  }
+
+  /** Submit one's copy as it is now (429 past the limit, 403 past the cut-off, 409 no copy). */
+  async submitAssignment(course: string, name: string): Promise<AssignmentSubmission> {
+    const response = await this.postJSON(this.assignmentPath(course, name, 'submissions'), {});
+    return parseAssignmentSubmission(await response.json());
+  }
+
+  /** One's own submissions of an assignment, newest first. */
+  async assignmentSubmissions(course: string, name: string): Promise<AssignmentSubmission[]> {
+    return parseAssignmentSubmissions(
+      await this.getJSON(this.assignmentPath(course, name, 'submissions')),
+    );
+  }
+
+  /** One submission with its results, as visibility allows (the server filters them). */
+  async assignmentSubmission(
+    course: string,
+    name: string,
+    id: number,
+  ): Promise<AssignmentSubmission> {
+    return parseAssignmentSubmission(
+      await this.getJSON(this.assignmentPath(course, name, 'submissions', id)),
+    );
+  }
+
+  /** Put a submission's files back into one's copy (what it replaces is kept in history). */
+  async reopenSubmission(course: string, name: string, id: number): Promise<ReopenResult> {
+    const response = await this.postJSON(
+      this.assignmentPath(course, name, 'submissions', id, 'reopen'),
+      {},
+    );
+    return parseReopen(await response.json());
   }
 }

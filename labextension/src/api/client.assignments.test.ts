@@ -1,0 +1,229 @@
+import { ServerConnection } from '@jupyterlab/services';
+import { describe, expect, it } from 'vitest';
+import { IdeClient, refusal } from './client';
+
+/** A student's view of an assignment, as the server's student_view writes it. */
+const HW1 = {
+  course: 'cs101',
+  name: 'hw1',
+  title: 'hw1',
+  language: 'python',
+  folder: 'assignments/cs101/hw1',
+  files: ['README.md', 'hw1.ipynb'],
+  version: 2,
+  late_penalty_percent: 10,
+  cutoff_hours: null,
+  max_submissions: 2,
+  window_seconds: 3600,
+  released_at: '2026-11-28T10:00:00+00:00',
+  feedback_published: false,
+  due_at: '2026-12-01T10:00:00+00:00',
+  extended: true,
+  tests: [{ name: 'add works', points: 2, visibility: 'visible' }],
+  fetched_version: 1,
+  notice: { kept: ['hw1.ipynb'], message: 'These files were changed by you and kept.' },
+};
+
+/** A student's graded submission, as the server's _student view writes it. */
+const GRADED = {
+  id: 7,
+  student: 'sam',
+  created_at: '2026-11-28T11:00:00+00:00',
+  files: ['README.md', 'hw1.ipynb'],
+  status: 'graded',
+  error: null,
+  results: [
+    {
+      name: 'add works',
+      score: 0,
+      max_score: 2,
+      status: 'failed',
+      output: 'AssertionError',
+      visibility: 'visible',
+    },
+  ],
+  visible_score: 0,
+  visible_max_score: 2,
+  late_days: 0,
+  penalty_percent: 0,
+  feedback: null,
+};
+
+function clientAnswering(answer: (request: Request) => Response) {
+  const requests: Request[] = [];
+  const settings = ServerConnection.makeSettings({
+    baseUrl: 'http://127.0.0.1:8888/user/sam/',
+    fetch: async (input: RequestInfo, init?: RequestInit) => {
+      const request = input instanceof Request ? input : new Request(input, init);
+      requests.push(request.clone());
+      return answer(request);
+    },
+  });
+  return { client: new IdeClient(settings), requests };
+}
+
+function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'Content-Type': 'application/json', ...headers },
+  });
+}
+
+const BASE = '/user/sam/ide/api/courses/cs101/assignments';
+
+describe('IdeClient assignments', () => {
+  it('lists a course’s assignments with the student’s deadline and notice', async () => {
+    const { client, requests } = clientAnswering(() => json(200, { assignments: [HW1] }));
+    const [hw1] = await client.assignments('cs101');
+    expect(requests[0]?.method).toBe('GET');
+    expect(new URL(requests[0]?.url ?? '').pathname).toBe(BASE);
+    expect(hw1).toMatchObject({
+      name: 'hw1',
+      folder: 'assignments/cs101/hw1',
+      dueAt: '2026-12-01T10:00:00+00:00',
+      extended: true,
+      version: 2,
+      fetchedVersion: 1,
+      cutoffHours: null,
+      maxSubmissions: 2,
+      notice: { kept: ['hw1.ipynb'] },
+    });
+    expect(hw1?.tests).toEqual([{ name: 'add works', points: 2, visibility: 'visible' }]);
+  });
+
+  it('escapes course and assignment names in the path', async () => {
+    const { client, requests } = clientAnswering(() => json(200, HW1));
+    await client.assignment('cs 101', 'hw/1');
+    expect(new URL(requests[0]?.url ?? '').pathname).toBe(
+      '/user/sam/ide/api/courses/cs%20101/assignments/hw%2F1',
+    );
+  });
+
+  it('fetches a copy with a POST and reads what was written and kept', async () => {
+    const { client, requests } = clientAnswering(() =>
+      json(200, {
+        folder: 'assignments/cs101/hw1',
+        version: 2,
+        written: ['README.md'],
+        kept: { 'hw1.ipynb': 2 },
+      }),
+    );
+    const got = await client.fetchAssignment('cs101', 'hw1');
+    expect(requests[0]?.method).toBe('POST');
+    expect(new URL(requests[0]?.url ?? '').pathname).toBe(`${BASE}/hw1/fetch`);
+    expect(got).toEqual({
+      folder: 'assignments/cs101/hw1',
+      version: 2,
+      written: ['README.md'],
+      kept: { 'hw1.ipynb': 2 },
+    });
+  });
+
+  it('submits, lists, reads and reopens own submissions', async () => {
+    const { client, requests } = clientAnswering((request) => {
+      const path = new URL(request.url).pathname;
+      if (path.endsWith('/reopen')) {
+        return json(200, {
+          folder: 'assignments/cs101/hw1',
+          restored: ['hw1.ipynb'],
+          submission: 7,
+        });
+      }
+      if (path.endsWith('/submissions') && request.method === 'GET') {
+        return json(200, { submissions: [GRADED] });
+      }
+      return json(request.method === 'POST' ? 201 : 200, GRADED);
+    });
+    const made = await client.submitAssignment('cs101', 'hw1');
+    expect(made.id).toBe(7);
+    const [listed] = await client.assignmentSubmissions('cs101', 'hw1');
+    expect(listed?.results).toEqual([
+      {
+        name: 'add works',
+        score: 0,
+        maxScore: 2,
+        status: 'failed',
+        output: 'AssertionError',
+        visibility: 'visible',
+      },
+    ]);
+    const one = await client.assignmentSubmission('cs101', 'hw1', 7);
+    expect(one).toMatchObject({ visibleScore: 0, visibleMaxScore: 2, feedback: null });
+    const back = await client.reopenSubmission('cs101', 'hw1', 7);
+    expect(back.restored).toEqual(['hw1.ipynb']);
+    expect(requests.map((r) => `${r.method} ${new URL(r.url).pathname}`)).toEqual([
+      `POST ${BASE}/hw1/submissions`,
+      `GET ${BASE}/hw1/submissions`,
+      `GET ${BASE}/hw1/submissions/7`,
+      `POST ${BASE}/hw1/submissions/7/reopen`,
+    ]);
+  });
+
+  it('reads released feedback: score, manual points, line comments', async () => {
+    const feedback = {
+      score: 7,
+      max_score: 9,
+      manual: { style: 2 },
+      comments: [{ path: 'hw1.ipynb', line: 3, text: 'Nice add.' }],
+    };
+    const { client } = clientAnswering(() => json(200, { ...GRADED, feedback }));
+    const one = await client.assignmentSubmission('cs101', 'hw1', 7);
+    expect(one.feedback).toEqual({
+      score: 7,
+      maxScore: 9,
+      manual: { style: 2 },
+      comments: [{ path: 'hw1.ipynb', line: 3, text: 'Nice add.' }],
+    });
+  });
+
+  it('refuses answers of the wrong shape', async () => {
+    await expect(
+      clientAnswering(() => json(200, { assignments: [{ title: 'x' }] })).client.assignments('c'),
+    ).rejects.toThrow('no name');
+    await expect(
+      clientAnswering(() => json(201, { status: 'queued' })).client.submitAssignment('c', 'a'),
+    ).rejects.toThrow('no id');
+  });
+});
+
+describe('refusal', () => {
+  async function refused(status: number, message: string, headers: Record<string, string> = {}) {
+    const { client } = clientAnswering(() => json(status, { message, reason: null }, headers));
+    return refusal(await client.submitAssignment('cs101', 'hw1').catch((e: unknown) => e));
+  }
+
+  it('reads a 429 with its Retry-After', async () => {
+    expect(
+      await refused(429, 'You may submit hw1 2 times per 3600 s; try again in 3599 s', {
+        'Retry-After': '3599',
+      }),
+    ).toEqual({
+      status: 429,
+      message: 'You may submit hw1 2 times per 3600 s; try again in 3599 s',
+      retryAfter: 3599,
+    });
+  });
+
+  it('reads a 403 past the cut-off and a 409 without a copy', async () => {
+    const closed = await refused(403, 'hw1 closed: the cut-off after your deadline has passed');
+    expect(closed).toMatchObject({ status: 403, retryAfter: null });
+    expect(closed.message).toContain('cut-off');
+    const nocopy = await refused(409, 'Fetch hw1 first: you have no copy of it yet');
+    expect(nocopy).toMatchObject({
+      status: 409,
+      message: 'Fetch hw1 first: you have no copy of it yet',
+    });
+  });
+
+  it('ignores a Retry-After that is not a number of seconds', async () => {
+    expect((await refused(429, 'slow down', { 'Retry-After': 'soon' })).retryAfter).toBeNull();
+  });
+
+  it('reads errors that are not answers', async () => {
+    expect(await refusal(new Error('offline'))).toEqual({
+      status: null,
+      message: 'offline',
+      retryAfter: null,
+    });
+  });
+});

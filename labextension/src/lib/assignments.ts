@@ -1,0 +1,283 @@
+/** Assignments as a student sees them (/ide/api/courses/<course>/assignments): shapes, states. */
+
+export type Visibility = 'visible' | 'hidden' | 'after_due_date' | 'after_published';
+
+/** A test the student may know about (the server leaves out the others). */
+export interface AssignmentTest {
+  name: string;
+  points: number;
+  visibility: string;
+}
+
+/** Files kept at a re-release because the student had changed them. */
+export interface ReleaseNotice {
+  kept: string[];
+  message: string;
+}
+
+/** One released assignment, with the student's own deadline (extension included). */
+export interface Assignment {
+  course: string;
+  name: string;
+  title: string;
+  language: string | null;
+  folder: string;
+  files: string[];
+  version: number;
+  /** The version of the student's copy; null before they got one. */
+  fetchedVersion: number | null;
+  dueAt: string | null;
+  extended: boolean;
+  latePenaltyPercent: number;
+  cutoffHours: number | null;
+  maxSubmissions: number | null;
+  windowSeconds: number | null;
+  releasedAt: string | null;
+  feedbackPublished: boolean;
+  tests: AssignmentTest[];
+  notice: ReleaseNotice | null;
+}
+
+/** One test's result, as the server returns it to the student. */
+export interface TestResult {
+  name: string;
+  score: number;
+  maxScore: number;
+  status: string;
+  output: string;
+  visibility: string;
+}
+
+export interface LineComment {
+  path: string;
+  line: number;
+  text: string;
+}
+
+/** The grade the instructor released (null until feedback is published). */
+export interface Feedback {
+  score: number | null;
+  maxScore: number | null;
+  manual: Record<string, number>;
+  comments: LineComment[];
+}
+
+/** One of the student's own submissions. */
+export interface AssignmentSubmission {
+  id: number;
+  createdAt: string;
+  files: string[];
+  status: string;
+  error: string | null;
+  results: TestResult[];
+  visibleScore: number;
+  visibleMaxScore: number;
+  lateDays: number | null;
+  penaltyPercent: number | null;
+  feedback: Feedback | null;
+}
+
+/** What a fetch wrote into the workspace, and which changed files it kept. */
+export interface FetchResult {
+  folder: string;
+  version: number;
+  written: string[];
+  kept: Record<string, number>;
+}
+
+/** What reopening a submission put back. */
+export interface ReopenResult {
+  folder: string;
+  restored: string[];
+  submission: number;
+}
+
+function asObject(data: unknown, what: string): Record<string, unknown> {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new Error(`${what}: not an object`);
+  }
+  return data as Record<string, unknown>;
+}
+
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
+function textOrNull(value: unknown): string | null {
+  return typeof value === 'string' && value ? value : null;
+}
+
+function numberOrNull(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+function number(value: unknown): number {
+  return numberOrNull(value) ?? 0;
+}
+
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.map(String) : [];
+}
+
+function list<T>(value: unknown, parse: (item: unknown) => T): T[] {
+  return Array.isArray(value) ? value.map(parse) : [];
+}
+
+/** Read one assignment as the student sees it; an answer without a name is refused. */
+export function parseAssignment(data: unknown): Assignment {
+  const raw = asObject(data, 'assignment');
+  const name = textOrNull(raw.name);
+  if (!name) {
+    throw new Error('assignment: no name');
+  }
+  const notice =
+    typeof raw.notice === 'object' && raw.notice !== null
+      ? (raw.notice as Record<string, unknown>)
+      : null;
+  return {
+    course: text(raw.course),
+    name,
+    title: text(raw.title),
+    language: textOrNull(raw.language),
+    folder: text(raw.folder),
+    files: strings(raw.files),
+    version: number(raw.version),
+    fetchedVersion: numberOrNull(raw.fetched_version),
+    dueAt: textOrNull(raw.due_at),
+    extended: raw.extended === true,
+    latePenaltyPercent: number(raw.late_penalty_percent),
+    cutoffHours: numberOrNull(raw.cutoff_hours),
+    maxSubmissions: numberOrNull(raw.max_submissions),
+    windowSeconds: numberOrNull(raw.window_seconds),
+    releasedAt: textOrNull(raw.released_at),
+    feedbackPublished: raw.feedback_published === true,
+    tests: list(raw.tests, (item) => {
+      const t = asObject(item, 'test');
+      return { name: text(t.name), points: number(t.points), visibility: text(t.visibility) };
+    }),
+    notice: notice ? { kept: strings(notice.kept), message: text(notice.message) } : null,
+  };
+}
+
+/** Read a list of assignments. */
+export function parseAssignments(data: unknown): Assignment[] {
+  return list(asObject(data, 'assignments').assignments, parseAssignment);
+}
+
+function parseResult(data: unknown): TestResult {
+  const raw = asObject(data, 'result');
+  return {
+    name: text(raw.name),
+    score: number(raw.score),
+    maxScore: number(raw.max_score),
+    status: text(raw.status),
+    output: text(raw.output),
+    visibility: text(raw.visibility),
+  };
+}
+
+function parseFeedback(data: unknown): Feedback | null {
+  if (typeof data !== 'object' || data === null) {
+    return null;
+  }
+  const raw = data as Record<string, unknown>;
+  const manual: Record<string, number> = {};
+  if (typeof raw.manual === 'object' && raw.manual !== null) {
+    for (const [item, points] of Object.entries(raw.manual as Record<string, unknown>)) {
+      manual[item] = number(points);
+    }
+  }
+  return {
+    score: numberOrNull(raw.score),
+    maxScore: numberOrNull(raw.max_score),
+    manual,
+    comments: list(raw.comments, (item) => {
+      const c = asObject(item, 'comment');
+      return { path: text(c.path), line: number(c.line), text: text(c.text) };
+    }),
+  };
+}
+
+/** Read one submission as its student sees it; one without an id is refused. */
+export function parseSubmission(data: unknown): AssignmentSubmission {
+  const raw = asObject(data, 'submission');
+  const id = raw.id;
+  if (typeof id !== 'number' || !Number.isInteger(id)) {
+    throw new Error('submission: no id');
+  }
+  return {
+    id,
+    createdAt: text(raw.created_at),
+    files: strings(raw.files),
+    status: text(raw.status),
+    error: textOrNull(raw.error),
+    results: list(raw.results, parseResult),
+    visibleScore: number(raw.visible_score),
+    visibleMaxScore: number(raw.visible_max_score),
+    lateDays: numberOrNull(raw.late_days),
+    penaltyPercent: numberOrNull(raw.penalty_percent),
+    feedback: parseFeedback(raw.feedback),
+  };
+}
+
+/** Read a list of submissions (newest first, as the server orders them). */
+export function parseSubmissions(data: unknown): AssignmentSubmission[] {
+  return list(asObject(data, 'submissions').submissions, parseSubmission);
+}
+
+/** Read a fetch's answer. */
+export function parseFetch(data: unknown): FetchResult {
+  const raw = asObject(data, 'fetch');
+  const kept: Record<string, number> = {};
+  if (typeof raw.kept === 'object' && raw.kept !== null) {
+    for (const [path, version] of Object.entries(raw.kept as Record<string, unknown>)) {
+      kept[path] = number(version);
+    }
+  }
+  return {
+    folder: text(raw.folder),
+    version: number(raw.version),
+    written: strings(raw.written),
+    kept,
+  };
+}
+
+/** Read a reopen's answer. */
+export function parseReopen(data: unknown): ReopenResult {
+  const raw = asObject(data, 'reopen');
+  return {
+    folder: text(raw.folder),
+    restored: strings(raw.restored),
+    submission: number(raw.submission),
+  };
+}
+
+export type AssignmentState = 'not-fetched' | 'update' | 'open' | 'late' | 'closed';
+
+export const STATE_LABELS: Record<AssignmentState, string> = {
+  'not-fetched': 'Not fetched yet',
+  update: 'New version released',
+  open: 'Open',
+  late: 'Past due (late penalty)',
+  closed: 'Closed',
+};
+
+/** Where the student stands with an assignment at ``now``. */
+export function assignmentState(a: Assignment, now: Date): AssignmentState {
+  const due = a.dueAt ? Date.parse(a.dueAt) : NaN;
+  if (!Number.isNaN(due) && a.cutoffHours !== null && now.getTime() > due + a.cutoffHours * 3.6e6) {
+    return 'closed';
+  }
+  if (a.fetchedVersion === null) {
+    return 'not-fetched';
+  }
+  if (a.fetchedVersion < a.version) {
+    return 'update';
+  }
+  return !Number.isNaN(due) && now.getTime() > due ? 'late' : 'open';
+}
+
+/** Whether a submission is still waiting for its grade. */
+export function isPending(s: AssignmentSubmission): boolean {
+  return s.status === 'queued' || s.status === 'grading';
+}
