@@ -19,6 +19,7 @@ import os
 import secrets
 import shutil
 import subprocess
+import tempfile
 import textwrap
 import time
 import uuid
@@ -227,8 +228,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     client_secret = secrets.token_hex(16)
     admin_token = secrets.token_hex(32)
     project = f"jide-compose-{uuid.uuid4().hex[:8]}"
-    state = base / "state"
-    state.mkdir()
+    # Short: kernel socket paths under it must fit a unix socket's 107 bytes.
+    state = Path(tempfile.mkdtemp(prefix="jide-"))
     (base / "hub_test_config.py").write_text(_hub_test_config(admin_token))
     override = base / "docker-compose.test.yml"
     override.write_text(_override(base, oidc_port, callback, client_secret))
@@ -280,6 +281,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         leftover = engine.containers.list(
             all=True, filters={"label": f"com.docker.compose.project={project}"}
         )
+        shutil.rmtree(state, ignore_errors=True)
         assert leftover == [], leftover
 
 
