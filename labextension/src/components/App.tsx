@@ -28,6 +28,7 @@ const AIPanel = lazy(() => import('./AIPanel'));
 const HistoryPanel = lazy(() => import('./HistoryPanel'));
 const RunPanel = lazy(() => import('./RunPanel'));
 const TestsPanel = lazy(() => import('./TestsPanel'));
+const AssignmentsPanel = lazy(() => import('./AssignmentsPanel'));
 
 const TOAST_MS = 6000;
 const MIN_TERMINAL = 80;
@@ -278,6 +279,22 @@ export function App({ services }: { services: Services }) {
 
   const isDirty = useCallback((path: string) => dirtyRef.current.has(path), []);
 
+  // Assignments live in a course: the chosen one, else the only one the user is in.
+  const assignmentCourse =
+    courses.course ?? (courses.courses.length === 1 ? (courses.courses[0]?.name ?? null) : null);
+
+  const onAssignmentFiles = useCallback(
+    (paths: string[]) => {
+      setVersion((v) => v + 1);
+      for (const path of paths) {
+        if (!dirtyRef.current.has(path)) {
+          onRestored(path); // an open, unchanged tab shows the new content
+        }
+      }
+    },
+    [onRestored],
+  );
+
   const activeTab = tabs.find((t) => t.path === active);
   const runnable = activeTab?.kind === 'file' && active !== null ? judgeLanguage(active) : null;
 
@@ -345,6 +362,19 @@ export function App({ services }: { services: Services }) {
               path={activeTab?.kind === 'file' ? active : null}
               visible={side === 'tests'}
               getEditor={getEditor}
+              notify={notify}
+            />
+          </Suspense>
+        );
+      case 'assignments':
+        return (
+          <Suspense fallback={<div className="loading">Loading the assignments…</div>}>
+            <AssignmentsPanel
+              client={services.ide}
+              course={assignmentCourse}
+              courseCount={courses.courses.length}
+              visible={side === 'assignments'}
+              onFilesChanged={onAssignmentFiles}
               notify={notify}
             />
           </Suspense>

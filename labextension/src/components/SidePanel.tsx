@@ -1,12 +1,13 @@
-/** The right-hand panel: the assistant, a file's history, its tests; one visible at a time. */
+/** The right-hand panel: the assistant, a file's history, its tests, assignments; one at a time. */
 import type { ReactNode } from 'react';
 
-export type SideView = 'ai' | 'history' | 'tests';
+export type SideView = 'ai' | 'history' | 'tests' | 'assignments';
 
 export const SIDE_TITLES: Record<SideView, string> = {
   ai: 'Assistant',
   history: 'History',
   tests: 'Tests',
+  assignments: 'Assignments',
 };
 
 interface Props {

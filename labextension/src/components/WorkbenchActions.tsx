@@ -10,7 +10,12 @@ interface Props {
   onRun: () => void;
 }
 
-const ICONS: Record<SideView, string> = { ai: '✦', history: '⟲', tests: '✓' };
+const ICONS: Record<SideView, string> = {
+  ai: '✦',
+  history: '⟲',
+  tests: '✓',
+  assignments: '✎',
+};
 
 export function WorkbenchActions({ side, onSide, runLabel, running, onRun }: Props) {
   return (

@@ -1,0 +1,338 @@
+import { ServerConnection } from '@jupyterlab/services';
+import { act } from 'react';
+import { describe, expect, it, vi } from 'vitest';
+import { IdeClient } from '../api/client';
+import { render, type Rendered } from '../testing/render';
+import AssignmentsPanel, { explainRefusal } from './AssignmentsPanel';
+
+const FUTURE = new Date(Date.now() + 2 * 86_400_000).toISOString();
+
+function assignment(extra: Record<string, unknown> = {}) {
+  return {
+    course: 'cs101',
+    name: 'hw1',
+    title: 'Homework 1',
+    language: 'python',
+    folder: 'assignments/cs101/hw1',
+    files: ['hw1.ipynb'],
+    version: 1,
+    late_penalty_percent: 10,
+    cutoff_hours: null,
+    max_submissions: 2,
+    window_seconds: 3600,
+    released_at: '2026-11-28T10:00:00+00:00',
+    feedback_published: false,
+    due_at: FUTURE,
+    extended: false,
+    tests: [{ name: 'add works', points: 2, visibility: 'visible' }],
+    fetched_version: null,
+    notice: null,
+    ...extra,
+  };
+}
+
+function submission(id: number, status: string, results: unknown[] = []) {
+  return {
+    id,
+    student: 'sam',
+    created_at: '2026-11-28T11:00:00+00:00',
+    files: ['hw1.ipynb'],
+    status,
+    error: null,
+    results,
+    visible_score: results.reduce((n: number, r) => n + (r as { score: number }).score, 0),
+    visible_max_score: results.reduce(
+      (n: number, r) => n + (r as { max_score: number }).max_score,
+      0,
+    ),
+    late_days: 0,
+    penalty_percent: 0,
+    feedback: null,
+  };
+}
+
+const FAILED = {
+  name: 'add works',
+  score: 0,
+  max_score: 2,
+  status: 'failed',
+  output: 'AssertionError: add(1, 2) != 3',
+  visibility: 'visible',
+};
+
+type Route = (request: Request) => Response | undefined;
+
+function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'Content-Type': 'application/json', ...headers },
+  });
+}
+
+/** A real IdeClient over a fetch that answers from ``route`` (404 when it has no answer). */
+function serverWith(route: Route) {
+  const calls: string[] = [];
+  const settings = ServerConnection.makeSettings({
+    baseUrl: 'http://127.0.0.1:8888/',
+    fetch: async (input: RequestInfo, init?: RequestInit) => {
+      const request = input instanceof Request ? input : new Request(input, init);
+      const path = new URL(request.url).pathname.replace('/ide/api/courses/cs101/assignments', '');
+      calls.push(`${request.method} ${path}`);
+      return route(request) ?? json(404, { message: 'not here' });
+    },
+  });
+  return { client: new IdeClient(settings), calls };
+}
+
+function route(request: Request): string {
+  return `${request.method} ${new URL(request.url).pathname.replace('/ide/api/courses/cs101/assignments', '')}`;
+}
+
+async function settle(ms = 50) {
+  await act(async () => {
+    await new Promise((r) => setTimeout(r, ms));
+  });
+}
+
+async function click(view: Rendered, selector: string) {
+  const button = view.container.querySelector<HTMLButtonElement>(selector);
+  expect(button, selector).not.toBeNull();
+  await act(async () => {
+    button?.click();
+  });
+  await settle();
+}
+
+function panel(client: IdeClient, extra: Partial<Parameters<typeof AssignmentsPanel>[0]> = {}) {
+  return (
+    <AssignmentsPanel
+      client={client}
+      course="cs101"
+      courseCount={1}
+      visible
+      onFilesChanged={() => undefined}
+      notify={() => undefined}
+      {...extra}
+    />
+  );
+}
+
+describe('AssignmentsPanel', () => {
+  it('says why nothing is listed without a course', async () => {
+    const { client, calls } = serverWith(() => undefined);
+    const many = await render(panel(client, { course: null, courseCount: 2 }));
+    expect(many.byTestId('assignments-no-course')?.textContent).toContain('Choose a course');
+    await many.unmount();
+    const none = await render(panel(client, { course: null, courseCount: 0 }));
+    expect(none.byTestId('assignments-no-course')?.textContent).toContain('not in a course');
+    await none.unmount();
+    expect(calls).toEqual([]);
+  });
+
+  it('lists assignments with the student’s deadline and state, and gets a copy', async () => {
+    let fetched = false;
+    const { client, calls } = serverWith((request) => {
+      switch (route(request)) {
+        case 'GET ':
+          return json(200, {
+            assignments: [assignment({ fetched_version: fetched ? 1 : null, extended: true })],
+          });
+        case 'POST /hw1/fetch':
+          fetched = true;
+          return json(200, {
+            folder: 'assignments/cs101/hw1',
+            version: 1,
+            written: ['hw1.ipynb'],
+            kept: {},
+          });
+      }
+      return undefined;
+    });
+    const onFilesChanged = vi.fn();
+    const notify = vi.fn();
+    const view = await render(panel(client, { onFilesChanged, notify }));
+    await settle();
+    const card = view.byTestId('assignment-hw1');
+    expect(card?.textContent).toContain('Homework 1');
+    expect(view.byTestId('assignment-state')?.textContent).toBe('Not fetched yet');
+    expect(view.byTestId('assignment-due')?.textContent).toContain('(your extension)');
+    await click(view, '[data-testid="assignment-get"]');
+    expect(onFilesChanged).toHaveBeenCalledWith(['assignments/cs101/hw1/hw1.ipynb']);
+    expect(notify).toHaveBeenCalledWith('info', 'hw1 is in assignments/cs101/hw1');
+    expect(view.byTestId('assignment-state')?.textContent).toBe('Open');
+    expect(view.byTestId('assignment-get')).toBeNull();
+    expect(calls).toEqual(['GET ', 'POST /hw1/fetch', 'GET ']);
+    await view.unmount();
+  });
+
+  it('submits, shows the pending submission, then its visible results when graded', async () => {
+    let rounds = 0;
+    const { client } = serverWith((request) => {
+      switch (route(request)) {
+        case 'GET ':
+          return json(200, { assignments: [assignment({ fetched_version: 1 })] });
+        case 'POST /hw1/submissions':
+          return json(201, submission(7, 'queued'));
+        case 'GET /hw1/submissions':
+          rounds += 1;
+          return json(200, {
+            submissions: [
+              rounds < 2 ? submission(7, 'grading') : submission(7, 'graded', [FAILED]),
+            ],
+          });
+      }
+      return undefined;
+    });
+    const view = await render(panel(client));
+    await settle();
+    await click(view, '[data-testid="assignment-submit"]');
+    expect(view.byTestId('submission-7')).not.toBeNull();
+    expect(view.byTestId('submission-pending')).not.toBeNull();
+    await settle(3400); // two polls
+    expect(view.byTestId('submission-pending')).toBeNull();
+    expect(view.byTestId('submission-score')?.textContent).toContain('Visible tests: 0 / 2');
+    const tests = view.container.querySelectorAll('[data-testid="submission-test"]');
+    expect(tests).toHaveLength(1);
+    expect(tests[0]?.textContent).toContain('add works');
+    expect(tests[0]?.textContent).toContain('failed');
+    expect(tests[0]?.textContent).toContain('AssertionError: add(1, 2) != 3');
+    await view.unmount();
+  });
+
+  it('shows released feedback and the re-release notice', async () => {
+    const notice = { kept: ['hw1.ipynb'], message: 'These files were changed by you and kept.' };
+    const feedback = {
+      score: 7,
+      max_score: 9,
+      manual: { style: 2 },
+      comments: [{ path: 'hw1.ipynb', line: 3, text: 'Nice add.' }],
+    };
+    const { client } = serverWith((request) => {
+      switch (route(request)) {
+        case 'GET ':
+          return json(200, {
+            assignments: [assignment({ fetched_version: 1, version: 2, notice })],
+          });
+        case 'GET /hw1/submissions':
+          return json(200, {
+            submissions: [
+              { ...submission(7, 'graded', [{ ...FAILED, score: 2, status: 'passed' }]), feedback },
+            ],
+          });
+      }
+      return undefined;
+    });
+    const view = await render(panel(client));
+    await settle();
+    expect(view.byTestId('assignment-state')?.textContent).toBe('New version released');
+    expect(view.byTestId('assignment-get')?.textContent).toBe('Get the new version');
+    expect(view.byTestId('assignment-notice')?.textContent).toContain('Kept: hw1.ipynb.');
+    await click(view, '[data-testid="assignment-toggle"]');
+    const shown = view.byTestId('submission-feedback')?.textContent ?? '';
+    expect(shown).toContain('Grade: 7 / 9');
+    expect(shown).toContain('style: 2');
+    expect(shown).toContain('hw1.ipynb:3 Nice add.');
+    await view.unmount();
+  });
+
+  it('shows the API’s refusals: 429 with Retry-After, 403 past the cut-off, 409 without a copy', async () => {
+    const answers = [
+      json(
+        429,
+        { message: 'You may submit hw1 2 times per 3600 s; try again in 120 s' },
+        { 'Retry-After': '120' },
+      ),
+      json(403, { message: 'hw1 closed: the cut-off after your deadline has passed' }),
+      json(409, { message: 'Fetch hw1 first: you have no copy of it yet' }),
+    ];
+    const { client } = serverWith((request) => {
+      switch (route(request)) {
+        case 'GET ':
+          return json(200, { assignments: [assignment({ fetched_version: 1 })] });
+        case 'POST /hw1/submissions':
+          return answers.shift();
+      }
+      return undefined;
+    });
+    const view = await render(panel(client));
+    await settle();
+    await click(view, '[data-testid="assignment-submit"]');
+    const error = () => view.byTestId('assignment-error')?.textContent ?? '';
+    expect(error()).toContain('try again in 120 s');
+    expect(error()).toContain('you can submit again in 120 s');
+    await click(view, '[data-testid="assignment-submit"]');
+    expect(error()).toBe('hw1 closed: the cut-off after your deadline has passed');
+    await click(view, '[data-testid="assignment-submit"]');
+    expect(error()).toContain('Fetch hw1 first');
+    expect(error()).toContain('Get copy');
+    await view.unmount();
+  });
+
+  it('disables Submit once the cut-off has passed', async () => {
+    const past = new Date(Date.now() - 3 * 86_400_000).toISOString();
+    const { client } = serverWith((request) =>
+      route(request) === 'GET '
+        ? json(200, {
+            assignments: [assignment({ fetched_version: 1, due_at: past, cutoff_hours: 24 })],
+          })
+        : undefined,
+    );
+    const view = await render(panel(client));
+    await settle();
+    expect(view.byTestId('assignment-state')?.textContent).toBe('Closed');
+    expect((view.byTestId('assignment-submit') as HTMLButtonElement).disabled).toBe(true);
+    await view.unmount();
+  });
+
+  it('reopens a submission after asking, and reports the restored files', async () => {
+    const { client, calls } = serverWith((request) => {
+      switch (route(request)) {
+        case 'GET ':
+          return json(200, { assignments: [assignment({ fetched_version: 1 })] });
+        case 'GET /hw1/submissions':
+          return json(200, { submissions: [submission(7, 'graded', [FAILED])] });
+        case 'POST /hw1/submissions/7/reopen':
+          return json(200, {
+            folder: 'assignments/cs101/hw1',
+            restored: ['hw1.ipynb'],
+            submission: 7,
+          });
+      }
+      return undefined;
+    });
+    const onFilesChanged = vi.fn();
+    const view = await render(panel(client, { onFilesChanged }));
+    await settle();
+    await click(view, '[data-testid="assignment-toggle"]');
+    const confirm = vi
+      .spyOn(window, 'confirm')
+      .mockReturnValueOnce(false)
+      .mockReturnValueOnce(true);
+    await click(view, '[data-testid="submission-reopen"]');
+    expect(calls).not.toContain('POST /hw1/submissions/7/reopen');
+    await click(view, '[data-testid="submission-reopen"]');
+    expect(calls).toContain('POST /hw1/submissions/7/reopen');
+    expect(onFilesChanged).toHaveBeenCalledWith(['assignments/cs101/hw1/hw1.ipynb']);
+    confirm.mockRestore();
+    await view.unmount();
+  });
+
+  it('shows a list that cannot be loaded as an error', async () => {
+    const { client } = serverWith(() => json(403, { message: 'You are not in cs101' }));
+    const view = await render(panel(client));
+    await settle();
+    expect(view.byTestId('assignments-error')?.textContent).toBe('You are not in cs101');
+    await view.unmount();
+  });
+});
+
+describe('explainRefusal', () => {
+  it('adds when to try again to a 429 with Retry-After', () => {
+    const now = new Date('2026-11-28T10:00:00Z');
+    const text = explainRefusal({ status: 429, message: 'Too many', retryAfter: 60 }, now);
+    expect(text).toMatch(/^Too many \(you can submit again in 60 s, at .+\)$/);
+    expect(explainRefusal({ status: 429, message: 'Too many', retryAfter: null }, now)).toBe(
+      'Too many',
+    );
+  });
+});
