@@ -24,6 +24,7 @@ import textwrap
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -329,7 +330,9 @@ def _cell(stack: Stack, token: str, kernel_id: str, code: str) -> str:
     """Run ``code`` on a kernel through the service's channels websocket; return its output."""
     url = "ws" + stack.service_url.removeprefix("http") + f"/api/kernels/{kernel_id}/channels"
     request = HTTPRequest(url, headers={"Authorization": f"token {token}"}, request_timeout=120)
-    return asyncio.run(run_cell(request, code))
+    # Playwright's sync API keeps an event loop running in this thread: run it in another.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, run_cell(request, code)).result()
 
 
 def test_a_student_works_through_the_compose_stack_and_a_service_restart_loses_nothing(
