@@ -50,9 +50,9 @@ from .stats import p95
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN = os.environ.get("JUPYTER_IDE_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REQUESTS = 3 if quick() else 10  # per request kind, for the database and Redis counts
+REQUESTS = 3 if quick() else 40  # per cheap request kind, for the database and Redis counts
 KERNELS = 1 if quick() else 3
-SUBMISSIONS = 3 if quick() else 10
+SUBMISSIONS = 3 if quick() else 12
 GRADED = 1 if quick() else 4
 SETTLE = 1.5 if quick() else 11.0  # PostgreSQL 15 backends flush their counters within ~10 s idle
 TOKEN = uuid.uuid4().hex
@@ -482,8 +482,8 @@ async def measure(
     for name, operation, rounds in (
         ("contents save (PUT)", save, REQUESTS),
         ("contents list (GET dir)", listing, REQUESTS),
-        ("kernel start + shutdown", kernel_start, max(2, REQUESTS // 4)),
-        ("judge submission (python)", submission, REQUESTS),
+        ("kernel start + shutdown", kernel_start, 2 if quick() else 4),
+        ("judge submission (python)", submission, SUBMISSIONS),
         ("AI chat completion", chat, REQUESTS),
     ):
         ops[name] = await counted(name, operation, rounds, counters, idle)
