@@ -393,7 +393,7 @@ def test_a_student_works_through_the_compose_stack_and_a_service_restart_loses_n
 
 def test_a_user_container_cannot_reach_the_data_stores(stack: Stack) -> None:
     """A user's server container reaches the hub and the service, never PostgreSQL/Redis/S3."""
-    name = f"bob-{uuid.uuid4().hex[:6]}"
+    name = f"bob{uuid.uuid4().hex[:6]}"  # no character DockerSpawner escapes in names
     stack.hub_api("POST", f"/users/{name}")
     stack.hub_api("POST", f"/users/{name}/server")
     _wait(
