@@ -1,0 +1,219 @@
+"""A student gets, submits and sees the grade of an assignment in /ide's Assignments panel.
+
+Two real server processes on one database and one blob store, as a hub's user servers are:
+alan's (the instructor's workspace) and sam's (the student's, in the browser); the judge
+grades in Docker. alan saves a Python assignment in his workspace (a starter file with a
+solution, a visible and a hidden pytest file), creates and releases it through the API.
+sam joins the course afterwards, so his copy comes from the panel's "Get copy"; he submits
+the stub (the visible test fails), writes the solution in the editor, saves, submits again
+(it passes) and sees the visible test only: the hidden test's name and code never reach the
+page, though the instructor's view shows it was graded.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from .conftest import IDEServer, shot
+from .course_users import signed_in_as
+from .test_course_choice_ui import _call, _hub_like_server, _sign_in
+
+pytestmark = pytest.mark.e2e
+
+USERS = {"sam": "student", "alan": "instructor", "root": "admin"}
+COURSE, NAME = "cs-py", "geo"
+FOLDER = f"assignments/{COURSE}/{NAME}"
+GRADE_TIMEOUT = 180_000  # the judge's first box may wait for its image to start
+HIDDEN_MARKS = ("SECRET_area_hidden", "HIDDENCODE")
+STARTER = "def area(w, h):\n    # BEGIN SOLUTION\n    return w * h\n    # END SOLUTION\n"
+VISIBLE_TEST = "from shapes import area\n\n\ndef test_area():\n    assert area(2, 3) == 6\n"
+HIDDEN_TEST = (
+    "from shapes import area\n\n\ndef test_area_big():\n"
+    "    assert area(100, 7) == 700  # HIDDENCODE\n"
+)
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, IDEServer]]:
+    """alan's server and sam's, sharing the database and the blob store."""
+    shared = tmp_path_factory.mktemp("e2e-assignments")
+    storage = (shared / "blobs").as_uri()
+    db = f"sqlite:///{shared / 'ide.db'}"
+
+    def config(owner: str) -> dict[str, Any]:
+        return {
+            "ServerApp": {"identity_provider_class": "tests.e2e.course_users.CourseUsersIdentity"},
+            "CourseUsersIdentity": {"users": USERS},
+            "IDESettings": {"db_url": db, "storage_url": storage},
+            "IDEContentsManager": {"owner": owner},
+            "ClassroomSettings": {"grading_workers": 1},
+        }
+
+    with _hub_like_server(_fresh(shared / "alan"), config("alan")) as alan:
+        with _hub_like_server(_fresh(shared / "sam"), config("sam")) as sam:
+            yield {"alan": alan, "sam": sam}
+
+
+def _fresh(path: Path) -> Path:
+    """An empty folder for one server's own dirs."""
+    path.mkdir()
+    return path
+
+
+def _put(server: IDEServer, who: str, path: str, model: dict[str, Any]) -> None:
+    """Save through the contents API of ``who``'s own server."""
+    _call(server, who, "PUT", f"/api/contents/{urllib.parse.quote(path)}", model)
+
+
+def _api(server: IDEServer, who: str, method: str, rest: str = "", body: Any = None) -> Any:
+    """Call the course's assignments API as ``who``."""
+    return _call(server, who, method, f"/ide/api/courses/{COURSE}/assignments{rest}", body)
+
+
+def _graded(server: IDEServer, sid: int) -> Any:
+    """Wait until the instructor sees submission ``sid`` graded."""
+    deadline = time.monotonic() + GRADE_TIMEOUT / 1000
+    while True:
+        sub = _api(server, "alan", "GET", f"/{NAME}/submissions/{sid}")
+        if sub["status"] in ("graded", "error"):
+            assert sub["status"] == "graded", sub
+            return sub
+        assert time.monotonic() < deadline, sub
+        time.sleep(0.5)
+
+
+@pytest.fixture
+def student(browser: Browser, servers: dict[str, IDEServer]) -> Iterator[Page]:
+    """sam's /ide in a browser (every request carries sam's credentials)."""
+    context = browser.new_context(
+        viewport={"width": 1400, "height": 900}, extra_http_headers=signed_in_as("sam")
+    )
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert not errors, f"uncaught errors in the page: {errors}"
+
+
+def _assert_no_hidden(page: Page) -> None:
+    """The hidden test's name and code are nowhere in the page."""
+    html = page.content()
+    for mark in HIDDEN_MARKS:
+        assert mark not in html, mark
+
+
+def test_student_gets_submits_and_sees_visible_results(
+    student: Page, servers: dict[str, IDEServer]
+) -> None:
+    """Get copy, a failing then a passing submission, visible results only."""
+    alan, sam = servers["alan"], servers["sam"]
+    for who in ("alan", "sam"):
+        _sign_in(sam, who)
+    _sign_in(alan, "alan")
+    _call(sam, "root", "POST", "/ide/api/courses", {"name": COURSE, "title": "Python"})
+    _call(sam, "root", "PUT", f"/ide/api/courses/{COURSE}/members/alan", {"role": "instructor"})
+
+    # alan's folder, saved in his own workspace; created and released on the shared database.
+    _put(alan, "alan", NAME, {"type": "directory"})
+    for path, text in (
+        ("shapes.py", STARTER),
+        ("test_area_visible.py", VISIBLE_TEST),
+        ("test_area_secret.py", HIDDEN_TEST),
+    ):
+        _put(alan, "alan", f"{NAME}/{path}", {"type": "file", "format": "text", "content": text})
+    tests = [
+        {"kind": "file", "name": "area works", "path": "test_area_visible.py", "points": 2},
+        {
+            "kind": "file",
+            "name": "SECRET_area_hidden",
+            "path": "test_area_secret.py",
+            "points": 3,
+            "visibility": "hidden",
+        },
+    ]
+    due = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() + 86_400))
+    body = {"name": NAME, "folder": NAME, "language": "python", "tests": tests, "due_at": due}
+    created = _api(sam, "alan", "POST", "", body)
+    assert created["files"] == ["shapes.py"], created
+    _api(sam, "alan", "POST", f"/{NAME}/release")
+    # sam joins after the release: his copy comes from the panel.
+    _call(sam, "root", "PUT", f"/ide/api/courses/{COURSE}/members/sam", {"role": "student"})
+
+    page = student
+    page.goto(f"{sam.url}/ide")
+    page.get_by_test_id("explorer").wait_for()
+    page.get_by_test_id("open-assignments").click()
+    card = page.get_by_test_id(f"assignment-{NAME}")
+    expect(card.get_by_test_id("assignment-state")).to_have_text("Not fetched yet")
+    expect(card.get_by_test_id("assignment-due")).to_contain_text("Due ")
+    # Submitting before getting a copy: the API's 409, said plainly.
+    card.get_by_test_id("assignment-submit").click()
+    expect(card.get_by_test_id("assignment-error")).to_contain_text("Fetch geo first")
+    card.get_by_test_id("assignment-get").click()
+    expect(card.get_by_test_id("assignment-state")).to_have_text("Open")
+    expect(card.get_by_test_id("assignment-error")).to_have_count(0)
+    shot(page, "assignments-01-fetched")
+
+    # The copy is in the explorer.
+    for part in ("assignments", f"assignments/{COURSE}", FOLDER):
+        page.get_by_test_id(f"explorer-item-{part}").click()
+    page.get_by_test_id(f"explorer-item-{FOLDER}/shapes.py").click()
+    editor = f'[data-testid="editor-{FOLDER}/shapes.py"]'
+    expect(page.locator(f"{editor} .view-lines")).to_contain_text("YOUR CODE HERE")
+
+    # The stub fails the visible test.
+    card.get_by_test_id("assignment-submit").click()
+    first = card.locator("details.assignment-submission").first
+    expect(first.get_by_test_id("submission-score")).to_have_text(
+        "Visible tests: 0 / 2", timeout=GRADE_TIMEOUT
+    )
+    expect(first.get_by_test_id("submission-test")).to_have_count(1)
+    expect(first.get_by_test_id("submission-test")).to_contain_text("area works")
+    expect(first.get_by_test_id("submission-test")).to_contain_text("failed")
+    _assert_no_hidden(page)
+    shot(page, "assignments-02-failing")
+
+    # The solution, written in the editor and saved.
+    page.locator(f"{editor} .monaco-editor .view-lines").first.click()
+    page.keyboard.press("Control+a")
+    page.keyboard.type("def area(w, h): return w * h")
+    page.keyboard.press("Control+s")
+    expect(page.get_by_test_id("tab-dirty")).to_have_count(0)
+    saved = _call(sam, "sam", "GET", f"/api/contents/{FOLDER}/shapes.py?type=file&format=text")
+    assert "return w * h" in saved["content"], saved["content"]
+
+    card.get_by_test_id("assignment-submit").click()
+    submissions = card.locator("details.assignment-submission")
+    expect(submissions).to_have_count(2)
+    newest = submissions.first
+    expect(newest.get_by_test_id("submission-score")).to_have_text(
+        "Visible tests: 2 / 2", timeout=GRADE_TIMEOUT
+    )
+    expect(newest.get_by_test_id("submission-test")).to_have_count(1)
+    expect(newest.get_by_test_id("submission-test")).to_contain_text("passed")
+    _assert_no_hidden(page)
+    shot(page, "assignments-03-passing")
+
+    # The hidden test was graded all the same: the instructor sees it passed.
+    mine = _api(sam, "sam", "GET", f"/{NAME}/submissions")["submissions"]
+    assert len(mine) == 2
+    passing = _graded(sam, mine[0]["id"])
+    by_name = {r["name"]: r["status"] for r in passing["results"]}
+    assert by_name == {"area works": "passed", "SECRET_area_hidden": "passed"}, passing
+    assert passing["score"] == 5
+    failing = _graded(sam, mine[1]["id"])
+    assert {r["name"]: r["status"] for r in failing["results"]} == {
+        "area works": "failed",
+        "SECRET_area_hidden": "failed",
+    }
+    assert not any(mark in json.dumps(mine) for mark in HIDDEN_MARKS)
