@@ -186,6 +186,59 @@ describe('IdeClient assignments', () => {
   });
 });
 
+describe('IdeClient instructor calls', () => {
+  it('releases and reads who got the files and who did not', async () => {
+    const { client, requests } = clientAnswering(() =>
+      json(200, {
+        version: 2,
+        students: { sam: { written: [], kept: { 'hw1.ipynb': 2 } }, ada: { error: 'Quota full' } },
+      }),
+    );
+    expect(await client.releaseAssignment('cs101', 'hw1')).toEqual({
+      version: 2,
+      given: ['sam'],
+      failed: [{ student: 'ada', error: 'Quota full' }],
+    });
+    expect(`${requests[0]?.method} ${new URL(requests[0]?.url ?? '').pathname}`).toBe(
+      `POST ${BASE}/hw1/release`,
+    );
+  });
+
+  it('publishes feedback with a PUT and reads the gradebook and its CSV', async () => {
+    const { client, requests } = clientAnswering((request) => {
+      const url = new URL(request.url);
+      if (url.searchParams.get('format') === 'csv') {
+        return new Response('student,hw1,total\nsam,7,7\n', { status: 200 });
+      }
+      if (url.pathname.endsWith('/gradebook')) {
+        return json(200, {
+          assignments: ['hw1'],
+          max_scores: { hw1: 9 },
+          students: [
+            { student: 'sam', scores: { hw1: 7 } },
+            { student: 'ada', scores: { hw1: null } },
+          ],
+        });
+      }
+      return json(200, { name: 'hw1', feedback_published_at: null });
+    });
+    await client.publishFeedback('cs101', 'hw1', false);
+    expect(requests[0]?.method).toBe('PUT');
+    expect(await requests[0]?.json()).toEqual({ published: false });
+    const book = await client.gradebook('cs101');
+    expect(book).toEqual({
+      assignments: ['hw1'],
+      maxScores: { hw1: 9 },
+      students: [
+        { student: 'sam', scores: { hw1: 7 } },
+        { student: 'ada', scores: { hw1: null } },
+      ],
+    });
+    expect(await client.gradebookCsv('cs101')).toBe('student,hw1,total\nsam,7,7\n');
+    expect(new URL(requests[1]?.url ?? '').pathname).toBe(`${BASE}/gradebook`);
+  });
+});
+
 describe('refusal', () => {
   async function refused(status: number, message: string, headers: Record<string, string> = {}) {
     const { client } = clientAnswering(() => json(status, { message, reason: null }, headers));

@@ -5,12 +5,16 @@ import {
   parseAssignment,
   parseAssignments,
   parseFetch,
+  parseGradebook,
+  parseRelease,
   parseReopen,
   parseSubmission as parseAssignmentSubmission,
   parseSubmissions as parseAssignmentSubmissions,
   type Assignment,
   type AssignmentSubmission,
   type FetchResult,
+  type Gradebook,
+  type ReleaseReport,
   type ReopenResult,
 } from '../lib/assignments';
 import { encodeText, parseSubmission, type Submission } from '../lib/judge';
@@ -651,5 +655,30 @@ export class IdeClient {
       {},
     );
     return parseReopen(await response.json());
+  }
+
+  /** Instructors: give every student of the course the assignment's current version. */
+  async releaseAssignment(course: string, name: string): Promise<ReleaseReport> {
+    const response = await this.postJSON(this.assignmentPath(course, name, 'release'), {});
+    return parseRelease(await response.json());
+  }
+
+  /** Instructors: release (or withdraw) an assignment's feedback to its students. */
+  async publishFeedback(course: string, name: string, published: boolean): Promise<void> {
+    await this.request(this.assignmentPath(course, name, 'feedback'), {
+      method: 'PUT',
+      body: JSON.stringify({ published }),
+      headers: { 'Content-Type': 'application/json' },
+    });
+  }
+
+  /** Instructors: the course's gradebook. */
+  async gradebook(course: string): Promise<Gradebook> {
+    return parseGradebook(await this.getJSON(this.assignmentPath(course, 'gradebook')));
+  }
+
+  /** Instructors: the course's gradebook as CSV text. */
+  async gradebookCsv(course: string): Promise<string> {
+    return (await this.request(`${this.assignmentPath(course, 'gradebook')}?format=csv`)).text();
   }
 }

@@ -373,6 +373,7 @@ export function App({ services }: { services: Services }) {
               client={services.ide}
               course={assignmentCourse}
               courseCount={courses.courses.length}
+              role={courses.courses.find((c) => c.name === assignmentCourse)?.myRole ?? null}
               visible={side === 'assignments'}
               onFilesChanged={onAssignmentFiles}
               notify={notify}

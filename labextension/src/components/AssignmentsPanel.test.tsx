@@ -326,6 +326,84 @@ describe('AssignmentsPanel', () => {
   });
 });
 
+describe('AssignmentsPanel for an instructor', () => {
+  it('releases, toggles feedback and shows the gradebook', async () => {
+    let released = false;
+    let published = false;
+    const bodies: unknown[] = [];
+    const { client, calls } = serverWith((request) => {
+      switch (route(request)) {
+        case 'GET ':
+          return json(200, {
+            assignments: [
+              assignment({
+                released_at: released ? '2026-11-28T10:00:00+00:00' : null,
+                feedback_published: published,
+              }),
+            ],
+          });
+        case 'GET /gradebook':
+          return json(200, {
+            course: 'cs101',
+            assignments: ['hw1'],
+            max_scores: { hw1: 9 },
+            students: [
+              { student: 'ada', scores: { hw1: null } },
+              { student: 'sam', scores: { hw1: 7 } },
+            ],
+          });
+        case 'POST /hw1/release':
+          released = true;
+          return json(200, {
+            version: 1,
+            students: { sam: { written: ['hw1.ipynb'] }, ada: { error: 'Quota exceeded' } },
+          });
+        case 'PUT /hw1/feedback':
+          published = true;
+          void request.json().then((b: unknown) => bodies.push(b));
+          return json(200, { name: 'hw1', feedback_published_at: '2026-11-28T12:00:00+00:00' });
+      }
+      return undefined;
+    });
+    const notify = vi.fn();
+    const view = await render(panel(client, { role: 'instructor', notify }));
+    await settle();
+    expect(view.byTestId('assignment-released')?.textContent).toBe('Not released');
+    expect(view.byTestId('gradebook-sam')?.textContent).toBe('sam7');
+    expect(view.byTestId('gradebook-ada')?.textContent).toBe('ada–');
+    expect(view.byTestId('gradebook')?.textContent).toContain('hw1 / 9');
+    await click(view, '[data-testid="assignment-release"]');
+    expect(notify).toHaveBeenCalledWith(
+      'error',
+      'hw1 version 1 given to 1 student(s); not to ada (Quota exceeded)',
+    );
+    expect(view.byTestId('assignment-released')?.textContent).toContain('Released');
+    expect(view.byTestId('assignment-feedback')?.textContent).toBe('Release feedback');
+    await click(view, '[data-testid="assignment-feedback"]');
+    expect(bodies).toEqual([{ published: true }]);
+    expect(view.byTestId('assignment-feedback')?.textContent).toBe('Withdraw feedback');
+    expect(calls.filter((c) => !c.startsWith('GET'))).toEqual([
+      'POST /hw1/release',
+      'PUT /hw1/feedback',
+    ]);
+    // A student's panel never asks for the gradebook.
+    expect(view.byTestId('assignment-get')).toBeNull();
+    await view.unmount();
+  });
+
+  it('shows a refused gradebook as an error', async () => {
+    const { client } = serverWith((request) =>
+      route(request) === 'GET '
+        ? json(200, { assignments: [] })
+        : json(403, { message: 'Only the course’s instructors may do this' }),
+    );
+    const view = await render(panel(client, { role: 'instructor' }));
+    await settle();
+    expect(view.byTestId('assignments-error')?.textContent).toContain('instructors');
+    await view.unmount();
+  });
+});
+
 describe('explainRefusal', () => {
   it('adds when to try again to a 429 with Retry-After', () => {
     const now = new Date('2026-11-28T10:00:00Z');

@@ -9,6 +9,7 @@ import {
   type AssignmentSubmission,
 } from '../lib/assignments';
 import { formatWhen } from '../lib/time';
+import { InstructorAssignments } from './InstructorAssignments';
 import { SubmissionResults } from './SubmissionResults';
 import type { Notify } from './Toasts';
 
@@ -20,6 +21,8 @@ interface Props {
   course: string | null;
   /** How many courses the user is in (to say why nothing is listed). */
   courseCount: number;
+  /** The user's role in the course: instructors get the release and gradebook views. */
+  role?: string | null;
   visible: boolean;
   /** Files were written into the workspace (a copy fetched, a submission reopened). */
   onFilesChanged: (paths: string[]) => void;
@@ -45,7 +48,21 @@ function dueText(a: Assignment): string {
   return `Due ${formatWhen(a.dueAt)}${a.extended ? ' (your extension)' : ''}`;
 }
 
-export default function AssignmentsPanel({
+export default function AssignmentsPanel(props: Props) {
+  if (props.course && props.role === 'instructor') {
+    return (
+      <InstructorAssignments
+        client={props.client}
+        course={props.course}
+        visible={props.visible}
+        notify={props.notify}
+      />
+    );
+  }
+  return <StudentAssignments {...props} />;
+}
+
+function StudentAssignments({
   client,
   course,
   courseCount,

@@ -281,3 +281,65 @@ export function assignmentState(a: Assignment, now: Date): AssignmentState {
 export function isPending(s: AssignmentSubmission): boolean {
   return s.status === 'queued' || s.status === 'grading';
 }
+
+/** The course's gradebook: each student's score per assignment (null: nothing graded). */
+export interface Gradebook {
+  assignments: string[];
+  maxScores: Record<string, number>;
+  students: { student: string; scores: Record<string, number | null> }[];
+}
+
+/** Read a gradebook answer. */
+export function parseGradebook(data: unknown): Gradebook {
+  const raw = asObject(data, 'gradebook');
+  const maxScores: Record<string, number> = {};
+  if (typeof raw.max_scores === 'object' && raw.max_scores !== null) {
+    for (const [name, points] of Object.entries(raw.max_scores as Record<string, unknown>)) {
+      maxScores[name] = number(points);
+    }
+  }
+  return {
+    assignments: strings(raw.assignments),
+    maxScores,
+    students: list(raw.students, (item) => {
+      const row = asObject(item, 'gradebook row');
+      const scores: Record<string, number | null> = {};
+      if (typeof row.scores === 'object' && row.scores !== null) {
+        for (const [name, score] of Object.entries(row.scores as Record<string, unknown>)) {
+          scores[name] = numberOrNull(score);
+        }
+      }
+      return { student: text(row.student), scores };
+    }),
+  };
+}
+
+/** A release's outcome: who got files, and who could not be given them (and why). */
+export interface ReleaseReport {
+  version: number;
+  given: string[];
+  failed: { student: string; error: string }[];
+}
+
+/** Read a release's answer. */
+export function parseRelease(data: unknown): ReleaseReport {
+  const raw = asObject(data, 'release');
+  const students =
+    typeof raw.students === 'object' && raw.students !== null
+      ? (raw.students as Record<string, unknown>)
+      : {};
+  const given: string[] = [];
+  const failed: { student: string; error: string }[] = [];
+  for (const [student, outcome] of Object.entries(students)) {
+    const error =
+      typeof outcome === 'object' && outcome !== null
+        ? textOrNull((outcome as Record<string, unknown>).error)
+        : null;
+    if (error) {
+      failed.push({ student, error });
+    } else {
+      given.push(student);
+    }
+  }
+  return { version: number(raw.version), given: given.sort(), failed };
+}
