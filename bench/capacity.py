@@ -345,7 +345,9 @@ async def judge_cpu(server: Server, server_id: str, body: dict[str, Any]) -> tup
     """Submit and wait, one at a time; return box CPU ms and server CPU ms per submission."""
     await server.call("POST", "/ide/api/judge/submissions?wait=true", body, ok=201)  # warm-up
     await asyncio.sleep(2)  # the refill after the warm-up boots outside the window
-    boxes = BoxCPU(lambda labels: labels.get(LABEL_SERVER) == server_id)
+    boxes = BoxCPU(
+        lambda labels: labels.get(LABEL_SERVER) == server_id and labels.get(LABEL_KIND) == "judge"
+    )
     cpu0 = proc_cpu(server.proc.pid)
     for number in range(SUBMISSIONS):
         # a new source each time: every C submission compiles (no compile-cache hit)
