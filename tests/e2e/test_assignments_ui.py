@@ -1,13 +1,14 @@
-"""A student gets, submits and sees the grade of an assignment in /ide's Assignments panel.
+"""The Assignments panel in /ide: an instructor releases, a student gets, submits, sees results.
 
 Two real server processes on one database and one blob store, as a hub's user servers are:
-alan's (the instructor's workspace) and sam's (the student's, in the browser); the judge
-grades in Docker. alan saves a Python assignment in his workspace (a starter file with a
-solution, a visible and a hidden pytest file), creates and releases it through the API.
-sam joins the course afterwards, so his copy comes from the panel's "Get copy"; he submits
+alan's (the instructor's workspace) and sam's (the student's); the judge grades in Docker.
+alan saves a Python assignment in his workspace (a starter file with a solution, a visible
+and a hidden pytest file) and creates it through the API, then releases it in his panel.
+sam joins the course afterwards, so his copy comes from his panel's "Get copy"; he submits
 the stub (the visible test fails), writes the solution in the editor, saves, submits again
-(it passes) and sees the visible test only: the hidden test's name and code never reach the
-page, though the instructor's view shows it was graded.
+(it passes) and sees the visible test only: the hidden test's name and code never reach his
+page, though the instructor's view shows it was graded. alan's gradebook shows sam's score;
+he releases the feedback and sam sees his grade.
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ from __future__ import annotations
 import json
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from .conftest import IDEServer, shot
 from .course_users import signed_in_as
@@ -91,17 +92,26 @@ def _graded(server: IDEServer, sid: int) -> Any:
 
 
 @pytest.fixture
-def student(browser: Browser, servers: dict[str, IDEServer]) -> Iterator[Page]:
-    """sam's /ide in a browser (every request carries sam's credentials)."""
-    context = browser.new_context(
-        viewport={"width": 1400, "height": 900}, extra_http_headers=signed_in_as("sam")
-    )
-    page = context.new_page()
-    page.set_default_timeout(30_000)
+def browse(browser: Browser) -> Iterator[Callable[[IDEServer, str], Page]]:
+    """Open /ide on a server in a browser signed in as someone (every request carries it)."""
+    contexts: list[BrowserContext] = []
     errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
+
+    def open_as(server: IDEServer, who: str) -> Page:
+        context = browser.new_context(
+            viewport={"width": 1400, "height": 900}, extra_http_headers=signed_in_as(who)
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        page.on("pageerror", lambda error: errors.append(f"{who}: {error}"))
+        page.goto(f"{server.url}/ide")
+        page.get_by_test_id("explorer").wait_for()
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()
     assert not errors, f"uncaught errors in the page: {errors}"
 
 
@@ -112,10 +122,11 @@ def _assert_no_hidden(page: Page) -> None:
         assert mark not in html, mark
 
 
-def test_student_gets_submits_and_sees_visible_results(
-    student: Page, servers: dict[str, IDEServer]
+def test_release_get_submit_results_gradebook_feedback(
+    browse: Callable[[IDEServer, str], Page], servers: dict[str, IDEServer]
 ) -> None:
-    """Get copy, a failing then a passing submission, visible results only."""
+    """Release in the instructor's panel; the student's Get copy, a failing then a passing
+    submission with visible results only; the gradebook; feedback released to the student."""
     alan, sam = servers["alan"], servers["sam"]
     for who in ("alan", "sam"):
         _sign_in(sam, who)
@@ -145,13 +156,19 @@ def test_student_gets_submits_and_sees_visible_results(
     body = {"name": NAME, "folder": NAME, "language": "python", "tests": tests, "due_at": due}
     created = _api(sam, "alan", "POST", "", body)
     assert created["files"] == ["shapes.py"], created
-    _api(sam, "alan", "POST", f"/{NAME}/release")
+
+    # alan releases it in his own /ide.
+    teacher = browse(alan, "alan")
+    teacher.get_by_test_id("open-assignments").click()
+    mine_to_give = teacher.get_by_test_id(f"assignment-{NAME}")
+    expect(mine_to_give.get_by_test_id("assignment-released")).to_have_text("Not released")
+    mine_to_give.get_by_test_id("assignment-release").click()
+    expect(mine_to_give.get_by_test_id("assignment-released")).to_contain_text("Released ")
+    assert _api(sam, "alan", "GET", f"/{NAME}")["released_at"]
     # sam joins after the release: his copy comes from the panel.
     _call(sam, "root", "PUT", f"/ide/api/courses/{COURSE}/members/sam", {"role": "student"})
 
-    page = student
-    page.goto(f"{sam.url}/ide")
-    page.get_by_test_id("explorer").wait_for()
+    page = browse(sam, "sam")
     page.get_by_test_id("open-assignments").click()
     card = page.get_by_test_id(f"assignment-{NAME}")
     expect(card.get_by_test_id("assignment-state")).to_have_text("Not fetched yet")
@@ -217,3 +234,18 @@ def test_student_gets_submits_and_sees_visible_results(
         "SECRET_area_hidden": "failed",
     }
     assert not any(mark in json.dumps(mine) for mark in HIDDEN_MARKS)
+
+    # The gradebook in alan's panel has sam's best score; he releases the feedback.
+    teacher.get_by_test_id("assignments-reload").click()
+    expect(teacher.get_by_test_id("gradebook-sam")).to_have_text("sam5")
+    expect(teacher.get_by_test_id("gradebook")).to_contain_text(f"{NAME} / 5")
+    shot(teacher, "assignments-04-gradebook")
+    teacher.get_by_test_id("assignment-feedback").click()
+    expect(teacher.get_by_test_id("assignment-feedback")).to_have_text("Withdraw feedback")
+
+    # sam sees the released grade, still without the hidden test.
+    card.get_by_test_id("assignment-toggle").click()  # closed: reopening reloads the list
+    card.get_by_test_id("assignment-toggle").click()
+    expect(submissions.first.get_by_test_id("submission-feedback")).to_contain_text("Grade: 5 / 5")
+    _assert_no_hidden(page)
+    shot(page, "assignments-05-feedback")
