@@ -681,4 +681,10 @@ export class IdeClient {
   async gradebookCsv(course: string): Promise<string> {
     return (await this.request(`${this.assignmentPath(course, 'gradebook')}?format=csv`)).text();
   }
+
+  /** Instructors: make an assignment from a folder of their workspace (not yet released). */
+  async createAssignment(course: string, body: Record<string, unknown>): Promise<Assignment> {
+    const response = await this.postJSON(this.assignmentPath(course), body);
+    return parseAssignment(await response.json());
+  }
 }

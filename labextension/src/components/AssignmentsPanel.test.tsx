@@ -404,6 +404,71 @@ describe('AssignmentsPanel for an instructor', () => {
   });
 });
 
+describe('NewAssignment', () => {
+  it('creates an assignment from the form, and shows refusals from the form and the API', async () => {
+    const bodies: unknown[] = [];
+    let answer = 201;
+    const { client } = serverWith((request) => {
+      switch (route(request)) {
+        case 'GET ':
+          return json(200, { assignments: [] });
+        case 'GET /gradebook':
+          return json(200, { assignments: [], max_scores: {}, students: [] });
+        case 'POST ':
+          void request.json().then((b: unknown) => bodies.push(b));
+          return answer === 201
+            ? json(201, assignment({ name: 'hw2', released_at: null }))
+            : json(409, { message: "cs101 already has an assignment 'hw2'" });
+      }
+      return undefined;
+    });
+    const notify = vi.fn();
+    const view = await render(panel(client, { role: 'instructor', notify }));
+    await settle();
+    const form = view.byTestId('new-assignment');
+    await click(view, '[data-testid="new-assignment-create"]');
+    expect(view.byTestId('new-assignment-error')?.textContent).toContain('name');
+    const fill = async (selector: string, value: string) => {
+      const field = form?.querySelector<HTMLInputElement | HTMLTextAreaElement>(selector);
+      await act(async () => {
+        const proto = Object.getPrototypeOf(field) as object;
+        Object.getOwnPropertyDescriptor(proto, 'value')?.set?.call(field, value);
+        field?.dispatchEvent(new Event('input', { bubbles: true }));
+      });
+    };
+    const inputs = 'label input';
+    const fields = form?.querySelectorAll<HTMLInputElement>(inputs) ?? [];
+    expect(fields).toHaveLength(4);
+    await fill('label:nth-of-type(1) input', 'hw2');
+    await fill('label:nth-of-type(2) input', 'hw2-src');
+    await fill('textarea', 'not json');
+    await click(view, '[data-testid="new-assignment-create"]');
+    expect(view.byTestId('new-assignment-error')?.textContent).toBe(
+      'The tests are not valid JSON.',
+    );
+    await fill('textarea', '[{"kind": "file", "name": "t", "path": "test_t.py"}]');
+    await click(view, '[data-testid="new-assignment-create"]');
+    expect(bodies).toEqual([
+      {
+        name: 'hw2',
+        folder: 'hw2-src',
+        language: 'python',
+        tests: [{ kind: 'file', name: 't', path: 'test_t.py' }],
+      },
+    ]);
+    expect(notify).toHaveBeenCalledWith('info', 'hw2 created from 1 file(s); not released yet');
+    expect(view.byTestId('new-assignment-error')).toBeNull();
+    answer = 409;
+    await fill('label:nth-of-type(1) input', 'hw2');
+    await fill('label:nth-of-type(2) input', 'hw2-src');
+    await click(view, '[data-testid="new-assignment-create"]');
+    expect(view.byTestId('new-assignment-error')?.textContent).toBe(
+      "cs101 already has an assignment 'hw2'",
+    );
+    await view.unmount();
+  });
+});
+
 describe('explainRefusal', () => {
   it('adds when to try again to a 429 with Retry-After', () => {
     const now = new Date('2026-11-28T10:00:00Z');

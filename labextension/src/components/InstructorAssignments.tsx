@@ -4,6 +4,7 @@ import { refusal, type IdeClient } from '../api/client';
 import type { Assignment, Gradebook } from '../lib/assignments';
 import { downloadBytes } from '../lib/download';
 import { formatWhen } from '../lib/time';
+import { NewAssignment } from './NewAssignment';
 import type { Notify } from './Toasts';
 
 interface Props {
@@ -92,11 +93,17 @@ export function InstructorAssignments({ client, course, visible, notify }: Props
           {problem}
         </div>
       )}
+      <NewAssignment
+        client={client}
+        course={course}
+        onCreated={(a) => {
+          notify('info', `${a.name} created from ${a.files.length} file(s); not released yet`);
+          void load();
+        }}
+      />
       {assignments === null && !problem && <div className="loading">Loading…</div>}
       {assignments?.length === 0 && (
-        <div className="panel-note muted">
-          No assignments yet: create one from a folder through the assignments API.
-        </div>
+        <div className="panel-note muted">No assignments yet: make one from a folder above.</div>
       )}
       <ul className="assignment-list">
         {(assignments ?? []).map((a) => (

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { assignmentState, isPending, parseAssignment, parseSubmission } from './assignments';
+import {
+  assignmentState,
+  isPending,
+  newAssignmentBody,
+  parseAssignment,
+  parseSubmission,
+} from './assignments';
 
 const BASE = {
   name: 'hw1',
@@ -44,5 +50,37 @@ describe('parseSubmission', () => {
   it('refuses an id that is not a whole number', () => {
     expect(() => parseSubmission({ id: '3' })).toThrow('no id');
     expect(() => parseSubmission(null)).toThrow('not an object');
+  });
+});
+
+describe('newAssignmentBody', () => {
+  const form = {
+    name: ' hw2 ',
+    folder: 'src/hw2',
+    language: 'c',
+    due: '',
+    latePenaltyPercent: '',
+    tests: '',
+  };
+
+  it('sends only what was given, the due date in UTC', () => {
+    expect(newAssignmentBody(form)).toEqual({
+      body: { name: 'hw2', folder: 'src/hw2', language: 'c' },
+    });
+    const made = newAssignmentBody({ ...form, due: '2026-12-01T10:00', latePenaltyPercent: '10' });
+    expect('body' in made && made.body).toMatchObject({
+      due_at: new Date('2026-12-01T10:00').toISOString(),
+      late_penalty_percent: 10,
+    });
+  });
+
+  it('refuses a penalty that is not a number and tests that are not a list', () => {
+    expect(newAssignmentBody({ ...form, latePenaltyPercent: 'ten' })).toEqual({
+      error: 'The late penalty is a number of percent per day.',
+    });
+    expect(newAssignmentBody({ ...form, tests: '{"kind": "file"}' })).toEqual({
+      error: 'The tests are a JSON list.',
+    });
+    expect(newAssignmentBody({ ...form, folder: '  ' })).toHaveProperty('error');
   });
 });

@@ -343,3 +343,68 @@ export function parseRelease(data: unknown): ReleaseReport {
   }
   return { version: number(raw.version), given: given.sort(), failed };
 }
+
+/** The languages an assignment may be graded in (the server's list). */
+export const ASSIGNMENT_LANGUAGES = [
+  'python',
+  'c',
+  'cpp',
+  'java',
+  'javascript',
+  'go',
+  'rust',
+  'bash',
+] as const;
+
+/** What the create form holds, as people type it. */
+export interface NewAssignmentForm {
+  name: string;
+  folder: string;
+  language: string;
+  /** A datetime-local value (the browser's local time), or empty for no deadline. */
+  due: string;
+  latePenaltyPercent: string;
+  /** A JSON list of file or stdin tests, or empty (a notebook's test cells are found). */
+  tests: string;
+}
+
+/** The create request's body from the form, or the reason it cannot be sent. */
+export function newAssignmentBody(
+  form: NewAssignmentForm,
+): { body: Record<string, unknown> } | { error: string } {
+  const body: Record<string, unknown> = {
+    name: form.name.trim(),
+    folder: form.folder.trim(),
+    language: form.language,
+  };
+  if (!body.name || !body.folder) {
+    return { error: 'Give the assignment a name and the folder it is made from.' };
+  }
+  if (form.due) {
+    const due = new Date(form.due);
+    if (Number.isNaN(due.getTime())) {
+      return { error: 'The due date is not a date.' };
+    }
+    body.due_at = due.toISOString();
+  }
+  if (form.latePenaltyPercent.trim()) {
+    const penalty = Number(form.latePenaltyPercent);
+    if (!Number.isFinite(penalty)) {
+      return { error: 'The late penalty is a number of percent per day.' };
+    }
+    body.late_penalty_percent = penalty;
+  }
+  if (form.tests.trim()) {
+    let tests: unknown;
+    try {
+      tests = JSON.parse(form.tests);
+    } catch {
+      return { error: 'The tests are not valid JSON.' };
+    }
+    if (!Array.isArray(tests)) {
+      return { error: 'The tests are a JSON list.' };
+    }
+    body.tests = tests;
+  }
+  return { body };
+}
