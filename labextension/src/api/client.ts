@@ -6,6 +6,8 @@ import {
   parseAssignments,
   parseFetch,
   parseGradebook,
+  parseGradedSubmission,
+  parseGradedSubmissions,
   parseRelease,
   parseReopen,
   parseSubmission as parseAssignmentSubmission,
@@ -14,6 +16,8 @@ import {
   type AssignmentSubmission,
   type FetchResult,
   type Gradebook,
+  type GradedSubmission,
+  type LineComment,
   type ReleaseReport,
   type ReopenResult,
 } from '../lib/assignments';
@@ -686,5 +690,36 @@ export class IdeClient {
   async createAssignment(course: string, body: Record<string, unknown>): Promise<Assignment> {
     const response = await this.postJSON(this.assignmentPath(course), body);
     return parseAssignment(await response.json());
+  }
+
+  /** Instructors: every student's submissions of an assignment (or one student's). */
+  async gradedSubmissions(course: string, name: string, student = ''): Promise<GradedSubmission[]> {
+    const query = student ? `?student=${encodeURIComponent(student)}` : '';
+    return parseGradedSubmissions(
+      await this.getJSON(`${this.assignmentPath(course, name, 'submissions')}${query}`),
+    );
+  }
+
+  /** Instructors: store manual points (rubric items or tests) and line comments. */
+  async gradeSubmission(
+    course: string,
+    name: string,
+    id: number,
+    grade: { points: Record<string, number>; comments: LineComment[] },
+  ): Promise<GradedSubmission> {
+    const response = await this.request(
+      this.assignmentPath(course, name, 'submissions', id, 'grade'),
+      {
+        method: 'PUT',
+        body: JSON.stringify(grade),
+        headers: { 'Content-Type': 'application/json' },
+      },
+    );
+    return parseGradedSubmission(await response.json());
+  }
+
+  /** Instructors: grade a submission again (manual points stay). */
+  async regradeSubmission(course: string, name: string, id: number): Promise<void> {
+    await this.postJSON(this.assignmentPath(course, name, 'submissions', id, 'regrade'), {});
   }
 }

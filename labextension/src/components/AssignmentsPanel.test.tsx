@@ -469,6 +469,81 @@ describe('NewAssignment', () => {
   });
 });
 
+describe('GradingView', () => {
+  it('shows every test to the instructor, saves manual points and comments, regrades', async () => {
+    const graded = {
+      ...submission(7, 'graded', [
+        FAILED,
+        { ...FAILED, name: 'SECRET_hidden', max_score: 3, visibility: 'hidden' },
+      ]),
+      grade_runs: 1,
+      manual: { points: { style: 1 }, comments: [] },
+      score: 1,
+      max_score: 7,
+    };
+    const puts: unknown[] = [];
+    const { client, calls } = serverWith((request) => {
+      switch (route(request)) {
+        case 'GET ':
+          return json(200, {
+            assignments: [assignment({ rubric: [{ name: 'style', points: 2 }] })],
+          });
+        case 'GET /gradebook':
+          return json(200, { assignments: ['hw1'], max_scores: { hw1: 7 }, students: [] });
+        case 'GET /hw1/submissions':
+          return json(200, { submissions: [graded] });
+        case 'PUT /hw1/submissions/7/grade':
+          void request.json().then((b: unknown) => puts.push(b));
+          return json(200, { ...graded, score: 4 });
+        case 'POST /hw1/submissions/7/regrade':
+          return json(202, { queued: [7] });
+      }
+      return undefined;
+    });
+    const notify = vi.fn();
+    const view = await render(panel(client, { role: 'instructor', notify }));
+    await settle();
+    await click(view, '[data-testid="assignment-grade"]');
+    await click(view, '[data-testid="grading-7"] button');
+    const detail = view.byTestId('grading-detail');
+    expect(detail?.textContent).toContain('SECRET_hidden');
+    expect(detail?.textContent).toContain('hidden');
+    const style = view.byTestId('grading-points-style') as HTMLInputElement;
+    expect(style.value).toBe('1');
+    const type = async (field: HTMLInputElement | null, value: string) => {
+      await act(async () => {
+        Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')?.set?.call(
+          field,
+          value,
+        );
+        field?.dispatchEvent(new Event('input', { bubbles: true }));
+      });
+    };
+    await type(style, '2');
+    await type(view.byTestId('grading-points-SECRET_hidden') as HTMLInputElement, '1');
+    await type(view.byTestId('grading-comment') as HTMLInputElement, 'Nice.');
+    const add = [...(detail?.querySelectorAll('button') ?? [])].find(
+      (b) => b.textContent === 'Add',
+    );
+    await act(async () => add?.click());
+    await click(view, '[data-testid="grading-save"]');
+    expect(puts).toEqual([
+      {
+        points: { style: 2, SECRET_hidden: 1 },
+        comments: [{ path: 'hw1.ipynb', line: 1, text: 'Nice.' }],
+      },
+    ]);
+    expect(notify).toHaveBeenCalledWith('info', '#7 of sam: 4 / 7');
+    await type(view.byTestId('grading-points-style') as HTMLInputElement, 'two');
+    await click(view, '[data-testid="grading-save"]');
+    expect(view.byTestId('grading-error')?.textContent).toBe('Points for style must be a number');
+    expect(puts).toHaveLength(1);
+    await click(view, '[data-testid="grading-regrade"]');
+    expect(calls).toContain('POST /hw1/submissions/7/regrade');
+    await view.unmount();
+  });
+});
+
 describe('explainRefusal', () => {
   it('adds when to try again to a 429 with Retry-After', () => {
     const now = new Date('2026-11-28T10:00:00Z');

@@ -4,6 +4,7 @@ import { refusal, type IdeClient } from '../api/client';
 import type { Assignment, Gradebook } from '../lib/assignments';
 import { downloadBytes } from '../lib/download';
 import { formatWhen } from '../lib/time';
+import { GradingView } from './GradingView';
 import { NewAssignment } from './NewAssignment';
 import type { Notify } from './Toasts';
 
@@ -23,6 +24,7 @@ export function InstructorAssignments({ client, course, visible, notify }: Props
   const [book, setBook] = useState<Gradebook | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [grading, setGrading] = useState<string | null>(null);
 
   const load = useCallback(async () => {
     try {
@@ -132,7 +134,17 @@ export function InstructorAssignments({ client, course, visible, notify }: Props
               >
                 {a.feedbackPublished ? 'Withdraw feedback' : 'Release feedback'}
               </button>
+              <button
+                data-testid="assignment-grade"
+                aria-expanded={grading === a.name}
+                onClick={() => setGrading(grading === a.name ? null : a.name)}
+              >
+                {grading === a.name ? 'Close grading' : 'Grade'}
+              </button>
             </div>
+            {grading === a.name && (
+              <GradingView client={client} course={course} assignment={a} notify={notify} />
+            )}
           </li>
         ))}
       </ul>

@@ -36,6 +36,8 @@ export interface Assignment {
   feedbackPublished: boolean;
   tests: AssignmentTest[];
   notice: ReleaseNotice | null;
+  /** Manual rubric items (instructors' view only; empty for students). */
+  rubric: { name: string; points: number }[];
 }
 
 /** One test's result, as the server returns it to the student. */
@@ -156,6 +158,10 @@ export function parseAssignment(data: unknown): Assignment {
       return { name: text(t.name), points: number(t.points), visibility: text(t.visibility) };
     }),
     notice: notice ? { kept: strings(notice.kept), message: text(notice.message) } : null,
+    rubric: list(raw.rubric, (item) => {
+      const r = asObject(item, 'rubric item');
+      return { name: text(r.name), points: number(r.points) };
+    }),
   };
 }
 
@@ -407,4 +413,50 @@ export function newAssignmentBody(
     body.tests = tests;
   }
   return { body };
+}
+
+/** A submission as its instructor sees it: every test, manual points, the whole score. */
+export interface GradedSubmission {
+  id: number;
+  student: string;
+  createdAt: string;
+  files: string[];
+  status: string;
+  error: string | null;
+  results: TestResult[];
+  manualPoints: Record<string, number>;
+  comments: LineComment[];
+  lateDays: number | null;
+  score: number | null;
+  maxScore: number | null;
+}
+
+/** Read one submission of the instructor's view. */
+export function parseGradedSubmission(data: unknown): GradedSubmission {
+  const raw = asObject(data, 'submission');
+  const base = parseSubmission(raw);
+  const manual =
+    typeof raw.manual === 'object' && raw.manual !== null
+      ? (raw.manual as Record<string, unknown>)
+      : {};
+  const feedback = parseFeedback({ manual: manual.points, comments: manual.comments });
+  return {
+    id: base.id,
+    student: text(raw.student),
+    createdAt: base.createdAt,
+    files: base.files,
+    status: base.status,
+    error: base.error,
+    results: base.results,
+    manualPoints: feedback?.manual ?? {},
+    comments: feedback?.comments ?? [],
+    lateDays: base.lateDays,
+    score: numberOrNull(raw.score),
+    maxScore: numberOrNull(raw.max_score),
+  };
+}
+
+/** Read the instructor's list of submissions. */
+export function parseGradedSubmissions(data: unknown): GradedSubmission[] {
+  return list(asObject(data, 'submissions').submissions, parseGradedSubmission);
 }
