@@ -7,8 +7,9 @@ and a hidden pytest file) and creates it through the API, then releases it in hi
 sam joins the course afterwards, so his copy comes from his panel's "Get copy"; he submits
 the stub (the visible test fails), writes the solution in the editor, saves, submits again
 (it passes) and sees the visible test only: the hidden test's name and code never reach his
-page, though the instructor's view shows it was graded. alan's gradebook shows sam's score;
-he releases the feedback and sam sees his grade.
+page, though the instructor's view shows it was graded. alan grades the submission in his
+panel (rubric points, a line comment), sees the gradebook, releases the feedback, and sam
+sees his grade and the comment.
 """
 
 from __future__ import annotations
@@ -153,7 +154,14 @@ def test_release_get_submit_results_gradebook_feedback(
         },
     ]
     due = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() + 86_400))
-    body = {"name": NAME, "folder": NAME, "language": "python", "tests": tests, "due_at": due}
+    body = {
+        "name": NAME,
+        "folder": NAME,
+        "language": "python",
+        "tests": tests,
+        "due_at": due,
+        "rubric": [{"name": "style", "points": 1}],
+    }
     created = _api(sam, "alan", "POST", "", body)
     assert created["files"] == ["shapes.py"], created
 
@@ -227,7 +235,7 @@ def test_release_get_submit_results_gradebook_feedback(
     passing = _graded(sam, mine[0]["id"])
     by_name = {r["name"]: r["status"] for r in passing["results"]}
     assert by_name == {"area works": "passed", "SECRET_area_hidden": "passed"}, passing
-    assert passing["score"] == 5
+    assert passing["score"] == 5 and passing["max_score"] == 6  # style not given yet
     failing = _graded(sam, mine[1]["id"])
     assert {r["name"]: r["status"] for r in failing["results"]} == {
         "area works": "failed",
@@ -235,17 +243,36 @@ def test_release_get_submit_results_gradebook_feedback(
     }
     assert not any(mark in json.dumps(mine) for mark in HIDDEN_MARKS)
 
-    # The gradebook in alan's panel has sam's best score; he releases the feedback.
+    # alan grades sam's newest submission in his panel: style points and a line comment.
     teacher.get_by_test_id("assignments-reload").click()
-    expect(teacher.get_by_test_id("gradebook-sam")).to_have_text("sam5")
-    expect(teacher.get_by_test_id("gradebook")).to_contain_text(f"{NAME} / 5")
-    shot(teacher, "assignments-04-gradebook")
-    teacher.get_by_test_id("assignment-feedback").click()
-    expect(teacher.get_by_test_id("assignment-feedback")).to_have_text("Withdraw feedback")
+    mine_to_give.get_by_test_id("assignment-grade").click()
+    teacher.get_by_test_id(f"grading-{passing['id']}").get_by_role("button").click()
+    detail = teacher.get_by_test_id("grading-detail")
+    expect(detail).to_contain_text("SECRET_area_hidden")  # the instructor sees every test
+    teacher.get_by_test_id("grading-points-style").fill("1")
+    teacher.get_by_test_id("grading-comment").fill("Clear and short.")
+    detail.get_by_role("button", name="Add", exact=True).click()
+    teacher.get_by_test_id("grading-save").click()
+    expect(teacher.get_by_test_id(f"grading-{passing['id']}")).to_contain_text("6 / 6")
+    graded = _api(sam, "alan", "GET", f"/{NAME}/submissions/{passing['id']}")
+    assert graded["manual"] == {
+        "points": {"style": 1},
+        "comments": [{"path": "shapes.py", "line": 1, "text": "Clear and short.", "by": "alan"}],
+    }, graded["manual"]
 
-    # sam sees the released grade, still without the hidden test.
+    # The gradebook has sam's best score; alan releases the feedback.
+    expect(teacher.get_by_test_id("gradebook-sam")).to_have_text("sam6")
+    expect(teacher.get_by_test_id("gradebook")).to_contain_text(f"{NAME} / 6")
+    shot(teacher, "assignments-04-grading")
+    mine_to_give.get_by_test_id("assignment-feedback").click()
+    expect(mine_to_give.get_by_test_id("assignment-feedback")).to_have_text("Withdraw feedback")
+
+    # sam sees the released grade and comment, still without the hidden test.
     card.get_by_test_id("assignment-toggle").click()  # closed: reopening reloads the list
     card.get_by_test_id("assignment-toggle").click()
-    expect(submissions.first.get_by_test_id("submission-feedback")).to_contain_text("Grade: 5 / 5")
+    feedback = submissions.first.get_by_test_id("submission-feedback")
+    expect(feedback).to_contain_text("Grade: 6 / 6")
+    expect(feedback).to_contain_text("style: 1")
+    expect(feedback).to_contain_text("shapes.py:1 Clear and short.")
     _assert_no_hidden(page)
     shot(page, "assignments-05-feedback")

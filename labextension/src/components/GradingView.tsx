@@ -10,6 +10,8 @@ interface Props {
   course: string;
   assignment: Assignment;
   notify: Notify;
+  /** A grade was saved: the gradebook should be read again. */
+  onChanged?: () => void;
 }
 
 function score(n: number | null): string {
@@ -22,7 +24,7 @@ function gradable(a: Assignment, s: GradedSubmission): { name: string; max: numb
   return [...a.rubric.map((r) => ({ name: r.name, max: r.points })), ...tests];
 }
 
-export function GradingView({ client, course, assignment, notify }: Props) {
+export function GradingView({ client, course, assignment, notify, onChanged }: Props) {
   const [subs, setSubs] = useState<GradedSubmission[] | null>(null);
   const [chosen, setChosen] = useState<number | null>(null);
   const [points, setPoints] = useState<Record<string, string>>({});
@@ -76,6 +78,7 @@ export function GradingView({ client, course, assignment, notify }: Props) {
       );
       setProblem(null);
       await load();
+      onChanged?.();
     } catch (e) {
       setProblem((await refusal(e)).message);
     }

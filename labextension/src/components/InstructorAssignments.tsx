@@ -143,7 +143,13 @@ export function InstructorAssignments({ client, course, visible, notify }: Props
               </button>
             </div>
             {grading === a.name && (
-              <GradingView client={client} course={course} assignment={a} notify={notify} />
+              <GradingView
+                client={client}
+                course={course}
+                assignment={a}
+                notify={notify}
+                onChanged={() => void load()}
+              />
             )}
           </li>
         ))}
