@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from decimal import Decimal
 
 import pytest
@@ -243,3 +246,30 @@ def test_unsupported_url_is_a_clear_error() -> None:
     """A URL of another database is refused with the schemes we take."""
     with pytest.raises(ValueError, match="sqlite"):
         Database("mysql://root@127.0.0.1/test")
+
+
+START_AT = """
+import sys, time
+from jupyter_ide.db.migrate import ensure_schema
+time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
+print(ensure_schema(sys.argv[1]).value)
+"""
+
+
+@pytest.mark.postgres
+def test_servers_starting_at_once_create_a_fresh_schema_once(pg_database_url: str) -> None:
+    """Replicas starting together on an empty PostgreSQL database: each finds it current."""
+    at = str(time.time() + 8)  # every process imported and waiting by then
+    starts = [
+        subprocess.Popen(
+            [sys.executable, "-c", START_AT, pg_database_url, at],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    results = [process.communicate(timeout=120) for process in starts]
+    assert [process.returncode for process in starts] == [0] * 4, [err for _, err in results]
+    assert [out.strip() for out, _ in results] == ["current"] * 4
+    assert schema_state(pg_database_url) is SchemaState.CURRENT

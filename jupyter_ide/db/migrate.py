@@ -11,7 +11,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, create_engine, inspect
+from sqlalchemy import Connection, create_engine, inspect, text
 from sqlalchemy.pool import NullPool
 
 from .engine import ensure_sqlite_folder
@@ -20,6 +20,9 @@ from .urls import safe_url, sync_url
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 UPGRADE_HINT = "run `jupyter ide upgrade-db`"
+# PostgreSQL advisory lock held while a fresh database gets its schema: replicas (and judge
+# workers) starting together create it once, the others wait and find it current.
+SCHEMA_LOCK = 0x6A757079
 
 
 class SchemaState(enum.Enum):
@@ -80,6 +83,20 @@ def downgrade(url: str, revision: str) -> None:
     command.downgrade(alembic_config(url), revision)
 
 
+@contextmanager
+def _creating_schema(url: str) -> Iterator[None]:
+    """Hold the schema lock of a PostgreSQL database (SQLite's file lock serialises itself)."""
+    if sync_url(url).get_backend_name() != "postgresql":
+        yield
+        return
+    with _connect(url) as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": SCHEMA_LOCK})
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SCHEMA_LOCK})
+
+
 def schema_state(url: str) -> SchemaState:
     """Compare the database's revision with this version's head."""
     with _connect(url) as conn:
@@ -98,11 +115,14 @@ def schema_state(url: str) -> SchemaState:
 def ensure_schema(url: str, *, initialise_fresh: bool = True) -> SchemaState:
     """Accept a current schema, create a fresh one, and refuse any other."""
     state = schema_state(url)
+    if state is SchemaState.FRESH and initialise_fresh:
+        with _creating_schema(url):
+            state = schema_state(url)  # another process may have created it meanwhile
+            if state is SchemaState.FRESH:
+                upgrade(url)
+                state = SchemaState.CURRENT
     if state is SchemaState.CURRENT:
         return state
-    if state is SchemaState.FRESH and initialise_fresh:
-        upgrade(url)
-        return SchemaState.CURRENT
     head, found = head_revision(), current_revision(url)
     where = safe_url(url)
     if state is SchemaState.AHEAD_OR_UNKNOWN:
