@@ -41,6 +41,7 @@ from .ai import (
     start,
     wait_for,
 )
+from .peer_venvs import CACHE, peer_venv
 from .quick import quick, skipped
 from .stats import p95
 
@@ -50,7 +51,6 @@ SECONDS_PER_RATE = 1.0 if quick() else 4.0
 ADDED_P95_LIMIT = 50.0  # ms: the capacity is the highest rate under this
 REDIS_URL = os.environ.get("JUPYTER_IDE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 LITELLM_SPEC = "litellm[proxy]"
-CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "jupyter-ide-bench"
 LITELLM_KEY = "sk-bench-master"
 
 LITELLM_CONFIG = """\
@@ -75,17 +75,11 @@ litellm_settings:
 
 def litellm_binary() -> Path | None:
     """Return LiteLLM's CLI from its own venv under the cache folder, installing it once."""
-    venv = CACHE / "litellm"
-    binary = venv / "bin" / "litellm"
-    if binary.exists():
-        return binary
-    if quick():
-        skipped("LiteLLM's proxy", f"not installed yet in {venv}; a full run installs it")
+    venv = peer_venv("litellm", LITELLM_SPEC, install=not quick())
+    if venv is None:
+        skipped("LiteLLM's proxy", f"not installed yet in {CACHE / 'litellm'}; a full run does")
         return None
-    print(f"installing {LITELLM_SPEC} into {venv} (once)", flush=True)
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", LITELLM_SPEC], check=True)
-    return binary
+    return venv / "bin" / "litellm"
 
 
 async def paced(url: str, headers: dict[str, str], rate: int) -> tuple[list[float], int]:
