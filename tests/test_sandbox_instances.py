@@ -40,10 +40,13 @@ def test_a_run_is_alive_while_its_process_holds_the_lock(tmp_path: Path) -> None
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         assert mine.alive(theirs)
+        assert mine.ended([theirs, "0123456789ab"]) == set()  # alive, and unknown here
         holder.kill()
         holder.wait(10)
         assert not mine.alive(theirs)
         assert not (folder / f"{theirs}.lock").exists()
+        # Known ended, even once its lock file is gone (a sweep found it first).
+        assert mine.ended([theirs, "0123456789ab"]) == {theirs}
     finally:
         holder.kill()
 

@@ -11,6 +11,7 @@ import os
 import re
 import threading
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 
 from ..server_extension.create_once import create_once
@@ -34,6 +35,7 @@ class InstanceLocks:
         self.folder = folder
         self.instance_id = instance_id
         self._held: int | None = None
+        self._ended: set[str] = set()  # runs of this data dir found ended (their lock free)
         self._lock = threading.Lock()  # kernels start in threads: one takes the lock file
 
     def _path(self, instance_id: str) -> Path:
@@ -77,6 +79,19 @@ class InstanceLocks:
             return True
         else:
             path.unlink(missing_ok=True)  # a run that ended without cleaning up
+            self._ended.add(instance_id)
             return False
         finally:
             os.close(fd)
+
+    def ended(self, instance_ids: Iterable[str]) -> set[str]:
+        """Return the runs of ``instance_ids`` that ran on this data dir and have ended.
+
+        Certain, unlike a heartbeat that outlives a killed run by its time to live: a restart
+        on the same data dir knows its crashed predecessor is gone.
+        """
+        return {
+            run
+            for run in instance_ids
+            if run in self._ended or (self._path(run).exists() and not self.alive(run))
+        }

@@ -440,6 +440,7 @@ def _replicas_alive(sandbox: SandboxManager, runs: Iterable[str]) -> set[str]:
     kernel is never called dead (and started twice) because liveness could not be read.
     """
     wanted = set(runs)
+    wanted -= sandbox.instances.ended(wanted)  # this data dir's own crashed runs: surely dead
     heartbeat = sandbox.heartbeat
     if heartbeat is not None and heartbeat.beating:
         try:
