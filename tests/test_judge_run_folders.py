@@ -13,6 +13,7 @@ from typing import Any, cast
 
 import pytest
 
+from jupyter_ide.cache import MemoryCache
 from jupyter_ide.kernels.judge.manager import JudgeManager
 from jupyter_ide.kernels.judge.settings import JudgeSettings
 from jupyter_ide.kernels.sandbox import SandboxManager
@@ -29,7 +30,7 @@ def shared_data_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 def _judge(sandbox: SandboxManager | None) -> JudgeManager:
     """A judge on the shared data dir (its database and cache are not used here)."""
-    return JudgeManager(JudgeSettings(), cast(Any, None), cast(Any, None), sandbox, data_dir())
+    return JudgeManager(JudgeSettings(), cast(Any, None), MemoryCache(), sandbox, data_dir())
 
 
 def test_a_second_server_keeps_the_first_ones_slots_and_jobs(shared_data_dir: Path) -> None:
