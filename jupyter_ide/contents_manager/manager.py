@@ -254,6 +254,17 @@ class IDEContentsManager(AsyncContentsManager):
             self.log.warning("Could not %s in the workspace folder: %s", action, e)
             return None
 
+    async def refresh_folder(self) -> None:
+        """Open the workspace; if it was open, write in what the index gained since.
+
+        Files saved through another server or service replica reach the shared index, not this
+        folder: a kernel about to start here must see them.
+        """
+        opened = self._index is not None
+        index = await self.ready()
+        if opened:
+            await self._materialise(index)
+
     async def _materialise(self, index: FileIndex) -> None:
         """Write every indexed file into the workspace folder (reusing what is there)."""
         assert self.store is not None

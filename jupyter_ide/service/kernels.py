@@ -339,7 +339,7 @@ class ServiceWorkspaces:
         manager = self.contents.for_user(owner)
         # A folder grown past its cap (measured, not capped by a volume) stops their kernels.
         manager.volume.kernel_manager = self.kernels.for_user(owner)
-        await manager.ready()
+        await manager.refresh_folder()  # with what other replicas saved since it was opened
         return manager.workspace_dir
 
     def after_run(self, owner: str) -> AfterRun:
