@@ -56,29 +56,7 @@ int main(void) {
 
 def _c_notebook(server: IDEServer, name: str) -> None:
     """Save a notebook for ide-c whose one cell reads note.txt."""
-    cell = {
-        "id": "c1",
-        "cell_type": "code",
-        "source": C_PROGRAM,
-        "metadata": {},
-        "outputs": [],
-        "execution_count": None,
-    }
-    notebook = {
-        "nbformat": 4,
-        "nbformat_minor": 5,
-        "metadata": {"kernelspec": {"name": "ide-c", "display_name": "C", "language": "c"}},
-        "cells": [cell],
-    }
-    body = json.dumps({"type": "notebook", "format": "json", "content": notebook}).encode()
-    request = urllib.request.Request(
-        f"{server.url}/api/contents/{name}",
-        data=body,
-        method="PUT",
-        headers={"Authorization": f"token {server.token}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=30):
-        pass
+    _lab_notebook(server, name, "ide-c", "c", C_PROGRAM)
 
 
 def test_a_student_works_in_their_own_server_on_the_services_files(
@@ -227,7 +205,7 @@ def test_jupyterlab_in_a_students_server_runs_python_and_c_in_the_services_sandb
             "python",
             "print(open('note.txt').read().strip()); open('from-lab.txt', 'w').write('lab\\n')",
         )
-        _lab_notebook(service, "lab-c.ipynb", "ide-c", "c", C_PROGRAM)
+        _c_notebook(service, "lab-c.ipynb")
         # A Python notebook in JupyterLab reads the service's file; what it writes is kept there.
         output = _run_lab_cell(page, lab, "lab-py.ipynb")
         expect(output).to_contain_text("kept by the service", timeout=START_TIMEOUT)
