@@ -133,7 +133,7 @@ def test_a_student_works_in_their_own_server_on_the_services_files(
 
 def _lab_notebook(server: IDEServer, name: str, kernel: str, language: str, source: str) -> None:
     """Save a one-cell notebook for ``kernel`` whose cell holds ``source``."""
-    cell = {
+    cell: dict[str, Any] = {
         "id": "c1",
         "cell_type": "code",
         "source": source,
