@@ -462,3 +462,7 @@ class AssignmentSubmission(Base):
     penalty_percent: Mapped[float] = mapped_column(Float, default=0.0)
     score: Mapped[float | None] = mapped_column(Float)
     max_score: Mapped[float | None] = mapped_column(Float)
+
+
+# Tables of other parts, in modules of their own; imported here so Base.metadata holds them.
+from . import similarity_models, teaching_models  # noqa: E402, F401

@@ -1,0 +1,3 @@
+"""Models of similarity checks: runs over an assignment's submissions and their pairs."""
+
+from __future__ import annotations
