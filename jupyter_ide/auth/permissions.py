@@ -31,6 +31,7 @@ _STUDENT = frozenset(
         "judge:read",  # the judge's languages, statuses, about and configuration
         "judge:submit",  # compile-and-run submissions; reading one's own by token
         "assignments:use",  # released assignments of one's courses: fetch, submit, own results
+        "marketplace:use",  # browse and download extensions; one's own installs and ratings
     }
 )
 _INSTRUCTOR = _STUDENT | {
@@ -38,6 +39,7 @@ _INSTRUCTOR = _STUDENT | {
     "courses:manage",  # removing members of the courses one teaches (checked per course)
     "ai:policy:manage",  # AI policy of the courses one teaches (checked per course)
     "assignments:manage",  # assignments, grading, gradebook of courses one teaches (per course)
+    "marketplace:publish",  # own publisher namespaces, keys, versions; course locks (per course)
 }
 _ADMIN = _INSTRUCTOR | {
     "judge:submissions:all",  # everyone's submissions (usage reports)
@@ -45,6 +47,7 @@ _ADMIN = _INSTRUCTOR | {
     "courses:create",
     "courses:enrol",  # adding members to courses, changing their roles
     "ai:keys:rotate",  # re-encrypt every stored key with the newest crypt key
+    "marketplace:admin",  # approve namespaces, allow/block lists, quarantine review
 }
 
 PERMISSIONS: dict[Role, frozenset[str]] = {
