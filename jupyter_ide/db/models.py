@@ -240,6 +240,69 @@ class AIExamWindow(Base):
     reason: Mapped[str] = mapped_column(String(255), default="")
 
 
+class MarketplacePublisher(Base):
+    """A publisher namespace of the extension store; an admin approves new ones."""
+
+    __tablename__ = "marketplace_publishers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    namespace: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(255), default="")
+    owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    # pending -> approved | rejected
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    # Permissions no package of this namespace may declare (set by admins).
+    forbidden_permissions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    decided_by: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MarketplaceKey(Base):
+    """An Ed25519 public key of a publisher; packages are signed with its private half."""
+
+    __tablename__ = "marketplace_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    publisher_id: Mapped[int] = mapped_column(
+        ForeignKey("marketplace_publishers.id", ondelete="CASCADE"), index=True
+    )
+    key_id: Mapped[str] = mapped_column(String(32), unique=True)  # sha256 of the key, 32 hex
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)  # the raw 32 bytes
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+
+
+class MarketplacePackage(Base):
+    """An extension of the store across its versions: what search reads."""
+
+    __tablename__ = "marketplace_packages"
+    __table_args__ = (
+        Index("ix_marketplace_packages_listed_downloads", "listed", "downloads"),
+        Index("ix_marketplace_packages_listed_updated", "listed", "updated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(130), unique=True)  # "<namespace>.<name>"
+    publisher_id: Mapped[int] = mapped_column(
+        ForeignKey("marketplace_publishers.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), default="ide")  # ide | vscode
+    display_name: Mapped[str] = mapped_column(String(255), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(64), default="other", index=True)
+    # Lower-cased name, display name, description and keywords: what text search matches.
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    latest_version: Mapped[str | None] = mapped_column(String(64))  # newest served, not yanked
+    listed: Mapped[bool] = mapped_column(default=False)  # has a version the store serves
+    downloads: Mapped[int] = mapped_column(BigInteger, default=0)
+    rating: Mapped[float] = mapped_column(Float, default=0.0)  # mean stars, 0 when unrated
+    rating_count: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Extension(Base):
     """A published version of a marketplace extension."""
 
@@ -252,12 +315,40 @@ class Extension(Base):
     manifest: Mapped[dict[str, Any]] = mapped_column(default=dict)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     published_at: Mapped[datetime] = mapped_column(default=utcnow)
+    package_id: Mapped[int | None] = mapped_column(
+        ForeignKey("marketplace_packages.id", ondelete="CASCADE"), index=True
+    )
+    content_hash: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    size: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # [{"key_id", "signature" (base64)}]: each over the package's sha256.
+    signatures: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    yanked_at: Mapped[datetime | None]
+    yank_reason: Mapped[str | None] = mapped_column(String(255))
+
+
+class MarketplaceQuarantine(Base):
+    """A package that failed the publish scan: kept as a record with the reason, not stored."""
+
+    __tablename__ = "marketplace_quarantine"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    namespace: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str | None] = mapped_column(String(255))
+    version: Mapped[str | None] = mapped_column(String(64))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(Text)
+    submitted_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    reviewed_by: Mapped[str | None] = mapped_column(String(255))
+    reviewed_at: Mapped[datetime | None]
 
 
 class UserExtension(Base):
     """An extension a user installed, with their settings for it."""
 
     __tablename__ = "user_extensions"
+    __table_args__ = (UniqueConstraint("user_id", "package_id"),)
 
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
@@ -267,6 +358,58 @@ class UserExtension(Base):
     )
     enabled: Mapped[bool] = mapped_column(default=True)
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    package_id: Mapped[int | None] = mapped_column(
+        ForeignKey("marketplace_packages.id", ondelete="CASCADE"), index=True
+    )
+    granted: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Why it was switched off by the store (a revoked key, a block), shown to the user.
+    notice: Mapped[str | None] = mapped_column(Text)
+    # Set when the row holds a student's settings for a course's locked extension.
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    installed_at: Mapped[datetime | None]
+
+
+class MarketplaceCourseLock(Base):
+    """An extension a course installs for all its students; they cannot remove it."""
+
+    __tablename__ = "marketplace_course_locks"
+
+    course_id: Mapped[int] = mapped_column(
+        ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True
+    )
+    package_id: Mapped[int] = mapped_column(
+        ForeignKey("marketplace_packages.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    granted: Mapped[list[str]] = mapped_column(JSON, default=list)
+    locked_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MarketplaceListEntry(Base):
+    """An admin's allow or block list entry: a namespace or a "<namespace>.<name>" package."""
+
+    __tablename__ = "marketplace_list_entries"
+
+    list: Mapped[str] = mapped_column(String(8), primary_key=True)  # allow | block
+    subject: Mapped[str] = mapped_column(String(130), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(255), default="")
+    added_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MarketplaceRating(Base):
+    """A user's stars (1-5) for an extension."""
+
+    __tablename__ = "marketplace_ratings"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    package_id: Mapped[int] = mapped_column(
+        ForeignKey("marketplace_packages.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    stars: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class RefreshToken(Base):
