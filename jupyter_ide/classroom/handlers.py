@@ -10,6 +10,7 @@ from tornado import web
 
 from ..auth import requires
 from ..auth.permissions import Role
+from . import merge
 from .autograde import GradingQueue
 from .gradebook import Gradebook
 from .manager import AssignmentManager, ClassroomError
@@ -152,6 +153,31 @@ class StarterHandler(_ClassroomHandler):
         path = self.get_query_argument("path", "")
         data = await self.classroom.assignments.starter_file(course, name, path, user, role)
         self.finish(data, set_content_type="application/octet-stream")
+
+
+class MergeHandler(_ClassroomHandler):
+    """A re-released starter file the caller had changed: its versions (GET), settled (POST).
+
+    GET ?path= gives base, theirs and new; POST {path, choice, content?, theirs_hash?} keeps
+    theirs, takes the new one or saves the merged text.
+    """
+
+    @web.authenticated
+    @requires("assignments:use")
+    async def get(self, course: str, name: str) -> None:
+        """Return the base, the caller's and the new version of a kept file."""
+        user, role = self.who()
+        path = self.get_query_argument("path", "")
+        manager = self.classroom.assignments
+        self.reply(await merge.merge_view(manager, course, name, path, user, role))
+
+    @web.authenticated
+    @requires("assignments:use")
+    async def post(self, course: str, name: str) -> None:
+        """Settle a kept file; it leaves the notice."""
+        user, role = self.who()
+        manager = self.classroom.assignments
+        self.reply(await merge.resolve(manager, course, name, self.body(), user, role))
 
 
 class ExtensionHandler(_ClassroomHandler):
@@ -309,6 +335,7 @@ default_handlers: list[tuple[str, type[web.RequestHandler], dict[str, Any]]] = [
     (rf"{ONE}/release", ReleaseHandler, {}),
     (rf"{ONE}/fetch", FetchHandler, {}),
     (rf"{ONE}/starter", StarterHandler, {}),
+    (rf"{ONE}/merge", MergeHandler, {}),
     (rf"{ONE}/feedback", FeedbackHandler, {}),
     (rf"{ONE}/extensions/(?P<student>[^/]+)", ExtensionHandler, {}),
     (rf"{ONE}/submissions/?", SubmissionsHandler, {}),

@@ -537,6 +537,8 @@ class AssignmentManager(LoggingConfigurable):
                 continue
             if now is None and base is not None:
                 continue  # the student deleted it: their choice stands
+            if base == content_hash:
+                continue  # they had this version (or merged with it): their edits stand
             if now is not None and now != base:
                 kept[path] = found.version  # their edits win; the new version is reachable
                 continue
