@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from ..auth.permissions import Role
 from ..cache import Cache
@@ -44,6 +44,21 @@ def _prompt_bytes(messages: list[dict[str, Any]]) -> int:
     return sum(len(json.dumps(m.get("content"), ensure_ascii=False).encode()) for m in messages)
 
 
+class ExchangeSink(Protocol):
+    """Where answered requests made in a course go (the classroom's AI transcripts)."""
+
+    def exchange(
+        self,
+        user: str,
+        course: str,
+        model: str,
+        messages: list[Any],
+        answer: str,
+        streamed: bool,
+    ) -> None:
+        """Take one exchange; must return at once (it is called on the response's path)."""
+
+
 @dataclass
 class Caller:
     """Who asks, in which role, naming which course (if any)."""
@@ -66,6 +81,8 @@ class Call:
     cache_key: str | None = None
     cached: dict[str, Any] | None = None
     started: float = field(default_factory=time.monotonic)
+    # The messages as the client sent them, kept for the course's transcript (None: not kept).
+    asked: list[dict[str, Any]] | None = None
 
     @property
     def headers(self) -> dict[str, str]:
@@ -119,6 +136,8 @@ class AIProxy:
         self.served = ServedAnswers(
             cache, settings.cache_namespace, settings.served_answers_seconds
         )
+        # Set by the classroom: answered requests made in a course are transcribed there.
+        self.transcripts: ExchangeSink | None = None
 
     async def aclose(self) -> None:
         """Write the queued ledger rows and settlements; close the providers' connections."""
@@ -273,6 +292,7 @@ class AIProxy:
             if state.store_prompts
             else None
         )
+        asked = upstream["messages"] if state.course and self.transcripts is not None else None
         if state.mode == "hint":
             await self.served.check(caller.name, upstream["messages"])
             upstream["messages"] = hint_only_messages(
@@ -285,7 +305,9 @@ class AIProxy:
         reservation = await self.quotas.admit(
             caller.name, state.quota_courses, 0 if cached else self.estimate(upstream)
         )
-        return Call(caller, state, upstream, routes, reservation, prompt, cache_key, cached)
+        return Call(
+            caller, state, upstream, routes, reservation, prompt, cache_key, cached, asked=asked
+        )
 
     # -- answering --------------------------------------------------------------------------
 
@@ -296,9 +318,24 @@ class AIProxy:
         return {**call.upstream, "model": route.model}
 
     def _record(
-        self, call: Call, provider: str, usage: dict[str, Any], cache_hit: bool = False
+        self,
+        call: Call,
+        provider: str,
+        usage: dict[str, Any],
+        cache_hit: bool = False,
+        answer: str = "",
+        streamed: bool = False,
     ) -> None:
-        """Queue the ledger row of a call (written by the ledger's writer, off this path)."""
+        """Queue the ledger row (and the course's transcript) of a call, written off this path."""
+        if call.asked is not None and call.state.course and self.transcripts is not None:
+            self.transcripts.exchange(
+                call.caller.name,
+                call.state.course,
+                call.upstream["model"],
+                call.asked,
+                answer,
+                streamed,
+            )
         self.ledger.submit(
             Entry(
                 user=call.caller.name,
@@ -334,7 +371,9 @@ class AIProxy:
     async def complete(self, call: Call) -> dict[str, Any]:
         """Run a whole completion with failover; settle quotas and write the ledger row."""
         if call.cached is not None:
-            self._record(call, "cache", call.cached["usage"], cache_hit=True)
+            self._record(
+                call, "cache", call.cached["usage"], cache_hit=True, answer=call.cached["content"]
+            )
             self.served.remember(call.caller.name, call.cached["content"])
             return self._from_cache(call)
         used = 0
@@ -359,7 +398,7 @@ class AIProxy:
                 if not result.get("usage"):
                     result["usage"] = usage
                 used = usage["total_tokens"]
-                self._record(call, route.provider, usage)
+                self._record(call, route.provider, usage, answer=text)
                 self.served.remember(call.caller.name, text)
                 if call.cache_key and choice.get("finish_reason") == "stop":
                     await self.responses.put(call.cache_key, text, "stop", usage)
@@ -405,8 +444,11 @@ class AIProxy:
                 for chunk in self._cached_chunks(call):
                     yield chunk
             finally:
-                self._record(call, "cache", call.cached["usage"], cache_hit=True)
-                self.served.remember(call.caller.name, call.cached["content"])
+                content = call.cached["content"]
+                self._record(
+                    call, "cache", call.cached["usage"], True, answer=content, streamed=True
+                )
+                self.served.remember(call.caller.name, content)
             return
         provider, reason = "", None
         usage: dict[str, Any] = {}
@@ -458,8 +500,9 @@ class AIProxy:
                 usage = settled_usage(usage, call.upstream["messages"], "".join(text))
             self.quotas.settle_soon(call.reservation, int(usage.get("total_tokens", 0)))
             if delivered:
-                self._record(call, provider, usage)
-                self.served.remember(call.caller.name, "".join(text))
+                answer = "".join(text)
+                self._record(call, provider, usage, answer=answer, streamed=True)
+                self.served.remember(call.caller.name, answer)
             if call.cache_key and reason == "stop" and usage:
                 await self.responses.put(call.cache_key, "".join(text), "stop", usage)
 
