@@ -32,6 +32,7 @@ _STUDENT = frozenset(
         "judge:submit",  # compile-and-run submissions; reading one's own by token
         "assignments:use",  # released assignments of one's courses: fetch, submit, own results
         "marketplace:use",  # browse and download extensions; one's own installs and ratings
+        "teaching:use",  # raise a hand in one's courses, one's place; one's own AI transcripts
     }
 )
 _INSTRUCTOR = _STUDENT | {
@@ -40,6 +41,7 @@ _INSTRUCTOR = _STUDENT | {
     "ai:policy:manage",  # AI policy of the courses one teaches (checked per course)
     "assignments:manage",  # assignments, grading, gradebook of courses one teaches (per course)
     "marketplace:publish",  # own publisher namespaces, keys, versions; course locks (per course)
+    "teaching:manage",  # help queue and AI transcripts of the courses one teaches (per course)
 }
 _ADMIN = _INSTRUCTOR | {
     "judge:submissions:all",  # everyone's submissions (usage reports)
