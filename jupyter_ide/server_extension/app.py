@@ -31,6 +31,8 @@ from ..classroom.setup import (
     judge_grader,
     make_classroom,
 )
+from ..classroom.teaching_handlers import default_handlers as teaching_handlers
+from ..classroom.teaching_setup import TEACHING, TeachingSettings, close_teaching, make_teaching
 from ..contents_manager import IDEContentsManager
 from ..contents_manager.handlers import default_handlers as contents_handlers
 from ..contents_manager.volume import VolumeError, attach_volume
@@ -75,6 +77,7 @@ class IDEApp(ExtensionApp):
         SandboxManager,
         JudgeSettings,
         ClassroomSettings,
+        TeachingSettings,
     ]
     # Other launchers get the same managers when the extension links (managers.py).
     serverapp_config = dict(SERVER_CONFIG)
@@ -214,6 +217,9 @@ class IDEApp(ExtensionApp):
         cm = self.serverapp.contents_manager
         if isinstance(cm, IDEContentsManager):
             self.settings[CLASSROOM] = make_classroom(self.db, cm, grader, self)
+            self.settings[TEACHING] = make_teaching(
+                self.settings[CLASSROOM], self.settings.get("jupyter_ide_ai"), self
+            )
 
     def _attach_contents(self) -> None:
         """Share the database with our contents manager; start kernels in its workspace dir."""
@@ -237,7 +243,7 @@ class IDEApp(ExtensionApp):
             return
         routes = default_handlers() + auth_handlers + ai_handlers + kernel_handlers
         routes += contents_handlers + volume_handlers
-        routes += judge_handlers + classroom_handlers
+        routes += judge_handlers + classroom_handlers + teaching_handlers
         missing = undeclared_verbs(handler for _, handler, _ in routes)
         if missing:
             raise SystemExit(
@@ -258,6 +264,7 @@ class IDEApp(ExtensionApp):
         if isinstance(cm, IDEContentsManager):
             await cm.stop_timers()  # no scan of a folder whose volume is going away
             await cm.volume.close()  # first: nothing that may hang below keeps it mounted
+        await close_teaching(self.settings.get(TEACHING))
         await close_classroom(self.settings.get(CLASSROOM))
         await stop_judge(self.settings.get("jupyter_ide_judge"))
         await stop_sandbox()
