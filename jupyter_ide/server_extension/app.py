@@ -50,6 +50,8 @@ from ..kernels.judge.settings import JudgeSettings
 from ..kernels.kernels_cli import KernelsApp
 from ..kernels.sandbox import SandboxManager
 from ..kernels.service import start_sandbox, stop_sandbox
+from ..marketplace.handlers import default_handlers as marketplace_handlers
+from ..marketplace.setup import attach_marketplace, detach_marketplace
 from .cli import DoctorApp, ImportApp, UpgradeDBApp
 from .handlers import default_handlers
 from .heap import freeze_startup_heap
@@ -180,6 +182,7 @@ class IDEApp(ExtensionApp):
             self, self.db, self.cache, self.settings["jupyter_ide_sandbox"]
         )
         self._start_classroom()
+        attach_marketplace(self)
         if self.ide_settings.freeze_startup_heap:
             IOLoop.current().add_callback(freeze_startup_heap)
 
@@ -244,6 +247,7 @@ class IDEApp(ExtensionApp):
         routes = default_handlers() + auth_handlers + ai_handlers + kernel_handlers
         routes += contents_handlers + volume_handlers
         routes += judge_handlers + classroom_handlers + teaching_handlers
+        routes += marketplace_handlers
         missing = undeclared_verbs(handler for _, handler, _ in routes)
         if missing:
             raise SystemExit(
@@ -266,6 +270,7 @@ class IDEApp(ExtensionApp):
             await cm.volume.close()  # first: nothing that may hang below keeps it mounted
         await close_teaching(self.settings.get(TEACHING))
         await close_classroom(self.settings.get(CLASSROOM))
+        await detach_marketplace(self.settings)
         await stop_judge(self.settings.get("jupyter_ide_judge"))
         await stop_sandbox()
         if isinstance(cm, IDEContentsManager):

@@ -1,0 +1,1 @@
+"""The extension store: signed packages with declared permissions, per-user installs."""

@@ -1,0 +1,59 @@
+"""Assemble the marketplace for a server: its blob store, publishing, catalogue, installs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..contents_manager.blobstore import BlobStore, make_blob_store
+from ..db import Database
+from .archive import ScanLimits
+from .catalog import Catalog
+from .installs import Installs
+from .publishing import Publishing
+from .settings import MarketplaceSettings
+
+MARKETPLACE = "jupyter_ide_marketplace"
+
+
+class Marketplace:
+    """The store's parts, as handlers reach them from the web app's settings."""
+
+    def __init__(self, db: Database, store: BlobStore, limits: ScanLimits) -> None:
+        """Make the parts over one database and one blob store."""
+        self.db = db
+        self.store = store
+        self.publishing = Publishing(db, store, limits)
+        self.catalog = Catalog(db, store)
+        self.installs = Installs(db)
+
+    async def close(self) -> None:
+        """Release the blob store's connections."""
+        await self.store.close()
+
+
+def packages_url(storage_url: str) -> str:
+    """Return where packages go by default: the IDE's storage, under marketplace/."""
+    return storage_url.rstrip("/") + "/marketplace"
+
+
+def attach_marketplace(app: Any) -> None:
+    """Put the marketplace in the extension's settings (the IDE's database and storage)."""
+    if app.db is None or app.ide_settings is None:
+        return
+    settings = MarketplaceSettings(parent=app)
+    ide = app.ide_settings
+    store = make_blob_store(
+        settings.storage_url or packages_url(ide.storage_url),
+        endpoint_url=ide.s3_endpoint_url,
+        region=ide.s3_region,
+        sse=ide.s3_sse,
+        kms_key_id=ide.s3_kms_key_id,
+    )
+    app.settings[MARKETPLACE] = Marketplace(app.db, store, settings.limits())
+
+
+async def detach_marketplace(settings: dict[str, Any]) -> None:
+    """Close the marketplace's store at shutdown."""
+    marketplace: Marketplace | None = settings.get(MARKETPLACE)
+    if marketplace is not None:
+        await marketplace.close()
