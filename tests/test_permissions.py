@@ -58,11 +58,13 @@ async def test_route_sweep_by_role(jp_serverapp: Any, jp_fetch: Any, role: str) 
     assert routes
     # The classroom's handlers (issue #15) are in the sweep, every one of them.
     from jupyter_ide.classroom.handlers import default_handlers as classroom_routes
+    from jupyter_ide.classroom.similarity_handlers import default_handlers as similarity_routes
     from jupyter_ide.classroom.teaching_handlers import default_handlers as teaching_routes
 
     swept = {h for _, h in routes}
     assert {h for _, h, _ in classroom_routes} <= swept
     assert {h for _, h, _ in teaching_routes} <= swept  # the help queue and AI transcripts
+    assert {h for _, h, _ in similarity_routes} <= swept  # similarity checks
     checked = 0
     for pattern, handler in routes:
         assert not undeclared_verbs([handler]), handler

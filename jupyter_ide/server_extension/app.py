@@ -31,6 +31,8 @@ from ..classroom.setup import (
     judge_grader,
     make_classroom,
 )
+from ..classroom.similarity_handlers import SIMILARITY, close_similarity, make_similarity
+from ..classroom.similarity_handlers import default_handlers as similarity_handlers
 from ..classroom.teaching_handlers import default_handlers as teaching_handlers
 from ..classroom.teaching_setup import TEACHING, TeachingSettings, close_teaching, make_teaching
 from ..contents_manager import IDEContentsManager
@@ -223,6 +225,7 @@ class IDEApp(ExtensionApp):
             self.settings[TEACHING] = make_teaching(
                 self.settings[CLASSROOM], self.settings.get("jupyter_ide_ai"), self
             )
+            self.settings[SIMILARITY] = make_similarity(self.settings[CLASSROOM].assignments, self)
 
     def _attach_contents(self) -> None:
         """Share the database with our contents manager; start kernels in its workspace dir."""
@@ -245,7 +248,7 @@ class IDEApp(ExtensionApp):
             self.handlers.extend(page + forward_handlers() + terminal_handlers())
             return
         routes = default_handlers() + auth_handlers + ai_handlers + kernel_handlers
-        routes += contents_handlers + volume_handlers
+        routes += contents_handlers + volume_handlers + similarity_handlers
         routes += judge_handlers + classroom_handlers + teaching_handlers
         routes += marketplace_handlers
         missing = undeclared_verbs(handler for _, handler, _ in routes)
@@ -268,6 +271,7 @@ class IDEApp(ExtensionApp):
         if isinstance(cm, IDEContentsManager):
             await cm.stop_timers()  # no scan of a folder whose volume is going away
             await cm.volume.close()  # first: nothing that may hang below keeps it mounted
+        await close_similarity(self.settings.get(SIMILARITY))
         await close_teaching(self.settings.get(TEACHING))
         await close_classroom(self.settings.get(CLASSROOM))
         await detach_marketplace(self.settings)
