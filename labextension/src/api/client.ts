@@ -7,17 +7,24 @@ import {
   parseFetch,
   parseGradebook,
   parseGradedSubmission,
+  parseExtension,
   parseGradedSubmissions,
+  parseMerge,
+  parseMergeResult,
   parseRelease,
   parseReopen,
   parseSubmission as parseAssignmentSubmission,
   parseSubmissions as parseAssignmentSubmissions,
   type Assignment,
   type AssignmentSubmission,
+  type ExtensionGrant,
   type FetchResult,
   type Gradebook,
   type GradedSubmission,
   type LineComment,
+  type MergeChoice,
+  type MergeResult,
+  type MergeVersions,
   type ReleaseReport,
   type ReopenResult,
 } from '../lib/assignments';
@@ -718,8 +725,76 @@ export class IdeClient {
     return parseGradedSubmission(await response.json());
   }
 
-  /** Instructors: grade a submission again (manual points stay). */
-  async regradeSubmission(course: string, name: string, id: number): Promise<void> {
+  /** Instructors: grade a submission (or ``'all'``) again (manual points stay). */
+  async regradeSubmission(course: string, name: string, id: number | 'all'): Promise<void> {
     await this.postJSON(this.assignmentPath(course, name, 'submissions', id, 'regrade'), {});
+  }
+
+  /** One submitted file's text (one's own; instructors: any of the course's). */
+  async submissionFile(course: string, name: string, id: number, path: string): Promise<string> {
+    const query = `?path=${encodeURIComponent(path)}`;
+    const response = await this.request(
+      `${this.assignmentPath(course, name, 'submissions', id, 'file')}${query}`,
+    );
+    return response.text();
+  }
+
+  /** Instructors: change an assignment (policy fields; ``refresh`` re-reads its folder). */
+  async updateAssignment(
+    course: string,
+    name: string,
+    body: Record<string, unknown>,
+  ): Promise<Assignment> {
+    const response = await this.request(this.assignmentPath(course, name), {
+      method: 'PATCH',
+      body: JSON.stringify(body),
+      headers: { 'Content-Type': 'application/json' },
+    });
+    return parseAssignment(await response.json());
+  }
+
+  /** Instructors: give a student their own deadline (their scores are recomputed). */
+  async setExtension(
+    course: string,
+    name: string,
+    student: string,
+    dueAt: string,
+  ): Promise<ExtensionGrant> {
+    const response = await this.request(this.assignmentPath(course, name, 'extensions', student), {
+      method: 'PUT',
+      body: JSON.stringify({ due_at: dueAt }),
+      headers: { 'Content-Type': 'application/json' },
+    });
+    return parseExtension(await response.json());
+  }
+
+  /** Instructors: remove a student's extension (the assignment's deadline holds again). */
+  async dropExtension(course: string, name: string, student: string): Promise<void> {
+    await this.request(this.assignmentPath(course, name, 'extensions', student), {
+      method: 'DELETE',
+    });
+  }
+
+  /** A kept starter file's versions: as given, one's own now, and the new release's. */
+  async mergeVersions(course: string, name: string, path: string): Promise<MergeVersions> {
+    const query = `?path=${encodeURIComponent(path)}`;
+    return parseMerge(await this.getJSON(`${this.assignmentPath(course, name, 'merge')}${query}`));
+  }
+
+  /** Settle a kept file: keep one's own, take the new one, or save the merged text. */
+  async settleMerge(
+    course: string,
+    name: string,
+    settle: { path: string; choice: MergeChoice; content?: string; theirsHash?: string },
+  ): Promise<MergeResult> {
+    const body: Record<string, unknown> = { path: settle.path, choice: settle.choice };
+    if (settle.content !== undefined) {
+      body.content = settle.content;
+    }
+    if (settle.theirsHash) {
+      body.theirs_hash = settle.theirsHash;
+    }
+    const response = await this.postJSON(this.assignmentPath(course, name, 'merge'), body);
+    return parseMergeResult(await response.json());
   }
 }

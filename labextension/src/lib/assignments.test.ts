@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   assignmentState,
   isPending,
-  newAssignmentBody,
   parseAssignment,
+  parseMerge,
   parseSubmission,
 } from './assignments';
 
@@ -53,34 +53,59 @@ describe('parseSubmission', () => {
   });
 });
 
-describe('newAssignmentBody', () => {
-  const form = {
-    name: ' hw2 ',
-    folder: 'src/hw2',
-    language: 'c',
-    due: '',
-    latePenaltyPercent: '',
-    tests: '',
-  };
-
-  it('sends only what was given, the due date in UTC', () => {
-    expect(newAssignmentBody(form)).toEqual({
-      body: { name: 'hw2', folder: 'src/hw2', language: 'c' },
+describe('parseAssignment for instructors', () => {
+  it('reads the stdin and file tests, not notebook ones, and the extensions', () => {
+    const a = parseAssignment({
+      name: 'hw1',
+      source_folder: 'src/hw1',
+      spec: {
+        language: 'c',
+        tests: [
+          { kind: 'notebook', name: 'cell', points: 1, visibility: 'visible' },
+          {
+            kind: 'stdin',
+            name: 'small',
+            points: 2,
+            visibility: 'hidden',
+            program: 'main.c',
+            stdin: '1 2\n',
+            expected_output: '3\n',
+            limits: { cpu_seconds: 2, memory_kb: 65536 },
+          },
+          { kind: 'file', name: 'f', points: 1, visibility: 'nonsense', path: 't.py' },
+        ],
+      },
+      extensions: { sam: '2026-12-03T10:00:00+00:00', bad: 3 },
     });
-    const made = newAssignmentBody({ ...form, due: '2026-12-01T10:00', latePenaltyPercent: '10' });
-    expect('body' in made && made.body).toMatchObject({
-      due_at: new Date('2026-12-01T10:00').toISOString(),
-      late_penalty_percent: 10,
-    });
+    expect(a.sourceFolder).toBe('src/hw1');
+    expect(a.specTests.map((t) => [t.kind, t.name, t.visibility])).toEqual([
+      ['stdin', 'small', 'hidden'],
+      ['file', 'f', 'visible'],
+    ]);
+    expect(a.specTests[0]).toMatchObject({ cpuSeconds: 2, memoryKb: 65536, stdin: '1 2\n' });
+    expect(a.specTests[1]).toMatchObject({ cpuSeconds: 5, memoryKb: 262144, path: 't.py' });
+    expect(a.extensions).toEqual({ sam: '2026-12-03T10:00:00+00:00' });
   });
 
-  it('refuses a penalty that is not a number and tests that are not a list', () => {
-    expect(newAssignmentBody({ ...form, latePenaltyPercent: 'ten' })).toEqual({
-      error: 'The late penalty is a number of percent per day.',
+  it('reads a merge view; an unreadable base is null', () => {
+    const m = parseMerge({
+      path: 'a.py',
+      folder: 'assignments/c/a',
+      version: 2,
+      base: null,
+      theirs: 'mine',
+      theirs_hash: 'h',
+      new: 'fixed',
     });
-    expect(newAssignmentBody({ ...form, tests: '{"kind": "file"}' })).toEqual({
-      error: 'The tests are a JSON list.',
+    expect(m).toEqual({
+      path: 'a.py',
+      folder: 'assignments/c/a',
+      version: 2,
+      base: null,
+      theirs: 'mine',
+      theirsHash: 'h',
+      next: 'fixed',
     });
-    expect(newAssignmentBody({ ...form, folder: '  ' })).toHaveProperty('error');
+    expect(() => parseMerge([])).toThrow();
   });
 });

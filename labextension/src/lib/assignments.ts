@@ -15,6 +15,20 @@ export interface ReleaseNotice {
   message: string;
 }
 
+/** A stdin or file test as the instructor defined it (instructors' view only). */
+export interface SpecTest {
+  kind: 'file' | 'stdin';
+  name: string;
+  points: number;
+  visibility: Visibility;
+  path: string;
+  program: string;
+  stdin: string;
+  expectedOutput: string;
+  cpuSeconds: number;
+  memoryKb: number;
+}
+
 /** One released assignment, with the student's own deadline (extension included). */
 export interface Assignment {
   course: string;
@@ -38,6 +52,12 @@ export interface Assignment {
   notice: ReleaseNotice | null;
   /** Manual rubric items (instructors' view only; empty for students). */
   rubric: { name: string; points: number }[];
+  /** The instructor's folder it is made from (instructors' view only). */
+  sourceFolder: string;
+  /** The stdin and file tests (instructors' view only; notebook tests come from cells). */
+  specTests: SpecTest[];
+  /** Students' own deadlines: name -> ISO time (instructors' single-assignment view only). */
+  extensions: Record<string, string>;
 }
 
 /** One test's result, as the server returns it to the student. */
@@ -162,7 +182,52 @@ export function parseAssignment(data: unknown): Assignment {
       const r = asObject(item, 'rubric item');
       return { name: text(r.name), points: number(r.points) };
     }),
+    sourceFolder: text(raw.source_folder),
+    specTests: parseSpecTests(raw.spec),
+    extensions: parseExtensions(raw.extensions),
   };
+}
+
+const VISIBILITIES: Visibility[] = ['visible', 'hidden', 'after_due_date', 'after_published'];
+
+function parseSpecTests(spec: unknown): SpecTest[] {
+  if (typeof spec !== 'object' || spec === null) {
+    return [];
+  }
+  const tests = list((spec as Record<string, unknown>).tests, (item) => asObject(item, 'test'));
+  return tests
+    .filter((t) => t.kind === 'file' || t.kind === 'stdin')
+    .map((t): SpecTest => {
+      const limits =
+        typeof t.limits === 'object' && t.limits !== null
+          ? (t.limits as Record<string, unknown>)
+          : {};
+      const visibility = VISIBILITIES.find((v) => v === t.visibility) ?? 'visible';
+      return {
+        kind: t.kind === 'file' ? 'file' : 'stdin',
+        name: text(t.name),
+        points: number(t.points),
+        visibility,
+        path: text(t.path),
+        program: text(t.program),
+        stdin: text(t.stdin),
+        expectedOutput: text(t.expected_output),
+        cpuSeconds: numberOrNull(limits.cpu_seconds) ?? 5,
+        memoryKb: numberOrNull(limits.memory_kb) ?? 262144,
+      };
+    });
+}
+
+function parseExtensions(data: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (typeof data === 'object' && data !== null && !Array.isArray(data)) {
+    for (const [student, due] of Object.entries(data as Record<string, unknown>)) {
+      if (typeof due === 'string') {
+        out[student] = due;
+      }
+    }
+  }
+  return out;
 }
 
 /** Read a list of assignments. */
@@ -362,59 +427,6 @@ export const ASSIGNMENT_LANGUAGES = [
   'bash',
 ] as const;
 
-/** What the create form holds, as people type it. */
-export interface NewAssignmentForm {
-  name: string;
-  folder: string;
-  language: string;
-  /** A datetime-local value (the browser's local time), or empty for no deadline. */
-  due: string;
-  latePenaltyPercent: string;
-  /** A JSON list of file or stdin tests, or empty (a notebook's test cells are found). */
-  tests: string;
-}
-
-/** The create request's body from the form, or the reason it cannot be sent. */
-export function newAssignmentBody(
-  form: NewAssignmentForm,
-): { body: Record<string, unknown> } | { error: string } {
-  const body: Record<string, unknown> = {
-    name: form.name.trim(),
-    folder: form.folder.trim(),
-    language: form.language,
-  };
-  if (!body.name || !body.folder) {
-    return { error: 'Give the assignment a name and the folder it is made from.' };
-  }
-  if (form.due) {
-    const due = new Date(form.due);
-    if (Number.isNaN(due.getTime())) {
-      return { error: 'The due date is not a date.' };
-    }
-    body.due_at = due.toISOString();
-  }
-  if (form.latePenaltyPercent.trim()) {
-    const penalty = Number(form.latePenaltyPercent);
-    if (!Number.isFinite(penalty)) {
-      return { error: 'The late penalty is a number of percent per day.' };
-    }
-    body.late_penalty_percent = penalty;
-  }
-  if (form.tests.trim()) {
-    let tests: unknown;
-    try {
-      tests = JSON.parse(form.tests);
-    } catch {
-      return { error: 'The tests are not valid JSON.' };
-    }
-    if (!Array.isArray(tests)) {
-      return { error: 'The tests are a JSON list.' };
-    }
-    body.tests = tests;
-  }
-  return { body };
-}
-
 /** A submission as its instructor sees it: every test, manual points, the whole score. */
 export interface GradedSubmission {
   id: number;
@@ -459,4 +471,68 @@ export function parseGradedSubmission(data: unknown): GradedSubmission {
 /** Read the instructor's list of submissions. */
 export function parseGradedSubmissions(data: unknown): GradedSubmission[] {
   return list(asObject(data, 'submissions').submissions, parseGradedSubmission);
+}
+
+/** A kept starter file's three versions, to merge (base is null when it cannot be read). */
+export interface MergeVersions {
+  path: string;
+  folder: string;
+  version: number;
+  base: string | null;
+  theirs: string;
+  theirsHash: string;
+  next: string;
+}
+
+/** Read a merge view's answer. */
+export function parseMerge(data: unknown): MergeVersions {
+  const raw = asObject(data, 'merge');
+  return {
+    path: text(raw.path),
+    folder: text(raw.folder),
+    version: number(raw.version),
+    base: typeof raw.base === 'string' ? raw.base : null,
+    theirs: text(raw.theirs),
+    theirsHash: text(raw.theirs_hash),
+    next: text(raw.new),
+  };
+}
+
+/** How a kept file is settled. */
+export type MergeChoice = 'theirs' | 'new' | 'merged';
+
+/** What settling a kept file did. */
+export interface MergeResult {
+  path: string;
+  folder: string;
+  written: boolean;
+  kept: string[];
+}
+
+/** Read a settle's answer. */
+export function parseMergeResult(data: unknown): MergeResult {
+  const raw = asObject(data, 'merge result');
+  return {
+    path: text(raw.path),
+    folder: text(raw.folder),
+    written: raw.written === true,
+    kept: strings(raw.kept),
+  };
+}
+
+/** A student's extension as the server answers a grant. */
+export interface ExtensionGrant {
+  student: string;
+  dueAt: string | null;
+  rescored: number;
+}
+
+/** Read an extension's answer. */
+export function parseExtension(data: unknown): ExtensionGrant {
+  const raw = asObject(data, 'extension');
+  return {
+    student: text(raw.student),
+    dueAt: textOrNull(raw.due_at),
+    rescored: number(raw.rescored),
+  };
 }
