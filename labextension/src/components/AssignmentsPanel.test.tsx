@@ -226,7 +226,8 @@ describe('AssignmentsPanel', () => {
     await settle();
     expect(view.byTestId('assignment-state')?.textContent).toBe('New version released');
     expect(view.byTestId('assignment-get')?.textContent).toBe('Get the new version');
-    expect(view.byTestId('assignment-notice')?.textContent).toContain('Kept: hw1.ipynb.');
+    expect(view.byTestId('assignment-notice')?.textContent).toContain('yours were kept');
+    expect(view.byTestId('assignment-merge-hw1.ipynb')?.textContent).toBe('hw1.ipynb');
     await click(view, '[data-testid="assignment-toggle"]');
     const shown = view.byTestId('submission-feedback')?.textContent ?? '';
     expect(shown).toContain('Grade: 7 / 9');
@@ -404,6 +405,18 @@ describe('AssignmentsPanel for an instructor', () => {
   });
 });
 
+/** Type into an input, textarea or select found by ``selector`` under ``root``. */
+async function fill(root: ParentNode | null | undefined, selector: string, value: string) {
+  const field = root?.querySelector<HTMLInputElement>(selector);
+  expect(field, selector).not.toBeNull();
+  await act(async () => {
+    const proto = Object.getPrototypeOf(field) as object;
+    Object.getOwnPropertyDescriptor(proto, 'value')?.set?.call(field, value);
+    const kind = field instanceof HTMLSelectElement ? 'change' : 'input';
+    field?.dispatchEvent(new Event(kind, { bubbles: true }));
+  });
+}
+
 describe('NewAssignment', () => {
   it('creates an assignment from the form, and shows refusals from the form and the API', async () => {
     const bodies: unknown[] = [];
@@ -426,45 +439,158 @@ describe('NewAssignment', () => {
     const view = await render(panel(client, { role: 'instructor', notify }));
     await settle();
     const form = view.byTestId('new-assignment');
-    await click(view, '[data-testid="new-assignment-create"]');
+    await click(view, '[data-testid="new-assignment-submit"]');
     expect(view.byTestId('new-assignment-error')?.textContent).toContain('name');
-    const fill = async (selector: string, value: string) => {
-      const field = form?.querySelector<HTMLInputElement | HTMLTextAreaElement>(selector);
-      await act(async () => {
-        const proto = Object.getPrototypeOf(field) as object;
-        Object.getOwnPropertyDescriptor(proto, 'value')?.set?.call(field, value);
-        field?.dispatchEvent(new Event('input', { bubbles: true }));
-      });
-    };
-    const inputs = 'label input';
-    const fields = form?.querySelectorAll<HTMLInputElement>(inputs) ?? [];
-    expect(fields).toHaveLength(4);
-    await fill('label:nth-of-type(1) input', 'hw2');
-    await fill('label:nth-of-type(2) input', 'hw2-src');
-    await fill('textarea', 'not json');
-    await click(view, '[data-testid="new-assignment-create"]');
+    await fill(form, '[data-testid="new-assignment-name"]', 'hw2');
+    await fill(form, '[data-testid="new-assignment-title"]', 'Sums');
+    await fill(form, '[data-testid="new-assignment-folder"]', 'hw2-src');
+    await fill(form, '[data-testid="new-assignment-language"]', 'c');
+    await fill(form, '[data-testid="new-assignment-maxSubmissions"]', '3');
+    await click(view, '[data-testid="test-add-stdin"]');
+    await click(view, '[data-testid="test-add-file"]');
+    const stdin = view.byTestId('test-draft-0');
+    await fill(stdin, '[data-testid="test-name"]', 'small');
+    await click(view, '[data-testid="new-assignment-submit"]');
     expect(view.byTestId('new-assignment-error')?.textContent).toBe(
-      'The tests are not valid JSON.',
+      'Test 1 (small): name the file that is run.',
     );
-    await fill('textarea', '[{"kind": "file", "name": "t", "path": "test_t.py"}]');
-    await click(view, '[data-testid="new-assignment-create"]');
+    await fill(stdin, '[data-testid="test-program"]', 'main.c');
+    await fill(stdin, '[data-testid="test-stdin"]', '1 2\n');
+    await fill(stdin, '[data-testid="test-expected"]', '3\n');
+    await fill(stdin, '[data-testid="test-visibility"]', 'after_due_date');
+    await fill(stdin, '[data-testid="test-cpu"]', '2');
+    // The file test is removed again; a rubric item is added.
+    await click(view, '[data-testid="test-draft-1"] [data-testid="test-remove"]');
+    expect(view.byTestId('test-draft-1')).toBeNull();
+    await click(view, '[data-testid="rubric-add"]');
+    await fill(form, '[data-testid="rubric-name"]', 'style');
+    await click(view, '[data-testid="new-assignment-submit"]');
     expect(bodies).toEqual([
       {
         name: 'hw2',
         folder: 'hw2-src',
-        language: 'python',
-        tests: [{ kind: 'file', name: 't', path: 'test_t.py' }],
+        language: 'c',
+        title: 'Sums',
+        max_submissions: 3,
+        window_seconds: 86_400,
+        rubric: [{ name: 'style', points: 1 }],
+        tests: [
+          {
+            kind: 'stdin',
+            name: 'small',
+            points: 1,
+            visibility: 'after_due_date',
+            program: 'main.c',
+            stdin: '1 2\n',
+            expected_output: '3\n',
+            limits: { cpu_seconds: 2, memory_kb: 262144 },
+          },
+        ],
       },
     ]);
     expect(notify).toHaveBeenCalledWith('info', 'hw2 created from 1 file(s); not released yet');
     expect(view.byTestId('new-assignment-error')).toBeNull();
+    // The form is empty again; a second create is refused by the API, said in the form.
+    expect(view.byTestId('test-draft-0')).toBeNull();
     answer = 409;
-    await fill('label:nth-of-type(1) input', 'hw2');
-    await fill('label:nth-of-type(2) input', 'hw2-src');
-    await click(view, '[data-testid="new-assignment-create"]');
+    await fill(form, '[data-testid="new-assignment-name"]', 'hw2');
+    await fill(form, '[data-testid="new-assignment-folder"]', 'hw2-src');
+    await click(view, '[data-testid="new-assignment-submit"]');
     expect(view.byTestId('new-assignment-error')?.textContent).toBe(
       "cs101 already has an assignment 'hw2'",
     );
+    await view.unmount();
+  });
+});
+
+describe('EditAssignment', () => {
+  it('saves changed settings, re-reads the folder for changed tests, grants and removes extensions', async () => {
+    const patches: unknown[] = [];
+    const puts: unknown[] = [];
+    let extensions: Record<string, string> = { ada: '2026-12-05T10:00:00+00:00' };
+    let version = 1;
+    let patchCount = 0;
+    const spec = {
+      language: 'python',
+      tests: [
+        { kind: 'file', name: 'works', points: 2, visibility: 'visible', path: 't.py' },
+        { kind: 'notebook', name: 'cell', points: 1, visibility: 'hidden' },
+      ],
+    };
+    const full = () =>
+      assignment({ version, spec, extensions, source_folder: 'hw1', rubric: [] });
+    const { client, calls } = serverWith((request) => {
+      switch (route(request)) {
+        case 'GET ':
+          return json(200, { assignments: [full()] });
+        case 'GET /gradebook':
+          return json(200, { assignments: [], max_scores: {}, students: [] });
+        case 'GET /hw1':
+          return json(200, full());
+        case 'PATCH /hw1':
+          void request.json().then((b: unknown) => patches.push(b));
+          version = ++patchCount; // the second (with tests) makes version 2
+          return json(200, full());
+        case 'PUT /hw1/extensions/sam':
+          void request.json().then((b: unknown) => puts.push(b));
+          extensions = { ...extensions, sam: '2026-12-09T10:00:00+00:00' };
+          return json(200, { student: 'sam', due_at: extensions.sam, rescored: 1 });
+        case 'PUT /hw1/extensions/eve':
+          return json(404, { message: "'eve' is not a student of cs101" });
+        case 'DELETE /hw1/extensions/ada':
+          extensions = { sam: extensions.sam };
+          return json(200, { student: 'ada', rescored: 0 });
+      }
+      return undefined;
+    });
+    const notify = vi.fn();
+    const view = await render(panel(client, { role: 'instructor', notify }));
+    await settle();
+    await click(view, '[data-testid="assignment-edit"]');
+    const form = view.byTestId('edit-assignment');
+    expect(view.byTestId('new-assignment-name')).not.toBeNull(); // the create form is apart
+    expect(form?.querySelector('[data-testid="edit-assignment-name"]')).toBeNull();
+    expect(form?.querySelector<HTMLInputElement>('[data-testid="test-path"]')?.value).toBe('t.py');
+    expect(view.byTestId('extension-ada')?.textContent).toContain('ada: due');
+    await fill(form, '[data-testid="edit-assignment-latePenaltyPercent"]', '25');
+    await click(view, '[data-testid="edit-assignment-submit"]');
+    expect(patches[0]).toMatchObject({ late_penalty_percent: 25, title: 'Homework 1' });
+    expect(patches[0]).not.toHaveProperty('refresh');
+    await fill(form, '[data-testid="test-points"]', '3');
+    await click(view, '[data-testid="edit-assignment-submit"]');
+    expect(patches[1]).toMatchObject({
+      refresh: true,
+      language: 'python',
+      tests: [{ kind: 'file', name: 'works', points: 3, path: 't.py', visibility: 'visible' }],
+    });
+    expect(notify).toHaveBeenLastCalledWith(
+      'info',
+      'hw1 saved; version 2: release it again to give students the new files',
+    );
+    // Extensions: a refusal shown, a grant, a removal.
+    await click(view, '[data-testid="extension-grant"]');
+    expect(view.byTestId('extension-error')?.textContent).toBe(
+      'Name the student and their new deadline.',
+    );
+    await fill(form, '[data-testid="extension-student"]', 'eve');
+    await fill(form, '[data-testid="extension-due"]', '2026-12-09T11:00');
+    await click(view, '[data-testid="extension-grant"]');
+    expect(view.byTestId('extension-error')?.textContent).toBe("'eve' is not a student of cs101");
+    await fill(form, '[data-testid="extension-student"]', 'sam');
+    await fill(form, '[data-testid="extension-due"]', '2026-12-09T11:00');
+    await click(view, '[data-testid="extension-grant"]');
+    expect(puts).toEqual([{ due_at: new Date('2026-12-09T11:00').toISOString() }]);
+    expect(view.byTestId('extension-error')).toBeNull();
+    expect(view.byTestId('extension-sam')).not.toBeNull();
+    await click(view, '[data-testid="extension-ada"] [data-testid="extension-remove"]');
+    expect(view.byTestId('extension-ada')).toBeNull();
+    expect(calls.filter((c) => !c.startsWith('GET'))).toEqual([
+      'PATCH /hw1',
+      'PATCH /hw1',
+      'PUT /hw1/extensions/eve',
+      'PUT /hw1/extensions/sam',
+      'DELETE /hw1/extensions/ada',
+    ]);
     await view.unmount();
   });
 });
@@ -497,6 +623,11 @@ describe('GradingView', () => {
           return json(200, { ...graded, score: 4 });
         case 'POST /hw1/submissions/7/regrade':
           return json(202, { queued: [7] });
+        case 'POST /hw1/submissions/all/regrade':
+          return json(202, { queued: [7] });
+        case 'GET /hw1/submissions/7/file':
+          expect(new URL(request.url).searchParams.get('path')).toBe('hw1.ipynb');
+          return new Response('x = 1\ny = 2\n');
       }
       return undefined;
     });
@@ -521,16 +652,20 @@ describe('GradingView', () => {
     };
     await type(style, '2');
     await type(view.byTestId('grading-points-SECRET_hidden') as HTMLInputElement, '1');
+    // The submitted file is shown; picking line 2 puts the comment there.
+    expect(view.byTestId('grading-code')?.textContent).toContain('y = 2');
+    await click(view, '[aria-label="Comment on line 2"]');
     await type(view.byTestId('grading-comment') as HTMLInputElement, 'Nice.');
     const add = [...(detail?.querySelectorAll('button') ?? [])].find(
       (b) => b.textContent === 'Add',
     );
     await act(async () => add?.click());
+    expect(view.byTestId('grading-line-comment')?.textContent).toBe('Nice.');
     await click(view, '[data-testid="grading-save"]');
     expect(puts).toEqual([
       {
         points: { style: 2, SECRET_hidden: 1 },
-        comments: [{ path: 'hw1.ipynb', line: 1, text: 'Nice.' }],
+        comments: [{ path: 'hw1.ipynb', line: 2, text: 'Nice.' }],
       },
     ]);
     expect(notify).toHaveBeenCalledWith('info', '#7 of sam: 4 / 7');
@@ -540,6 +675,8 @@ describe('GradingView', () => {
     expect(puts).toHaveLength(1);
     await click(view, '[data-testid="grading-regrade"]');
     expect(calls).toContain('POST /hw1/submissions/7/regrade');
+    await click(view, '[data-testid="grading-regrade-all"]');
+    expect(calls).toContain('POST /hw1/submissions/all/regrade');
     await view.unmount();
   });
 });

@@ -1,5 +1,5 @@
 /** A student's assignments in the chosen course: due dates, their copy, submissions, results. */
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react';
 import { refusal, type IdeClient, type Refusal } from '../api/client';
 import {
   assignmentState,
@@ -7,13 +7,24 @@ import {
   STATE_LABELS,
   type Assignment,
   type AssignmentSubmission,
+  type MergeChoice,
+  type MergeResult,
+  type MergeVersions,
 } from '../lib/assignments';
 import { formatWhen } from '../lib/time';
 import { InstructorAssignments } from './InstructorAssignments';
 import { SubmissionResults } from './SubmissionResults';
 import type { Notify } from './Toasts';
 
+const MergeView = lazy(() => import('./MergeView'));
+
 const POLL_MS = 1500;
+
+const SETTLED: Record<MergeChoice, string> = {
+  theirs: 'your version kept',
+  new: 'the new version taken',
+  merged: 'your merge saved',
+};
 
 interface Props {
   client: IdeClient;
@@ -76,6 +87,9 @@ function StudentAssignments({
   const [submissions, setSubmissions] = useState<Record<string, AssignmentSubmission[]>>({});
   const [problems, setProblems] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState<string | null>(null);
+  const [merging, setMerging] = useState<{ a: Assignment; versions: MergeVersions } | null>(
+    null,
+  );
   const generation = useRef(0);
 
   const load = useCallback(async () => {
@@ -175,6 +189,21 @@ function StudentAssignments({
       notify('info', `${a.name} submitted (#${made.id})`);
     });
 
+  const openMerge = (a: Assignment, path: string) =>
+    act(a.name, 'merge', async () => {
+      const versions = await client.mergeVersions(a.course || (course ?? ''), a.name, path);
+      setMerging({ a, versions });
+    });
+
+  const settled = (result: MergeResult, choice: MergeChoice) => {
+    setMerging(null);
+    if (result.written) {
+      onFilesChanged([`${result.folder}/${result.path}`]);
+    }
+    notify('info', `${result.path}: ${SETTLED[choice]}`);
+    void load();
+  };
+
   const reopen = (a: Assignment, s: AssignmentSubmission) => {
     const question =
       `Put the files of submission #${s.id} back into ${a.folder}? ` +
@@ -252,7 +281,19 @@ function StudentAssignments({
               </div>
               {a.notice && (
                 <div className="banner banner-warn" data-testid="assignment-notice">
-                  {a.notice.message} Kept: {a.notice.kept.join(', ')}.
+                  A new version of files you changed was released; yours were kept. Compare
+                  and merge each:
+                  {a.notice.kept.map((path) => (
+                    <button
+                      key={path}
+                      className="notice-merge"
+                      data-testid={`assignment-merge-${path}`}
+                      disabled={busy !== null}
+                      onClick={() => void openMerge(a, path)}
+                    >
+                      {path}
+                    </button>
+                  ))}
                 </div>
               )}
               <div className="assignment-actions">
@@ -311,6 +352,18 @@ function StudentAssignments({
           );
         })}
       </ul>
+      {merging && (
+        <Suspense fallback={null}>
+          <MergeView
+            client={client}
+            course={merging.a.course || course}
+            assignment={merging.a.name}
+            versions={merging.versions}
+            onSettled={settled}
+            onClose={() => setMerging(null)}
+          />
+        </Suspense>
+      )}
     </div>
   );
 }

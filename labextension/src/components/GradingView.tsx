@@ -31,6 +31,7 @@ export function GradingView({ client, course, assignment, notify, onChanged }: P
   const [comments, setComments] = useState<LineComment[]>([]);
   const [draft, setDraft] = useState({ path: '', line: '1', text: '' });
   const [problem, setProblem] = useState<string | null>(null);
+  const [code, setCode] = useState<{ id: number; path: string; lines: string[] } | null>(null);
 
   const load = useCallback(async () => {
     try {
@@ -47,11 +48,38 @@ export function GradingView({ client, course, assignment, notify, onChanged }: P
 
   const current = subs?.find((s) => s.id === chosen) ?? null;
 
+  const showFile = useCallback(
+    async (id: number, path: string) => {
+      if (!path) {
+        setCode(null);
+        return;
+      }
+      try {
+        const text = await client.submissionFile(course, assignment.name, id, path);
+        setCode({ id, path, lines: text.split('\n') });
+      } catch (e) {
+        setProblem((await refusal(e)).message);
+      }
+    },
+    [client, course, assignment.name],
+  );
+
   const choose = (s: GradedSubmission) => {
     setChosen(s.id);
     setPoints(Object.fromEntries(Object.entries(s.manualPoints).map(([k, v]) => [k, String(v)])));
     setComments(s.comments);
     setDraft({ path: s.files[0] ?? '', line: '1', text: '' });
+    void showFile(s.id, s.files[0] ?? '');
+  };
+
+  const regradeAll = async () => {
+    try {
+      await client.regradeSubmission(course, assignment.name, 'all');
+      notify('info', `Every submission of ${assignment.name} queued to be graded again`);
+      await load();
+    } catch (e) {
+      setProblem((await refusal(e)).message);
+    }
   };
 
   const save = async (s: GradedSubmission) => {
@@ -112,6 +140,11 @@ export function GradingView({ client, course, assignment, notify, onChanged }: P
         </div>
       )}
       {subs?.length === 0 && <div className="muted">No submissions yet.</div>}
+      {!!subs?.length && (
+        <button data-testid="grading-regrade-all" onClick={() => void regradeAll()}>
+          Regrade all
+        </button>
+      )}
       <ul className="assignment-list">
         {(subs ?? []).map((s) => (
           <li key={s.id} data-testid={`grading-${s.id}`}>
@@ -149,6 +182,34 @@ export function GradingView({ client, course, assignment, notify, onChanged }: P
               />
             </label>
           ))}
+          {code && code.id === current.id && (
+            <div className="grading-code" data-testid="grading-code">
+              <div className="muted">{code.path} · pick a line to comment on it</div>
+              <pre>
+                {code.lines.map((text, i) => (
+                  <div key={i} className="grading-line">
+                    <button
+                      className="grading-line-number"
+                      aria-label={`Comment on line ${i + 1}`}
+                      onClick={() =>
+                        setDraft((prev) => ({ ...prev, path: code.path, line: String(i + 1) }))
+                      }
+                    >
+                      {i + 1}
+                    </button>{' '}
+                    {text}
+                    {comments
+                      .filter((c) => c.path === code.path && c.line === i + 1)
+                      .map((c, j) => (
+                        <div key={j} className="submission-comment" data-testid="grading-line-comment">
+                          {c.text}
+                        </div>
+                      ))}
+                  </div>
+                ))}
+              </pre>
+            </div>
+          )}
           <div className="panel-title">Comments</div>
           {comments.map((c, i) => (
             <div key={i} className="submission-comment">
@@ -166,8 +227,13 @@ export function GradingView({ client, course, assignment, notify, onChanged }: P
           ))}
           <div className="assignment-actions">
             <select
+              aria-label="File"
+              data-testid="grading-file"
               value={draft.path}
-              onChange={(e) => setDraft((prev) => ({ ...prev, path: e.target.value }))}
+              onChange={(e) => {
+                setDraft((prev) => ({ ...prev, path: e.target.value }));
+                void showFile(current.id, e.target.value);
+              }}
             >
               {current.files.map((f) => (
                 <option key={f}>{f}</option>

@@ -4,6 +4,7 @@ import { refusal, type IdeClient } from '../api/client';
 import type { Assignment, Gradebook } from '../lib/assignments';
 import { downloadBytes } from '../lib/download';
 import { formatWhen } from '../lib/time';
+import { EditAssignment } from './EditAssignment';
 import { GradingView } from './GradingView';
 import { NewAssignment } from './NewAssignment';
 import type { Notify } from './Toasts';
@@ -25,6 +26,7 @@ export function InstructorAssignments({ client, course, visible, notify }: Props
   const [problem, setProblem] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [grading, setGrading] = useState<string | null>(null);
+  const [editing, setEditing] = useState<string | null>(null);
 
   const load = useCallback(async () => {
     try {
@@ -135,6 +137,13 @@ export function InstructorAssignments({ client, course, visible, notify }: Props
                 {a.feedbackPublished ? 'Withdraw feedback' : 'Release feedback'}
               </button>
               <button
+                data-testid="assignment-edit"
+                aria-expanded={editing === a.name}
+                onClick={() => setEditing(editing === a.name ? null : a.name)}
+              >
+                {editing === a.name ? 'Close editing' : 'Edit'}
+              </button>
+              <button
                 data-testid="assignment-grade"
                 aria-expanded={grading === a.name}
                 onClick={() => setGrading(grading === a.name ? null : a.name)}
@@ -142,6 +151,15 @@ export function InstructorAssignments({ client, course, visible, notify }: Props
                 {grading === a.name ? 'Close grading' : 'Grade'}
               </button>
             </div>
+            {editing === a.name && (
+              <EditAssignment
+                client={client}
+                course={course}
+                name={a.name}
+                notify={notify}
+                onChanged={() => void load()}
+              />
+            )}
             {grading === a.name && (
               <GradingView
                 client={client}
