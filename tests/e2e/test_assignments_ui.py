@@ -3,13 +3,15 @@
 Two real server processes on one database and one blob store, as a hub's user servers are:
 alan's (the instructor's workspace) and sam's (the student's); the judge grades in Docker.
 alan saves a Python assignment in his workspace (a starter file with a solution, a visible
-and a hidden pytest file) and creates it through the API, then releases it in his panel.
+and a hidden pytest file), makes it in his panel's form (title, due date, late penalty, two
+test files, one hidden, a rubric item) and releases it there.
 sam joins the course afterwards, so his copy comes from his panel's "Get copy"; he submits
 the stub (the visible test fails), writes the solution in the editor, saves, submits again
 (it passes) and sees the visible test only: the hidden test's name and code never reach his
 page, though the instructor's view shows it was graded. alan grades the submission in his
 panel (rubric points, a line comment), sees the gradebook, releases the feedback, and sam
-sees his grade and the comment.
+sees his grade and the comment. Last, alan fixes the starter file and releases it again;
+sam's edited copy is kept, he is told, and merges the two in the diff editor.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ GRADE_TIMEOUT = 180_000  # the judge's first box may wait for its image to start
 HIDDEN_MARKS = ("SECRET_area_hidden", "HIDDENCODE")
 STARTER = "def area(w, h):\n    # BEGIN SOLUTION\n    return w * h\n    # END SOLUTION\n"
 VISIBLE_TEST = "from shapes import area\n\n\ndef test_area():\n    assert area(2, 3) == 6\n"
+FIXED = '"""Areas of shapes."""\n\n\n' + STARTER
 HIDDEN_TEST = (
     "from shapes import area\n\n\ndef test_area_big():\n"
     "    assert area(100, 7) == 700  # HIDDENCODE\n"
@@ -143,33 +146,51 @@ def test_release_get_submit_results_gradebook_feedback(
         ("test_area_secret.py", HIDDEN_TEST),
     ):
         _put(alan, "alan", f"{NAME}/{path}", {"type": "file", "format": "text", "content": text})
-    tests = [
-        {"kind": "file", "name": "area works", "path": "test_area_visible.py", "points": 2},
-        {
-            "kind": "file",
-            "name": "SECRET_area_hidden",
-            "path": "test_area_secret.py",
-            "points": 3,
-            "visibility": "hidden",
-        },
-    ]
-    due = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() + 86_400))
-    body = {
-        "name": NAME,
-        "folder": NAME,
-        "language": "python",
-        "tests": tests,
-        "due_at": due,
-        "rubric": [{"name": "style", "points": 1}],
-    }
-    created = _api(sam, "alan", "POST", "", body)
-    assert created["files"] == ["shapes.py"], created
-
-    # alan releases it in his own /ide.
+    # alan makes the assignment in his own /ide: the form's fields, two test files (one
+    # hidden), a rubric item; then releases it.
     teacher = browse(alan, "alan")
     teacher.get_by_test_id("open-assignments").click()
+    form = teacher.get_by_test_id("new-assignment")
+    teacher.get_by_test_id("new-assignment-open").click()
+    teacher.get_by_test_id("new-assignment-name").fill(NAME)
+    teacher.get_by_test_id("new-assignment-title").fill("Areas")
+    teacher.get_by_test_id("new-assignment-folder").fill(NAME)
+    teacher.get_by_test_id("new-assignment-due").fill(
+        time.strftime("%Y-%m-%dT%H:%M", time.localtime(time.time() + 86_400))
+    )
+    teacher.get_by_test_id("new-assignment-latePenaltyPercent").fill("10")
+    for index, (name, points, path) in enumerate(
+        (
+            ("area works", "2", "test_area_visible.py"),
+            ("SECRET_area_hidden", "3", "test_area_secret.py"),
+        )
+    ):
+        form.get_by_test_id("test-add-file").click()
+        row = form.get_by_test_id(f"test-draft-{index}")
+        row.get_by_test_id("test-name").fill(name)
+        row.get_by_test_id("test-points").fill(points)
+        row.get_by_test_id("test-path").fill(path)
+    form.get_by_test_id("test-draft-1").get_by_test_id("test-visibility").select_option("hidden")
+    form.get_by_test_id("rubric-add").click()
+    form.get_by_test_id("rubric-name").fill("style")
+    form.get_by_test_id("rubric-points").fill("1")
+    teacher.get_by_test_id("new-assignment-submit").click()
     mine_to_give = teacher.get_by_test_id(f"assignment-{NAME}")
     expect(mine_to_give.get_by_test_id("assignment-released")).to_have_text("Not released")
+    created = _api(sam, "alan", "GET", f"/{NAME}")
+    assert created["files"] == ["shapes.py"], created
+    assert created["title"] == "Areas" and created["late_penalty_percent"] == 10, created
+    assert created["rubric"] == [{"name": "style", "points": 1.0}], created
+    assert created["due_at"], created
+    assert [
+        (t["name"], t["kind"], t["points"], t["visibility"], t["path"])
+        for t in created["spec"]["tests"]
+    ] == [
+        ("area works", "file", 2.0, "visible", "test_area_visible.py"),
+        ("SECRET_area_hidden", "file", 3.0, "hidden", "test_area_secret.py"),
+    ], created["spec"]
+    shot(teacher, "assignments-00-created")
+
     mine_to_give.get_by_test_id("assignment-release").click()
     expect(mine_to_give.get_by_test_id("assignment-released")).to_contain_text("Released ")
     assert _api(sam, "alan", "GET", f"/{NAME}")["released_at"]
@@ -276,3 +297,39 @@ def test_release_get_submit_results_gradebook_feedback(
     expect(feedback).to_contain_text("shapes.py:1 Clear and short.")
     _assert_no_hidden(page)
     shot(page, "assignments-05-feedback")
+
+    # alan fixes the starter file and re-releases it from his panel (Edit, read the folder
+    # again, Save, Release again). sam had changed his copy: it is kept, he is told, and he
+    # merges in the diff editor; his code stays, with his merge on top.
+    _put(alan, "alan", f"{NAME}/shapes.py", {"type": "file", "format": "text", "content": FIXED})
+    mine_to_give.get_by_test_id("assignment-edit").click()
+    edit = teacher.get_by_test_id("edit-assignment")
+    edit.get_by_test_id("edit-assignment-refresh").check()
+    edit.get_by_test_id("edit-assignment-submit").click()
+    expect(mine_to_give).to_contain_text("version 2")
+    mine_to_give.get_by_test_id("assignment-release").click()
+    expect(teacher.get_by_test_id("assignments-error")).to_have_count(0)
+    given = _api(sam, "alan", "GET", f"/{NAME}")
+    assert given["version"] == 2, given
+
+    page.get_by_test_id("assignments-reload").click()
+    notice = card.get_by_test_id("assignment-notice")
+    expect(notice).to_be_visible()
+    notice.get_by_test_id("assignment-merge-shapes.py").click()
+    merge = page.get_by_test_id("merge-view")
+    expect(merge.locator(".editor.original .view-lines")).to_contain_text("Areas of shapes")
+    expect(merge.locator(".editor.modified .view-lines")).to_contain_text("return w * h")
+    shot(page, "assignments-06-merge")
+    merge.locator(".editor.modified .view-lines").click()
+    page.keyboard.press("Control+Home")
+    page.keyboard.type("# merged with version 2")
+    page.keyboard.press("Enter")
+    merge.get_by_test_id("merge-save").click()
+    expect(merge).to_have_count(0)
+    expect(card.get_by_test_id("assignment-notice")).to_have_count(0)
+    merged = _call(sam, "sam", "GET", f"/api/contents/{FOLDER}/shapes.py?type=file&format=text")
+    assert merged["content"].startswith("# merged with version 2\n"), merged["content"]
+    assert "def area(w, h): return w * h" in merged["content"], merged["content"]
+    expect(page.locator(f"{editor} .view-lines")).to_contain_text("merged with version 2")
+    assert _api(sam, "sam", "GET", f"/{NAME}")["notice"] is None
+    _assert_no_hidden(page)
