@@ -27,7 +27,16 @@ import requests
 from tornado.httpclient import HTTPRequest
 
 from .balancer import haproxy
-from .hubfixture import ACCESS, BIN, ServiceHub, free_port, service_hub, tail, wait_for_service
+from .hubfixture import (
+    ACCESS,
+    BIN,
+    ServiceHub,
+    browser_sign_in,
+    free_port,
+    service_hub,
+    tail,
+    wait_for_service,
+)
 from .kernel_host import require_images
 from .kernel_ws import run_cell
 from .s3_server import MotoServer
@@ -36,6 +45,7 @@ from .test_service_external import OWN_SETTINGS
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 PER_MINUTE = 6  # the AI requests one user may make a minute, counted in Redis
+KERNELS_PER_USER = 2  # the kernels one user may run at once, on all replicas together
 HEARTBEAT = ["--SandboxManager.heartbeat_interval=1", "--SandboxManager.heartbeat_ttl=3"]
 DEAD_WITHIN = 30  # s: the killed run's heartbeat lapses (3 s), then its kernels read dead
 CALL_TIMEOUT = 20  # s: every call answers within this, before and after the kill
@@ -92,6 +102,7 @@ def _start_replica(base: Path, hub: ServiceHub, hub_env: dict[str, str], n: int)
         "--JudgeSettings.pool_size=0",
         "--SandboxManager.pool_size=0",
         f"--AISettings.requests_per_minute={PER_MINUTE}",
+        f"--ServiceKernelManager.max_kernels_per_user={KERNELS_PER_USER}",
         *HEARTBEAT,
     ]
     process = subprocess.Popen(
@@ -178,6 +189,23 @@ def _logs(replicas: Replicas) -> str:
     return "\n".join(f"--- {r.log.name}\n{tail(r.log, 3000)}" for r in replicas.replicas)
 
 
+def _signed_in_on_both(replicas: Replicas) -> None:
+    """Check the OAuth sign-in's cookies (state, then login) are read by every replica."""
+    hub = replicas.hub
+    name = f"bea-{uuid.uuid4().hex[:6]}"
+    hub.add_user(name)
+    browser = requests.Session()
+    for attempt in range(4):  # leastconn spreads the redirect and the callback over both
+        browser.cookies.clear()
+        page = browser_sign_in(browser, f"{hub.service_url}/ide", name)
+        assert page.status_code == 200, (attempt, page.url, page.text[:300], _logs(replicas))
+        assert page.url == f"{hub.service_url}/ide", page.url
+    for replica in replicas.replicas:  # straight to each replica, with the same cookies
+        answer = browser.get(f"{replica.url}/ide/api/auth/me", timeout=CALL_TIMEOUT)
+        assert answer.status_code == 200, (replica.url, answer.status_code, answer.text)
+        assert answer.json()["name"] == name
+
+
 def test_a_killed_replica_moves_its_users_to_the_other(replicas: Replicas) -> None:
     """SIGKILL one replica: dead kernel reported, next kernel on the other, files, quota."""
     hub = replicas.hub
@@ -216,6 +244,15 @@ def test_a_killed_replica_moves_its_users_to_the_other(replicas: Replicas) -> No
     for _ in range(6):
         through = _call(f"{service}/api/kernels/{kernel_id}", token)
         assert through.status_code == 200, through.text
+    # The per-user kernel limit counts the kernels every live replica runs for the caller.
+    second = _call(f"{other.url}/api/kernels", token, "POST", {"name": "ide-python"})
+    assert second.status_code == 201, (second.text, _logs(replicas))
+    over = _call(f"{other.url}/api/kernels", token, "POST", {"name": "ide-python"})
+    assert over.status_code == 429 and "2 kernels" in over.json()["message"], over.text
+    gone = _call(f"{other.url}/api/kernels/{second.json()['id']}", token, "DELETE")
+    assert gone.status_code == 204, gone.text
+
+    _signed_in_on_both(replicas)  # a browser too, while both run
 
     # The AI quota is one count in Redis, whichever replica answers (a calendar minute's
     # count: start early in a minute, so that the checks after the kill fall in the same one).

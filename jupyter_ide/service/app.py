@@ -71,6 +71,9 @@ def configure_server(serverapp: Any, hub: HubEnvironment) -> None:
     serverapp.terminals_enabled = False
     for trait, value in SERVICE_SERVER_CONFIG.items():
         setattr(serverapp, trait, value)
+    if not {"cookie_secret", "cookie_secret_file"} & set(serverapp.config.get("ServerApp", {})):
+        # Not a file of each replica's own: every replica must read the others' cookies.
+        serverapp.cookie_secret = hub.cookie_secret()
 
 
 class IDEServiceApp(IDEApp):

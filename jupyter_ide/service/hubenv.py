@@ -13,7 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
 DEFAULT_NAME = "ide"
+COOKIE_SECRET_INFO = b"jupyter-ide service cookie secret"
 
 
 class HubEnvironmentError(Exception):
@@ -40,6 +44,16 @@ class HubEnvironment:
     access_scopes: frozenset[str]
     hub_prefix: str
     hub_host: str
+
+    def cookie_secret(self) -> bytes:
+        """Return the secret that signs browser cookies, the same in every replica.
+
+        Derived from the service's hub token, which every replica of the service holds and
+        nothing else does: a sign-in (and the OAuth state cookie before it) made through one
+        replica is then read by the others behind the load balancer.
+        """
+        derive = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=COOKIE_SECRET_INFO)
+        return derive.derive(self.api_token.encode())
 
     def hub_auth_settings(self) -> dict[str, object]:
         """Return the HubOAuth traits this environment sets (never read from a stale default)."""

@@ -22,8 +22,10 @@ from jupyterhub.singleuser.extension import (  # type: ignore[import-untyped]
 from tornado import web
 from traitlets import default
 
+from ..server_extension.settings import IDESettings
 from .caller import CALLER
 from .hubenv import read_hub_environment
+from .oauth_state import SharedStateHubOAuth
 
 # Jupyter Server resources the service serves; every other one is refused. Kernels, sessions
 # and terminals are each caller's own (kernels.py, sessions.py, terminals.py: the /ide the
@@ -46,7 +48,12 @@ class ServiceIdentityProvider(JupyterHubIdentityProvider):  # type: ignore[misc]
     @default("hub_auth")
     def _default_hub_auth(self) -> HubOAuth:
         # Explicit values: HubOAuth reads some variables once, when jupyterhub is imported.
-        return HubOAuth(parent=self, **read_hub_environment(os.environ).hub_auth_settings())
+        # Pending sign-ins in the shared cache, if any: a callback may reach another replica.
+        return SharedStateHubOAuth(
+            redis_url=IDESettings(parent=self).redis_url,
+            parent=self,
+            **read_hub_environment(os.environ).hub_auth_settings(),
+        )
 
     async def get_user(self, handler: web.RequestHandler) -> User | None:
         """Return the hub user calling, refuse tokens that sign nobody in, record the caller."""

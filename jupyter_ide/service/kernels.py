@@ -112,14 +112,17 @@ class ServiceKernelManager(AsyncMappingKernelManager):
         """
         if not owner:
             raise web.HTTPError(403, "Sign in first")
-        running = len(self.kernels_of(owner))
+        # Other live replicas' kernels of this owner count too (their records are shared; two
+        # starts on two replicas at the same instant could still pass together).
+        elsewhere = await self._running_elsewhere(owner)
+        running = len(self.kernels_of(owner)) + elsewhere
         if 0 < self.max_kernels_per_user <= running:
             raise web.HTTPError(
                 429,
                 f"You already run {running} kernels, the most one person may run at once "
                 f"here ({self.max_kernels_per_user}): shut one down before starting another.",
             )
-        # Counted from here on: starts at the same time cannot pass the limit together.
+        # Counted from here on: starts on this replica at the same time cannot pass together.
         kernel_id = lost.kernel_id if lost is not None else str(uuid.uuid4())
         if kernel_id in self.owners:
             raise web.HTTPError(409, f"Kernel {kernel_id} is already being started")
@@ -180,6 +183,18 @@ class ServiceKernelManager(AsyncMappingKernelManager):
         ]
         elsewhere = await self._held_elsewhere(records)
         return [record for record in records if record.replica not in elsewhere]
+
+    async def _running_elsewhere(self, owner: str) -> int:
+        """Return how many of ``owner``'s kernels other live replicas run (from the records)."""
+        if self.records is None or self.replicas_alive is None or self.max_kernels_per_user <= 0:
+            return 0
+        records = [
+            record
+            for record in await self.records.of(owner)
+            if record.replica != self.replica and record.kernel_id not in self.owners
+        ]
+        alive = await self._held_elsewhere(records)
+        return sum(1 for record in records if record.replica in alive)
 
     async def _held_elsewhere(self, records: list[KernelRecord]) -> set[str]:
         """Return the runs of other replicas, among those of ``records``, that are alive."""
