@@ -2,13 +2,16 @@
 
 The suite builds jupyter-ide/stack (and the user image under it; both reused while what they
 were built from is unchanged) and runs `docker-compose up -d` under a project of its own: the
-hub (DockerSpawner), the jupyter-ide service, a judge worker, PostgreSQL, Redis and moto's S3
-server. A test-only override adds the local OIDC provider (in a container, on the host's own
-Node.js) and a test-admin token. Chromium signs in through the provider, opens the service's
-/ide, saves a file and runs a cell; `docker-compose restart service` then leaves the kernel
-reported dead until it is restarted, and no saved file is lost. From inside a user's server
-container (spawned by the hub on the `users` network) PostgreSQL, Redis and S3 cannot be
-reached, while the hub and the service can. Everything is removed at the end, on failure too.
+hub (DockerSpawner), the jupyter-ide service, two judge workers, PostgreSQL, Redis and moto's
+S3 server, each started once what it needs is healthy. A test-only override adds the local
+OIDC provider (in a container, on the host's own Node.js) and a test-admin token. Chromium
+signs in through the provider, opens the service's /ide, saves a file and runs a cell;
+`docker-compose restart service` then leaves the kernel reported dead until it is restarted,
+and no saved file is lost. From inside a user's server container (spawned by the hub on the
+`users` network) PostgreSQL, Redis and S3 cannot be reached, while the hub and the service
+can. Submissions to the service's judge API get their verdicts from the judge workers (the
+service runs none), also after one worker is killed. Everything is removed at the end, on
+failure too.
 """
 
 from __future__ import annotations
@@ -168,8 +171,17 @@ def _override(base: Path, oidc_port: int, callback: str, client_secret: str) -> 
                 "volumes": [f"{base / 'hub_test_config.py'}:/srv/test/hub_test_config.py:ro"],
                 "networks": ["oidc"],
             },
-            "service": {"command": ["jupyter", "ide", "service", *quiet]},
-            "judge": {"command": ["jupyter", "ide", "judge-worker", *quiet]},
+            "service": {
+                "command": [
+                    "jupyter",
+                    "ide",
+                    "service",
+                    "--JudgeSettings.run_workers=False",
+                    *quiet,
+                ]
+            },
+            "judge-1": {"command": ["jupyter", "ide", "judge-worker", *quiet]},
+            "judge-2": {"command": ["jupyter", "ide", "judge-worker", *quiet]},
             "oidc": {
                 "image": "${IDE_STACK_IMAGE}",
                 "command": [
@@ -433,3 +445,33 @@ def test_a_user_container_cannot_reach_the_data_stores(stack: Stack) -> None:
     assert opened == set(), shown
     assert set(user.attrs["NetworkSettings"]["Networks"]) == {f"{stack.project}-users"}
     stack.hub_api("DELETE", f"/users/{name}/server")
+
+
+def _judged(stack: Stack, token: str, language_id: int, n: int) -> str:
+    """Submit a program that prints ``n`` squared, wait for it; return its stdout."""
+    source = f"print({n} * {n})"
+    answer = stack.call(
+        "/ide/api/judge/submissions?wait=true",
+        token,
+        "POST",
+        {"source_code": source, "language_id": language_id},
+    )
+    assert answer.status_code in (200, 201), (answer.status_code, answer.text)
+    result = answer.json()
+    assert result["status"]["description"] == "Accepted", (result, stack.service_log())
+    return str(result["stdout"])
+
+
+def test_the_judge_workers_run_the_submissions(stack: Stack) -> None:
+    """The service queues, the two workers judge; with one killed, the other still does."""
+    name = f"cyd-{uuid.uuid4().hex[:6]}"
+    stack.hub_api("POST", f"/users/{name}")
+    token = stack.token(name, [ACCESS])
+    languages = stack.call("/ide/api/judge/languages", token).json()
+    python = next(lang["id"] for lang in languages if lang["name"].startswith("Python"))
+    for n in range(3):
+        assert _judged(stack, token, python, n + 2).strip() == str((n + 2) ** 2)
+    stack.compose("kill", "judge-1")
+    for n in range(2):
+        assert _judged(stack, token, python, n + 7).strip() == str((n + 7) ** 2)
+    stack.compose("start", "judge-1")
