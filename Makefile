@@ -70,7 +70,7 @@ compose-up: setup services images $(HUB_PEERS)/node_modules/.installed
 	PYTHON=$(BIN)/python scripts/compose-up.sh
 
 compose-down:
-	docker-compose -p jupyter-ide -f deploy/docker-compose.yml down
+	scripts/compose-down.sh
 
 bench: setup services
 	$(BIN)/python -m bench
