@@ -14,33 +14,20 @@ import asyncio
 import json
 import os
 import signal
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 from tornado.httpclient import HTTPRequest
 
-from .balancer import haproxy
-from .hubfixture import (
-    ACCESS,
-    BIN,
-    ServiceHub,
-    browser_sign_in,
-    free_port,
-    service_hub,
-    tail,
-    wait_for_service,
-)
+from .hubfixture import ACCESS, browser_sign_in, tail
 from .kernel_host import require_images
 from .kernel_ws import run_cell
+from .replicas import Replicas, two_replicas
 from .s3_server import MotoServer
-from .test_service_external import OWN_SETTINGS
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -61,81 +48,6 @@ def jp_server_cleanup() -> None:
     """No in-process server to clean up."""
 
 
-@dataclass
-class Replica:
-    """One `jupyter ide service` process: its direct URL (the service's prefix), log, process."""
-
-    url: str
-    log: Path
-    process: subprocess.Popen[bytes]
-
-
-@dataclass
-class Replicas:
-    """The hub, its service URL through haproxy, and the two replicas."""
-
-    hub: ServiceHub
-    replicas: list[Replica]
-
-
-def _start_replica(base: Path, hub: ServiceHub, hub_env: dict[str, str], n: int) -> Replica:
-    """Start replica ``n`` on a port of its own, with data dirs of its own."""
-    port = free_port()
-    own = base / f"replica{n}"
-    env = {name: hub_env[name] for name in OWN_SETTINGS if name in hub_env}
-    env.update(
-        {
-            "JUPYTERHUB_API_TOKEN": hub_env["JUPYTER_IDE_SERVICE_TOKEN"],
-            "JUPYTERHUB_API_URL": f"{hub.url}/hub/api",
-            "JUPYTERHUB_SERVICE_URL": f"http://127.0.0.1:{port}",
-            "JUPYTER_IDE_AI_POOL_URL": hub_env["JUPYTER_IDE_AI_POOL_URL"],
-            "JUPYTER_DATA_DIR": str(own / "data"),
-            "JUPYTER_RUNTIME_DIR": str(own / "runtime"),
-            "JUPYTER_CONFIG_DIR": str(own / "config"),
-        }
-    )
-    log = base / f"replica{n}.log"
-    command = [
-        str(BIN / "jupyter"),
-        "ide",
-        "service",
-        "--JudgeSettings.pool_size=0",
-        "--SandboxManager.pool_size=0",
-        f"--AISettings.requests_per_minute={PER_MINUTE}",
-        f"--ServiceKernelManager.max_kernels_per_user={KERNELS_PER_USER}",
-        *HEARTBEAT,
-    ]
-    process = subprocess.Popen(
-        command, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env, cwd=base
-    )
-    return Replica(f"http://127.0.0.1:{port}/services/ide", log, process)
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """Stop a replica (if still running) and wait for it."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
-def _wait_up(replica: Replica) -> None:
-    """Wait until a replica's extension refuses an anonymous call (it serves)."""
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        assert replica.process.poll() is None, f"a replica exited:\n{tail(replica.log)}"
-        try:
-            if requests.get(f"{replica.url}/ide/api/health", timeout=5).status_code == 403:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    raise AssertionError(f"a replica did not start:\n{tail(replica.log)}")
-
-
 @pytest.fixture
 def replicas(
     tmp_path_factory: pytest.TempPathFactory, moto_server: MotoServer
@@ -143,21 +55,13 @@ def replicas(
     """A hub whose external service is haproxy in front of two replicas."""
     require_images("python")
     base = tmp_path_factory.mktemp("service-replicas")
-    with service_hub(base, moto_server, "external") as (hub, hub_env):
-        port = int(hub_env["JUPYTER_IDE_SERVICE_URL"].rsplit(":", 1)[1])
-        started: list[Replica] = []
-        try:
-            for n in range(2):  # one after the other: the first one migrates the database
-                started.append(_start_replica(base, hub, hub_env, n))
-                _wait_up(started[-1])
-            backends = [r.url.split("/")[2] for r in started]
-            with haproxy(base, port, backends):
-                wait_for_service(hub, started[0].process)
-                yield Replicas(hub, started)
-        finally:
-            for replica in started:
-                _stop(replica.process)
-            hub.log = base / "replica0.log"
+    args = [
+        f"--AISettings.requests_per_minute={PER_MINUTE}",
+        f"--ServiceKernelManager.max_kernels_per_user={KERNELS_PER_USER}",
+        *HEARTBEAT,
+    ]
+    with two_replicas(base, moto_server, args) as started:
+        yield started
 
 
 def _call(url: str, token: str, method: str = "GET", body: Any = None) -> requests.Response:
