@@ -12,6 +12,7 @@ from tornado import web
 from ..auth import requires
 from .common import Caller
 from .errors import MarketplaceError
+from .runtime_api import decide
 from .setup import MARKETPLACE, Marketplace
 
 BASE = r"/ide/api/marketplace"
@@ -260,6 +261,20 @@ class InstallHandler(_MarketplaceHandler):
         self.finish()
 
 
+class CallCheckHandler(_MarketplaceHandler):
+    """POST {method, params}: whether the caller's extension may make this runtime call."""
+
+    @web.authenticated
+    @requires("marketplace:use")
+    async def post(self, name: str) -> None:
+        """Return allow, prompt or deny, with the permission and the reason."""
+        body = self.body()
+        if not isinstance(body, dict):
+            raise web.HTTPError(400, "Send {method, params}")
+        install = await self.marketplace.installs.one(self.caller(), name)
+        self.reply(decide(install, body.get("method"), body.get("params")).as_json())
+
+
 class ListsHandler(_MarketplaceHandler):
     """GET: the admin's allow and block lists."""
 
@@ -333,6 +348,7 @@ default_handlers: list[tuple[str, type[web.RequestHandler], dict[str, Any]]] = [
     (rf"{BASE}/quarantine/(?P<entry>[^/]+)", QuarantineEntryHandler, {}),
     (rf"{BASE}/installs/?", InstallsHandler, {}),
     (rf"{BASE}/installs/{NAME}", InstallHandler, {}),
+    (rf"{BASE}/installs/{NAME}/calls", CallCheckHandler, {}),
     (rf"{BASE}/lists/?", ListsHandler, {}),
     (rf"{BASE}/lists/(?P<which>[^/]+)/(?P<subject>[^/]+)", ListEntryHandler, {}),
     (rf"{BASE}/courses/(?P<course>[^/]+)/extensions/?", CourseLocksHandler, {}),

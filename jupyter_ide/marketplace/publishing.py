@@ -199,12 +199,13 @@ class Publishing:
 
     async def add_key(self, caller: Caller, namespace: str, body: Any) -> dict[str, Any]:
         """Register an Ed25519 public key (base64 of its 32 raw bytes) for a namespace."""
-        raw = parse_public_key(body.get("public_key") if isinstance(body, dict) else None)
-        key_id = key_id_of(raw)
+        key_id = ""
         try:
             async with self.db.session() as session:
                 publisher = await publisher_named(session, namespace)
                 await check_owner(session, publisher, caller)
+                raw = parse_public_key(body.get("public_key") if isinstance(body, dict) else None)
+                key_id = key_id_of(raw)
                 session.add(
                     MarketplaceKey(publisher_id=publisher.id, key_id=key_id, public_key=raw)
                 )
@@ -289,25 +290,26 @@ class Publishing:
                 MarketplacePublisher, MarketplacePublisher.id == MarketplaceKey.publisher_id
             )
             row = (await session.execute(query.where(MarketplaceKey.key_id == key_id))).first()
-            if row is None:
-                audit(session, "publish_refused", caller, why="unknown key", key_id=key_id)
-                raise MarketplaceError(403, f"Unknown key {key_id!r}: no publisher registered it")
-            key, publisher = row
-            if key.revoked_at is not None:
-                audit(session, "publish_refused", caller, why="revoked key", key_id=key_id)
-                raise MarketplaceError(
-                    403, f"The key {key_id} was revoked on {key.revoked_at:%Y-%m-%d}"
-                )
-            if publisher.status != "approved":
-                raise MarketplaceError(
-                    403,
-                    f"The namespace {publisher.namespace!r} is {publisher.status}; an admin "
-                    "approves a namespace before it publishes",
-                )
-            await check_owner(session, publisher, caller)
-            namespace = publisher.namespace
-            public_key = key.public_key
-            forbidden = set(publisher.forbidden_permissions or [])
+            if row is not None:
+                await check_owner(session, row[1], caller)
+        if row is None:
+            await self._refused(caller, "unknown key", key_id)
+            raise MarketplaceError(403, f"Unknown key {key_id!r}: no publisher registered it")
+        key, publisher = row
+        if key.revoked_at is not None:
+            await self._refused(caller, "revoked key", key_id)
+            raise MarketplaceError(
+                403, f"The key {key_id} was revoked on {key.revoked_at:%Y-%m-%d}"
+            )
+        if publisher.status != "approved":
+            raise MarketplaceError(
+                403,
+                f"The namespace {publisher.namespace!r} is {publisher.status}; an admin "
+                "approves a namespace before it publishes",
+            )
+        namespace = publisher.namespace
+        public_key = key.public_key
+        forbidden = set(publisher.forbidden_permissions or [])
         content_hash = hashlib.sha256(data).hexdigest()
         if not data:
             raise MarketplaceError(400, "The body is empty: send the package's bytes")
