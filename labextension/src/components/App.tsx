@@ -29,6 +29,7 @@ const HistoryPanel = lazy(() => import('./HistoryPanel'));
 const RunPanel = lazy(() => import('./RunPanel'));
 const TestsPanel = lazy(() => import('./TestsPanel'));
 const AssignmentsPanel = lazy(() => import('./AssignmentsPanel'));
+const MarketplaceHost = lazy(() => import('./MarketplaceHost'));
 
 const TOAST_MS = 6000;
 const MIN_TERMINAL = 80;
@@ -500,6 +501,9 @@ export function App({ services }: { services: Services }) {
         course={courses.course}
         onCourse={courses.choose}
       />
+      <Suspense fallback={null}>
+        <MarketplaceHost services={services} getEditor={getEditor} notify={notify} />
+      </Suspense>
       <Toasts
         toasts={toasts}
         onDismiss={(id) => setToasts((prev) => prev.filter((t) => t.id !== id))}
