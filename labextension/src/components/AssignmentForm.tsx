@@ -99,7 +99,9 @@ export function AssignmentForm({ initial, editing, submitLabel, onSubmit, testId
               data-testid="rubric-name"
               value={r.name}
               onChange={(e) =>
-                setRubric(draft.rubric.map((x, j) => (j === i ? { ...x, name: e.target.value } : x)))
+                setRubric(
+                  draft.rubric.map((x, j) => (j === i ? { ...x, name: e.target.value } : x)),
+                )
               }
             />
             <input

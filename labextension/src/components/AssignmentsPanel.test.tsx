@@ -285,7 +285,7 @@ describe('AssignmentsPanel', () => {
     await view.unmount();
   });
 
-  it('reopens a submission after asking, and reports the restored files', async () => {
+  it('reopens a submission after asking, reports the restored files, shows a submitted file', async () => {
     const { client, calls } = serverWith((request) => {
       switch (route(request)) {
         case 'GET ':
@@ -298,6 +298,8 @@ describe('AssignmentsPanel', () => {
             restored: ['hw1.ipynb'],
             submission: 7,
           });
+        case 'GET /hw1/submissions/7/file':
+          return new Response('{"cells": []}');
       }
       return undefined;
     });
@@ -315,6 +317,11 @@ describe('AssignmentsPanel', () => {
     expect(calls).toContain('POST /hw1/submissions/7/reopen');
     expect(onFilesChanged).toHaveBeenCalledWith(['assignments/cs101/hw1/hw1.ipynb']);
     confirm.mockRestore();
+    // The submitted file can be read as it was sent, and hidden again.
+    await click(view, '[data-testid="submission-file-hw1.ipynb"]');
+    expect(view.byTestId('submission-file')?.textContent).toBe('{"cells": []}');
+    await click(view, '[data-testid="submission-file-hw1.ipynb"]');
+    expect(view.byTestId('submission-file')).toBeNull();
     await view.unmount();
   });
 
@@ -517,8 +524,7 @@ describe('EditAssignment', () => {
         { kind: 'notebook', name: 'cell', points: 1, visibility: 'hidden' },
       ],
     };
-    const full = () =>
-      assignment({ version, spec, extensions, source_folder: 'hw1', rubric: [] });
+    const full = () => assignment({ version, spec, extensions, source_folder: 'hw1', rubric: [] });
     const { client, calls } = serverWith((request) => {
       switch (route(request)) {
         case 'GET ':
@@ -538,7 +544,7 @@ describe('EditAssignment', () => {
         case 'PUT /hw1/extensions/eve':
           return json(404, { message: "'eve' is not a student of cs101" });
         case 'DELETE /hw1/extensions/ada':
-          extensions = { sam: extensions.sam };
+          extensions = Object.fromEntries(Object.entries(extensions).filter(([k]) => k !== 'ada'));
           return json(200, { student: 'ada', rescored: 0 });
       }
       return undefined;

@@ -87,9 +87,8 @@ function StudentAssignments({
   const [submissions, setSubmissions] = useState<Record<string, AssignmentSubmission[]>>({});
   const [problems, setProblems] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState<string | null>(null);
-  const [merging, setMerging] = useState<{ a: Assignment; versions: MergeVersions } | null>(
-    null,
-  );
+  const [merging, setMerging] = useState<{ a: Assignment; versions: MergeVersions } | null>(null);
+  const [viewing, setViewing] = useState<{ id: number; path: string; text: string } | null>(null);
   const generation = useRef(0);
 
   const load = useCallback(async () => {
@@ -204,6 +203,18 @@ function StudentAssignments({
     void load();
   };
 
+  /** Show one submitted file as it was sent (again: hide it). */
+  const showFile = (a: Assignment, s: AssignmentSubmission, path: string) => {
+    if (viewing?.id === s.id && viewing.path === path) {
+      setViewing(null);
+      return;
+    }
+    return act(a.name, 'file', async () => {
+      const text = await client.submissionFile(a.course || (course ?? ''), a.name, s.id, path);
+      setViewing({ id: s.id, path, text });
+    });
+  };
+
   const reopen = (a: Assignment, s: AssignmentSubmission) => {
     const question =
       `Put the files of submission #${s.id} back into ${a.folder}? ` +
@@ -281,8 +292,8 @@ function StudentAssignments({
               </div>
               {a.notice && (
                 <div className="banner banner-warn" data-testid="assignment-notice">
-                  A new version of files you changed was released; yours were kept. Compare
-                  and merge each:
+                  A new version of files you changed was released; yours were kept. Compare and
+                  merge each:
                   {a.notice.kept.map((path) => (
                     <button
                       key={path}
@@ -337,13 +348,30 @@ function StudentAssignments({
                           : ''}
                       </summary>
                       <SubmissionResults submission={s} />
-                      <button
-                        data-testid="submission-reopen"
-                        disabled={busy !== null}
-                        onClick={() => reopen(a, s)}
-                      >
-                        Reopen in my copy
-                      </button>
+                      <div className="assignment-actions">
+                        <button
+                          data-testid="submission-reopen"
+                          disabled={busy !== null}
+                          onClick={() => reopen(a, s)}
+                        >
+                          Reopen in my copy
+                        </button>
+                        {s.files.map((path) => (
+                          <button
+                            key={path}
+                            className="muted"
+                            data-testid={`submission-file-${path}`}
+                            onClick={() => void showFile(a, s, path)}
+                          >
+                            {path}
+                          </button>
+                        ))}
+                      </div>
+                      {viewing?.id === s.id && (
+                        <pre className="test-detail" data-testid="submission-file">
+                          {viewing.text}
+                        </pre>
+                      )}
                     </details>
                   ))}
                 </div>

@@ -41,7 +41,12 @@ export function Extensions({ client, course, assignment, extensions, notify, onC
       return;
     }
     void act(async () => {
-      const given = await client.setExtension(course, assignment, student.trim(), when.toISOString());
+      const given = await client.setExtension(
+        course,
+        assignment,
+        student.trim(),
+        when.toISOString(),
+      );
       notify('info', `${given.student}: due ${formatWhen(given.dueAt ?? '')}; grades recomputed`);
       setStudent('');
       setDue('');

@@ -201,7 +201,11 @@ export function GradingView({ client, course, assignment, notify, onChanged }: P
                     {comments
                       .filter((c) => c.path === code.path && c.line === i + 1)
                       .map((c, j) => (
-                        <div key={j} className="submission-comment" data-testid="grading-line-comment">
+                        <div
+                          key={j}
+                          className="submission-comment"
+                          data-testid="grading-line-comment"
+                        >
                           {c.text}
                         </div>
                       ))}

@@ -144,6 +144,9 @@ describe('MergeView in the student’s panel', () => {
     await waitFor(view, 'merge-view');
     expect(fake.diffEditors).toBe(1);
     const [left, right] = fake.models.slice(-2);
+    if (!left || !right) {
+      throw new Error('the diff editor has no models');
+    }
     expect([left.value, left.language, right.value]).toEqual([
       '"""Fixed."""\nx = 0\n',
       'python',
@@ -166,8 +169,18 @@ describe('MergeView in the student’s panel', () => {
     expect(view.byTestId('merge-view')).not.toBeNull();
     await click(view, '[data-testid="merge-save"]');
     expect(posted).toEqual([
-      { path: 'a.py', choice: 'merged', content: '"""Fixed."""\nx = 1  # mine\n', theirs_hash: 'h1' },
-      { path: 'a.py', choice: 'merged', content: '"""Fixed."""\nx = 1  # mine\n', theirs_hash: 'h1' },
+      {
+        path: 'a.py',
+        choice: 'merged',
+        content: '"""Fixed."""\nx = 1  # mine\n',
+        theirs_hash: 'h1',
+      },
+      {
+        path: 'a.py',
+        choice: 'merged',
+        content: '"""Fixed."""\nx = 1  # mine\n',
+        theirs_hash: 'h1',
+      },
     ]);
     expect(view.byTestId('merge-view')).toBeNull();
     expect(left.disposed && right.disposed).toBe(true);

@@ -20,7 +20,14 @@ interface Props {
 
 type Left = 'new' | 'base';
 
-export default function MergeView({ client, course, assignment, versions, onSettled, onClose }: Props) {
+export default function MergeView({
+  client,
+  course,
+  assignment,
+  versions,
+  onSettled,
+  onClose,
+}: Props) {
   const host = useRef<HTMLDivElement>(null);
   const original = useRef<monaco.editor.ITextModel | null>(null);
   const mine = useRef<monaco.editor.ITextModel | null>(null);

@@ -130,10 +130,7 @@ export function TestCasesEditor({ tests, onChange }: Props) {
         <button data-testid="test-add-file" onClick={() => onChange([...tests, newTest('file')])}>
           + Test file
         </button>
-        <button
-          data-testid="test-add-stdin"
-          onClick={() => onChange([...tests, newTest('stdin')])}
-        >
+        <button data-testid="test-add-stdin" onClick={() => onChange([...tests, newTest('stdin')])}>
           + Input/output test
         </button>
       </div>

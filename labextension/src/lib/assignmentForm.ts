@@ -287,8 +287,7 @@ export function assignmentBody(
     return { body };
   }
   const before = testsBody(initial.tests);
-  const changed =
-    'error' in before || JSON.stringify(before.value) !== JSON.stringify(tests.value);
+  const changed = 'error' in before || JSON.stringify(before.value) !== JSON.stringify(tests.value);
   if (changed || draft.refresh || draft.language !== initial.language) {
     body.refresh = true;
     body.tests = tests.value;
