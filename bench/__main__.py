@@ -25,6 +25,7 @@ BENCHES = (
     "classroom_start",
     "grading",
     "capacity",
+    "similarity",
 )
 
 

@@ -62,6 +62,14 @@ EXPECTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "AI chat completion",
         ),
     ),
+    "similarity": (
+        ("similarity: one whole check (ms)",),
+        (
+            "jupyter-ide SimilarityChecker",
+            "copydetect CLI (its HTML report)",
+            "goal: 40 submissions",
+        ),
+    ),
 }
 
 
