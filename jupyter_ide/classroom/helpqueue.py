@@ -267,7 +267,7 @@ class HelpQueue:
         self, session: AsyncSession, course: Course, request_id: str
     ) -> tuple[HelpRequest, str]:
         """Return a request of the course and its student's name, or raise 404."""
-        if not request_id.isdigit() or len(request_id) > 18:
+        if not (request_id.isascii() and request_id.isdigit()) or len(request_id) > 18:
             raise ClassroomError(400, "A help request id is a number")
         found = (
             await session.execute(

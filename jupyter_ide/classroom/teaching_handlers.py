@@ -102,7 +102,7 @@ class TranscriptsHandler(_TeachingHandler):
             raise web.HTTPError(400, f"format is one of {', '.join(FORMATS)}")
         student = self.get_query_argument("student", "")
         limit_text = self.get_query_argument("limit", "500" if fmt == "json" else "50000")
-        if not limit_text.isdigit() or len(limit_text) > 6:
+        if not (limit_text.isascii() and limit_text.isdigit()) or len(limit_text) > 6:
             raise web.HTTPError(400, "limit is a whole number")
         found = await self.teaching.transcripts.read(course, user, role, student, int(limit_text))
         items = found["transcripts"]

@@ -129,7 +129,7 @@ class TranscriptStore:
             found = await session.execute(
                 select(Course.name, Course.id).where(Course.name.in_(names))
             )
-            courses = dict(found.tuples().all())
+            courses: dict[str, int] = {name: cid for name, cid in found.all()}
             for name in {e.user for e in batch} - set(self._user_ids):
                 user, _ = await get_or_create_user(session, name)
                 self._user_ids[name] = user.id
