@@ -59,6 +59,8 @@ TABLES = {
     "assignment_extensions",
     "assignment_copies",
     "assignment_submissions",
+    "help_requests",
+    "ai_transcripts",
 }
 
 
