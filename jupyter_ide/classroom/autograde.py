@@ -1,4 +1,9 @@
-"""The grading queue: each submission claimed once in the database, graded by the Grader."""
+"""The grading queue: each submission claimed once in the database, graded by the Grader.
+
+Without Redis (the embedded defaults) this process grades what it receives, ``workers`` at a
+time. With the judge's shared queue in Redis, gradings go there instead (shared_grading.py)
+and whichever processes run the judge's workers grade them.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +15,11 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 
 from ..auth.permissions import Role
-from ..db import User
-from ..db.models import Assignment, AssignmentSubmission
+from ..db.models import AssignmentSubmission
+from .grading_run import GradingRun
 from .manager import ClassroomError
-from .spec import Grader, GradingSpec
+from .shared_grading import SharedGrading
+from .spec import Grader
 from .submissions import Submissions
 
 
@@ -26,11 +32,13 @@ class GradingQueue:
         grader: Grader | None,
         workers: int = 4,
         stale_seconds: float = 1800.0,
+        shared: SharedGrading | None = None,
     ) -> None:
         """Grade what ``submissions`` receives with ``grader`` (None: kept queued).
 
         A submission claimed longer than ``stale_seconds`` ago and never finished (its
-        server died while grading) may be claimed again.
+        server died while grading) may be claimed again. ``shared``: gradings go through
+        the judge's queue in Redis instead of this process's own.
         """
         self.stale = timedelta(seconds=stale_seconds)
         self.submissions = submissions
@@ -38,6 +46,7 @@ class GradingQueue:
         self.grader = grader
         self.workers = max(1, workers)
         self.log = submissions.assignments.log
+        self.shared = shared
         self._queue: asyncio.Queue[int] | None = None
         self._tasks: list[asyncio.Task[None]] = []
         submissions.enqueue = self.put
@@ -45,7 +54,12 @@ class GradingQueue:
 
     def start(self) -> None:
         """Start the workers and queue what an earlier run left queued (in the loop)."""
-        if self.grader is None or self._queue is not None:
+        if self.grader is None:
+            return
+        if self.shared is not None:  # what Redis lost, a worker's sweep queues again
+            self.shared.start()
+            return
+        if self._queue is not None:
             return
         self._queue = asyncio.Queue()
         loop = asyncio.get_running_loop()
@@ -56,6 +70,9 @@ class GradingQueue:
         """Queue a submission for grading."""
         if self.grader is None:
             return  # stays "queued" in the database until a grader is configured
+        if self.shared is not None:
+            self.shared.put(submission_id)
+            return
         self.start()
         assert self._queue is not None
         self._queue.put_nowait(submission_id)
@@ -93,12 +110,16 @@ class GradingQueue:
                 self._queue.task_done()
 
     async def idle(self) -> None:
-        """Wait until everything queued so far is graded."""
+        """Wait until everything queued so far is graded (with Redis: queued there)."""
+        if self.shared is not None:
+            await self.shared.idle()
         if self._queue is not None:
             await self._queue.join()
 
     async def close(self) -> None:
         """Stop the workers (what is queued stays queued in the database)."""
+        if self.shared is not None:
+            await self.shared.close()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -109,60 +130,11 @@ class GradingQueue:
     async def grade(self, submission_id: int) -> bool:
         """Claim a queued submission and grade it; False when another worker has it."""
         assert self.grader is not None
-        async with self.db.session() as session:
-            claimed = await session.execute(
-                update(AssignmentSubmission)
-                .where(AssignmentSubmission.id == submission_id, self._claimable())
-                .values(
-                    status="grading",
-                    grade_runs=AssignmentSubmission.grade_runs + 1,
-                    graded_at=datetime.now(timezone.utc),  # while grading: when it was claimed
-                )
-            )
-            if not claimed.rowcount:  # type: ignore[attr-defined]
-                return False
-        async with self.db.session() as session:
-            row = await session.get(AssignmentSubmission, submission_id)
-            assert row is not None
-            found = await session.get(Assignment, row.assignment_id)
-            owner = await session.get(User, row.user_id)
-            assert found is not None and owner is not None
-        files = self.submissions.files
-        try:
-            submitted = {p: await files.read(h) for p, (h, _) in row.files.items()}
-            private = {p: await files.read(h) for p, (h, _) in found.instructor_files.items()}
-            report = await self.grader.grade(
-                GradingSpec.from_json(found.spec), submitted, private, owner.name
-            )
-            error = None
-        except Exception as e:
-            self.log.warning("Grading submission %s failed: %s", submission_id, e)
-            report, error = None, f"{type(e).__name__}: {e}"
-        async with self.db.session() as session:
-            row = await session.get(AssignmentSubmission, submission_id)
-            found = await session.get(Assignment, row.assignment_id) if row else None
-            if row is None or found is None:
-                return True
-            row.graded_at = datetime.now(timezone.utc)
-            if report is None:
-                row.status, row.error = "error", error
-                return True
-            row.results = [
-                {
-                    "name": r.name,
-                    "score": r.score,
-                    "max_score": r.max_score,
-                    "status": r.status,
-                    "output": r.output,
-                    "visibility": r.visibility,
-                    "cpu_seconds": r.cpu_seconds,
-                    "memory_kb": r.memory_kb,
-                }
-                for r in report.results
-            ]
-            row.status, row.error = "graded", None
-            deadline = await self.submissions.assignments.deadline_of(session, found, row.user_id)
-            self.submissions.apply_score(row, found, deadline)
+        grading = GradingRun(self.db, self.submissions.files.read, self.grader, self.log)
+        run = await grading.claim(submission_id, stale=self.stale)
+        if run is None:
+            return False
+        await grading.grade(submission_id, run)
         return True
 
     async def regrade(

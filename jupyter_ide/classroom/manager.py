@@ -182,6 +182,12 @@ def check_tests(tests: Any, files: dict[str, Any]) -> list[TestCase]:
     return found
 
 
+async def deadline_in_force(session: AsyncSession, found: Assignment, user_id: int) -> Any:
+    """Return the deadline in force for a student (their extension, else the assignment's)."""
+    row = await session.get(AssignmentExtension, (found.id, user_id))
+    return row.due_at if row is not None else found.due_at
+
+
 class AssignmentManager(LoggingConfigurable):
     """Create, change and release a course's assignments; who may do what, per course."""
 
@@ -634,8 +640,7 @@ class AssignmentManager(LoggingConfigurable):
 
     async def deadline_of(self, session: AsyncSession, found: Assignment, user_id: int) -> Any:
         """Return the deadline in force for a student (their extension, else the assignment's)."""
-        row = await session.get(AssignmentExtension, (found.id, user_id))
-        return row.due_at if row is not None else found.due_at
+        return await deadline_in_force(session, found, user_id)
 
     async def listing(self, course_name: str, user: str, role: Role) -> list[dict[str, Any]]:
         """Return the course's assignments (students: released ones, as they see them)."""

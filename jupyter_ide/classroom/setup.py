@@ -14,8 +14,10 @@ from ..contents_manager import IDEContentsManager
 from ..db import Database
 from .autograde import GradingQueue
 from .gradebook import Gradebook
+from .grading_run import GradingRun, Reader
 from .handlers import Classroom
 from .manager import AssignmentManager
+from .shared_grading import KIND, SharedGrading
 from .spec import Grader
 from .submissions import Submissions
 from .workspaces import WorkspaceFiles
@@ -42,6 +44,8 @@ class ClassroomSettings(LoggingConfigurable):
 
     grading_workers = Int(
         help="Submissions graded at once by this server (each in its own judge sandbox). "
+        "With Redis, gradings go through the judge's shared queue instead, and each process "
+        "running judge workers grades as many at once as JudgeSettings.workers. "
         "Env: JUPYTER_IDE_GRADING_WORKERS (default 4).",
     ).tag(config=True)
 
@@ -78,6 +82,25 @@ def judge_grader(judge: Any) -> Grader | None:
     return grader
 
 
+def shared_grading(
+    db: Database, read: Reader, grader: Grader | None, log: Any
+) -> SharedGrading | None:
+    """Return grading through the judge's shared queue when the judge has one (Redis)."""
+    judge = getattr(grader, "judge", None)
+    shared = getattr(judge, "shared", None)
+    if grader is None or judge is None or shared is None:
+        return None
+    settings = judge.settings
+    return SharedGrading(
+        shared.sibling(KIND),
+        GradingRun(db, read, grader, log),
+        workers=settings.worker_count(),
+        run_here=settings.run_workers,
+        max_deliveries=settings.max_deliveries,
+        ready=judge.available,
+    )
+
+
 def make_classroom(
     db: Database, contents: IDEContentsManager, grader: Grader | None, parent: Any
 ) -> Classroom:
@@ -91,7 +114,11 @@ def make_classroom(
     except TraitError as e:
         raise SystemExit(f"jupyter-ide refuses to start: {e}") from e
     queue = GradingQueue(
-        submissions, grader, settings.grading_workers, settings.stale_grading_seconds
+        submissions,
+        grader,
+        settings.grading_workers,
+        settings.stale_grading_seconds,
+        shared_grading(db, files.read, grader, parent.log),
     )
     IOLoop.current().add_callback(queue.start)  # what a previous run left queued
     return Classroom(assignments, submissions, queue, Gradebook(assignments))

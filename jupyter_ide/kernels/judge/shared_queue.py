@@ -129,6 +129,8 @@ class SharedQueue:
     ) -> None:
         """Use the Redis at ``url``; keys live under ``<prefix>judge:<name>:``."""
         self.url = url
+        self.name = name
+        self.prefix = prefix
         self.base = f"{prefix}judge:{name}:"
         self.stream = self.base + "stream"
         self.size_key = self.base + "size"
@@ -146,6 +148,19 @@ class SharedQueue:
         self._take = self._client.register_script(_TAKE)
         self._keep = self._client.register_script(_KEEP)
         self._group_ready = False
+
+    def sibling(self, kind: str, max_size: int = 1 << 40) -> SharedQueue:
+        """Return another queue of another job kind beside this one (same Redis, own keys).
+
+        Its jobs wait in their own lists and stream, so they neither count against this
+        queue's size nor take its workers' turns; ``max_size`` bounds them on their own.
+        It has its own connections (close it on its own).
+        """
+        other = SharedQueue(
+            self.url, f"{self.name}:{kind}", self.prefix, max_size, 0, self.claim_idle
+        )
+        other.consumer = self.consumer  # one name per process, in every group it reads
+        return other
 
     async def ensure_group(self) -> None:
         """Create the stream and its consumer group when missing."""

@@ -1,4 +1,8 @@
-"""A worker on the shared queue: take (or take over) a submission, run it, record it once."""
+"""A worker on the shared queue: take (or take over) a submission, run it, record it once.
+
+QueueWorker is the loop any job kind shares (take, take over, wait, keep the entry fresh);
+SharedWorker runs judge submissions with it, the classroom's grading its own jobs.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta, timezone
 
 from redis.exceptions import RedisError
@@ -34,27 +38,21 @@ def _valid_token(token: str) -> bool:
         return False
 
 
-class SharedWorker:
-    """Runs submissions from a SharedQueue with a Judge; verdicts go to the store once."""
+class QueueWorker:
+    """Serves one SharedQueue: take (or take over) an entry, ``handle`` it, ack it."""
 
-    def __init__(
-        self,
-        queue: SharedQueue,
-        store: SubmissionStore,
-        judge: Judge,
-        settings: JudgeSettings,
-        running: Callable[[int], None] | None = None,
-    ) -> None:
-        """Use ``queue``, ``store`` and ``judge``; ``running(+1/-1)`` counts runs in progress."""
+    def __init__(self, queue: SharedQueue) -> None:
+        """Serve ``queue``."""
         self.queue = queue
-        self.store = store
-        self.judge = judge
-        self.settings = settings
-        self.running = running or (lambda _: None)
-        self.ran = 0  # submissions this process ran to a verdict it recorded
-        self.repeated = 0  # deliveries of submissions that already had their verdict
-        self.dropped = 0  # stream entries that named no submission
         self.stopping = False  # set before the loops are cancelled (see ``loop``)
+
+    async def handle(self, delivery: Delivery) -> None:
+        """Run one delivered entry to its recorded end, then acknowledge it."""
+        raise NotImplementedError
+
+    async def sweep(self, every: float) -> int:
+        """Queue again what the database says waits but Redis lost; return how many."""
+        return 0
 
     async def loop(self, number: int) -> None:
         """Serve until cancelled: take over idle entries now and then, else take the next."""
@@ -94,6 +92,56 @@ class SharedWorker:
             except Exception:  # a bug must not kill the worker
                 log.exception("judge: worker %d failed", number)
                 await asyncio.sleep(ERROR_PAUSE)
+
+    @contextlib.asynccontextmanager
+    async def keeping(self, entry_id: str) -> AsyncIterator[None]:
+        """Keep the entry ours (its idle time reset) while the body runs."""
+        # Stopped by an event, not cancelled: redis-py may turn a cancellation mid-command
+        # into a connection error, which the keeper would take for a failed beat and go on.
+        stop = asyncio.Event()
+        keeper = asyncio.ensure_future(self._keep(entry_id, stop))
+        try:
+            yield
+        finally:
+            stop.set()
+            await keeper
+
+    async def _keep(self, entry_id: str, stop: asyncio.Event) -> None:
+        """Reset the entry's idle time while it runs, so no other worker takes it over."""
+        every = max(0.2, self.queue.claim_idle / 3)
+        while True:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), every)
+            if stop.is_set():
+                return
+            try:
+                if not await self.queue.keep(entry_id):
+                    log.warning("judge: another worker took %s over", entry_id)
+                    return
+            except (OSError, RedisError) as e:
+                log.warning("judge: could not keep %s: %s", entry_id, e)
+
+
+class SharedWorker(QueueWorker):
+    """Runs submissions from a SharedQueue with a Judge; verdicts go to the store once."""
+
+    def __init__(
+        self,
+        queue: SharedQueue,
+        store: SubmissionStore,
+        judge: Judge,
+        settings: JudgeSettings,
+        running: Callable[[int], None] | None = None,
+    ) -> None:
+        """Use ``queue``, ``store`` and ``judge``; ``running(+1/-1)`` counts runs in progress."""
+        super().__init__(queue)
+        self.store = store
+        self.judge = judge
+        self.settings = settings
+        self.running = running or (lambda _: None)
+        self.ran = 0  # submissions this process ran to a verdict it recorded
+        self.repeated = 0  # deliveries of submissions that already had their verdict
+        self.dropped = 0  # stream entries that named no submission
 
     async def sweep(self, every: float) -> int:
         """Queue again what the database says waits but Redis no longer has; return how many.
@@ -154,32 +202,12 @@ class SharedWorker:
         except NotReplayable as e:
             return Outcome(Status.INTERNAL_ERROR, message=f"internal error: {e}")
         await self.store.mark_processing(token)
-        # Stopped by an event, not cancelled: redis-py may turn a cancellation mid-command
-        # into a connection error, which the keeper would take for a failed beat and go on.
-        stop = asyncio.Event()
-        keeper = asyncio.ensure_future(self._keep(delivery.entry_id, stop))
         self.running(1)
         try:
-            return await self.judge.judge(request)
+            async with self.keeping(delivery.entry_id):
+                return await self.judge.judge(request)
         except Exception as e:  # a bug must not kill the worker
             log.exception("judge: failed on %s", token)
             return Outcome(Status.INTERNAL_ERROR, message=f"internal error: {e}")
         finally:
             self.running(-1)
-            stop.set()
-            await keeper
-
-    async def _keep(self, entry_id: str, stop: asyncio.Event) -> None:
-        """Reset the entry's idle time while it runs, so no other worker takes it over."""
-        every = max(0.2, self.queue.claim_idle / 3)
-        while True:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(stop.wait(), every)
-            if stop.is_set():
-                return
-            try:
-                if not await self.queue.keep(entry_id):
-                    log.warning("judge: another worker took %s over", entry_id)
-                    return
-            except (OSError, RedisError) as e:
-                log.warning("judge: could not keep %s: %s", entry_id, e)

@@ -1,7 +1,9 @@
 """`jupyter ide judge-worker`: run judge submissions from the shared Redis queue, no HTTP.
 
 A worker process needs the database, Redis and a Docker engine; start as many as the nodes
-hold. It reads the same config files and environment as the server.
+hold. It reads the same config files and environment as the server. It also grades the
+classroom's submissions queued beside them (classroom/shared_grading.py), reading their
+files from the servers' blob store (JUPYTER_IDE_STORAGE_URL: S3 in a deployment).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from jupyter_core.application import JupyterApp
 from traitlets import Unicode
 
 from ...cache import make_cache
+from ...contents_manager.blobstore import BlobStore, make_blob_store
 from ...db import Database, SchemaMismatchError, ensure_schema
 from ...server_extension.settings import IDESettings, data_dir
 from ...server_extension.validation import refusal, setting_problems
@@ -76,6 +79,7 @@ class JudgeWorkerApp(JupyterApp):
         judge_settings.run_workers = True
         judge = JudgeManager(judge_settings, db, cache, sandbox, data_dir())
         stopping = asyncio.Event()
+        grading: _Grading | None = None
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stopping.set)
@@ -85,6 +89,8 @@ class JudgeWorkerApp(JupyterApp):
             if judge.problem:
                 raise SystemExit(f"jupyter ide judge-worker cannot start: {judge.problem}")
             assert judge.shared is not None
+            grading = _grading(judge, db, settings)
+            grading.start()
             print(
                 f"{READY_LINE}: {judge.state()['workers']} workers on queue {judge.shared.base}"
                 f" as {judge.shared.consumer}",
@@ -92,7 +98,44 @@ class JudgeWorkerApp(JupyterApp):
             )
             await stopping.wait()
         finally:
+            if grading is not None:
+                await grading.close()
             await _close(judge, sandbox, cache, db)
+
+
+class _Grading:
+    """The classroom's gradings this worker takes from the shared queue, and their store."""
+
+    def __init__(self, shared: Any, grader: Any, store: BlobStore) -> None:
+        self.shared, self.grader, self.store = shared, grader, store
+
+    def start(self) -> None:
+        """Start the grading loops."""
+        self.shared.start()
+
+    async def close(self) -> None:
+        """Stop grading; close the grader's lanes and the blob store."""
+        await self.shared.close()
+        await self.grader.close()
+        await self.store.close()
+
+
+def _grading(judge: JudgeManager, db: Database, settings: IDESettings) -> _Grading:
+    """Grade the classroom's submissions here too, through the judge's Grader."""
+    from ...classroom.grading import JudgeGrader
+    from ...classroom.setup import shared_grading
+
+    store = make_blob_store(
+        settings.storage_url,
+        endpoint_url=settings.s3_endpoint_url,
+        region=settings.s3_region,
+        sse=settings.s3_sse,
+        kms_key_id=settings.s3_kms_key_id,
+    )
+    grader = JudgeGrader(judge)
+    shared = shared_grading(db, store.get, grader, log)
+    assert shared is not None  # the worker's judge has the shared queue
+    return _Grading(shared, grader, store)
 
 
 async def _close(judge: JudgeManager, sandbox: SandboxManager, cache: Any, db: Database) -> None:
