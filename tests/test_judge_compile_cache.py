@@ -9,7 +9,13 @@ import sys
 import tarfile
 from pathlib import Path
 
-from jupyter_ide.kernels.judge.compile_cache import MARKER, Build, CompileCache, unpack_build
+from jupyter_ide.kernels.judge.compile_cache import (
+    MARKER,
+    RESCAN_EVERY,
+    Build,
+    CompileCache,
+    unpack_build,
+)
 
 
 def build_tar(files: dict[str, tuple[bytes, int]]) -> bytes:
@@ -122,3 +128,22 @@ def test_a_hostile_build_tar_cannot_write_outside_its_folder(tmp_path: Path) -> 
         pass  # refusing the whole archive is fine too
     assert not (tmp_path / "build" / "escaped").exists()
     assert not (folder / "link").is_symlink()
+
+
+def test_stores_under_the_cap_do_not_measure_the_whole_folder(tmp_path: Path) -> None:
+    """Under the cap a store adds its own size; past it (or every RESCAN_EVERY stores) the
+    folder is measured again and the least recently used unleased entries go."""
+    tar = build_tar({"a.out": (b"x" * 1000, 0o755)})
+    keys = [f"{i:064x}" for i in range(RESCAN_EVERY + 1)]
+    cache = CompileCache(tmp_path / "cache", max_bytes=10_500)
+    for key in keys[:10]:
+        cache.put_tar(key, tar).release()
+    assert cache.scans == 1 and len(entries(cache)) == 10  # 10 x 1000 bytes: under the cap
+    cache.put_tar(keys[10], tar).release()  # over the cap: measured, the oldest one goes
+    assert cache.scans == 2 and entries(cache) == set(keys[1:11])
+
+    roomy = CompileCache(tmp_path / "roomy", max_bytes=1 << 30)
+    for key in keys:
+        roomy.put_tar(key, tar).release()
+    assert roomy.scans == 2  # the first store and the RESCAN_EVERY-th
+    assert len(entries(roomy)) == len(keys)

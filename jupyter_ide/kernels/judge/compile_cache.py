@@ -30,6 +30,10 @@ from pathlib import Path, PurePosixPath
 
 MARKER = ".judge-used"
 STAGING_MAX_AGE = 3600.0  # seconds; a store takes well under one
+# Under the cap, a store adds its size to a running total instead of measuring the whole
+# folder; the folder is measured again past the cap, and every RESCAN_EVERY stores (other
+# servers sharing the folder add entries this process does not count).
+RESCAN_EVERY = 64
 
 
 def cache_key(image_id: str, language: str, argv: Iterable[str], files: dict[str, bytes]) -> str:
@@ -118,7 +122,10 @@ class CompileCache:
         self.max_bytes = max_bytes
         self.hits = 0
         self.misses = 0
+        self.scans = 0  # full measurements of the folder (evict)
         self._inflight: dict[str, asyncio.Future[bool]] = {}
+        self._total: int | None = None  # bytes in the folder as last measured, plus stores
+        self._stores = 0
 
     def _entry(self, key: str) -> Path:
         return self.root / key[:2] / key
@@ -145,7 +152,7 @@ class CompileCache:
         for _ in range(3):
             build = self._store(key, tar_bytes)
             if build is not None:
-                self.evict()
+                self._stored(build.path)
                 return build
             # The same key's entry of another job was being evicted just then; it is gone now.
         raise OSError(f"the compile cache could not store the build {key[:12]}")
@@ -172,6 +179,14 @@ class CompileCache:
             if fd is not None:
                 os.close(fd)
             shutil.rmtree(staging, ignore_errors=True)
+
+    def _stored(self, entry: Path) -> None:
+        """Count a stored entry; evict when the cache may be over its size (blocking)."""
+        self._stores += 1
+        if self._total is not None:
+            self._total += _size(entry)
+        if self._total is None or self._total > self.max_bytes or self._stores % RESCAN_EVERY == 0:
+            self.evict()
 
     def sweep(self) -> None:
         """Remove what an interrupted store or eviction left (never a finished entry)."""
@@ -202,6 +217,7 @@ class CompileCache:
         """Remove least recently used entries nobody leases while the cache is over its size."""
         if not self.root.is_dir():
             return
+        self.scans += 1
         entries: list[tuple[float, int, Path]] = []
         total = 0
         for bucket in self.root.iterdir():
@@ -221,6 +237,7 @@ class CompileCache:
                 break
             if self._remove_unleased(entry):
                 total -= size
+        self._total = total
 
     def _remove_unleased(self, entry: Path) -> bool:
         """Remove ``entry`` unless a job leases it; True when it is gone."""
