@@ -797,4 +797,210 @@ export class IdeClient {
     const response = await this.postJSON(this.assignmentPath(course, name, 'merge'), body);
     return parseMergeResult(await response.json());
   }
+
+  // -- similarity checks of an assignment's submissions (instructors) --
+
+  /** The newest similarity check of an assignment (with its progress) and the newest result. */
+  async similarityStatus(course: string, name: string): Promise<SimilarityStatus> {
+    return parseSimilarityStatus(
+      await this.getJSON(this.assignmentPath(course, name, 'similarity')),
+    );
+  }
+
+  /** Start a check of every student's latest submission (409 while one runs). */
+  async startSimilarity(course: string, name: string): Promise<SimilarityRun> {
+    const response = await this.postJSON(this.assignmentPath(course, name, 'similarity'), {});
+    return parseSimilarityRun(await response.json());
+  }
+
+  /** A page of the newest result's pairs, most similar first. */
+  async similarityPairs(
+    course: string,
+    name: string,
+    offset = 0,
+    limit = 50,
+  ): Promise<SimilarityPairs> {
+    const path = this.assignmentPath(course, name, 'similarity', 'pairs');
+    return parseSimilarityPairs(await this.getJSON(`${path}?offset=${offset}&limit=${limit}`));
+  }
+
+  /** One pair side by side: both students' files and the matched regions. */
+  async similarityPair(course: string, name: string, id: number): Promise<SimilarityDetail> {
+    return parseSimilarityDetail(
+      await this.getJSON(this.assignmentPath(course, name, 'similarity', 'pairs', id)),
+    );
+  }
+}
+
+/** A similarity check: its state and progress, and what it left out. */
+export interface SimilarityRun {
+  id: number;
+  status: 'running' | 'done' | 'error';
+  phase: string;
+  done: number;
+  total: number;
+  percent: number;
+  startedBy: string;
+  createdAt: string | null;
+  finishedAt: string | null;
+  error: string | null;
+  submissions: number;
+  pairs: number;
+  skipped: { student: string; path: string; reason: string }[];
+}
+
+export interface SimilarityStatus {
+  run: SimilarityRun | null;
+  result: SimilarityRun | null;
+}
+
+/** Two students' latest submissions, ranked; similarity of each side in 0..1. */
+export interface SimilarityPair {
+  id: number;
+  rank: number;
+  a: { student: string; submission: number };
+  b: { student: string; submission: number };
+  score: number;
+  similarityA: number;
+  similarityB: number;
+}
+
+export interface SimilarityPairs {
+  run: SimilarityRun;
+  stored: number;
+  offset: number;
+  pairs: SimilarityPair[];
+}
+
+/** A matched range of a file: characters and 1-based lines and columns (end exclusive). */
+export interface SimilarityRegion {
+  start: number;
+  end: number;
+  startLine: number;
+  startColumn: number;
+  endLine: number;
+  endColumn: number;
+}
+
+/** One file of each side that match, with both sides' regions. */
+export interface SimilarityMatch {
+  pathA: string;
+  pathB: string;
+  similarityA: number;
+  similarityB: number;
+  regionsA: SimilarityRegion[];
+  regionsB: SimilarityRegion[];
+}
+
+export interface SimilarityDetail extends SimilarityPair {
+  filesA: Record<string, { text: string; language: string }>;
+  filesB: Record<string, { text: string; language: string }>;
+  matches: SimilarityMatch[];
+}
+
+const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+const strOrNull = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
+/** Check the shape of a similarity check. */
+export function parseSimilarityRun(data: unknown): SimilarityRun {
+  const raw = asObject(data, 'similarity check');
+  const status = raw.status === 'done' || raw.status === 'error' ? raw.status : 'running';
+  return {
+    id: num(raw.id),
+    status,
+    phase: str(raw.phase),
+    done: num(raw.done),
+    total: num(raw.total),
+    percent: num(raw.percent),
+    startedBy: str(raw.started_by),
+    createdAt: strOrNull(raw.created_at),
+    finishedAt: strOrNull(raw.finished_at),
+    error: strOrNull(raw.error),
+    submissions: num(raw.submissions),
+    pairs: num(raw.pairs),
+    skipped: list(raw.skipped).map((s) => {
+      const item = asObject(s, 'skipped file');
+      return { student: str(item.student), path: str(item.path), reason: str(item.reason) };
+    }),
+  };
+}
+
+export function parseSimilarityStatus(data: unknown): SimilarityStatus {
+  const raw = asObject(data, 'similarity state');
+  return {
+    run: raw.run ? parseSimilarityRun(raw.run) : null,
+    result: raw.result ? parseSimilarityRun(raw.result) : null,
+  };
+}
+
+function parseSide(data: unknown): { student: string; submission: number } {
+  const raw = asObject(data, 'pair side');
+  return { student: str(raw.student), submission: num(raw.submission) };
+}
+
+export function parseSimilarityPair(data: unknown): SimilarityPair {
+  const raw = asObject(data, 'similarity pair');
+  return {
+    id: num(raw.id),
+    rank: num(raw.rank),
+    a: parseSide(raw.a),
+    b: parseSide(raw.b),
+    score: num(raw.score),
+    similarityA: num(raw.similarity_a),
+    similarityB: num(raw.similarity_b),
+  };
+}
+
+export function parseSimilarityPairs(data: unknown): SimilarityPairs {
+  const raw = asObject(data, 'similarity pairs');
+  return {
+    run: parseSimilarityRun(raw.run),
+    stored: num(raw.stored),
+    offset: num(raw.offset),
+    pairs: list(raw.pairs).map(parseSimilarityPair),
+  };
+}
+
+function parseRegion(data: unknown): SimilarityRegion {
+  const raw = asObject(data, 'region');
+  return {
+    start: num(raw.start),
+    end: num(raw.end),
+    startLine: num(raw.start_line),
+    startColumn: num(raw.start_column),
+    endLine: num(raw.end_line),
+    endColumn: num(raw.end_column),
+  };
+}
+
+function parseFiles(data: unknown): Record<string, { text: string; language: string }> {
+  const out: Record<string, { text: string; language: string }> = {};
+  const raw = typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : {};
+  for (const [path, value] of Object.entries(raw)) {
+    const file = asObject(value, 'file');
+    out[path] = { text: str(file.text), language: str(file.language) };
+  }
+  return out;
+}
+
+export function parseSimilarityDetail(data: unknown): SimilarityDetail {
+  const raw = asObject(data, 'similarity pair');
+  return {
+    ...parseSimilarityPair(raw),
+    filesA: parseFiles(raw.files_a),
+    filesB: parseFiles(raw.files_b),
+    matches: list(raw.matches).map((m) => {
+      const item = asObject(m, 'match');
+      return {
+        pathA: str(item.path_a),
+        pathB: str(item.path_b),
+        similarityA: num(item.similarity_a),
+        similarityB: num(item.similarity_b),
+        regionsA: list(item.regions_a).map(parseRegion),
+        regionsB: list(item.regions_b).map(parseRegion),
+      };
+    }),
+  };
 }

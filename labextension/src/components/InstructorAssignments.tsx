@@ -7,6 +7,7 @@ import { formatWhen } from '../lib/time';
 import { EditAssignment } from './EditAssignment';
 import { GradingView } from './GradingView';
 import { NewAssignment } from './NewAssignment';
+import { SimilarityPanel } from './SimilarityPanel';
 import type { Notify } from './Toasts';
 
 interface Props {
@@ -26,6 +27,7 @@ export function InstructorAssignments({ client, course, visible, notify }: Props
   const [problem, setProblem] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [grading, setGrading] = useState<string | null>(null);
+  const [similar, setSimilar] = useState<string | null>(null);
   const [editing, setEditing] = useState<string | null>(null);
 
   const load = useCallback(async () => {
@@ -150,6 +152,13 @@ export function InstructorAssignments({ client, course, visible, notify }: Props
               >
                 {grading === a.name ? 'Close grading' : 'Grade'}
               </button>
+              <button
+                data-testid="assignment-similarity"
+                aria-expanded={similar === a.name}
+                onClick={() => setSimilar(similar === a.name ? null : a.name)}
+              >
+                {similar === a.name ? 'Close similarity' : 'Similarity'}
+              </button>
             </div>
             {editing === a.name && (
               <EditAssignment
@@ -168,6 +177,9 @@ export function InstructorAssignments({ client, course, visible, notify }: Props
                 notify={notify}
                 onChanged={() => void load()}
               />
+            )}
+            {similar === a.name && (
+              <SimilarityPanel client={client} course={course} assignment={a.name} />
             )}
           </li>
         ))}
