@@ -63,6 +63,10 @@ async def test_route_sweep_by_role(jp_serverapp: Any, jp_fetch: Any, role: str) 
 
     swept = {h for _, h in routes}
     assert {h for _, h, _ in classroom_routes} <= swept
+    # And the marketplace's (issue #17).
+    from jupyter_ide.marketplace.handlers import default_handlers as marketplace_routes
+
+    assert {h for _, h, _ in marketplace_routes} <= swept
     assert {h for _, h, _ in teaching_routes} <= swept  # the help queue and AI transcripts
     assert {h for _, h, _ in similarity_routes} <= swept  # similarity checks
     checked = 0
