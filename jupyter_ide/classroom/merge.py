@@ -10,6 +10,7 @@ the file and the notice as they were.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ..auth.permissions import Role
@@ -95,11 +96,17 @@ async def resolve(
             raise ClassroomError(400, "Missing field: content (the merged text)")
         if len(content.encode("utf-8")) > manager.max_bytes:
             raise ClassroomError(413, f"The merged file is larger than {manager.max_bytes} bytes")
+    path = body.get("path")
+    if choice == "merged" and isinstance(path, str) and path.endswith(".ipynb"):
+        try:
+            json.loads(str(content))
+        except ValueError as e:
+            raise ClassroomError(400, f"The merged notebook is not valid JSON: {e}") from e
     expected = body.get("theirs_hash")
     if expected is not None and not isinstance(expected, str):
         raise ClassroomError(400, "theirs_hash is the hash the merge view gave")
     folder, path, _, new_hash, new_size, version = await _kept(
-        manager, course_name, name, body.get("path"), user, role
+        manager, course_name, name, path, user, role
     )
     full = f"{folder}/{path}"
     now = (await manager.files.current(user, [full])).get(full)
