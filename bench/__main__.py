@@ -21,6 +21,7 @@ BENCHES = (
     "ai_scale",
     "judge",
     "judge_scale",
+    "failover",
     "hub",
     "classroom_start",
     "grading",

@@ -45,6 +45,10 @@ from .quick import quick
 from .stats import p95
 
 ROUNDS = 1 if quick() else 3
+# Quick mode (a smoke run in the suite) does not wait out the default 20 s heartbeat.
+ARGS = (
+    ["--SandboxManager.heartbeat_interval=1", "--SandboxManager.heartbeat_ttl=3"] if quick() else []
+)
 GIVE_UP = 120.0  # s: a clock that has not stopped by then reads as a failure
 POLL = 0.1  # s between polls of one clock
 CONTENT = "served again\n"
@@ -185,7 +189,7 @@ def run(rounds: int) -> None:
     results: dict[str, list[dict[str, float]]] = {"one replica, restarted": [], "two replicas": []}
     try:
         with tempfile.TemporaryDirectory(prefix="bench-failover-") as tmp:
-            with two_replicas(Path(tmp), moto, []) as replicas:
+            with two_replicas(Path(tmp), moto, ARGS) as replicas:
                 for _ in range(rounds):
                     for peer in results:
                         lone = peer == "one replica, restarted"

@@ -41,6 +41,10 @@ EXPECTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "goal: one worker grades >= 3x raw docker run",
         ),
     ),
+    "failover": (
+        ("Service failover: SIGKILL of the replica holding",),
+        ("new kernel        two replicas", "files             one replica, restarted"),
+    ),
     "hub": (("hub: 3 starts",), ("warm start                  via user server",)),
     "classroom_start": (
         ("classroom start: 5 students at once",),
