@@ -39,6 +39,8 @@ interface Props {
   inline: boolean;
   onInline: (on: boolean) => void;
   notify: Notify;
+  /** Open the student's own AI transcripts (their instructors can read them too). */
+  onReadTranscripts?: () => void;
 }
 
 interface Review {
@@ -59,6 +61,7 @@ export default function AIPanel({
   inline,
   onInline,
   notify,
+  onReadTranscripts,
 }: Props) {
   const [entries, setEntries] = useState<ChatEntry[]>([]);
   const [input, setInput] = useState('');
@@ -255,6 +258,19 @@ export default function AIPanel({
             <span className="ai-policy-strictest" data-testid="ai-policy-strictest">
               {notice.strictest}. Choose a course in the status bar to use its own rules.
             </span>
+          )}
+        </div>
+      )}
+      {ai.policy?.course && (
+        <div className="banner banner-info" data-testid="ai-transcript-notice">
+          Your instructors in {ai.policy.course} can read your conversations with the assistant.
+          {onReadTranscripts && (
+            <>
+              {' '}
+              <button data-testid="ai-transcripts-open" onClick={onReadTranscripts}>
+                Read yours
+              </button>
+            </>
           )}
         </div>
       )}

@@ -30,6 +30,7 @@ const RunPanel = lazy(() => import('./RunPanel'));
 const TestsPanel = lazy(() => import('./TestsPanel'));
 const AssignmentsPanel = lazy(() => import('./AssignmentsPanel'));
 const MarketplaceHost = lazy(() => import('./MarketplaceHost'));
+const HelpQueuePanel = lazy(() => import('./HelpQueuePanel'));
 
 const TOAST_MS = 6000;
 const MIN_TERMINAL = 80;
@@ -337,6 +338,7 @@ export function App({ services }: { services: Services }) {
               inline={inlineOn}
               onInline={setInlineOn}
               notify={notify}
+              onReadTranscripts={() => openSide('help')}
             />
           </Suspense>
         );
@@ -377,6 +379,20 @@ export function App({ services }: { services: Services }) {
               role={courses.courses.find((c) => c.name === assignmentCourse)?.myRole ?? null}
               visible={side === 'assignments'}
               onFilesChanged={onAssignmentFiles}
+              notify={notify}
+            />
+          </Suspense>
+        );
+      case 'help':
+        return (
+          <Suspense fallback={<div className="loading">Loading help…</div>}>
+            <HelpQueuePanel
+              client={services.ide}
+              course={assignmentCourse}
+              courseCount={courses.courses.length}
+              role={courses.courses.find((c) => c.name === assignmentCourse)?.myRole ?? null}
+              getEditor={getEditor}
+              visible={side === 'help'}
               notify={notify}
             />
           </Suspense>

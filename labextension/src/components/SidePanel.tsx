@@ -1,13 +1,14 @@
-/** The right-hand panel: the assistant, a file's history, its tests, assignments; one at a time. */
+/** The right-hand panel: the assistant, a file's history, its tests, assignments, help. */
 import type { ReactNode } from 'react';
 
-export type SideView = 'ai' | 'history' | 'tests' | 'assignments';
+export type SideView = 'ai' | 'history' | 'tests' | 'assignments' | 'help';
 
 export const SIDE_TITLES: Record<SideView, string> = {
   ai: 'Assistant',
   history: 'History',
   tests: 'Tests',
   assignments: 'Assignments',
+  help: 'Help',
 };
 
 interface Props {

@@ -15,6 +15,7 @@ const ICONS: Record<SideView, string> = {
   history: '⟲',
   tests: '✓',
   assignments: '✎',
+  help: '✋',
 };
 
 export function WorkbenchActions({ side, onSide, runLabel, running, onRun }: Props) {
