@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import signal
 import statistics
@@ -36,7 +35,7 @@ from typing import Any
 import requests
 from tornado.httpclient import HTTPRequest
 
-from tests.hubfixture import ACCESS
+from tests.hubfixture import ACCESS, call_with_token
 from tests.kernel_ws import run_cell
 from tests.replicas import Replica, Replicas, start_replica, stop_replica, two_replicas, wait_up
 from tests.s3_server import MotoServer
@@ -56,14 +55,8 @@ CLOCKS = ("files", "new kernel", "old kernel dead")
 
 
 def _call(url: str, token: str, method: str = "GET", body: Any = None) -> requests.Response:
-    """Call ``url`` with ``token`` (short timeouts: a dead backend must not stall a clock)."""
-    return requests.request(
-        method,
-        url,
-        headers={"Authorization": f"token {token}"},
-        data=None if body is None else json.dumps(body),
-        timeout=30,
-    )
+    """Call ``url`` with ``token`` (short: a dead backend must not stall a clock for long)."""
+    return call_with_token(url, token, method, body, timeout=30)
 
 
 def _cell(service: str, token: str, kernel_id: str, code: str) -> str:

@@ -69,6 +69,19 @@ def secret_values(env: dict[str, str]) -> dict[str, str]:
     return {n: env[n] for n in SERVICE_SECRETS if env.get(n) and env[n] not in dummies}
 
 
+def call_with_token(
+    url: str, token: str, method: str = "GET", body: Any = None, timeout: float = 120
+) -> requests.Response:
+    """Call ``url`` with ``token`` in the Authorization header and ``body`` as JSON."""
+    return requests.request(
+        method,
+        url,
+        headers={"Authorization": f"token {token}"},
+        data=None if body is None else json.dumps(body),
+        timeout=timeout,
+    )
+
+
 def free_port() -> int:
     """Return a loopback port nobody listens on right now."""
     with closing(socket.socket()) as sock:

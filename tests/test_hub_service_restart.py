@@ -9,7 +9,6 @@ every file she saved and every file her code wrote before the crash.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import time
@@ -25,6 +24,7 @@ from tornado.httpclient import HTTPRequest
 from .hubfixture import (
     ACCESS,
     ServiceHub,
+    call_with_token,
     service_hub,
     start_user_server,
     tail,
@@ -70,14 +70,8 @@ def student(
 
 
 def _call(url: str, token: str, method: str = "GET", body: Any = None) -> requests.Response:
-    """Call ``url`` with ``token``."""
-    return requests.request(
-        method,
-        url,
-        headers={"Authorization": f"token {token}"},
-        data=None if body is None else json.dumps(body),
-        timeout=180,
-    )
+    """Call ``url`` with ``token`` (every call answers within 180 s)."""
+    return call_with_token(url, token, method, body, timeout=180)
 
 
 def _service_pid() -> int:

@@ -11,7 +11,6 @@ starts on the other replica with the same files, and the AI quota in Redis still
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import time
@@ -23,7 +22,7 @@ import pytest
 import requests
 from tornado.httpclient import HTTPRequest
 
-from .hubfixture import ACCESS, browser_sign_in, tail
+from .hubfixture import ACCESS, browser_sign_in, call_with_token, tail
 from .kernel_host import require_images
 from .kernel_ws import run_cell
 from .replicas import Replicas, two_replicas
@@ -65,14 +64,8 @@ def replicas(
 
 
 def _call(url: str, token: str, method: str = "GET", body: Any = None) -> requests.Response:
-    """Call ``url`` with ``token``; every call must answer within CALL_TIMEOUT."""
-    return requests.request(
-        method,
-        url,
-        headers={"Authorization": f"token {token}"},
-        data=None if body is None else json.dumps(body),
-        timeout=CALL_TIMEOUT,
-    )
+    """Call ``url`` with ``token`` (every call answers within CALL_TIMEOUT)."""
+    return call_with_token(url, token, method, body, timeout=CALL_TIMEOUT)
 
 
 def _cell(service: str, token: str, kernel_id: str, code: str) -> str:
