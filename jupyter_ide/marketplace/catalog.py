@@ -42,6 +42,7 @@ SORTS = {
     "name": (MarketplacePackage.name,),
 }
 MAX_PAGE = 100
+COUNT_CAP = 1000  # a search counts its hits up to this many
 LISTS = ("allow", "block")
 
 
@@ -111,9 +112,17 @@ class Catalog:
             conditions += await self._list_conditions(session, lists)
             query = select(MarketplacePackage).where(*conditions).order_by(*SORTS[sort])
             rows = (await session.execute(query.limit(page).offset(start))).scalars().all()
-            count = select(func.count()).select_from(MarketplacePackage).where(*conditions)
-            total = (await session.execute(count)).scalar_one()
-        return {"total": total, "results": [summary(p) for p in rows]}
+            if start == 0 and len(rows) < page:
+                total = len(rows)  # the first page holds every hit: no count to run
+            else:  # count, but stop at the cap: a common word need not scan the whole store
+                hits = select(MarketplacePackage.id).where(*conditions).limit(COUNT_CAP + 1)
+                count = select(func.count()).select_from(hits.subquery())
+                total = (await session.execute(count)).scalar_one()
+        return {
+            "total": min(total, COUNT_CAP),
+            "total_capped": total > COUNT_CAP,
+            "results": [summary(p) for p in rows],
+        }
 
     async def _list_conditions(self, session: Any, lists: dict[str, set[str]]) -> list[Any]:
         """Return SQL conditions that keep blocked (or not allowed) packages out of a search."""
