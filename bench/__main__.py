@@ -27,6 +27,7 @@ BENCHES = (
     "grading",
     "capacity",
     "similarity",
+    "marketplace",
 )
 
 

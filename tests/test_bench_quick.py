@@ -74,6 +74,10 @@ EXPECTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "goal: 40 submissions",
         ),
     ),
+    "marketplace": (
+        ("marketplace search: 10000 extensions on PostgreSQL",),
+        ("jupyter-ide Catalog.search", "goal: search p50 < 20 ms"),
+    ),
 }
 
 
