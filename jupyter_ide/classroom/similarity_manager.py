@@ -11,10 +11,12 @@ beating is marked failed when the next one starts.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import multiprocessing
 import os
 from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -261,7 +263,8 @@ class SimilarityChecker(LoggingConfigurable):
     ) -> None:
         """Carry a check out; its row ends done (with pairs) or error (the last result kept)."""
         progress = Progress()
-        reporter = asyncio.get_running_loop().create_task(self._report(run_id, progress))
+        stop = asyncio.Event()
+        reporter = asyncio.get_running_loop().create_task(self._report(run_id, progress, stop))
         try:
             await self._check(run_id, latest, starter, progress)
         except asyncio.CancelledError:
@@ -269,14 +272,17 @@ class SimilarityChecker(LoggingConfigurable):
             raise
         except Exception as e:
             self.log.exception("Similarity check %s failed", run_id)
-            await self._fail(run_id, f"The check failed: {e}")
+            if isinstance(e, BrokenProcessPool) and self._pool is not None:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None  # a worker died (out of memory?): the next check starts anew
+            await self._fail(run_id, f"The check failed: {e or type(e).__name__}")
         finally:
-            reporter.cancel()
+            stop.set()  # not cancelled: a write in flight ends cleanly
             await asyncio.gather(reporter, return_exceptions=True)
 
-    async def _report(self, run_id: int, progress: Progress) -> None:
+    async def _report(self, run_id: int, progress: Progress, stop: asyncio.Event) -> None:
         """Write the progress (and so the heartbeat) about once per ``report_seconds``."""
-        while True:
+        while not stop.is_set():
             try:
                 async with self.db.session() as session:
                     await session.execute(
@@ -291,7 +297,8 @@ class SimilarityChecker(LoggingConfigurable):
                     )
             except Exception as e:  # a database hiccup must not end the check
                 self.log.warning("Similarity check %s: progress not written: %s", run_id, e)
-            await asyncio.sleep(self.report_seconds)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.report_seconds)
 
     async def _fail(self, run_id: int, message: str) -> None:
         """Mark a check failed; earlier results stay."""
