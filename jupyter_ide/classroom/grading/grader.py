@@ -1,9 +1,30 @@
-"""JudgeGrader: every test of one submission in one fresh judge box of its own (spec.Grader)."""
+"""JudgeGrader: every test of one submission in one fresh judge box of its own (spec.Grader).
+
+Where a test's pass or fail comes from, and what the student's code can and cannot fake:
+
+- Every job's figures (exit status, signal, time, memory, output) come from judge-box's report,
+  which the host accepts only with the job's one-time code (kernels/judge/box.py): a program
+  that writes the report file or signals the host itself gets an Internal Error, not a pass.
+- Stdin cases: the host compares the output with the expected one, which never enters the box.
+- Python test files: pytest runs under pytestdriver.py, which reports with a token judge-box
+  hands it for that job alone (pytests.py). A printed pytest summary or marker, a junit or
+  report file, ``os._exit(0)`` at import: no token, no pass. The student's conftest.py and
+  pytest configuration files are not read.
+- Notebook test cells: nbdriver.py reports the same way (notebooks.py).
+- Commands (other languages): the command's exit status, from judge-box's report. A command
+  that runs the student's program in its own process, or hands it its verdict, can be made to
+  exit 0 by that program; so can one the program attaches to with ptrace (same user; the
+  sandbox profile allows it). Write commands that run the program as a child and judge its
+  output themselves.
+- Always possible, and only documented: the student's code that runs in the same process as
+  the tests (imported by pytest, or a notebook's cells) can cheat on purpose, e.g. an object
+  whose ``__eq__`` always returns True, patched pytest or driver functions, or the token read
+  from the process's own memory.
+"""
 
 from __future__ import annotations
 
 import logging
-import re
 from collections import deque
 from typing import TYPE_CHECKING
 
@@ -16,6 +37,7 @@ from .lanes import GradingLanes
 from .notebooks import (
     DRIVER,
     DRIVER_NAME,
+    TOKEN_FD,
     NotebookError,
     driver_job,
     driver_limits,
@@ -23,15 +45,16 @@ from .notebooks import (
     student_cells,
 )
 from .output import clip, clip_bytes
+from .pytests import TOKEN_FD as PYTEST_TOKEN_FD
+from .pytests import command as pytest_command
+from .pytests import driver_files as pytest_driver_files
+from .pytests import read_report as read_pytest_report
 
 if TYPE_CHECKING:
     from ...kernels.judge.manager import JudgeManager
 
 log = logging.getLogger(__name__)
 
-PYTEST = ("python", "-B", "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider", "--color=no")
-# pytest -q's last line, e.g. "3 passed in 0.05s" or "1 failed, 2 passed in 0.1s".
-PYTEST_SUMMARY = re.compile(r"^(?:=+ )?(?P<counts>(?:\d+ \w+(?:, )?)+) in [\d.]+s", re.MULTILINE)
 KEEP_BOXES_USED = 1000
 SHOWN_EXPECTED = ("visible", "after_due_date", "after_published")  # never for hidden tests
 
@@ -79,17 +102,6 @@ def _describe_run(test: TestCase, outcome: Outcome) -> str:
     if outcome.stderr:
         lines.append("Errors:\n" + clip_bytes(outcome.stderr, 2048))
     return "\n".join(lines)
-
-
-def pytest_passed(stdout: bytes) -> bool:
-    """Whether pytest's last summary line says some tests passed and none failed or erred."""
-    found = list(PYTEST_SUMMARY.finditer(stdout.decode("utf-8", errors="replace")))
-    if not found:
-        return False
-    counts = found[-1].group("counts")
-    return " passed" in counts and not any(
-        word in counts for word in (" failed", " error", " errors", " xpassed")
-    )
 
 
 class JudgeGrader:
@@ -190,10 +202,14 @@ class JudgeGrader:
             if data is None:
                 results[index] = _failed(test, f"the test file {file_path} is missing")
                 continue
+            files = {file_path: data}
+            token_fd: int | None = None
             if test.command:
                 argv = list(test.command)
             elif spec.language == "python":
-                argv = [*PYTEST, test.path if node else file_path]
+                argv = pytest_command(test.path if node else file_path)
+                files.update(pytest_driver_files())
+                token_fd = PYTEST_TOKEN_FD
             else:
                 results[index] = _failed(test, "a file test in this language needs a command")
                 continue
@@ -203,7 +219,7 @@ class JudgeGrader:
                 continue
             case = _case(test)
             try:
-                run = await box.run_command(argv, case_limits(case), files={file_path: data})
+                run = await box.run_command(argv, case_limits(case), files=files, token_fd=token_fd)
             except CaseBoxError as e:
                 results[index] = _failed(test, str(e))
                 continue
@@ -215,11 +231,15 @@ class JudgeGrader:
                 and not run.oom_killed
                 and not run.exec_errno
             )
-            if passed and not test.command:
-                # Exit status 0 alone is not enough: code that calls os._exit(0) on import
-                # would pass. pytest's own summary must say that tests passed, none failed.
-                passed = pytest_passed(run.stdout)
-            text = clip_bytes(run.stdout) + ("\n" + clip_bytes(run.stderr) if run.stderr else "")
+            stdout = run.stdout
+            if token_fd is not None:
+                # Exit status 0 is not enough: only the driver's report with this job's token
+                # says that pytest ran to its end with tests passed and none failed.
+                report, stdout = read_pytest_report(run.stdout, run.token)
+                passed = passed and report is not None and report.ok
+                if report is None:
+                    stdout += b"\n[pytest did not finish: the tests' process ended early]"
+            text = clip_bytes(stdout) + ("\n" + clip_bytes(run.stderr) if run.stderr else "")
             if run.timed_out or run.cpu_timed_out:
                 text = "Time limit exceeded\n" + text
             elif run.oom_killed:
@@ -260,8 +280,9 @@ class JudgeGrader:
                 limits,
                 stdin=driver_job(cells, tests),
                 files={DRIVER_NAME: DRIVER.read_bytes()},
+                token_fd=TOKEN_FD,
             )
-            found = read_report(run.stdout, tests)
+            found = read_report(run.stdout, tests, run.token)
             if found is None:
                 why = "the notebook stopped before its tests ran"
                 if run.timed_out or run.cpu_timed_out:

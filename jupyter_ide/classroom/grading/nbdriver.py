@@ -4,8 +4,18 @@ It reads one JSON document from stdin: ``cells`` (the student's code cells, in o
 ``tests`` (each ``name``, ``source``, ``cpu``) and ``cell_cpu``. It runs every student cell in
 one namespace (an exception is noted and the next cell runs), then each test's source in the
 same namespace, each under its own CPU and wall timers, with its stdout and stderr captured and
-capped. It prints one line ``IDE-GRADE-REPORT <json>`` with each test's pass/fail and output.
-It must run on the image's Python alone (standard library only).
+capped. It prints one line ``IDE-GRADE-REPORT <token> <json>`` with each test's pass/fail and
+output, where the token is the one judge-box handed it on file descriptor 3 for this job
+(``--token-fd``), read and closed before any student cell runs. A cell that prints a report
+line, writes files or ends the process early (``os._exit(0)``) cannot pass a test: without the
+token no line counts, and no line fails every test. It must run on the image's Python alone
+(standard library only).
+
+What it cannot stop: student cells run in this same process, before the tests and in their
+namespace, so code written to cheat can always pass (replace this module's functions, search
+the process's objects for the token, define objects whose ``__eq__`` is always true, patch
+builtins). Such code is in the submission for the instructor to see; the grade is only as
+good as the tests against a hostile notebook.
 """
 
 from __future__ import annotations
@@ -20,6 +30,7 @@ from typing import Any
 
 CAP = 8192
 MARK = "IDE-GRADE-REPORT "
+TOKEN_FD = 3
 
 
 class TestTimeout(BaseException):
@@ -89,8 +100,24 @@ def run_cell(source: str, namespace: dict[str, Any], cpu: float, name: str) -> t
     return ok, sink.text()
 
 
+def read_token() -> str:
+    """Read the token judge-box gave on TOKEN_FD and close the descriptor ("" when none)."""
+    try:
+        data = b""
+        while not data.endswith(b"\n") and len(data) < 128:
+            part = os.read(TOKEN_FD, 128)
+            if not part:
+                break
+            data += part
+        os.close(TOKEN_FD)
+    except OSError:
+        return ""
+    return data.decode("ascii", errors="replace").strip()
+
+
 def main() -> None:
     """Grade the notebook given on stdin."""
+    token = read_token()
     job = json.loads(sys.stdin.buffer.read().decode("utf-8"))
     out = os.fdopen(os.dup(1), "w", encoding="utf-8")
     sys.path.insert(0, os.getcwd())  # run with -I: the student's modules, after ours
@@ -106,7 +133,7 @@ def main() -> None:
         ok, text = run_cell(test["source"], namespace, test["cpu"], f"<test {test['name']}>")
         results.append({"name": test["name"], "passed": ok, "output": text})
     sys.stdout.flush()
-    out.write(MARK + json.dumps({"cell_errors": errors, "tests": results}) + "\n")
+    out.write(f"\n{MARK}{token} " + json.dumps({"cell_errors": errors, "tests": results}) + "\n")
     out.flush()
     os._exit(0)
 

@@ -13,6 +13,7 @@ from ..spec import TestCase
 DRIVER = Path(__file__).with_name("nbdriver.py")
 DRIVER_NAME = ".ide-grade-notebook.py"  # where the driver sits in the box for its job
 MARK = "IDE-GRADE-REPORT "
+TOKEN_FD = 3  # judge-box gives the driver its job's token here (nbdriver.py)
 MAX_NOTEBOOK_BYTES = 16 * 1024 * 1024
 _MAGIC = re.compile(r"^(\s*)([%!].*)$", re.MULTILINE)
 
@@ -84,16 +85,20 @@ def driver_limits(cells: list[str], tests: list[TestCase]) -> tuple[float, int]:
     return cpu, memory
 
 
-def read_report(stdout: bytes, tests: list[TestCase]) -> dict[str, TestOutcome] | None:
+def read_report(stdout: bytes, tests: list[TestCase], token: str) -> dict[str, TestOutcome] | None:
     """Return each test's outcome from the driver's report line, or None when there is none.
 
-    The last report line counts (the driver writes it after every student cell has run).
+    Only a line with this job's ``token`` counts (the driver writes it after every student
+    cell and test has run; student code does not know the token).
     """
+    if len(token) < 32:
+        return None
     text = stdout.decode("utf-8", errors="replace")
-    at = text.rfind(MARK)
+    mark = f"{MARK}{token} "
+    at = text.rfind(mark)
     if at < 0:
         return None
-    line = text[at + len(MARK) :].split("\n", 1)[0]
+    line = text[at + len(mark) :].split("\n", 1)[0]
     try:
         report = json.loads(line)
         entries = report["tests"]

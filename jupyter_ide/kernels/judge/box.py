@@ -13,15 +13,27 @@ the program alone. judge-box runs the job, kills everything else in the containe
 its report and signals ``SLOT/done``, then waits for the next go. No Docker API call is on
 the path of a run. A box runs one submission's jobs (one, or the autograder's test cases in
 turn: judge/cases.py) and is removed afterwards; it never serves another submission.
+
+The program runs as the same user as judge-box, so it can write ``/judge/result`` and signal
+``done`` itself. Each job therefore has a one-time code that only the host and judge-box know:
+the host writes it into the go FIFO (never into the job file, which the program can read),
+judge-box keeps it in its non-dumpable memory and puts it in its report, and a report without
+it is refused as a BoxError (Internal Error), never read as a verdict. A box whose job failed
+that way (or any other way after its go) runs no further job: its program may still be
+alive, waiting to read the next job's code from the go FIFO. A job may also ask for a token
+(``token_fd``): judge-box hands it to the program on that descriptor, so a trusted grading
+script can prove its own report line (classroom/grading/).
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import hmac
 import logging
 import os
 import re
+import secrets
 import select
 import shutil
 import stat
@@ -42,7 +54,7 @@ log = logging.getLogger(__name__)
 
 GO_TIMEOUT = 15.0  # seconds for judge-box to come up inside the container
 OVERHEAD_PIDS = 3  # tini, judge-box and a tar after a compile
-HEADER = re.compile(rb"^JUDGEBOX ((?:\w+=[-\d.]+ ?)+)\n")
+HEADER = re.compile(rb"^JUDGEBOX ((?:\w+=[-\w.]+ ?)+)\n")
 # Paths inside a box (see the module's docstring).
 SLOT_INSIDE = "/judge"
 HELPER_DIR_INSIDE = "/judge/bin"
@@ -89,6 +101,7 @@ class ExecResult:
     memory_bytes: int
     oom_killed: bool
     measured_by: str
+    token: str = ""  # the job's token, when the program was given one (``token_fd``)
 
 
 @dataclass
@@ -104,6 +117,7 @@ class Box:
     pids: int
     created: float = field(default_factory=time.monotonic)
     used: bool = False
+    broken: bool = False  # a job failed after its go: the box runs nothing more
 
     @property
     def program_dir(self) -> Path:
@@ -201,7 +215,11 @@ def _engine_figures(box: Box) -> tuple[float, int]:
 
 
 def _job_args(
-    limits: ExecLimits, stdin: str | None, cwd: str | None, collect: str | None
+    limits: ExecLimits,
+    stdin: str | None,
+    cwd: str | None,
+    collect: str | None,
+    token_fd: int | None = None,
 ) -> list[str]:
     argv = ["--wall", f"{limits.wall:.3f}"]
     if limits.cpu > 0:
@@ -220,6 +238,8 @@ def _job_args(
         argv.append("--merge")
     if collect:
         argv += ["--collect", collect]
+    if token_fd is not None:
+        argv += ["--token-fd", str(token_fd)]
     return [*argv, "--"]
 
 
@@ -231,20 +251,41 @@ def execute(
     stdin: str | None = None,
     cwd: str | None = None,
     collect: str | None = None,
+    token_fd: int | None = None,
     result_cap: int = 64 * 1024 * 1024,
 ) -> ExecResult:
     """Run ``argv`` as the box's next job and measure it alone (blocking).
 
-    ``stdin``, ``cwd`` and ``collect`` are paths inside the box.
+    ``stdin``, ``cwd`` and ``collect`` are paths inside the box; ``token_fd``: give the
+    program a fresh token on that descriptor (returned in the result). Raises BoxError when
+    the sandbox fails or its report is not judge-box's for this job.
     """
+    if box.broken:
+        raise BoxError("this sandbox failed an earlier job and runs no other")
     _set_limits(box, limits.memory_bytes, limits.pids)
-    job = [*_job_args(limits, stdin, cwd, collect), *argv]
+    job = [*_job_args(limits, stdin, cwd, collect, token_fd), *argv]
     encoded = b"\0".join(part.encode("utf-8", errors="surrogateescape") for part in job)
     if b"\0\0" in encoded or len(encoded) > 60_000:
         raise BoxError("the command is too long or holds an empty argument")
+    code = secrets.token_hex(16)  # this job's one-time code: judge-box's report must hold it
+    token = secrets.token_hex(16) if token_fd is not None else ""
+    go_message = f"{code} {token}\n" if token else f"{code}\n"
     job_path = box.slot / "job"
     job_path.write_bytes(encoded)
     job_path.chmod(0o644)
+    try:
+        result = _run_job(box, limits, go_message.encode(), code, result_cap)
+    except BaseException:
+        box.broken = True
+        raise
+    result.token = token
+    return result
+
+
+def _run_job(
+    box: Box, limits: ExecLimits, go_message: bytes, code: str, result_cap: int
+) -> ExecResult:
+    """Signal the job written in the slot, wait for judge-box's report and check it."""
     done = os.open(box.slot / "done", os.O_RDONLY | os.O_NONBLOCK)
     # Our own writer keeps the FIFO from reading as end-of-file until judge-box writes.
     keep = os.open(box.slot / "done", os.O_WRONLY | os.O_NONBLOCK)
@@ -263,7 +304,9 @@ def execute(
             oom_before = 0
             measured_by = "engine"
         try:
-            os.write(go, b"g")
+            # One write below PIPE_BUF: judge-box reads it whole (atomic on a FIFO).
+            if os.write(go, go_message) != len(go_message):
+                raise BoxError("the sandbox's go signal was cut short")
         finally:
             os.close(go)
         went = time.monotonic()
@@ -289,6 +332,7 @@ def execute(
         output = report.read(result_cap)
     return _parse(
         output,
+        code=code,
         cpu_time=max(0.0, cpu_after - cpu_before),
         memory=max(0, peak - baseline),
         oom_killed=oom_killed,
@@ -405,17 +449,28 @@ def _wait_done(box: Box, fd: int, timeout: float) -> None:
 
 
 def _parse(
-    output: bytes, *, cpu_time: float, memory: int, oom_killed: bool, measured_by: str
+    output: bytes,
+    *,
+    code: str,
+    cpu_time: float,
+    memory: int,
+    oom_killed: bool,
+    measured_by: str,
 ) -> ExecResult:
-    """Read judge-box's header line and the framed stdout and stderr."""
+    """Read judge-box's header line and the framed stdout and stderr; check the job's code."""
     match = HEADER.match(output)
     if not match:
-        text = output[:500].decode("utf-8", errors="replace").strip()
-        raise BoxError(f"judge-box did not report: {text or 'no output'}")
+        raise BoxError("judge-box did not report (the report is missing or malformed)")
     fields = dict(item.split(b"=", 1) for item in match.group(1).split())
+    if not hmac.compare_digest(fields.get(b"code", b""), code.encode()):
+        # Written by something else than judge-box for this job: the program itself.
+        raise BoxError("the sandbox's report does not carry this job's code: refused")
     body = output[match.end() :]
-    out_len = int(fields[b"stdout"])
-    err_len = int(fields[b"stderr"])
+    try:
+        out_len = int(fields[b"stdout"])
+        err_len = int(fields[b"stderr"])
+    except (KeyError, ValueError) as e:
+        raise BoxError("judge-box's report is malformed") from e
     # The cgroup's peak over its level before the run, or the program's own peak resident set
     # when that is larger (a tiny program's charge can vanish under reclaimed page cache).
     rss = int(fields.get(b"rss", b"0")) * 1024

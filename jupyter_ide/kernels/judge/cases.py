@@ -7,7 +7,9 @@ before it reports). A :class:`CaseBox` belongs to exactly one submission: it is 
 judge's pool on entry and removed on exit, never handed to anything else. Files a job needs
 (test files) are put in the box right before it and removed right after; expected outputs
 never enter the box. If the box dies (an engine restart, the OOM killer taking judge-box), a new
-box of the same submission takes over for the jobs left.
+box of the same submission takes over for the jobs left. So does one whose job failed in any
+other way (a report refused as not judge-box's: box.py): that job is an Internal Error, and
+no later job of the submission runs beside what the failed one may have left running.
 """
 
 from __future__ import annotations
@@ -184,7 +186,9 @@ class CaseBox:
         if self._compiled is not None:
             return self._compiled
         program = self._program
-        assert program is not None and self._box is not None
+        assert program is not None
+        if self._box is None:
+            raise BoxError("no sandbox could be started for this submission")
         if program.compile is None:
             self._compiled = Outcome(Status.ACCEPTED)
             return self._compiled
@@ -279,15 +283,17 @@ class CaseBox:
         *,
         stdin: bytes = b"",
         files: dict[str, bytes] | None = None,
+        token_fd: int | None = None,
     ) -> ExecResult:
         """Run ``argv`` in the program's folder as the box's next job.
 
         ``files`` (test files) are in the folder for this job only: put in right before it,
-        removed right after. Raises BoxError when the sandbox itself fails.
+        removed right after. ``token_fd``: the program gets a fresh token on that descriptor
+        (``result.token``). Raises BoxError when the sandbox itself fails.
         """
         for name in files or {}:
             safe_name(name)
-        return await self._run_job(argv, limits, stdin, files or {})
+        return await self._run_job(argv, limits, stdin, files or {}, token_fd)
 
     @staticmethod
     def _put_files(box: Box, files: dict[str, bytes]) -> list[Path]:
@@ -311,9 +317,17 @@ class CaseBox:
                 os.unlink(path)
 
     async def _run_job(
-        self, argv: list[str], lim: Limits, stdin: bytes, files: dict[str, bytes]
+        self,
+        argv: list[str],
+        lim: Limits,
+        stdin: bytes,
+        files: dict[str, bytes],
+        token_fd: int | None = None,
     ) -> ExecResult:
-        """Run one job with its own limits; once more in a new box if this one was gone."""
+        """Run one job with its own limits; once more in a new box if this one was gone.
+
+        Any other failure of the box is raised, and the jobs after it run in a new box.
+        """
         output_room = 2 * lim.max_file_size * 1024
         limits = ExecLimits(
             wall=lim.wall_time_limit,
@@ -326,12 +340,19 @@ class CaseBox:
         )
         for attempt in (1, 2):
             box = self._box
-            assert box is not None
+            if box is None:
+                raise BoxError("no sandbox could be started for this submission")
             added = await asyncio.to_thread(self._put_files, box, files)
             await asyncio.to_thread(_write_stdin, box, stdin)
             try:
                 return await asyncio.to_thread(
-                    execute, box, argv, limits, stdin=STDIN_INSIDE, cwd=PROGRAM_INSIDE
+                    execute,
+                    box,
+                    argv,
+                    limits,
+                    stdin=STDIN_INSIDE,
+                    cwd=PROGRAM_INSIDE,
+                    token_fd=token_fd,
                 )
             except BoxGone as e:
                 if attempt == 2:
@@ -341,9 +362,20 @@ class CaseBox:
                     "judge: a submission's box was gone (%s); its next job runs in a new one", e
                 )
                 await self._new_box(fresh=True)
+            except BoxError:
+                log.warning("judge: a submission's box failed a job; its next jobs use a new one")
+                await self._replace_box()
+                raise
             finally:
                 await asyncio.to_thread(self._remove_files, box, added)
         raise AssertionError("unreachable")
+
+    async def _replace_box(self) -> None:
+        """Swap the box for a new one (the failed one may still run the program)."""
+        try:
+            await self._new_box(fresh=True)
+        except (DockerException, OSError) as e:  # the next job then says the box failed
+            log.warning("judge: no new box for the submission: %s", e)
 
 
 def _last_words(box: Box) -> str:

@@ -15,6 +15,14 @@
  * and waits on SLOT/go again: the host may run more jobs of the same submission in the box
  * (the autograder's test cases), each measured alone, then removes the container.
  *
+ * The program runs as the same user as judge-box and can write SLOT/result and SLOT/done
+ * itself. So the host writes a one-time code per job into SLOT/go (not into SLOT/job, which
+ * the program can read): "CODE\n" or "CODE TOKEN\n", each 32 lowercase hex digits. judge-box
+ * keeps CODE in its memory only and puts it in its report; the host rejects a report without
+ * it. judge-box is not dumpable (PR_SET_DUMPABLE 0), so the program can neither ptrace it nor
+ * read its memory through /proc. TOKEN, when given, is handed to the program on the file
+ * descriptor named by --token-fd: a trusted grading script proves its own report with it.
+ *
  *     --go FIFO        wait until the host writes one byte to FIFO (the host resets the
  *                      cgroup's peak memory and notes its CPU counter first)
  *     --stdin FILE     the program's stdin (default /dev/null)
@@ -28,10 +36,13 @@
  *     --cpu-file FILE  cgroup v1 cpuacct.usage (ns) or v2 cpu.stat (usage_usec) to poll
  *     --stack KB --fsize KB --as KB   RLIMIT_STACK, RLIMIT_FSIZE, RLIMIT_AS
  *     --collect DIR    after a successful run, tar DIR into SLOT/artefact (serving only)
+ *     --token-fd N     give the program the job's TOKEN (and a newline) on a pipe at fd N
  *
  * Report (SLOT/result, or stdout): one header line
- *   JUDGEBOX exit=N signal=N wall=SEC timeout=0|1 cpu_timeout=0|1 exec_errno=N collected=0|1
- *            rss=KB stdout=BYTES stderr=BYTES   (rss: the program's peak resident set, wait4)
+ *   JUDGEBOX code=CODE exit=N signal=N wall=SEC timeout=0|1 cpu_timeout=0|1 exec_errno=N
+ *            collected=0|1 rss=KB stdout=BYTES stderr=BYTES
+ *   (code: the job's one-time code, "-" when not serving; rss: the program's peak resident
+ *   set, wait4)
  * followed by the bytes of the stdout file and then of the stderr file.
  */
 #define _GNU_SOURCE
@@ -41,6 +52,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -114,6 +126,45 @@ static long file_size(const char *path) {
 }
 
 static char slot_path[4096];
+/* The current job's one-time code and the program's token (serving), from SLOT/go. */
+#define SECRET_LEN 32
+static char job_code[SECRET_LEN + 1] = "-";
+static char job_token[SECRET_LEN + 1];
+
+static int is_secret(const char *s) {
+    for (int i = 0; i < SECRET_LEN; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) return 0;
+    return 1;
+}
+
+/* Read "CODE\n" or "CODE TOKEN\n" from the go FIFO: 1 when read, 0 when the writer wrote
+ * nothing, -1 (errno set) on an error, -2 when it is malformed. */
+static int read_go(int fd) {
+    char msg[2 * SECRET_LEN + 2];
+    size_t got = 0;
+    while (got < sizeof msg) {
+        ssize_t n = read(fd, msg + got, sizeof msg - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return -1;
+        if (n == 0) break;
+        got += (size_t)n;
+        if (msg[got - 1] == '\n') break;
+    }
+    if (got == 0) return 0;
+    int ok = got == SECRET_LEN + 1 || got == 2 * SECRET_LEN + 2;
+    ok = ok && msg[got - 1] == '\n' && is_secret(msg);
+    if (ok && got == 2 * SECRET_LEN + 2) ok = msg[SECRET_LEN] == ' ' && is_secret(msg + SECRET_LEN + 1);
+    if (!ok) return -2;
+    memcpy(job_code, msg, SECRET_LEN);
+    job_code[SECRET_LEN] = 0;
+    job_token[0] = 0;
+    if (got == 2 * SECRET_LEN + 2) {
+        memcpy(job_token, msg + SECRET_LEN + 1, SECRET_LEN);
+        job_token[SECRET_LEN] = 0;
+    }
+    memset(msg, 0, sizeof msg);
+    return 1;
+}
 
 static const char *in_slot(const char *name) {
     static char paths[4][4200];
@@ -128,12 +179,15 @@ static char **serve_job(const char *slot, int *count) {
     snprintf(slot_path, sizeof slot_path, "%s", slot);
     for (;;) {
         int go = open(in_slot("go"), O_RDONLY | O_CLOEXEC);
-        char c;
-        ssize_t got = go < 0 ? -1 : read(go, &c, 1);
+        int got = go < 0 ? -1 : read_go(go);
         int e = errno;
         if (go >= 0) close(go);
         if (got == 1) break;
         if (got == 0) continue; /* a writer came and went without a byte: wait again */
+        if (got == -2) {
+            fprintf(stderr, "judge-box: a malformed go signal\n");
+            _exit(4);
+        }
         fprintf(stderr, "judge-box: no go signal (%s)\n", strerror(e));
         _exit(4);
     }
@@ -161,7 +215,7 @@ static int run_job(int argc, char **argv, int serving) {
     const char *err = "/tmp/.judge-stderr", *cwd = NULL, *cpu_file = NULL;
     double wall = 0, cpu = 0;
     long stack_kb = 0, fsize_kb = 0, as_kb = 0;
-    int merge = 0, i;
+    int merge = 0, token_fd = -1, i;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -180,6 +234,7 @@ static int run_job(int argc, char **argv, int serving) {
         else if (!strcmp(a, "--fsize")) fsize_kb = strtol(v, NULL, 10);
         else if (!strcmp(a, "--as")) as_kb = strtol(v, NULL, 10);
         else if (!strcmp(a, "--collect")) collect = v;
+        else if (!strcmp(a, "--token-fd")) token_fd = (int)strtol(v, NULL, 10);
         else { fprintf(stderr, "judge-box: unknown option %s\n", a); return 2; }
         i++;
     }
@@ -192,8 +247,22 @@ static int run_job(int argc, char **argv, int serving) {
         if (fd >= 0) { (void)!read(fd, &c, 1); close(fd); }
     }
 
+    if (token_fd >= 0 && (token_fd < 3 || token_fd > 64 || !job_token[0])) {
+        fprintf(stderr, "judge-box: --token-fd needs a descriptor from 3 to 64 and a token\n");
+        return 2;
+    }
     int report[2];
     if (pipe2(report, O_CLOEXEC) != 0) return 2;
+    int token[2] = {-1, -1};
+    if (token_fd >= 0) {
+        if (pipe2(token, O_CLOEXEC) != 0) return 2;
+        char line[SECRET_LEN + 1];
+        memcpy(line, job_token, SECRET_LEN);
+        line[SECRET_LEN] = '\n';
+        if (write(token[1], line, sizeof line) != (ssize_t)sizeof line) return 2;
+        close(token[1]);
+        memset(line, 0, sizeof line);
+    }
     sigset_t chld;
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
@@ -207,9 +276,13 @@ static int run_job(int argc, char **argv, int serving) {
         sigprocmask(SIG_UNBLOCK, &chld, NULL);
         setpgid(0, 0);
         close(report[0]);
-        int fin = open(in, O_RDONLY);
-        int fout = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        int ferr = merge ? fout : open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        /* The program must not learn the job's code: wipe it (and the token, which it gets
+         * on its descriptor) from this copy of our memory before it can be read. */
+        memset(job_code, 0, sizeof job_code);
+        memset(job_token, 0, sizeof job_token);
+        int fin = open(in, O_RDONLY | O_CLOEXEC);
+        int fout = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        int ferr = merge ? fout : open(err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         if (fin < 0 || fout < 0 || ferr < 0) {
             int e = errno;
             (void)!write(report[1], &e, sizeof e);
@@ -218,6 +291,11 @@ static int run_job(int argc, char **argv, int serving) {
         dup2(fin, 0);
         dup2(fout, 1);
         dup2(ferr, 2);
+        if (token_fd >= 0) {
+            if (report[1] == token_fd) report[1] = fcntl(report[1], F_DUPFD_CLOEXEC, 65);
+            if (token[0] == token_fd) fcntl(token_fd, F_SETFD, 0);
+            else dup2(token[0], token_fd);
+        }
         if (cwd && chdir(cwd) != 0) {
             int e = errno;
             (void)!write(report[1], &e, sizeof e);
@@ -231,6 +309,9 @@ static int run_job(int argc, char **argv, int serving) {
         if (fsize_kb > 0) limit(RLIMIT_FSIZE, (rlim_t)fsize_kb * 1024, (rlim_t)fsize_kb * 1024);
         if (as_kb > 0) limit(RLIMIT_AS, (rlim_t)as_kb * 1024, (rlim_t)as_kb * 1024);
         signal(SIGPIPE, SIG_DFL);
+        /* Dumpable again (execve would make it so too): /proc/self/oom_score_adj belongs to
+         * the user again, and nothing of ours is left to read in this process. */
+        prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
         prefer_as_oom_victim();
         execvp(prog[0], prog);
         int e = errno;
@@ -238,6 +319,7 @@ static int run_job(int argc, char **argv, int serving) {
         _exit(127);
     }
     close(report[1]);
+    if (token[0] >= 0) close(token[0]);
     setpgid(pid, pid);
 
     int status = 0, timed_out = 0, cpu_out = 0;
@@ -292,9 +374,9 @@ static int run_job(int argc, char **argv, int serving) {
     if (dst < 0) _exit(6);
     char header[512];
     int len = snprintf(header, sizeof header,
-                       "JUDGEBOX exit=%d signal=%d wall=%.6f timeout=%d cpu_timeout=%d "
+                       "JUDGEBOX code=%s exit=%d signal=%d wall=%.6f timeout=%d cpu_timeout=%d "
                        "exec_errno=%d collected=%d rss=%ld stdout=%ld stderr=%ld\n",
-                       code, sig, elapsed, timed_out, cpu_out, exec_errno, collected,
+                       job_code, code, sig, elapsed, timed_out, cpu_out, exec_errno, collected,
                        usage.ru_maxrss, out_size, err_size);
     if (write(dst, header, (size_t)len) != len) _exit(6);
     copy_out(dst, out, out_size);
@@ -308,6 +390,12 @@ static int run_job(int argc, char **argv, int serving) {
 }
 
 int main(int argc, char **argv) {
+    /* Not dumpable: a program of the same user can neither ptrace judge-box nor read its
+     * memory (the job's code) through /proc/PID/mem. */
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+        fprintf(stderr, "judge-box: cannot make itself non-dumpable (%s)\n", strerror(errno));
+        return 4;
+    }
     if (!(argc == 3 && !strcmp(argv[1], "--serve"))) return run_job(argc, argv, 0);
     const char *slot = argv[2];
     for (;;) {
