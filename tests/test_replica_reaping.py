@@ -15,6 +15,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import docker
 import pytest
@@ -304,3 +305,77 @@ async def test_a_killed_replicas_boxes_are_reaped_and_the_survivors_kept(
         assert sorted(kernels) == ["ide-bash", "ide-python"]
         url = kept.ws_url(f"api/kernels/{kernels['ide-python']}/channels")
         assert "42" in await run_cell(url, "print(6 * 7)")
+
+
+# -- a judge of its own (no SandboxManager: benches, scripts), killed outright -------------
+
+STANDALONE_JUDGE = """
+import asyncio, sys
+from pathlib import Path
+from jupyter_ide.cache import MemoryCache
+from jupyter_ide.db import Database, ensure_schema
+from jupyter_ide.kernels.judge.manager import JudgeManager
+from jupyter_ide.kernels.judge.own_run import LivenessOptions
+from jupyter_ide.kernels.judge.settings import JudgeSettings
+
+async def main():
+    root = Path(sys.argv[1])
+    url = f"sqlite:///{root / 'judge.db'}"
+    ensure_schema(url)
+    settings = JudgeSettings(
+        data_dir=str(root / "judge"), pool_size=2, warm_languages="python", workers=1
+    )
+    liveness = LivenessOptions(redis_url=sys.argv[2], prefix=sys.argv[3], ttl=2.0, interval=0.5)
+    judge = JudgeManager(settings, Database(url), MemoryCache(), None, root, liveness)
+    await judge.start()
+    await judge.available()
+    while judge.pool.ready_count("python") < 2:
+        await asyncio.sleep(0.1)
+    print("ready", judge.own_run.instance_id, flush=True)
+    await asyncio.sleep(600)
+
+asyncio.run(main())
+"""
+
+
+def test_a_killed_standalone_judges_warm_boxes_are_reaped(
+    engine: docker.DockerClient, prefix: str, tmp_path: Path
+) -> None:
+    """A JudgeManager without a SandboxManager labels its boxes with a run that beats."""
+    mine = Heartbeat(redis_url(), new_id(), "s1", prefix=prefix, ttl=4, interval=0.5)
+    mine.start()
+    reaper = Reaper(mine, interval=0.5)
+    boxes: list[Container] = []
+    judge = subprocess.Popen(
+        [sys.executable, "-c", STANDALONE_JUDGE, str(tmp_path), redis_url(), prefix],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert judge.stdout is not None
+        said = judge.stdout.readline().split()
+        assert len(said) == 2 and said[0] == "ready", said
+        run = said[1]
+        boxes += engine.containers.list(all=True, filters={"label": f"{LABEL_INSTANCE}={run}"})
+        assert len(boxes) == 2
+        for box in boxes:
+            assert box.labels[LABEL_KIND] == "judge"
+            assert box.labels[LABEL_LIVENESS] == mine.namespace
+        assert reaper.reap_once() == 0 and all(exists(engine, box) for box in boxes)
+        judge.send_signal(signal.SIGKILL)
+        judge.wait(10)
+        reaper.start()
+        deadline = time.monotonic() + 30
+        while any(exists(engine, box) for box in boxes):
+            assert time.monotonic() < deadline, "the killed judge's boxes were never reaped"
+            time.sleep(0.2)
+        reaper.stop()  # its pass has ended: the count is final
+        assert reaper.reaped == 2
+    finally:
+        judge.kill()
+        judge.wait(10)
+        reaper.stop()
+        mine.stop()
+        for box in boxes:  # a failed test leaves nothing running either
+            if exists(engine, box):
+                box.remove(force=True)

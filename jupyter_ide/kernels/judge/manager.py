@@ -10,7 +10,7 @@ import shutil
 import tarfile
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from .boxbin import BoxBuildError, box_binary
 from .compile_cache import CompileCache
 from .judging import Judge, Outcome
 from .languages import JUDGE_LANGUAGES, MULTI_FILE_ID, VERSIONS_DIR, JudgeLanguage
+from .own_run import LivenessOptions, OwnRun, default_redis_url
 from .pool import BoxPool
 from .queue import FairQueue, QueueFull
 from .request import Errors, SubmissionRequest, parse_submission
@@ -82,8 +83,13 @@ class JudgeManager:
         cache: Cache,
         sandbox: SandboxManager | None,
         data_dir: Path,
+        liveness: LivenessOptions | None = None,
     ) -> None:
-        """Wire the parts; nothing starts until ``start``."""
+        """Wire the parts; nothing starts until ``start``.
+
+        Without ``sandbox`` the judge keeps a run of its own (own_run.py, tuned by
+        ``liveness``): its boxes carry that run's labels, so they are reaped if it is killed.
+        """
         self.settings = settings
         self.store = SubmissionStore(db)
         self.cache = cache
@@ -94,6 +100,12 @@ class JudgeManager:
         )
         # With Redis, every process of one database shares one queue (shared_queue.py).
         redis_url = str(getattr(cache, "url", "")) if cache.backend == "redis" else ""
+        self.own_run: OwnRun | None = None
+        if sandbox is None:
+            options = liveness or LivenessOptions()
+            if not options.redis_url:
+                options = replace(options, redis_url=default_redis_url(redis_url))
+            self.own_run = OwnRun(data_dir, options)
         self.shared: SharedQueue | None = None
         if redis_url:
             self.shared = SharedQueue(
@@ -135,18 +147,21 @@ class JudgeManager:
     def _run_folder(self, name: str) -> Path:
         """Return this run's folder under ``root/name``, removing those of ended runs first.
 
-        Runs are told apart by the sandbox's instance locks; a judge without a sandbox
-        manager (no lock to check) takes a fresh folder and removes nothing.
+        Runs are told apart by their instance locks: the sandbox's, or the judge's own run's
+        (held from ``start``; before it, a fresh folder and nothing removed).
         """
         parent = self.root / name
         parent.mkdir(parents=True, exist_ok=True)
         parent.chmod(0o755)
-        if self.sandbox is None:
+        instances = self.sandbox.instances if self.sandbox is not None else None
+        if instances is None and self.own_run is not None and self.own_run.started:
+            instances = self.own_run.instances
+        if instances is None:
             run = uuid.uuid4().hex[:12]
         else:
-            run = self.sandbox.instance_id
+            run = instances.instance_id
             for child in parent.iterdir():
-                if child.name != run and not self.sandbox.instances.alive(child.name):
+                if child.name != run and not instances.alive(child.name):
                     shutil.rmtree(child, ignore_errors=True)
         folder = parent / run
         folder.mkdir(exist_ok=True)
@@ -160,6 +175,8 @@ class JudgeManager:
             raise JudgeUnavailable("the sandbox mode is 'local' and the judge runs only in Docker")
         client = self.sandbox.client if self.sandbox is not None else docker.from_env(timeout=60)
         await asyncio.to_thread(client.ping)
+        if self.own_run is not None and not self.own_run.started:
+            await asyncio.to_thread(self.own_run.start, client)  # before any box is labelled
         # Each run keeps boxes' slots and cache-off builds in folders of its own: servers
         # sharing the data dir run side by side, and what ended runs left goes now.
         slots = await asyncio.to_thread(self._run_folder, "slots")
@@ -177,7 +194,11 @@ class JudgeManager:
             fsize_bytes=256 * MIB,
             runtime=self.sandbox.runtime if self.sandbox is not None else "",
         )
-        labels = self.sandbox.labels("judge") if self.sandbox is not None else {}
+        if self.sandbox is not None:
+            labels = self.sandbox.labels("judge")
+        else:
+            assert self.own_run is not None
+            labels = self.own_run.labels()
         self.pool = BoxPool(client, slots, helper, limits, labels, s.pool_size_of)
         cache = CompileCache(self.root / "cache", s.compile_cache_bytes)
         await asyncio.to_thread(cache.sweep)
@@ -253,6 +274,8 @@ class JudgeManager:
             await self.pool.close()
         if self.shared is not None:
             await self.shared.leave()
+        if self.own_run is not None:  # after the pool: its boxes are gone, then the heartbeat
+            await asyncio.to_thread(self.own_run.stop)
 
     def _count_running(self, change: int) -> None:
         self.running += change
