@@ -18,6 +18,7 @@ import asyncio
 import os
 import random
 import statistics
+import sys
 import tempfile
 import time
 import uuid
@@ -168,7 +169,7 @@ async def main(argv: list[str] | None = None) -> None:
     """Build the store, run each search kind, print p50/p95 against bare SQL and the goal."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=20 if quick() else 300)
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv if argv is not None else [])
     name = f"jupyter_ide_bench_mk_{uuid.uuid4().hex[:8]}"
     admin = psycopg.connect(PG_ADMIN, autocommit=True)
     admin.execute(f'CREATE DATABASE "{name}"')
@@ -215,4 +216,4 @@ async def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(sys.argv[1:]))
