@@ -30,15 +30,13 @@
   }
 
   function start(code, name) {
-    var url = URL.createObjectURL(new Blob([code], { type: 'text/javascript' }));
-    try {
-      worker = new Worker(url, { type: 'module', name: name });
-    } catch (e) {
-      worker = new Worker('data:text/javascript,' + encodeURIComponent(code), {
-        type: 'module',
-        name: name,
-      });
-    }
+    // A data: module worker: in an opaque-origin frame a blob: module worker cannot load
+    // (its CORS fetch fails); a data: worker has an opaque origin of its own, and the
+    // frame's policy (no network) goes with it.
+    worker = new Worker('data:text/javascript;charset=utf-8,' + encodeURIComponent(code), {
+      type: 'module',
+      name: name,
+    });
     worker.onmessage = fromWorker;
     worker.onerror = function (event) {
       event.preventDefault();
