@@ -46,7 +46,8 @@ attempt("document.cookie", () => document.cookie);
 attempt("localStorage", () => localStorage.getItem("x"));
 attempt("indexedDB", () => indexedDB.open("x") && null);
 try {
-  const response = await fetch(SERVER + "/ide/api/marketplace/installs", { credentials: "include" });
+  const api = SERVER + "/ide/api/marketplace/installs";
+  const response = await fetch(api, { credentials: "include" });
   seen.push(`fetch:${response.ok ? "GOT" : "refused " + response.status}`);
 } catch (error) {
   seen.push("fetch:blocked");
