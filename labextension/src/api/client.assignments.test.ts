@@ -280,3 +280,53 @@ describe('refusal', () => {
     });
   });
 });
+
+describe('IdeClient edit, extension and merge calls', () => {
+  it('escapes names and paths and sends the bodies the API takes', async () => {
+    const { client, requests } = clientAnswering((request) => {
+      const path = new URL(request.url).pathname;
+      if (path.endsWith('/merge') && request.method === 'GET') {
+        return json(200, { path: 'a b.py', theirs: 'x', new: 'y', base: null, version: 2 });
+      }
+      if (path.endsWith('/merge')) {
+        return json(200, { path: 'a b.py', written: true, kept: [] });
+      }
+      if (path.includes('/extensions/')) {
+        return request.method === 'PUT'
+          ? json(200, { student: 'o neil', due_at: '2026-12-09T10:00:00+00:00', rescored: 2 })
+          : json(200, { student: 'o neil', rescored: 0 });
+      }
+      return json(200, { name: 'hw1', version: 2 });
+    });
+    expect((await client.updateAssignment('cs101', 'hw1', { refresh: true })).version).toBe(2);
+    expect(await client.setExtension('cs101', 'hw1', 'o neil', '2026-12-09T10:00:00Z')).toEqual({
+      student: 'o neil',
+      dueAt: '2026-12-09T10:00:00+00:00',
+      rescored: 2,
+    });
+    await client.dropExtension('cs101', 'hw1', 'o neil');
+    const versions = await client.mergeVersions('cs101', 'hw1', 'a b.py');
+    expect([versions.base, versions.theirs, versions.next]).toEqual([null, 'x', 'y']);
+    const settled = await client.settleMerge('cs101', 'hw1', {
+      path: 'a b.py',
+      choice: 'new',
+      theirsHash: 'h',
+    });
+    expect(settled).toEqual({ path: 'a b.py', folder: '', written: true, kept: [] });
+    const seen = requests.map((r) => {
+      const url = new URL(r.url);
+      const path = url.searchParams.get('path');
+      return `${r.method} ${url.pathname.replace(BASE, '')}${path === null ? '' : ` ${path}`}`;
+    });
+    expect(seen).toEqual([
+      'PATCH /hw1',
+      'PUT /hw1/extensions/o%20neil',
+      'DELETE /hw1/extensions/o%20neil',
+      'GET /hw1/merge a b.py',
+      'POST /hw1/merge',
+    ]);
+    expect(await requests[0]?.json()).toEqual({ refresh: true });
+    expect(await requests[1]?.json()).toEqual({ due_at: '2026-12-09T10:00:00Z' });
+    expect(await requests[4]?.json()).toEqual({ path: 'a b.py', choice: 'new', theirs_hash: 'h' });
+  });
+});
