@@ -195,7 +195,8 @@ async def main(argv: list[str] | None = None) -> None:
                 t = time.perf_counter()
                 bare_sql(bare, q, category, sort)
                 base.append((time.perf_counter() - t) * 1000)
-            rows[f"{label} ({found['total']} hits)"] = {BASE: base, OURS: ours}
+            hits = f"{found['total']}{'+' if found['total_capped'] else ''}"
+            rows[f"{label} ({hits} hits)"] = {BASE: base, OURS: ours}
             every += ours
         bare.close()
         print_table(
