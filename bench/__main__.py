@@ -28,6 +28,7 @@ BENCHES = (
     "capacity",
     "similarity",
     "marketplace",
+    "marketplace_paint",
 )
 
 

@@ -78,6 +78,10 @@ EXPECTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("marketplace search: 10000 extensions on PostgreSQL",),
         ("jupyter-ide Catalog.search", "goal: search p50 < 20 ms"),
     ),
+    "marketplace_paint": (
+        ("marketplace paint: /ide with 10 extensions against none",),
+        ("no extensions", "10 extensions installed", "all 10 extensions running"),
+    ),
 }
 
 
