@@ -50,3 +50,8 @@ c.IDESettings.sandbox = "auto"
 
 # --- AI (JUPYTER_IDE_AI_POOL_URL, OPENAI_API_KEY, GEMINI_API_KEY) -------------------------
 c.IDESettings.ai_pool_url = "http://vllm.internal:8000/v1"
+
+# --- AI transcripts (JUPYTER_IDE_TRANSCRIPT_RETENTION_DAYS) -------------------------------
+# Conversations with the AI made in a course are kept for the course's instructors (who read
+# and export them) and the student (who reads their own); older ones are purged.
+c.TeachingSettings.transcript_retention_days = 180
