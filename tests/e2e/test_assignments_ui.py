@@ -11,7 +11,8 @@ the stub (the visible test fails), writes the solution in the editor, saves, sub
 page, though the instructor's view shows it was graded. alan grades the submission in his
 panel (rubric points, a line comment), sees the gradebook, releases the feedback, and sam
 sees his grade and the comment. Last, alan fixes the starter file and releases it again;
-sam's edited copy is kept, he is told, and merges the two in the diff editor.
+he gives sam an extension. sam's edited copy is kept, he is told, and merges the two in the
+diff editor; his due date says it is his own.
 """
 
 from __future__ import annotations
@@ -307,6 +308,14 @@ def test_release_get_submit_results_gradebook_feedback(
     edit.get_by_test_id("edit-assignment-refresh").check()
     edit.get_by_test_id("edit-assignment-submit").click()
     expect(mine_to_give).to_contain_text("version 2")
+    # He also gives sam two more days; sam's panel says the deadline is his own.
+    edit.get_by_test_id("extension-student").fill("sam")
+    edit.get_by_test_id("extension-due").fill(
+        time.strftime("%Y-%m-%dT%H:%M", time.localtime(time.time() + 3 * 86_400))
+    )
+    edit.get_by_test_id("extension-grant").click()
+    expect(edit.get_by_test_id("extension-sam")).to_contain_text("sam: due")
+    assert list(_api(sam, "alan", "GET", f"/{NAME}")["extensions"]) == ["sam"]
     mine_to_give.get_by_test_id("assignment-release").click()
     expect(teacher.get_by_test_id("assignments-error")).to_have_count(0)
     given = _api(sam, "alan", "GET", f"/{NAME}")
@@ -315,6 +324,7 @@ def test_release_get_submit_results_gradebook_feedback(
     page.get_by_test_id("assignments-reload").click()
     notice = card.get_by_test_id("assignment-notice")
     expect(notice).to_be_visible()
+    expect(card.get_by_test_id("assignment-due")).to_contain_text("(your extension)")
     notice.get_by_test_id("assignment-merge-shapes.py").click()
     merge = page.get_by_test_id("merge-view")
     expect(merge.locator(".editor.original .view-lines")).to_contain_text("Areas of shapes")

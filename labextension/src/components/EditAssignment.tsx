@@ -11,12 +11,14 @@ interface Props {
   client: IdeClient;
   course: string;
   name: string;
+  /** The course's students (offered when granting an extension). */
+  students: string[];
   notify: Notify;
   /** The assignment changed: the list should be read again. */
   onChanged: () => void;
 }
 
-export function EditAssignment({ client, course, name, notify, onChanged }: Props) {
+export function EditAssignment({ client, course, name, students, notify, onChanged }: Props) {
   const [found, setFound] = useState<Assignment | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   // A new key remounts the form with the saved values.
@@ -73,6 +75,7 @@ export function EditAssignment({ client, course, name, notify, onChanged }: Prop
             course={course}
             assignment={name}
             extensions={found.extensions}
+            students={students}
             notify={notify}
             onChanged={() => void load()}
           />

@@ -10,12 +10,22 @@ interface Props {
   assignment: string;
   /** Student name -> their own deadline (ISO). */
   extensions: Record<string, string>;
+  /** The course's students, offered as the name is typed. */
+  students: string[];
   notify: Notify;
   /** An extension was granted or removed: read the assignment again. */
   onChanged: () => void;
 }
 
-export function Extensions({ client, course, assignment, extensions, notify, onChanged }: Props) {
+export function Extensions({
+  client,
+  course,
+  assignment,
+  extensions,
+  students,
+  notify,
+  onChanged,
+}: Props) {
   const [student, setStudent] = useState('');
   const [due, setDue] = useState('');
   const [problem, setProblem] = useState<string | null>(null);
@@ -79,6 +89,7 @@ export function Extensions({ client, course, assignment, extensions, notify, onC
           aria-label="Student"
           placeholder="student"
           data-testid="extension-student"
+          list={`extension-students-${assignment}`}
           value={student}
           onChange={(e) => setStudent(e.target.value)}
         />
@@ -89,6 +100,11 @@ export function Extensions({ client, course, assignment, extensions, notify, onC
           value={due}
           onChange={(e) => setDue(e.target.value)}
         />
+        <datalist id={`extension-students-${assignment}`}>
+          {students.map((name) => (
+            <option key={name} value={name} />
+          ))}
+        </datalist>
         <button data-testid="extension-grant" disabled={busy} onClick={grant}>
           Grant
         </button>

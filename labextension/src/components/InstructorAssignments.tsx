@@ -165,6 +165,7 @@ export function InstructorAssignments({ client, course, visible, notify }: Props
                 client={client}
                 course={course}
                 name={a.name}
+                students={book?.students.map((row) => row.student) ?? []}
                 notify={notify}
                 onChanged={() => void load()}
               />
