@@ -15,9 +15,10 @@ nbgrader runs from the Python named by ``JUPYTER_IDE_BENCH_NBGRADER``, or from a
 own that a full run makes once under the bench cache folder (``bench/peer_venvs.py``): in our
 venv its server extensions would load into every Jupyter server the tests start.
 
-Run alone: ``.venv/bin/python -m bench.grading [--notebooks N] [--nbgrader N] [--c N]``
-(0 leaves a batch out). The load average is printed as the run starts and ends: on this
-machine other test suites often run beside it, and the figures depend on them.
+Run alone: ``.venv/bin/python -m bench.grading [--notebooks N] [--nbgrader N] [--c N]
+[--lanes N]`` (0 leaves a batch out; lanes: gradings at once, default the judge's workers).
+The load average is printed as the run starts and ends: on this machine other test suites
+often run beside it, and the figures depend on them.
 """
 
 from __future__ import annotations
@@ -275,13 +276,16 @@ def box_cpu_ms(reports: list[GradeReport]) -> float:
 
 
 async def main(
-    notebooks: int = NOTEBOOKS, nbgraded: int = NBGRADER, c_count: int = C_SUBMISSIONS
+    notebooks: int = NOTEBOOKS,
+    nbgraded: int = NBGRADER,
+    c_count: int = C_SUBMISSIONS,
+    lanes: int = 0,
 ) -> None:
-    """Run the grading benchmark and print its table."""
+    """Run the grading benchmark and print its table (``lanes`` 0: the judge's workers)."""
     root = Path(tempfile.mkdtemp(prefix="bench-grading-"))
     load_at_start = os.getloadavg()[0]
     judge = await open_judge(root / "judge")
-    grader = JudgeGrader(judge)
+    grader = JudgeGrader(judge, lanes)
     lines, notes = [], []
     walls: list[tuple[str, float, int]] = []
     ours_per = None
@@ -369,8 +373,11 @@ def cli() -> None:
     parser.add_argument("--notebooks", type=int, default=NOTEBOOKS)
     parser.add_argument("--nbgrader", type=int, default=NBGRADER)
     parser.add_argument("--c", type=int, default=C_SUBMISSIONS)
+    parser.add_argument(
+        "--lanes", type=int, default=0, help="gradings at once (default: the judge's workers)"
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.notebooks, args.nbgrader, args.c))
+    asyncio.run(main(args.notebooks, args.nbgrader, args.c, args.lanes))
 
 
 if __name__ == "__main__":
