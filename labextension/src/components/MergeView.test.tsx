@@ -162,6 +162,10 @@ describe('MergeView in the student’s panel', () => {
       select?.dispatchEvent(new Event('change', { bubbles: true }));
     });
     expect(left.value).toBe('x = 0\n');
+    // The release's change does not fit the student's line: said, nothing changed.
+    await click(view, '[data-testid="merge-apply"]');
+    expect(view.byTestId('merge-error')?.textContent).toContain('merge them by hand');
+    expect(right.value).toBe('x = 1  # mine\n');
     // The student edits the right side, then saves: first refused (stale), shown; then saved.
     right.value = '"""Fixed."""\nx = 1  # mine\n';
     await click(view, '[data-testid="merge-save"]');

@@ -6,6 +6,7 @@ import { useEffect, useRef, useState } from 'react';
 import { refusal, type IdeClient } from '../api/client';
 import type { MergeChoice, MergeResult, MergeVersions } from '../lib/assignments';
 import { languageForPath } from '../lib/languages';
+import { applyReleaseChanges } from '../lib/merge3';
 import { monaco } from '../monaco/setup';
 
 interface Props {
@@ -68,6 +69,21 @@ export default function MergeView({
     original.current?.setValue(which === 'new' ? versions.next : (versions.base ?? ''));
   };
 
+  /** Put the release's changes (given -> new) into the right side, where they fit. */
+  const applyChanges = () => {
+    const merged = applyReleaseChanges(
+      versions.base,
+      versions.next,
+      mine.current?.getValue() ?? versions.theirs,
+    );
+    if (merged === null) {
+      setProblem('The new version changed lines you changed too: merge them by hand on the right.');
+      return;
+    }
+    mine.current?.setValue(merged);
+    setProblem(null);
+  };
+
   const settle = async (choice: MergeChoice) => {
     setBusy(true);
     try {
@@ -119,6 +135,11 @@ export default function MergeView({
           <button data-testid="merge-cancel" onClick={onClose}>
             Later
           </button>
+          {versions.base !== null && (
+            <button data-testid="merge-apply" disabled={busy} onClick={applyChanges}>
+              Apply the new version’s changes to mine
+            </button>
+          )}
           <button data-testid="merge-theirs" disabled={busy} onClick={() => void settle('theirs')}>
             Keep mine
           </button>
