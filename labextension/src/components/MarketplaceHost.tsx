@@ -4,6 +4,7 @@ import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore
 import { errorMessage } from '../api/client';
 import { MarketplaceClient } from '../extensions/client';
 import { Contributions } from '../extensions/contributions';
+import { bindingsOf, matches } from '../extensions/keys';
 import { codeOf } from '../extensions/loader';
 import type { Install } from '../extensions/permissions';
 import { ExtensionRuntime } from '../extensions/runtime';
@@ -171,6 +172,28 @@ export default function MarketplaceHost({ services, getEditor, notify }: Props) 
       stale = true;
     };
   }, [installs, market, contributions, notify]);
+
+  // Contributed keybindings run their extension's registered command.
+  useEffect(() => {
+    const bindings = (installs ?? [])
+      .filter((i) => i.enabled)
+      .flatMap((i) => bindingsOf(i.name, i.manifest));
+    if (bindings.length === 0) return;
+    const onKey = (event: KeyboardEvent) => {
+      const registered = getState().commands;
+      for (const b of bindings) {
+        const known = registered.some((c) => c.extension === b.extension && c.id === b.command);
+        if (known && matches(b.key, event)) {
+          event.preventDefault();
+          event.stopPropagation();
+          runtime.current?.runCommand(b.extension, b.command);
+          return;
+        }
+      }
+    };
+    window.addEventListener('keydown', onKey, true);
+    return () => window.removeEventListener('keydown', onKey, true);
+  }, [installs]);
 
   const answer = (ask: PendingAsk, yes: boolean) => {
     setAsks((prev) => prev.filter((a) => a !== ask));
