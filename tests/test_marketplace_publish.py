@@ -1,7 +1,8 @@
 """Publishing to the extension store (issue #17): signatures, the scan, quarantine, yank, semver.
 
 Packages are real zips signed with real Ed25519 keys; the server is a real Jupyter Server
-with the extension, its database SQLite or PostgreSQL, its packages in moto's S3 server.
+with the extension, its packages in moto's S3 server; the accepted package's whole flow
+runs on SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import os
 import stat
 import zipfile
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -61,11 +63,14 @@ def jp_server_config(
 
 
 @pytest.fixture
-def ide_db_url(any_db_url: str) -> str:
-    """The publishing flow runs on SQLite and on PostgreSQL."""
-    return any_db_url
+def ide_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """SQLite, or PostgreSQL for the test parametrized with it."""
+    if getattr(request, "param", "sqlite") == "postgresql":
+        return str(request.getfixturevalue("pg_database_url"))
+    return f"sqlite:///{tmp_path / 'state' / 'ide.db'}"
 
 
+@pytest.mark.parametrize("ide_db_url", ["sqlite", "postgresql"], indirect=True)
 async def test_a_signed_package_is_published_served_and_audited(
     jp_fetch: Any, jp_serverapp: Any
 ) -> None:
