@@ -227,23 +227,79 @@ def compare(a: Fingerprint, b: Fingerprint, k: int) -> tuple[float, float, int, 
 Compared = tuple[int, int, float, float, int, int]
 
 
-def compare_block(
-    rows: list[Fingerprint],
-    cols: list[Fingerprint],
-    row_start: int,
-    col_start: int,
-    k: int,
-) -> list[Compared]:
-    """Compare every row with every later column (one tile of the pair matrix); skip no-match."""
-    found = []
-    for i, a in enumerate(rows):
-        for j, b in enumerate(cols):
-            if col_start + j <= row_start + i:
-                continue
-            sim_a, sim_b, matched_a, matched_b = compare(a, b, k)
-            if matched_a or matched_b:
-                found.append((row_start + i, col_start + j, sim_a, sim_b, matched_a, matched_b))
-    return found
+def matched_rows(prints: list[Fingerprint], start: int, stop: int, k: int) -> np.ndarray:
+    """Return, for rows ``start..stop``, each submission's tokens matched by every other one.
+
+    Row a, column b: how many of a's fingerprinted tokens lie in k-grams that b also has
+    (``compare``'s matched count for a, for all b at once). One matrix per row: which
+    submissions hold the hash of each of a's selected k-grams, from an inverted index.
+    """
+    n = len(prints)
+    out = np.zeros((stop - start, n), dtype=np.int64)
+    if n == 0:
+        return out
+    owners = np.concatenate([p.unique for p in prints])
+    holder = np.concatenate(
+        [np.full(len(p.unique), i, dtype=np.int64) for i, p in enumerate(prints)]
+    )
+    order = np.argsort(owners, kind="stable")
+    owners, holder = owners[order], holder[order]
+    for a in range(start, stop):
+        hashes, positions = prints[a].hashes, prints[a].positions
+        m = len(hashes)
+        if m == 0:
+            continue
+        lo = np.searchsorted(owners, hashes, "left")
+        counts = np.searchsorted(owners, hashes, "right") - lo
+        total = int(counts.sum())
+        ends = np.cumsum(counts)
+        flat = np.arange(total) - np.repeat(ends - counts, counts) + np.repeat(lo, counts)
+        held = np.zeros((n, m), dtype=bool)
+        held[holder[flat], np.repeat(np.arange(m), counts)] = True
+        held[a] = False
+        # Union of [p, p + k) over the selected positions of each row: each selected
+        # position covers up to the next selected one, at most k.
+        chosen = np.where(held, np.arange(m), m)
+        following = np.minimum.accumulate(chosen[:, ::-1], axis=1)[:, ::-1]
+        after = np.concatenate([following[:, 1:], np.full((n, 1), m)], axis=1)
+        reach = np.concatenate([positions, [positions[-1] + k]])
+        cover = np.minimum(reach[after] - positions[None, :], k)
+        out[a - start] = np.where(held, cover, 0).sum(axis=1)
+    return out
+
+
+def ranked(matched: np.ndarray, coverage: list[int], keep: int) -> list[Compared]:
+    """Return the pairs (i < j) with any match, best first: (i, j, sim_i, sim_j, m_i, m_j).
+
+    ``matched`` is ``matched_rows`` of every submission; a pair's score is the mean of its
+    two sides' similarity, ties broken by the larger side, then by index.
+    """
+    first, second = np.triu_indices(len(coverage), 1)
+    matched_a, matched_b = matched[first, second], matched[second, first]
+    some = (matched_a > 0) | (matched_b > 0)
+    first, second, matched_a, matched_b = (
+        first[some],
+        second[some],
+        matched_a[some],
+        matched_b[some],
+    )
+    cover = np.asarray(coverage, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sim_a = np.where(cover[first] > 0, matched_a / cover[first], 0.0)
+        sim_b = np.where(cover[second] > 0, matched_b / cover[second], 0.0)
+    score = (sim_a + sim_b) / 2
+    order = np.lexsort((second, first, -np.maximum(sim_a, sim_b), -score))[:keep]
+    return [
+        (
+            int(first[x]),
+            int(second[x]),
+            float(sim_a[x]),
+            float(sim_b[x]),
+            int(matched_a[x]),
+            int(matched_b[x]),
+        )
+        for x in order
+    ]
 
 
 # -- one pair's matched regions -------------------------------------------------------------

@@ -20,6 +20,7 @@ from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import numpy as np
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -377,27 +378,26 @@ class SimilarityChecker(LoggingConfigurable):
             progress.done = len(prints)
 
         n = len(prints)
-        progress.set("comparing", n * (n - 1) // 2)
-        block = max(1, math.ceil(n / max(2, self.pool_size() * 2)))
-        tiles = []
-        for r in range(0, n, block):
-            for c in range(r, n, block):
-                rows, cols = prints[r : r + block], prints[c : c + block]
-                pairs = _tile_pairs(r, len(rows), c, len(cols))
-                future = loop.run_in_executor(
-                    self.pool, engine.compare_block, rows, cols, r, c, settings.noise
-                )
-                tiles.append((future, pairs))
-        compared: list[engine.Compared] = []
-        for next_tile in asyncio.as_completed([_counted(f, p) for f, p in tiles]):
-            found, pairs = await next_tile
-            compared += found
-            progress.done += pairs
+        progress.set("comparing", n)
+        rows = max(1, math.ceil(n / (self.pool_size() * 2)))
+        matched = np.zeros((n, n), dtype=np.int64)
+        row_tasks = [
+            _from(
+                r,
+                loop.run_in_executor(
+                    self.pool, engine.matched_rows, prints, r, min(n, r + rows), settings.noise
+                ),
+            )
+            for r in range(0, n, rows)
+        ]
+        for next_rows in asyncio.as_completed(row_tasks):
+            r, block = await next_rows
+            matched[r : r + len(block)] = block
+            progress.done += len(block)
 
         progress.set("saving", 1)
-        ranked = sorted(compared, key=lambda p: (-(p[2] + p[3]) / 2, -max(p[2], p[3]), p[0], p[1]))[
-            : self.keep_pairs
-        ]
+        coverage = [p.coverage for p in prints]
+        ranked = await asyncio.to_thread(engine.ranked, matched, coverage, self.keep_pairs)
         rows_out = [
             {
                 "run_id": run_id,
@@ -603,16 +603,6 @@ def _whole(text: str, field: str, low: int, high: int, default: int) -> int:
     return int(text)
 
 
-def _tile_pairs(row_start: int, rows: int, col_start: int, cols: int) -> int:
-    """Return how many pairs (i < j) one tile of the pair matrix holds."""
-    return sum(
-        1
-        for i in range(row_start, row_start + rows)
-        for j in range(col_start, col_start + cols)
-        if j > i
-    )
-
-
-async def _counted(future: Any, pairs: int) -> tuple[list[engine.Compared], int]:
-    """Await one tile; return its pairs with matches and how many pairs it compared."""
-    return await future, pairs
+async def _from(start: int, future: Any) -> tuple[int, Any]:
+    """Await rows computed in a worker; return them with the first row's index."""
+    return start, await future
