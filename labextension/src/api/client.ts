@@ -740,6 +740,71 @@ export class IdeClient {
     await this.postJSON(this.assignmentPath(course, name, 'submissions', id, 'regrade'), {});
   }
 
+  // -- live teaching: the help queue and AI transcripts (/ide/api/courses/<course>/...) --
+
+  /** The path of a course's help queue (or of one request's parts). */
+  private helpPath(course: string, ...rest: (string | number)[]): string {
+    const parts = [course, 'help', ...rest];
+    return `courses/${parts.map((p) => encodeURIComponent(String(p))).join('/')}`;
+  }
+
+  /** Instructors: the course's queue in order; students: their own request and place. */
+  async helpQueue(course: string, closed = false): Promise<HelpView> {
+    const query = closed ? '?closed=1' : '';
+    return parseHelpView(await this.getJSON(`${this.helpPath(course)}${query}`));
+  }
+
+  /** Raise one's hand (or update the raised one, keeping its place). */
+  async raiseHand(
+    course: string,
+    request: { message: string; path?: string | null; line?: number | null },
+  ): Promise<HelpRequest> {
+    const body: Record<string, unknown> = { message: request.message };
+    if (request.path) {
+      body.path = request.path;
+      if (request.line) {
+        body.line = request.line;
+      }
+    }
+    return parseHelpRequest(await (await this.postJSON(this.helpPath(course), body)).json());
+  }
+
+  /** Lower one's raised hand. */
+  async lowerHand(course: string): Promise<void> {
+    await this.request(this.helpPath(course), { method: 'DELETE' });
+  }
+
+  /** Instructors: close a request as resolved, or return it with a note for the student. */
+  async closeHelp(
+    course: string,
+    id: number,
+    outcome: 'resolve' | 'return',
+    note = '',
+  ): Promise<HelpRequest> {
+    const response = await this.postJSON(this.helpPath(course, id, outcome), note ? { note } : {});
+    return parseHelpRequest(await response.json());
+  }
+
+  /** Instructors: the file a request links to, as its student has it now. */
+  async helpFile(course: string, id: number): Promise<HelpFile> {
+    return parseHelpFile(await this.getJSON(this.helpPath(course, id, 'file')));
+  }
+
+  /** AI transcripts of a course: instructors every student's (or one's); students their own. */
+  async transcripts(course: string, student = ''): Promise<Transcripts> {
+    const query = student ? `?student=${encodeURIComponent(student)}` : '';
+    return parseTranscripts(
+      await this.getJSON(`courses/${encodeURIComponent(course)}/ai-transcripts${query}`),
+    );
+  }
+
+  /** AI transcripts of a course as CSV or JSON Lines text, for a download. */
+  async transcriptsExport(course: string, format: 'csv' | 'jsonl', student = ''): Promise<string> {
+    const who = student ? `&student=${encodeURIComponent(student)}` : '';
+    const path = `courses/${encodeURIComponent(course)}/ai-transcripts?format=${format}${who}`;
+    return (await this.request(path)).text();
+  }
+
   /** One submitted file's text (one's own; instructors: any of the course's). */
   async submissionFile(course: string, name: string, id: number, path: string): Promise<string> {
     const query = `?path=${encodeURIComponent(path)}`;
@@ -1013,69 +1078,4 @@ export function parseSimilarityDetail(data: unknown): SimilarityDetail {
       };
     }),
   };
-
-  // -- live teaching: the help queue and AI transcripts (/ide/api/courses/<course>/...) --
-
-  /** The path of a course's help queue (or of one request's parts). */
-  private helpPath(course: string, ...rest: (string | number)[]): string {
-    const parts = [course, 'help', ...rest];
-    return `courses/${parts.map((p) => encodeURIComponent(String(p))).join('/')}`;
-  }
-
-  /** Instructors: the course's queue in order; students: their own request and place. */
-  async helpQueue(course: string, closed = false): Promise<HelpView> {
-    const query = closed ? '?closed=1' : '';
-    return parseHelpView(await this.getJSON(`${this.helpPath(course)}${query}`));
-  }
-
-  /** Raise one's hand (or update the raised one, keeping its place). */
-  async raiseHand(
-    course: string,
-    request: { message: string; path?: string | null; line?: number | null },
-  ): Promise<HelpRequest> {
-    const body: Record<string, unknown> = { message: request.message };
-    if (request.path) {
-      body.path = request.path;
-      if (request.line) {
-        body.line = request.line;
-      }
-    }
-    return parseHelpRequest(await (await this.postJSON(this.helpPath(course), body)).json());
-  }
-
-  /** Lower one's raised hand. */
-  async lowerHand(course: string): Promise<void> {
-    await this.request(this.helpPath(course), { method: 'DELETE' });
-  }
-
-  /** Instructors: close a request as resolved, or return it with a note for the student. */
-  async closeHelp(
-    course: string,
-    id: number,
-    outcome: 'resolve' | 'return',
-    note = '',
-  ): Promise<HelpRequest> {
-    const response = await this.postJSON(this.helpPath(course, id, outcome), note ? { note } : {});
-    return parseHelpRequest(await response.json());
-  }
-
-  /** Instructors: the file a request links to, as its student has it now. */
-  async helpFile(course: string, id: number): Promise<HelpFile> {
-    return parseHelpFile(await this.getJSON(this.helpPath(course, id, 'file')));
-  }
-
-  /** AI transcripts of a course: instructors every student's (or one's); students their own. */
-  async transcripts(course: string, student = ''): Promise<Transcripts> {
-    const query = student ? `?student=${encodeURIComponent(student)}` : '';
-    return parseTranscripts(
-      await this.getJSON(`courses/${encodeURIComponent(course)}/ai-transcripts${query}`),
-    );
-  }
-
-  /** AI transcripts of a course as CSV or JSON Lines text, for a download. */
-  async transcriptsExport(course: string, format: 'csv' | 'jsonl', student = ''): Promise<string> {
-    const who = student ? `&student=${encodeURIComponent(student)}` : '';
-    const path = `courses/${encodeURIComponent(course)}/ai-transcripts?format=${format}${who}`;
-    return (await this.request(path)).text();
-  }
 }
