@@ -165,7 +165,8 @@ async def test_gradings_run_on_judge_workers_once_each_while_one_is_killed(
 
     Every submission gets its right score, one grade recorded each; the killed worker's
     submission was taken over and graded again (two runs, one grade). Hostile entries in the
-    grading stream change nothing. A late run that lost its claim records nothing.
+    grading stream change nothing. A grading Redis lost is found by a worker's sweep and
+    done again. A late run that lost its claim records nothing.
     """
     cluster.sql(GRADE_LOG)
     queue = classroom(jp_serverapp).queue
@@ -235,6 +236,27 @@ async def test_gradings_run_on_judge_workers_once_each_while_one_is_killed(
             wait_for, lambda: redis_keys.xlen(cluster.stream) == 0, 60, "entries left"
         )
         assert not pending_of(cluster, victim.consumer), "the dead worker still holds entries"
+        log = cluster.sql("SELECT submission_id, count(*) FROM grade_log GROUP BY submission_id")
+        after = cluster.sql("SELECT id, graded_at, grade_runs FROM assignment_submissions")
+
+        # Redis loses the queue (restarted without its data) while a grading was claimed:
+        # the survivor's sweep finds the row with no entry, and it is graded again.
+        lost = next(sid for sid in owner if sid not in (held, repeated))
+        cluster.sql(
+            "UPDATE assignment_submissions SET status = 'grading', "
+            "graded_at = now() - interval '1 day', created_at = now() - interval '1 day' "
+            "WHERE id = %s",
+            lost,
+        )
+        keys = list(redis_keys.scan_iter(match=cluster.stream.removesuffix("stream") + "*"))
+        assert keys and redis_keys.delete(*keys)
+
+        def regraded() -> bool:
+            return cluster.sql(
+                "SELECT status, grade_runs FROM assignment_submissions WHERE id = %s", lost
+            ) == [("graded", 2)]
+
+        await asyncio.to_thread(wait_for, regraded, 60, "the lost grading was never redone")
         survivor_log = survivor.log()
 
     subs = {s["id"]: s for s in listed["submissions"]}
@@ -242,15 +264,19 @@ async def test_gradings_run_on_judge_workers_once_each_while_one_is_killed(
     scores = {sid: (s["status"], s["score"]) for sid, s in subs.items()}
     assert scores == {sid: ("graded", 0.0 if wrong(owner[sid]) else 3.0) for sid in owner}
     # One grade recorded per submission; the killed worker's one graded in two runs.
-    log = cluster.sql("SELECT submission_id, count(*) FROM grade_log GROUP BY submission_id")
     assert dict(log) == dict.fromkeys(owner, 1), log
     runs = {sid: s["grade_runs"] for sid, s in subs.items()}
     assert runs == {sid: 2 if sid == held else 1 for sid in owner}, (held, runs)
     assert f"took over grade:{held}" in survivor_log, survivor_log[-3000:]
     assert survivor_log.count("no such submission") == 2, survivor_log[-3000:]
     assert survivor_log.count("is not waiting") == 2, survivor_log[-3000:]
-    after = cluster.sql("SELECT id, graded_at, grade_runs FROM assignment_submissions")
     assert sorted(after) == sorted(graded_before)
+    assert "queued 1 submissions again that Redis had lost" in survivor_log, survivor_log[-3000:]
+    assert cluster.sql(
+        "SELECT submission_id, grade_runs FROM grade_log WHERE submission_id = %s "
+        "ORDER BY grade_runs",
+        lost,
+    ) == [(lost, 1), (lost, 2)]
 
     # A run taken over cannot record: the first claimant ends late and writes nothing.
     db = classroom(jp_serverapp).assignments.db
