@@ -7,6 +7,7 @@ import io
 import json
 import tarfile
 import zipfile
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -185,3 +186,22 @@ def test_runtime_calls_are_checked_against_grants() -> None:
     from jupyter_ide.marketplace.manifest import PERMISSIONS
 
     assert every == set(PERMISSIONS)
+
+
+def test_the_examples_build_command(tmp_path: Path) -> None:
+    """`python -m jupyter_ide.marketplace.examples build` writes four signed packages."""
+    from jupyter_ide.marketplace.examples.__main__ import main
+
+    assert main(["build", "--out", str(tmp_path), "--namespace", "demo"]) == 0
+    index = json.loads((tmp_path / "index.json").read_text())
+    raw = parse_public_key(index["public_key"])
+    assert [p["name"] for p in index["packages"]] == [f"demo.{n}" for n in EXAMPLES]
+    for entry in index["packages"]:
+        data = (tmp_path / entry["file"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == entry["sha256"]
+        assert verifies(raw, entry["sha256"], decode_b64(entry["signature"], "signature", 64))
+        assert entry["key"] == key_id_of(raw)
+    # The key is kept (owner-only) and reused: a second build signs with the same key.
+    assert oct((tmp_path / "signing-key.pem").stat().st_mode & 0o777) == "0o600"
+    assert main(["build", "--out", str(tmp_path), "--namespace", "demo"]) == 0
+    assert json.loads((tmp_path / "index.json").read_text())["public_key"] == index["public_key"]
