@@ -19,7 +19,14 @@ from typing import Any
 import pytest
 from tornado.httpclient import HTTPClientError
 
-from jupyter_ide.classroom.similarity import Settings, compare, fingerprint, starter_hashes
+from jupyter_ide.classroom.similarity import (
+    Settings,
+    compare,
+    fingerprint,
+    matched_rows,
+    ranked,
+    starter_hashes,
+)
 
 from .test_ai_common import HubLikeIdentity, as_user, make_course
 from .test_classroom_api import classroom, write
@@ -498,3 +505,27 @@ async def test_copy_ranks_first_and_starter_scores_zero(jp_fetch: Any, jp_server
     assert pair_of(page["pairs"][0]) == {"st00", "copycat"}
     code, body = await call(jp_fetch, "prof", "GET", *sim, "pairs", str(top["id"]))
     assert code == 404, body  # the first check's pairs went with it
+
+
+def test_whole_class_rows_match_the_pairwise_measure() -> None:
+    """The row-by-row comparison of a class gives each pair copydetect's pairwise counts."""
+    settings = Settings()
+    excluded = starter_hashes([(starter(), "python")], settings)
+    order = list(FUNCTIONS)
+    texts = [program(c, [f"s{n}", "", "", ""], order, n) for n, c in enumerate(class_choices(12))]
+    texts.append(program(class_choices(1)[0], ["a", "b", "c", "d"], order[::-1], 5))  # a copy
+    texts.append(starter())  # nothing of its own
+    prints = [fingerprint([(t, "python")], excluded, settings) for t in texts]
+    rows = matched_rows(prints, 0, len(prints), settings.noise)
+    pairwise = []
+    for a in range(len(prints)):
+        for b in range(a + 1, len(prints)):
+            sim_a, sim_b, matched_a, matched_b = compare(prints[a], prints[b], settings.noise)
+            assert (rows[a, b], rows[b, a]) == (matched_a, matched_b), (a, b)
+            if matched_a or matched_b:
+                pairwise.append((a, b, sim_a, sim_b))
+    best = ranked(rows, [p.coverage for p in prints], 3)
+    assert best[0][:2] == (0, 12), best
+    top = max(pairwise, key=lambda p: (p[2] + p[3]) / 2)
+    assert best[0][2:4] == top[2:4]
+    assert not rows[-1].any() and not rows[:, -1].any()
