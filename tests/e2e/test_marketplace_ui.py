@@ -23,7 +23,7 @@ from playwright.sync_api import Browser, Page, expect
 from jupyter_ide.marketplace.examples import API_JS, HERE, build, pack
 from jupyter_ide.marketplace.signing import raw_public_key, sign
 
-from .conftest import IDEServer, put_file, shot
+from .conftest import IDEServer, get_file, put_file, shot
 
 pytestmark = pytest.mark.e2e
 
@@ -116,7 +116,8 @@ def store(ide_server: IDEServer) -> Iterator[IDEServer]:
     _call(ide_server, "PATCH", f"publishers/{NAMESPACE}", {"status": "approved"})
     public = base64.b64encode(raw_public_key(key.public_key())).decode()
     added = _call(ide_server, "POST", f"publishers/{NAMESPACE}/keys", {"public_key": public})
-    packages = [build(name, key, NAMESPACE).data for name in ("word-count", "midnight-theme")]
+    examples = ("word-count", "midnight-theme", "format-python")
+    packages = [build(name, key, NAMESPACE).data for name in examples]
     probe = PROBE_JS.replace("SERVER", json.dumps(ide_server.url))
     packages.append(_package("probe", probe, ["ui.statusbar"], "probe"))
     packages.append(_package("spin", SPIN_JS, ["ui.statusbar"], "spin"))
@@ -234,3 +235,20 @@ def test_endless_loop_does_not_freeze_the_editor(ide: Page) -> None:
     expect(ide.locator('[data-testid="editor-essay.py"] .view-lines')).to_contain_text("and more")
     shot(ide, "marketplace-03-spin-stopped")
     ide.get_by_test_id("uninstall-examples.spin").click()
+
+
+def test_format_command_changes_the_document(ide: Page, store: IDEServer) -> None:
+    """Format Python's keybinding runs its command, which rewrites the open document."""
+    put_file(store, "essay.py", "x = 1   \n\tif x:\n\t\tpass\n\n\n")
+    ide.reload()
+    ide.get_by_test_id("explorer-item-essay.py").click()
+    _install_from_panel(ide, "examples.format-python")
+    ide.get_by_test_id("command-format-python.format").wait_for()
+    lines = ide.locator('[data-testid="editor-essay.py"] .view-lines')
+    lines.first.click()
+    ide.keyboard.press("Shift+Alt+F")
+    expect(ide.get_by_test_id("tab-dirty")).to_be_visible()
+    ide.keyboard.press("Control+s")
+    expect(ide.get_by_test_id("tab-dirty")).to_have_count(0)
+    assert get_file(store, "essay.py") == "x = 1\n    if x:\n        pass\n"
+    ide.get_by_test_id("uninstall-examples.format-python").click()
