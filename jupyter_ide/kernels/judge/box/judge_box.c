@@ -46,6 +46,7 @@
  * followed by the bytes of the stdout file and then of the stderr file.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -118,6 +119,63 @@ static void copy_out(int dst, const char *path, long size) {
         left -= w;
     }
     if (fd >= 0) close(fd);
+}
+
+/* Whether a thread of process `pid` still runs (is not yet a zombie): it could still write. */
+static int runs(const char *pid) {
+    char path[300];
+    snprintf(path, sizeof path, "/proc/%s/task", pid);
+    DIR *tasks = opendir(path);
+    if (!tasks) return 0; /* gone */
+    int running = 0;
+    struct dirent *t;
+    while (!running && (t = readdir(tasks)) != NULL) {
+        if (t->d_name[0] < '0' || t->d_name[0] > '9') continue;
+        char stat_path[600], buf[512];
+        snprintf(stat_path, sizeof stat_path, "/proc/%s/task/%s/stat", pid, t->d_name);
+        int fd = open(stat_path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) continue;
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (n <= 0) continue;
+        buf[n] = 0;
+        char *end = strrchr(buf, ')'); /* the state follows the command name */
+        char state = end && end[1] == ' ' ? end[2] : '?';
+        running = state != 'Z' && state != 'X';
+    }
+    closedir(tasks);
+    return running;
+}
+
+/* After kill(-1): wait until every other process of the container (but its init) is dead, so
+ * nothing the program started can still be inside a write to the report when we write it. */
+static void wait_for_the_rest(void) {
+    char self[32];
+    snprintf(self, sizeof self, "%d", (int)getpid());
+    double until = now() + 10.0;
+    for (;;) {
+        while (waitpid(-1, NULL, WNOHANG) > 0) {}
+        DIR *proc = opendir("/proc");
+        if (!proc) return;
+        int left = 0;
+        struct dirent *e;
+        while ((e = readdir(proc)) != NULL) {
+            if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;
+            if (!strcmp(e->d_name, "1") || !strcmp(e->d_name, self)) continue;
+            if (runs(e->d_name)) {
+                left = 1;
+                kill((pid_t)strtol(e->d_name, NULL, 10), SIGKILL);
+            }
+        }
+        closedir(proc);
+        if (!left) return;
+        if (now() > until) {
+            fprintf(stderr, "judge-box: a process of the program outlived SIGKILL\n");
+            _exit(7);
+        }
+        struct timespec tick = {0, 1000000};
+        nanosleep(&tick, NULL);
+    }
 }
 
 static long file_size(const char *path) {
@@ -347,7 +405,7 @@ static int run_job(int argc, char **argv, int serving) {
     if (serving) {
         /* Everything but us and the container's init: nothing may touch the report. */
         kill(-1, SIGKILL);
-        while (waitpid(-1, NULL, WNOHANG) > 0) {}
+        wait_for_the_rest();
     }
 
     int exec_errno = 0;
