@@ -33,6 +33,7 @@ from ..classroom.setup import (
 )
 from ..classroom.similarity_handlers import SIMILARITY, close_similarity, make_similarity
 from ..classroom.similarity_handlers import default_handlers as similarity_handlers
+from ..classroom.similarity_manager import SimilarityChecker
 from ..classroom.teaching_handlers import default_handlers as teaching_handlers
 from ..classroom.teaching_setup import TEACHING, TeachingSettings, close_teaching, make_teaching
 from ..contents_manager import IDEContentsManager
@@ -82,6 +83,7 @@ class IDEApp(ExtensionApp):
         JudgeSettings,
         ClassroomSettings,
         TeachingSettings,
+        SimilarityChecker,
     ]
     # Other launchers get the same managers when the extension links (managers.py).
     serverapp_config = dict(SERVER_CONFIG)
