@@ -629,8 +629,8 @@ class AssignmentManager(LoggingConfigurable):
             notice=(
                 {
                     "kept": sorted(copy.kept),
-                    "message": "These files were changed by you and kept; the new version "
-                    "of each is at the starter endpoint, to merge by hand.",
+                    "message": "These files were changed by you and kept; compare each with "
+                    "the new version and merge them (merge?path=), or keep yours.",
                 }
                 if copy is not None and copy.kept
                 else None
