@@ -60,6 +60,17 @@ try {
 }
 await ide.call("statusbar.set", { id: "probe", text: seen.join(" ") });
 """
+WRITER_JS = """
+import { ide } from "./api.js";
+let text;
+try {
+  await ide.call("workspace.writeFile", { path: "from-extension.txt", content: "written" });
+  text = "wrote";
+} catch (error) {
+  text = `refused: ${error.message}`;
+}
+await ide.call("statusbar.set", { id: "writer", text });
+"""
 SPIN_JS = """
 import { ide } from "./api.js";
 await ide.call("statusbar.set", { id: "spin", text: "spinning" });
@@ -121,6 +132,7 @@ def store(ide_server: IDEServer) -> Iterator[IDEServer]:
     probe = PROBE_JS.replace("SERVER", json.dumps(ide_server.url))
     packages.append(_package("probe", probe, ["ui.statusbar"], "probe"))
     packages.append(_package("spin", SPIN_JS, ["ui.statusbar"], "spin"))
+    packages.append(_package("writer", WRITER_JS, ["workspace.write", "ui.statusbar"], "writer"))
     for data in packages:
         signature = sign(key, hashlib.sha256(data).hexdigest())
         _call(ide_server, "POST", "packages", data, signature=signature, key=added["key_id"])
@@ -252,3 +264,24 @@ def test_format_command_changes_the_document(ide: Page, store: IDEServer) -> Non
     expect(ide.get_by_test_id("tab-dirty")).to_have_count(0)
     assert get_file(store, "essay.py") == "x = 1\n    if x:\n        pass\n"
     ide.get_by_test_id("uninstall-examples.format-python").click()
+
+
+def test_sensitive_permission_is_asked_at_first_use(ide: Page, store: IDEServer) -> None:
+    """Refused, the write fails cleanly and nothing is written; allowed, it writes and is kept."""
+    _install_from_panel(ide, "examples.writer")
+    prompt = ide.get_by_test_id("extension-prompt")
+    expect(prompt).to_contain_text("workspace.write")
+    ide.get_by_test_id("extension-prompt-deny").click()
+    item = ide.get_by_test_id("ext-status-writer")
+    expect(item).to_have_text("refused: the user refused workspace.write")
+    assert not (store.root / "from-extension.txt").exists()
+    ide.get_by_test_id("uninstall-examples.writer").click()
+    expect(item).to_have_count(0)
+    _install_from_panel(ide, "examples.writer")
+    ide.get_by_test_id("extension-prompt-allow").click()
+    expect(item).to_have_text("wrote")
+    assert get_file(store, "from-extension.txt") == "written"
+    expect(ide.get_by_test_id("installed-examples.writer")).to_contain_text(
+        "Revoke workspace.write"
+    )
+    ide.get_by_test_id("uninstall-examples.writer").click()

@@ -87,6 +87,7 @@ export function MarketplacePanel({
       <form
         onSubmit={(e) => {
           e.preventDefault();
+          setDetail(null);
           void search(query);
         }}
       >

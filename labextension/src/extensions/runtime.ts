@@ -262,6 +262,12 @@ export class ExtensionRuntime {
         },
       });
       reply({ result: result ?? null });
+      if (method === 'workspace.writeFile') {
+        const path = (params as { path?: unknown }).path;
+        for (const other of this.names) {
+          this.emit(other, 'workspace.changed', { path });
+        }
+      }
     } catch (e) {
       reply({ error: e instanceof Error ? e.message : String(e) });
     }
