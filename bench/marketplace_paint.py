@@ -2,11 +2,12 @@
 
 A real ``jupyter ide`` server (SQLite, its own dirs) and Debian's Chromium through
 Playwright. Each round opens /ide in a fresh browser context and reads the page's own clock:
-first contentful paint, and the moment the file's Monaco editor is on screen. The rounds run
-first with no extension installed (the baseline), then again after ten signed extensions
-(word count and nine like it, each with code in its own sandboxed frame) are published and
+first contentful paint, and the moment the file's Monaco editor is on screen. Rounds run in
+pairs, each side first in every other pair: no extension installed (the baseline), and ten
+signed extensions (word count and nine like it, each with code in its own sandboxed frame)
 installed; for those rounds the time until all ten have put their status item up is printed
-too. Extensions start only after the editor is interactive, so the first two should not move.
+too. Extensions start only after the editor is interactive, so the first two figures should
+not move.
 
 Run alone: ``.venv/bin/python -m bench.marketplace_paint [--rounds N]``.
 """
@@ -122,11 +123,21 @@ def publish_and_install(url: str, token: str) -> list[str]:
         signature = sign(key, hashlib.sha256(data).hexdigest())
         done = _call(url, token, "POST", "packages", data, signature=signature, key=key_id)
         names.append(str(done.get("name") or ""))
-    installed = []
+    install_all(url, token, names)
+    return names
+
+
+def install_all(url: str, token: str, names: list[str]) -> None:
+    """Install the extensions for the server's user, with what they declare granted."""
     for name in names:
         granted = ["editor.read", "ui.statusbar"]
-        installed.append(_call(url, token, "POST", "installs", {"name": name, "granted": granted}))
-    return [str(i["name"]) for i in installed]
+        _call(url, token, "POST", "installs", {"name": name, "granted": granted})
+
+
+def uninstall_all(url: str, token: str, names: list[str]) -> None:
+    """Uninstall them again."""
+    for name in names:
+        _call(url, token, "DELETE", f"installs/{urllib.parse.quote(name)}")
 
 
 def measure(browser: Any, page_url: str, rounds: int, items: int) -> dict[str, list[float]]:
@@ -228,10 +239,21 @@ def run(rounds: int) -> None:
                     executable_path=executable, headless=True, args=CHROMIUM_ARGS
                 )
                 measure(browser, page_url, 1, 0)  # warm the server's caches and the disk
-                none = measure(browser, page_url, rounds, 0)
                 names = publish_and_install(url, token)
                 measure(browser, page_url, 1, len(names))
-                ten = measure(browser, page_url, rounds, len(names))
+                none: dict[str, list[float]] = {"paint": [], "editor": [], "extensions": []}
+                ten: dict[str, list[float]] = {"paint": [], "editor": [], "extensions": []}
+                # Interleaved, each side first in every other pair, so that a slow or warming
+                # machine and the order within a pair weigh on both sides alike.
+                installed = True
+                for n in range(rounds):
+                    for with_ten in (True, False) if n % 2 else (False, True):
+                        if with_ten != installed:
+                            (install_all if with_ten else uninstall_all)(url, token, names)
+                            installed = with_ten
+                        items = len(names) if with_ten else 0
+                        for kind, value in measure(browser, page_url, 1, items).items():
+                            (ten if with_ten else none)[kind] += value
                 browser.close()
         finally:
             process.terminate()
