@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
 from ..auth import requires
-from ..auth.permissions import Role
+from ..server_extension.json_handler import JSONAPIHandler
 from . import merge
 from .autograde import GradingQueue
 from .gradebook import Gradebook
@@ -41,7 +40,7 @@ class Classroom:
         self.gradebook = gradebook
 
 
-class _ClassroomHandler(APIHandler):
+class _ClassroomHandler(JSONAPIHandler):
     """Shared parts: the caller, the JSON body, the classroom."""
 
     auth_resource = AUTH_RESOURCE
@@ -53,23 +52,6 @@ class _ClassroomHandler(APIHandler):
         if classroom is None:
             raise web.HTTPError(503, "Assignments are not available on this server")
         return classroom
-
-    def who(self) -> tuple[str, Role]:
-        """Return the caller's name and role."""
-        roles = self.settings["jupyter_ide_roles"]
-        return str(roles.name_of(self.current_user)), roles.role_of(self.current_user)
-
-    def body(self) -> Any:
-        """Return the parsed JSON body, or raise 400."""
-        try:
-            return json.loads(self.request.body or b"null")
-        except ValueError as e:
-            raise web.HTTPError(400, f"The body is not valid JSON: {e}") from e
-
-    def reply(self, data: Any, status: int = 200) -> None:
-        """Answer JSON."""
-        self.set_status(status)
-        self.finish(json.dumps(data))
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         """Add a refusal's headers (Retry-After) to Jupyter's JSON error."""

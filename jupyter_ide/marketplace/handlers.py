@@ -6,10 +6,10 @@ import base64
 import json
 from typing import Any
 
-from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
 from ..auth import requires
+from ..server_extension.json_handler import JSONAPIHandler
 from .common import Caller
 from .errors import MarketplaceError
 from .runtime_api import decide
@@ -21,7 +21,7 @@ VERSION = r"(?P<version>[^/]+)"
 NAMESPACE = r"(?P<namespace>[^/]+)"
 
 
-class _MarketplaceHandler(APIHandler):
+class _MarketplaceHandler(JSONAPIHandler):
     """Shared parts: the caller, the JSON body, the marketplace, its refusals."""
 
     auth_resource = "ide"
@@ -36,20 +36,7 @@ class _MarketplaceHandler(APIHandler):
 
     def caller(self) -> Caller:
         """Return who calls."""
-        roles = self.settings["jupyter_ide_roles"]
-        return Caller(str(roles.name_of(self.current_user)), roles.role_of(self.current_user))
-
-    def body(self) -> Any:
-        """Return the parsed JSON body, or raise 400."""
-        try:
-            return json.loads(self.request.body or b"null")
-        except ValueError as e:
-            raise web.HTTPError(400, f"The body is not valid JSON: {e}") from e
-
-    def reply(self, data: Any, status: int = 200) -> None:
-        """Answer JSON."""
-        self.set_status(status)
-        self.finish(json.dumps(data))
+        return Caller(*self.who())
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         """Answer a marketplace refusal as Jupyter's JSON error, with its status."""
