@@ -8,7 +8,7 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 UI := labextension
 HUB_PEERS := tests/hub
 UI_OUT := jupyter_ide/static/ide/index.html
-UI_SOURCES := $(shell find $(UI)/src -type f 2>/dev/null) $(UI)/index.html $(UI)/vite.config.ts $(UI)/package.json
+UI_SOURCES := $(shell find $(UI)/src $(UI)/public -type f 2>/dev/null) $(UI)/index.html $(UI)/vite.config.ts $(UI)/package.json
 
 .PHONY: run test lint test-ui pytest bench build setup services clean images compose-up compose-down
 
