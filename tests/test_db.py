@@ -61,6 +61,15 @@ TABLES = {
     "assignment_submissions",
     "help_requests",
     "ai_transcripts",
+    "marketplace_publishers",
+    "marketplace_keys",
+    "marketplace_packages",
+    "marketplace_quarantine",
+    "marketplace_course_locks",
+    "marketplace_list_entries",
+    "marketplace_ratings",
+    "similarity_runs",
+    "similarity_pairs",
 }
 
 

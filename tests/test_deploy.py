@@ -83,13 +83,13 @@ def test_compose_and_helm_files_are_consistent() -> None:
     """The compose file names the seed's services; Helm opens /ide, sets the scopes, no secrets."""
     compose = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert {"hub", "service", "judge", "postgres", "redis", "s3"} <= set(services)
+    assert {"hub", "service", "judge-1", "judge-2", "postgres", "redis", "s3"} <= set(services)
     # Only the service and the judge workers hold the data stores' URLs; the hub runs the
     # service as an external one, and user containers join the `users` network alone.
     assert services["service"]["environment"]["JUPYTER_IDE_REDIS_URL"].startswith("redis://")
     assert "JUPYTER_IDE_REDIS_URL" not in services["hub"]["environment"]
     assert services["hub"]["environment"]["JUPYTER_IDE_SERVICE"] == "external"
-    for store in ("postgres", "redis", "s3"):
+    for store in ("postgres", "redis", "s3", "judge-1", "judge-2"):
         assert services[store]["networks"] == ["data"], store
     assert compose["networks"]["data"]["internal"] is True
     # Every image is ours, built offline (jupyter_ide/kernels/images/stackimage.py).
