@@ -12,14 +12,16 @@ import sys
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+from .course_users import signed_in_as
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "e2e"
 CHROMIUM_ARGS = [
@@ -206,6 +208,30 @@ def page(browser: Browser, ide_server: IDEServer) -> Iterator[Page]:
     page.get_by_test_id("explorer").wait_for()
     yield page
     context.close()
+    assert not errors, f"uncaught errors in the page: {errors}"
+
+
+@pytest.fixture
+def browse(browser: Browser) -> Iterator[Callable[[IDEServer, str], Page]]:
+    """Open /ide on a server in a browser signed in as someone (every request carries it)."""
+    contexts: list[BrowserContext] = []
+    errors: list[str] = []
+
+    def open_as(server: IDEServer, who: str) -> Page:
+        context = browser.new_context(
+            viewport={"width": 1400, "height": 900}, extra_http_headers=signed_in_as(who)
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        page.on("pageerror", lambda error: errors.append(f"{who}: {error}"))
+        page.goto(f"{server.url}/ide")
+        page.get_by_test_id("explorer").wait_for()
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()
     assert not errors, f"uncaught errors in the page: {errors}"
 
 

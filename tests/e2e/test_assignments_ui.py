@@ -25,10 +25,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Page, expect
 
 from .conftest import IDEServer, shot
-from .course_users import signed_in_as
 from .test_course_choice_ui import _call, _hub_like_server, _sign_in
 
 pytestmark = pytest.mark.e2e
@@ -94,30 +93,6 @@ def _graded(server: IDEServer, sid: int) -> Any:
             return sub
         assert time.monotonic() < deadline, sub
         time.sleep(0.5)
-
-
-@pytest.fixture
-def browse(browser: Browser) -> Iterator[Callable[[IDEServer, str], Page]]:
-    """Open /ide on a server in a browser signed in as someone (every request carries it)."""
-    contexts: list[BrowserContext] = []
-    errors: list[str] = []
-
-    def open_as(server: IDEServer, who: str) -> Page:
-        context = browser.new_context(
-            viewport={"width": 1400, "height": 900}, extra_http_headers=signed_in_as(who)
-        )
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        page.on("pageerror", lambda error: errors.append(f"{who}: {error}"))
-        page.goto(f"{server.url}/ide")
-        page.get_by_test_id("explorer").wait_for()
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
-    assert not errors, f"uncaught errors in the page: {errors}"
 
 
 def _assert_no_hidden(page: Page) -> None:

@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Page, expect
 
 from .conftest import IDEServer, shot
-from .course_users import signed_in_as
 from .test_course_choice_ui import _call, _hub_like_server, _sign_in
 
 pytestmark = pytest.mark.e2e
@@ -49,30 +48,6 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, IDES
     with _hub_like_server(fresh(shared / "alan"), config("alan")) as alan:
         with _hub_like_server(fresh(shared / "sam"), config("sam")) as sam:
             yield {"alan": alan, "sam": sam}
-
-
-@pytest.fixture
-def browse(browser: Browser) -> Iterator[Callable[[IDEServer, str], Page]]:
-    """Open /ide on a server in a browser signed in as someone."""
-    contexts: list[BrowserContext] = []
-    errors: list[str] = []
-
-    def open_as(server: IDEServer, who: str) -> Page:
-        context = browser.new_context(
-            viewport={"width": 1400, "height": 900}, extra_http_headers=signed_in_as(who)
-        )
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        page.on("pageerror", lambda error: errors.append(f"{who}: {error}"))
-        page.goto(f"{server.url}/ide")
-        page.get_by_test_id("explorer").wait_for()
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
-    assert not errors, f"uncaught errors in the page: {errors}"
 
 
 def test_raise_a_hand_from_the_editor_and_answer_it(

@@ -123,6 +123,8 @@ class JudgeManager:
         self.judge: Judge | None = None
         self.problem: str | None = None
         self.ready = asyncio.Event()
+        self._not_starting = asyncio.Event()  # cleared while start() runs
+        self._not_starting.set()
         self._workers: list[asyncio.Task[None]] = []
         self._tasks: set[asyncio.Task[Any]] = set()
         self.running = 0
@@ -136,12 +138,14 @@ class JudgeManager:
         """Build judge-box, open the pool, warm the chosen languages and start the workers."""
         self._started_at = time.monotonic()
         self.problem = None
+        self._not_starting.clear()
         try:
             await self._start()
         except (DockerException, BoxBuildError, OSError, JudgeUnavailable) as e:
             self.problem = f"The judge cannot run programs: {e}"
             log.error("%s", self.problem)
         finally:
+            self._not_starting.set()
             self.ready.set()
 
     def _run_folder(self, name: str) -> Path:
@@ -260,6 +264,9 @@ class JudgeManager:
 
     async def stop(self) -> None:
         """Stop the workers and remove the warm boxes."""
+        # A start still under way would start its workers after this stop: let it finish.
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._not_starting.wait(), READY_TIMEOUT)
         if self.worker is not None:
             self.worker.stopping = True
         for task in self._workers:

@@ -2,7 +2,7 @@
  * version (or the one they were given) on the left, theirs on the right, editable; they keep
  * theirs, take the new one, or save the merge they made on the right. Nothing is overwritten
  * until they choose. */
-import { useEffect, useRef, useState } from 'react';
+import { useLayoutEffect, useRef, useState } from 'react';
 import { refusal, type IdeClient } from '../api/client';
 import type { MergeChoice, MergeResult, MergeVersions } from '../lib/assignments';
 import { languageForPath } from '../lib/languages';
@@ -36,7 +36,10 @@ export default function MergeView({
   const [problem, setProblem] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
-  useEffect(() => {
+  // A layout effect: its clean-up disposes the editor before React removes its DOM, so the
+  // blur that removal causes never reaches a disposed editor ("AbstractContextKeyService has
+  // been disposed" in the page after a merge was saved with the cursor in the editor).
+  useLayoutEffect(() => {
     if (!host.current) {
       return;
     }
