@@ -327,6 +327,8 @@ def _sign_in(page: Page, stack: Stack, name: str) -> None:
 def _type_in(page: Page, scope: str, text: str) -> None:
     """Click into a Monaco editor and type like a person."""
     page.locator(f"{scope} .monaco-editor .view-lines").first.click()
+    # Keys sent before the editor holds the focus are lost (seen once: the file began " co…").
+    page.locator(f"{scope} .monaco-editor.focused").first.wait_for()
     page.keyboard.type(text)
 
 
