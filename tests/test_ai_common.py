@@ -13,6 +13,7 @@ import pytest
 from cryptography.fernet import Fernet
 from jupyter_server.auth.identity import User
 from tornado import web
+from tornado.httpclient import HTTPClientError
 from tornado.httpserver import HTTPServer
 from tornado.testing import bind_unused_port
 
@@ -54,6 +55,37 @@ class HubLikeIdentity(IDEIdentityProvider):
 def as_user(name: str) -> dict[str, str]:
     """Headers that sign a request in as the test user ``name``."""
     return {"Authorization": f"token {TEST_TOKEN_PREFIX}{name}"}
+
+
+async def call_as(
+    fetch: Any,
+    who: str,
+    method: str,
+    *path: str,
+    body: Any = None,
+    raw: bytes | None = None,
+    params: dict[str, str] | None = None,
+) -> tuple[int, bytes, Any]:
+    """Call ``path`` with pytest-jupyter's ``fetch`` as test user ``who``: (status, body, headers).
+
+    ``body`` goes as JSON, ``raw`` as given; a POST, PUT or PATCH without either sends an empty
+    body. An error status is returned, not raised.
+    """
+    kwargs: dict[str, Any] = {"method": method, "headers": as_user(who)}
+    if params:
+        kwargs["params"] = params
+    if raw is not None:
+        kwargs["body"] = raw
+    elif body is not None:
+        kwargs["body"] = json.dumps(body)
+    elif method in ("POST", "PUT", "PATCH"):
+        kwargs["body"] = b""
+    try:
+        response = await fetch(*path, **kwargs)
+        return response.code, response.body, response.headers
+    except HTTPClientError as e:
+        assert e.response is not None
+        return e.code, e.response.body, e.response.headers
 
 
 @dataclass

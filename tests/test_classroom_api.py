@@ -19,12 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tornado.httpclient import HTTPClientError
 
 from jupyter_ide.classroom.export import RESULTS_FIELDS, TEST_FIELDS
 from jupyter_ide.classroom.handlers import CLASSROOM
 
-from .test_ai_common import HubLikeIdentity, as_user, make_course
+from .test_ai_common import HubLikeIdentity, as_user, call_as, make_course
 from .test_judge_common import docker_or_fail, judge_config
 
 USERS = {"alan": "instructor", "sam": "student", "ada": "student", "root": "admin"}
@@ -73,21 +72,18 @@ class Client:
         **params: str,
     ) -> tuple[int, Any, Any]:
         """Return (status, parsed JSON or text, headers) of an /ide/api/courses call."""
-        kwargs: dict[str, Any] = {"method": method, "headers": as_user(who)}
-        if params:
-            kwargs["params"] = params
-        if raw is not None:
-            kwargs["body"] = raw
-        elif body is not None:
-            kwargs["body"] = json.dumps(body)
-        elif method in ("POST", "PUT", "PATCH"):
-            kwargs["body"] = b""
-        try:
-            response = await self.fetch("ide", "api", "courses", *path, **kwargs)
-            code, text, headers = response.code, response.body, response.headers
-        except HTTPClientError as e:
-            assert e.response is not None
-            code, text, headers = e.code, e.response.body, e.response.headers
+        code, text, headers = await call_as(
+            self.fetch,
+            who,
+            method,
+            "ide",
+            "api",
+            "courses",
+            *path,
+            body=body,
+            raw=raw,
+            params=params,
+        )
         decoded = text.decode("utf-8", "replace")
         if USERS.get(who) == "student":
             self.student_payloads.append(decoded)

@@ -13,13 +13,12 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
-from tornado.httpclient import HTTPClientError
 
 from jupyter_ide.marketplace.examples import pack, sources
 from jupyter_ide.marketplace.setup import MARKETPLACE
 from jupyter_ide.marketplace.signing import key_id_of, raw_public_key, sign
 
-from .test_ai_common import HubLikeIdentity, as_user
+from .test_ai_common import HubLikeIdentity, call_as
 
 USERS = {
     "alan": "instructor",
@@ -57,21 +56,18 @@ class Client:
         **params: str,
     ) -> tuple[int, Any, Any]:
         """Return (status, parsed JSON or bytes, headers)."""
-        kwargs: dict[str, Any] = {"method": method, "headers": as_user(who)}
-        if params:
-            kwargs["params"] = params
-        if raw is not None:
-            kwargs["body"] = raw
-        elif body is not None:
-            kwargs["body"] = json.dumps(body)
-        elif method in ("POST", "PUT", "PATCH"):
-            kwargs["body"] = b""
-        try:
-            response = await self.fetch("ide", "api", "marketplace", *path, **kwargs)
-            code, data, headers = response.code, response.body, response.headers
-        except HTTPClientError as e:
-            assert e.response is not None
-            code, data, headers = e.code, e.response.body, e.response.headers
+        code, data, headers = await call_as(
+            self.fetch,
+            who,
+            method,
+            "ide",
+            "api",
+            "marketplace",
+            *path,
+            body=body,
+            raw=raw,
+            params=params,
+        )
         try:
             return code, json.loads(data), headers
         except ValueError:

@@ -45,7 +45,6 @@ from .notebooks import (
     student_cells,
 )
 from .output import clip, clip_bytes
-from .pytests import TOKEN_FD as PYTEST_TOKEN_FD
 from .pytests import command as pytest_command
 from .pytests import driver_files as pytest_driver_files
 from .pytests import read_report as read_pytest_report
@@ -209,7 +208,7 @@ class JudgeGrader:
             elif spec.language == "python":
                 argv = pytest_command(test.path if node else file_path)
                 files.update(pytest_driver_files())
-                token_fd = PYTEST_TOKEN_FD
+                token_fd = TOKEN_FD
             else:
                 results[index] = _failed(test, "a file test in this language needs a command")
                 continue

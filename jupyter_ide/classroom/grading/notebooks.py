@@ -13,7 +13,7 @@ from ..spec import TestCase
 DRIVER = Path(__file__).with_name("nbdriver.py")
 DRIVER_NAME = ".ide-grade-notebook.py"  # where the driver sits in the box for its job
 MARK = "IDE-GRADE-REPORT "
-TOKEN_FD = 3  # judge-box gives the driver its job's token here (nbdriver.py)
+TOKEN_FD = 3  # judge-box gives a grading driver its job's token here (nbdriver.py, pytestdriver.py)
 MAX_NOTEBOOK_BYTES = 16 * 1024 * 1024
 _MAGIC = re.compile(r"^(\s*)([%!].*)$", re.MULTILINE)
 

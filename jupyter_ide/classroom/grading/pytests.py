@@ -17,7 +17,6 @@ from pathlib import Path
 DRIVER = Path(__file__).with_name("pytestdriver.py")
 DRIVER_NAME = ".ide-grade-pytest.py"  # where the driver sits in the box for its job
 MARK = "IDE-PYTEST-REPORT "
-TOKEN_FD = 3
 # The test file is the instructor's; a conftest.py or pytest.ini in the folder is the
 # student's, and could rewrite outcomes: neither is read.
 PYTEST_ARGS = (
