@@ -1,6 +1,6 @@
 """First paint of /ide with 10 extensions installed against none (issue #17).
 
-A real ``jupyter ide`` server (SQLite, its own dirs) and Debian's Chromium through
+A real ``jupyter ide`` server (the e2e suite's: SQLite, its own dirs) and Debian's Chromium through
 Playwright. Each round opens /ide in a fresh browser context and reads the page's own clock:
 first contentful paint, and the moment the file's Monaco editor is on screen. Rounds run in
 pairs, each side first in every other pair: no extension installed (the baseline), and ten
@@ -20,14 +20,10 @@ import base64
 import hashlib
 import json
 import os
-import secrets
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -38,6 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from jupyter_ide.marketplace.examples import API_JS, HERE, build, pack
 from jupyter_ide.marketplace.signing import raw_public_key, sign
+from tests.e2e.conftest import CHROMIUM_ARGS, _serve, put_file
 
 from .quick import quick
 from .stats import print_table
@@ -46,7 +43,7 @@ NONE = "no extensions"
 TEN = "10 extensions installed"
 EXTENSIONS = 10
 NAMESPACE = "bench"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+ESSAY = "one two three\n"
 MAIN_JS = """
 import { ide } from "./api.js";
 async function update() {
@@ -57,12 +54,6 @@ async function update() {
 ide.on("editor.changed", update);
 update();
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _call(url: str, token: str, method: str, path: str, body: Any = None, **params: str) -> Any:
@@ -165,63 +156,6 @@ def measure(browser: Any, page_url: str, rounds: int, items: int) -> dict[str, l
     return out
 
 
-def serve(base: Path) -> tuple[subprocess.Popen[bytes], str, str]:
-    """Start `jupyter ide` with its own dirs and database under ``base``."""
-    root = base / "root"
-    root.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER")}
-    for name in ("config", "data", "runtime"):
-        (base / name).mkdir()
-        env[f"JUPYTER_{name.upper()}_DIR"] = str(base / name)
-    env["JUPYTER_IDE_DB_URL"] = f"sqlite:///{base / 'ide.db'}"
-    env["JUPYTER_PLATFORM_DIRS"] = "1"
-    port, token = _free_port(), secrets.token_hex(16)
-    log = (base / "server.log").open("wb")
-    process = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "jupyter-ide"),
-            "--no-browser",
-            "--ip=127.0.0.1",
-            f"--port={port}",
-            f"--IdentityProvider.token={token}",
-            f"--ServerApp.root_dir={root}",
-            f"--IDEContentsManager.workspaces_root={base / 'workspaces'}",
-            *(["--allow-root"] if os.geteuid() == 0 else []),
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    status = urllib.request.Request(
-        f"{url}/api/status", headers={"Authorization": f"token {token}"}
-    )
-    while True:
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError((base / "server.log").read_text(errors="replace")[-3000:])
-        try:
-            with urllib.request.urlopen(status, timeout=2):
-                break
-        except OSError:
-            time.sleep(0.3)
-    return process, url, token
-
-
-def put_essay(url: str, token: str) -> None:
-    """Save essay.py through the contents API (the server's workspace, not root_dir)."""
-    body = json.dumps({"type": "file", "format": "text", "content": "one two three\n"}).encode()
-    request = urllib.request.Request(
-        f"{url}/api/contents/essay.py",
-        data=body,
-        method="PUT",
-        headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10):
-        pass
-
-
 def run(rounds: int) -> None:
     """Serve, measure without extensions, install ten, measure again, print the table."""
     from playwright.sync_api import sync_playwright
@@ -229,35 +163,31 @@ def run(rounds: int) -> None:
     executable = os.environ.get("CHROMIUM") or shutil.which("chromium")
     if not executable:
         raise RuntimeError("Chromium is missing: install Debian's chromium package")
-    with tempfile.TemporaryDirectory() as tmp:
-        process, url, token = serve(Path(tmp))
-        try:
-            put_essay(url, token)
-            page_url = f"{url}/ide?token={token}"
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(
-                    executable_path=executable, headless=True, args=CHROMIUM_ARGS
-                )
-                measure(browser, page_url, 1, 0)  # warm the server's caches and the disk
-                names = publish_and_install(url, token)
-                measure(browser, page_url, 1, len(names))
-                none: dict[str, list[float]] = {"paint": [], "editor": [], "extensions": []}
-                ten: dict[str, list[float]] = {"paint": [], "editor": [], "extensions": []}
-                # Interleaved, each side first in every other pair, so that a slow or warming
-                # machine and the order within a pair weigh on both sides alike.
-                installed = True
-                for n in range(rounds):
-                    for with_ten in (True, False) if n % 2 else (False, True):
-                        if with_ten != installed:
-                            (install_all if with_ten else uninstall_all)(url, token, names)
-                            installed = with_ten
-                        items = len(names) if with_ten else 0
-                        for kind, value in measure(browser, page_url, 1, items).items():
-                            (ten if with_ten else none)[kind] += value
-                browser.close()
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+    with tempfile.TemporaryDirectory() as tmp, _serve(Path(tmp)) as server:
+        url, token = server.url, server.token
+        put_file(server, "essay.py", ESSAY)
+        page_url = server.ide_url()
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=executable, headless=True, args=CHROMIUM_ARGS
+            )
+            measure(browser, page_url, 1, 0)  # warm the server's caches and the disk
+            names = publish_and_install(url, token)
+            measure(browser, page_url, 1, len(names))
+            none: dict[str, list[float]] = {"paint": [], "editor": [], "extensions": []}
+            ten: dict[str, list[float]] = {"paint": [], "editor": [], "extensions": []}
+            # Interleaved, each side first in every other pair, so that a slow or warming
+            # machine and the order within a pair weigh on both sides alike.
+            installed = True
+            for n in range(rounds):
+                for with_ten in (True, False) if n % 2 else (False, True):
+                    if with_ten != installed:
+                        (install_all if with_ten else uninstall_all)(url, token, names)
+                        installed = with_ten
+                    items = len(names) if with_ten else 0
+                    for kind, value in measure(browser, page_url, 1, items).items():
+                        (ten if with_ten else none)[kind] += value
+            browser.close()
     print_table(
         f"marketplace paint: /ide with {EXTENSIONS} extensions against none, {rounds} rounds",
         {
