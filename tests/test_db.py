@@ -70,6 +70,7 @@ TABLES = {
     "marketplace_ratings",
     "similarity_runs",
     "similarity_pairs",
+    "live_course_settings",
 }
 
 
