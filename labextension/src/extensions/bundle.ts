@@ -1,5 +1,6 @@
 /** An extension's archive: checked against its integrity hash, unpacked, its code bundled. */
-import { strFromU8, unzipSync } from 'fflate';
+import { gunzipSync, strFromU8, unzipSync } from 'fflate';
+import { untar } from './tar';
 
 export type Files = Record<string, Uint8Array>;
 
@@ -39,9 +40,13 @@ export async function checkIntegrity(data: ArrayBuffer, integrity: string): Prom
   }
 }
 
-/** Unpack an archive into path -> bytes. */
+/** Unpack an archive (a zip or .vsix, or an npm package's .tgz) into path -> bytes. */
 export function unpack(data: ArrayBuffer): Files {
-  return unzipSync(new Uint8Array(data));
+  const bytes = new Uint8Array(data);
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    return untar(gunzipSync(bytes));
+  }
+  return unzipSync(bytes);
 }
 
 /** Read a text file of the archive, or throw. */
