@@ -70,6 +70,8 @@ TABLES = {
     "marketplace_ratings",
     "similarity_runs",
     "similarity_pairs",
+    "activity_events",
+    "activity_presence",
     "live_course_settings",
 }
 

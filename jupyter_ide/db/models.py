@@ -608,5 +608,5 @@ class AssignmentSubmission(Base):
 
 
 # Tables of other parts, in modules of their own; imported here so Base.metadata holds them.
-from . import similarity_models, teaching_models  # noqa: E402, F401
+from . import activity_models, similarity_models, teaching_models  # noqa: E402, F401
 from . import live_models  # noqa: E402, F401
