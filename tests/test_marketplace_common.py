@@ -6,11 +6,15 @@ import base64
 import hashlib
 import io
 import json
+import shutil
+import subprocess
 import tarfile
 import zipfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 
@@ -19,6 +23,9 @@ from jupyter_ide.marketplace.setup import MARKETPLACE
 from jupyter_ide.marketplace.signing import key_id_of, raw_public_key, sign
 
 from .test_ai_common import HubLikeIdentity, call_as
+
+# A real declarative VS Code theme of the npm registry (licence: MIT OR Apache-2.0).
+NPM_THEME = "solarflare-theme@0.0.6"
 
 USERS = {
     "alan": "instructor",
@@ -219,3 +226,21 @@ async def audit_events(app: Any) -> list[tuple[str, str, dict[str, Any]]]:
             select(AuditEvent).where(AuditEvent.event.like("marketplace_%")).order_by(AuditEvent.id)
         )
         return [(e.event, e.user_name, e.detail) for e in rows.scalars()]
+
+
+def npm_pack(spec: str, folder: Path) -> bytes:
+    """The registry's tarball of ``spec``, fetched once into ``folder`` by `npm pack`."""
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.fail("npm is missing: `make setup` installs Node.js and npm")
+    run = subprocess.run(
+        [npm, "pack", spec, "--json", "--pack-destination", str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=folder,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    filename = json.loads(run.stdout)[0]["filename"]
+    return (folder / Path(filename).name).read_bytes()

@@ -9,44 +9,32 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
-import subprocess
 import tarfile
 import zipfile
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from jupyter_ide.marketplace.examples import pack
 
-from .test_marketplace_common import Client, make_publisher, marketplace_config, tgz
+from .test_marketplace_common import (
+    NPM_THEME,
+    Client,
+    make_publisher,
+    marketplace_config,
+    npm_pack,
+    tgz,
+)
 
-THEME = "solarflare-theme@0.0.6"
+THEME = NPM_THEME
 WITH_CODE = "@sreetamdas/karma@3.1.1"
 
 
 @pytest.fixture(scope="module")
 def npm_packages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     """The two packages' tarballs, fetched once with `npm pack`."""
-    npm = shutil.which("npm")
-    if npm is None:
-        pytest.fail("npm is missing: `make setup` installs Node.js and npm")
     folder = tmp_path_factory.mktemp("npm-packs")
-    found = {}
-    for spec in (THEME, WITH_CODE):
-        run = subprocess.run(
-            [npm, "pack", spec, "--json", "--pack-destination", str(folder)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            cwd=folder,
-            check=False,
-        )
-        assert run.returncode == 0, run.stderr
-        filename = json.loads(run.stdout)[0]["filename"]
-        found[spec] = (folder / Path(filename).name).read_bytes()
-    return found
+    return {spec: npm_pack(spec, folder) for spec in (THEME, WITH_CODE)}
 
 
 @pytest.fixture

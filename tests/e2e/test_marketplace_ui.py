@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
+import tarfile
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -23,6 +25,7 @@ from playwright.sync_api import Browser, Page, expect
 from jupyter_ide.marketplace.examples import API_JS, HERE, build, pack
 from jupyter_ide.marketplace.signing import raw_public_key, sign
 
+from ..test_marketplace_common import NPM_THEME, npm_pack
 from .conftest import IDEServer, get_file, put_file, shot
 
 pytestmark = pytest.mark.e2e
@@ -120,7 +123,13 @@ def _package(name: str, main: str, permissions: list[str], item: str) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def store(ide_server: IDEServer) -> Iterator[IDEServer]:
+def npm_theme(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """A real VS Code theme's tarball as the npm registry serves it (fetched once)."""
+    return npm_pack(NPM_THEME, tmp_path_factory.mktemp("npm-theme"))
+
+
+@pytest.fixture(scope="module")
+def store(ide_server: IDEServer, npm_theme: bytes) -> Iterator[IDEServer]:
     """The test server's store with the examples and the hostile extensions published."""
     key = Ed25519PrivateKey.generate()
     _call(ide_server, "POST", "publishers", {"namespace": NAMESPACE})
@@ -133,6 +142,7 @@ def store(ide_server: IDEServer) -> Iterator[IDEServer]:
     packages.append(_package("probe", probe, ["ui.statusbar"], "probe"))
     packages.append(_package("spin", SPIN_JS, ["ui.statusbar"], "spin"))
     packages.append(_package("writer", WRITER_JS, ["workspace.write", "ui.statusbar"], "writer"))
+    packages.append(npm_theme)
     for data in packages:
         signature = sign(key, hashlib.sha256(data).hexdigest())
         _call(ide_server, "POST", "packages", data, signature=signature, key=added["key_id"])
@@ -215,6 +225,54 @@ def test_theme_applies_in_monaco(ide: Page) -> None:
     shot(ide, "marketplace-02-theme")
     ide.get_by_test_id("uninstall-examples.midnight-theme").click()
     expect(editor).to_have_css("background-color", before)
+
+
+def _rgb(hex_colour: str) -> str:
+    """CSS's computed form of #rrggbb."""
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgb({r}, {g}, {b})"
+
+
+def _scopes(scope: Any) -> list[str]:
+    """A TextMate rule's scopes: a list, or one comma-separated string."""
+    items = scope if isinstance(scope, list) else str(scope or "").split(",")
+    return [str(s).strip() for s in items]
+
+
+def test_real_npm_theme_colours_monaco(ide: Page, npm_theme: bytes) -> None:
+    """The registry's solarflare-theme .tgz, installed from the panel, colours the editor.
+
+    The expected colours are read from the tarball: the first theme's editor background and
+    its ``comment`` rule's foreground, which Monaco gives a Python comment.
+    """
+    with tarfile.open(fileobj=io.BytesIO(npm_theme), mode="r:gz") as tar:
+        files = {m.name: tar.extractfile(m) for m in tar.getmembers() if m.isfile()}
+        meta = json.load(files["package/package.json"])  # type: ignore[arg-type]
+        first = meta["contributes"]["themes"][0]["path"].removeprefix("./")
+        theme = json.load(files[f"package/{first}"])  # type: ignore[arg-type]
+    background = _rgb(theme["colors"]["editor.background"])
+    comment = next(
+        _rgb(t["settings"]["foreground"])
+        for t in theme["tokenColors"]
+        if "comment" in _scopes(t.get("scope"))
+    )
+    editor = ide.locator('[data-testid="editor-essay.py"] .monaco-editor').first
+    before = editor.evaluate("e => getComputedStyle(e).backgroundColor")
+    assert before != background
+    _type(ide, "\n# a remark")
+    remark = ide.locator(
+        '[data-testid="editor-essay.py"] .view-lines span span', has_text="# a remark"
+    )
+    before_comment = remark.first.evaluate("e => getComputedStyle(e).color")
+    assert before_comment != comment
+    _install_from_panel(ide, f"{NAMESPACE}.solarflare-theme")
+    expect(ide.get_by_test_id("marketplace-detail")).to_contain_text("None: it cannot read")
+    expect(editor).to_have_css("background-color", background)
+    expect(remark.first).to_have_css("color", comment)
+    shot(ide, "marketplace-04-npm-theme")
+    ide.get_by_test_id(f"uninstall-{NAMESPACE}.solarflare-theme").click()
+    expect(editor).to_have_css("background-color", before)
+    expect(remark.first).to_have_css("color", before_comment)
 
 
 def test_hostile_extension_gets_nothing(ide: Page, store: IDEServer) -> None:
