@@ -1,0 +1,181 @@
+"""The debugger: DAP over a sandboxed Python kernel's control channel, through our server.
+
+The browser's Debugger panel speaks exactly this (labextension/src/lib/debugSession.ts):
+initialize + attach, dumpCell + setBreakpoints, then an ordinary execute request that stops
+at the breakpoint; stackTrace, scopes, variables (expanded), evaluate, next, continue.
+The time limit counts the kernel's CPU time, so a run paused at a breakpoint is not cut.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+
+from .dap_kernel import KernelDAP
+from .kernel_host import require_images
+
+LIMIT = 3.0
+GRACE = 2.0
+CELL = """\
+numbers = [1, 2, 3]
+info = {"name": "ada", "size": len(numbers)}
+total = sum(numbers)
+print("total", total)
+"""
+
+
+@pytest.fixture
+def jp_server_config(jp_server_config: dict[str, Any]) -> dict[str, Any]:
+    """Serve the ide-* kernels with a short time limit."""
+    config = {**jp_server_config}
+    config["ServerApp"] = {
+        **config["ServerApp"],
+        "kernel_spec_manager_class": "jupyter_ide.kernels.kernelspecs.IDEKernelSpecManager",
+    }
+    config["SandboxManager"] = {
+        "pool_size": 0,
+        "default_limits": {"time_limit": LIMIT},
+        "time_limit_grace": GRACE,
+    }
+    return config
+
+
+@pytest.fixture(scope="module", autouse=True)
+def images() -> None:
+    """The engine and the Python image must be there (never skip)."""
+    require_images("python")
+
+
+async def _kernel(jp_fetch: Any, jp_ws_fetch: Any) -> KernelDAP:
+    """Start an ide-python kernel through the REST API; return a DAP client on its websocket."""
+    response = await jp_fetch(
+        "api", "kernels", method="POST", body=json.dumps({"name": "ide-python"})
+    )
+    kernel_id = json.loads(response.body)["id"]
+    dap = KernelDAP(await jp_ws_fetch("api", "kernels", kernel_id, "channels"))
+    dap.kernel_id = kernel_id  # type: ignore[attr-defined]
+    return dap
+
+
+async def _stopped_frame(dap: KernelDAP, after: int) -> tuple[int, dict[str, Any]]:
+    """Wait for a stop; return its thread and the top frame of the stack."""
+    stopped = await dap.event("stopped", after=after)
+    thread = stopped["body"]["threadId"]
+    trace = await dap.request("stackTrace", {"threadId": thread})
+    assert trace["success"], trace
+    return thread, trace["body"]["stackFrames"][0]
+
+
+async def test_kernel_says_it_has_a_debugger(jp_fetch: Any, jp_ws_fetch: Any) -> None:
+    """kernel_info of the sandboxed Python kernel announces the debugger (the UI needs it)."""
+    dap = await _kernel(jp_fetch, jp_ws_fetch)
+    try:
+        info = await dap.reply_to(await dap.send("shell", "kernel_info_request", {}))
+        # ipykernel 7 says it in supported_features (protocol 5.5); older ones as "debugger".
+        features = info.get("supported_features", [])
+        assert "debugger" in features or info.get("debugger") is True, info
+    finally:
+        dap.close()
+
+
+async def test_breakpoint_variables_step_and_continue(jp_fetch: Any, jp_ws_fetch: Any) -> None:
+    """A breakpoint in a cell stops the run; variables expand; next steps a line; continue ends."""
+    dap = await _kernel(jp_fetch, jp_ws_fetch)
+    try:
+        await dap.start()
+        path = await dap.breakpoints(CELL, [3])
+        assert (await dap.request("configurationDone"))["success"]
+        before = len(dap.events)
+        run = await dap.execute(CELL)
+        thread, frame = await _stopped_frame(dap, before)
+        assert frame["line"] == 3 and frame["source"]["path"] == path, frame
+
+        scopes = await dap.request("scopes", {"frameId": frame["id"]})
+        local = next(s for s in scopes["body"]["scopes"] if s["name"] == "Locals")
+        variables = await dap.request(
+            "variables", {"variablesReference": local["variablesReference"]}
+        )
+        by_name = {v["name"]: v for v in variables["body"]["variables"]}
+        assert by_name["numbers"]["value"] == "[1, 2, 3]", by_name
+        assert "total" not in by_name  # line 3 has not run yet
+        info = by_name["info"]
+        assert info["variablesReference"] > 0, info
+        children = await dap.request(
+            "variables", {"variablesReference": info["variablesReference"]}
+        )
+        inside = {v["name"]: v["value"] for v in children["body"]["variables"]}
+        assert inside.get("'name'") == "'ada'" and inside.get("'size'") == "3", inside
+
+        watched = await dap.request(
+            "evaluate",
+            {"expression": "len(numbers) * 10", "frameId": frame["id"], "context": "watch"},
+        )
+        assert watched["body"]["result"] == "30", watched
+
+        before = len(dap.events)
+        assert (await dap.request("next", {"threadId": thread}))["success"]
+        _, frame = await _stopped_frame(dap, before)
+        assert frame["line"] == 4, frame
+        total = await dap.request(
+            "evaluate", {"expression": "total", "frameId": frame["id"], "context": "repl"}
+        )
+        assert total["body"]["result"] == "6", total
+
+        assert (await dap.request("continue", {"threadId": thread}))["success"]
+        reply = await dap.reply_to(run)
+        assert reply["status"] == "ok", reply
+        assert "total 6" in "".join(dap.output.get(run, [])), dap.output
+    finally:
+        dap.close()
+
+
+async def test_paused_at_a_breakpoint_longer_than_the_limit_is_not_cut(
+    jp_fetch: Any, jp_ws_fetch: Any
+) -> None:
+    """The time limit counts CPU time: a run paused longer than limit + grace is not stopped."""
+    dap = await _kernel(jp_fetch, jp_ws_fetch)
+    try:
+        await dap.start()
+        code = "import time\nspent = time.process_time()\nprint('after the pause')\n"
+        await dap.breakpoints(code, [3])
+        await dap.request("configurationDone")
+        before = len(dap.events)
+        run = await dap.execute(code)
+        thread, frame = await _stopped_frame(dap, before)
+        assert frame["line"] == 3, frame
+        # The paused time itself is what is tested: wall time passes, CPU time does not.
+        await asyncio.sleep(LIMIT + GRACE + 2)
+        assert (await dap.request("continue", {"threadId": thread}))["success"]
+        reply = await dap.reply_to(run)
+        assert reply["status"] == "ok", (reply, dap.output.get(run))
+        assert "after the pause" in "".join(dap.output.get(run, []))
+        # The kernel is the same one, alive, and still answers.
+        again = await dap.execute("print(spent < 1)")
+        assert (await dap.reply_to(again))["status"] == "ok"
+        assert "True" in "".join(dap.output.get(again, []))
+    finally:
+        dap.close()
+
+
+async def test_a_busy_loop_under_the_debugger_is_still_stopped(
+    jp_fetch: Any, jp_ws_fetch: Any
+) -> None:
+    """With the debugger attached, a loop that burns CPU is stopped at the time limit."""
+    dap = await _kernel(jp_fetch, jp_ws_fetch)
+    try:
+        await dap.start()
+        await dap.request("configurationDone")
+        run = await dap.execute("while True:\n    pass\n")
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:
+            reply = await dap.reply_to(run, timeout=LIMIT + GRACE + 30)
+            assert reply["status"] == "error", reply
+        except ConnectionError:
+            pass  # killed after ignoring the interrupt: the kernel's websocket closed
+        assert loop.time() - started >= LIMIT * 0.9
+    finally:
+        dap.close()
