@@ -327,7 +327,7 @@ class Extension(Base):
 
 
 class MarketplaceQuarantine(Base):
-    """A package that failed the publish scan: kept as a record with the reason, not stored."""
+    """A package that failed the publish scan, with the reason; its bytes wait for review."""
 
     __tablename__ = "marketplace_quarantine"
 
@@ -342,6 +342,11 @@ class MarketplaceQuarantine(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     reviewed_by: Mapped[str | None] = mapped_column(String(255))
     reviewed_at: Mapped[datetime | None]
+    # pending (waits for an admin), released (published after review) or rejected (deleted).
+    status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
+    kept: Mapped[bool] = mapped_column(default=False, server_default="0")  # bytes are held
+    key_id: Mapped[str | None] = mapped_column(String(32))  # what signed the upload
+    signature: Mapped[str | None] = mapped_column(String(128))  # base64 Ed25519
 
 
 class UserExtension(Base):
