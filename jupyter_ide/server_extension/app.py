@@ -22,8 +22,13 @@ from ..auth.handlers import default_handlers as auth_handlers
 from ..auth.tokens import TokenService, load_or_create_secret
 from ..auth.users import IdentityRecorder
 from ..cache import Cache, make_cache
+from ..classroom.activity_handlers import default_handlers as activity_handlers
+from ..classroom.activity_setup import ACTIVITY, ActivitySettings, close_activity, make_activity
 from ..classroom.handlers import CLASSROOM
 from ..classroom.handlers import default_handlers as classroom_handlers
+from ..classroom.live_handlers import LIVE
+from ..classroom.live_handlers import default_handlers as live_handlers
+from ..classroom.live_setup import LiveSettings, close_live, make_live
 from ..classroom.setup import (
     GRADER_SETTING,
     ClassroomSettings,
@@ -83,6 +88,8 @@ class IDEApp(ExtensionApp):
         JudgeSettings,
         ClassroomSettings,
         TeachingSettings,
+        ActivitySettings,
+        LiveSettings,
         SimilarityChecker,
     ]
     # Other launchers get the same managers when the extension links (managers.py).
@@ -228,6 +235,8 @@ class IDEApp(ExtensionApp):
                 self.settings[CLASSROOM], self.settings.get("jupyter_ide_ai"), self
             )
             self.settings[SIMILARITY] = make_similarity(self.settings[CLASSROOM].assignments, self)
+            self.settings[ACTIVITY] = make_activity(self.settings[CLASSROOM], self)
+            self.settings[LIVE] = make_live(self.settings[CLASSROOM], self)
 
     def _attach_contents(self) -> None:
         """Share the database with our contents manager; start kernels in its workspace dir."""
@@ -251,8 +260,8 @@ class IDEApp(ExtensionApp):
             return
         routes = default_handlers() + auth_handlers + ai_handlers + kernel_handlers
         routes += contents_handlers + volume_handlers + similarity_handlers
-        routes += judge_handlers + classroom_handlers + teaching_handlers
-        routes += marketplace_handlers
+        routes += judge_handlers + classroom_handlers + teaching_handlers + live_handlers
+        routes += marketplace_handlers + activity_handlers
         missing = undeclared_verbs(handler for _, handler, _ in routes)
         if missing:
             raise SystemExit(
@@ -274,6 +283,8 @@ class IDEApp(ExtensionApp):
             await cm.stop_timers()  # no scan of a folder whose volume is going away
             await cm.volume.close()  # first: nothing that may hang below keeps it mounted
         await close_similarity(self.settings.get(SIMILARITY))
+        await close_live(self.settings.get(LIVE))
+        await close_activity(self.settings.get(ACTIVITY))
         await close_teaching(self.settings.get(TEACHING))
         await close_classroom(self.settings.get(CLASSROOM))
         await detach_marketplace(self.settings)
