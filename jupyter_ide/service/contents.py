@@ -60,6 +60,8 @@ class UserContentsManagers(IDEContentsManager):
                 store=self._shared_store,
                 gc_interval=0,  # one collection for everybody: see _start_gc
             )
+            for hook in self._post_save_hooks:  # e.g. the activity timeline's save events
+                manager.register_post_save_hook(hook)  # type: ignore[no-untyped-call]
             self._users[name] = manager
             self.log.info("Files of %s: workspace folder %s", name, manager.workspace_dir)
         return manager
