@@ -26,9 +26,6 @@ from ..classroom.activity_handlers import default_handlers as activity_handlers
 from ..classroom.activity_setup import ACTIVITY, ActivitySettings, close_activity, make_activity
 from ..classroom.handlers import CLASSROOM
 from ..classroom.handlers import default_handlers as classroom_handlers
-from ..classroom.live_handlers import LIVE
-from ..classroom.live_handlers import default_handlers as live_handlers
-from ..classroom.live_setup import LiveSettings, close_live, make_live
 from ..classroom.setup import (
     GRADER_SETTING,
     ClassroomSettings,
@@ -89,7 +86,6 @@ class IDEApp(ExtensionApp):
         ClassroomSettings,
         TeachingSettings,
         ActivitySettings,
-        LiveSettings,
         SimilarityChecker,
     ]
     # Other launchers get the same managers when the extension links (managers.py).
@@ -236,7 +232,6 @@ class IDEApp(ExtensionApp):
             )
             self.settings[SIMILARITY] = make_similarity(self.settings[CLASSROOM].assignments, self)
             self.settings[ACTIVITY] = make_activity(self.settings[CLASSROOM], self)
-            self.settings[LIVE] = make_live(self.settings[CLASSROOM], self)
 
     def _attach_contents(self) -> None:
         """Share the database with our contents manager; start kernels in its workspace dir."""
@@ -260,7 +255,7 @@ class IDEApp(ExtensionApp):
             return
         routes = default_handlers() + auth_handlers + ai_handlers + kernel_handlers
         routes += contents_handlers + volume_handlers + similarity_handlers
-        routes += judge_handlers + classroom_handlers + teaching_handlers + live_handlers
+        routes += judge_handlers + classroom_handlers + teaching_handlers
         routes += marketplace_handlers + activity_handlers
         missing = undeclared_verbs(handler for _, handler, _ in routes)
         if missing:
@@ -283,7 +278,6 @@ class IDEApp(ExtensionApp):
             await cm.stop_timers()  # no scan of a folder whose volume is going away
             await cm.volume.close()  # first: nothing that may hang below keeps it mounted
         await close_similarity(self.settings.get(SIMILARITY))
-        await close_live(self.settings.get(LIVE))
         await close_activity(self.settings.get(ACTIVITY))
         await close_teaching(self.settings.get(TEACHING))
         await close_classroom(self.settings.get(CLASSROOM))
