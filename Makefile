@@ -9,6 +9,10 @@ UI := labextension
 HUB_PEERS := tests/hub
 UI_OUT := jupyter_ide/static/ide/index.html
 UI_SOURCES := $(shell find $(UI)/src $(UI)/public -type f 2>/dev/null) $(UI)/index.html $(UI)/vite.config.ts $(UI)/package.json
+# The JupyterLab 4 plugin: its own npm package, built into the Python package (share/jupyter/labextensions).
+LAB := $(UI)/jupyterlab
+LAB_OUT := jupyter_ide/labextension/package.json
+LAB_SOURCES := $(shell find $(LAB)/src $(LAB)/style -type f 2>/dev/null) $(LAB)/package.json $(LAB)/tsconfig.json $(LAB)/build.mjs
 
 .PHONY: run test lint test-ui pytest bench build setup services clean images compose-up compose-down
 
@@ -22,12 +26,12 @@ test: setup services lint test-ui pytest
 
 setup: $(VENV)/.installed
 
-build: $(UI_OUT)
+build: $(UI_OUT) $(LAB_OUT)
 
 services:
 	scripts/services.sh
 
-$(VENV)/.installed: pyproject.toml $(UI_OUT)
+$(VENV)/.installed: pyproject.toml hatch_build.py $(UI_OUT) $(LAB_OUT)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q -U pip
 	$(BIN)/pip install -q hatchling hatch-jupyter-builder editables
@@ -39,6 +43,11 @@ $(UI)/node_modules/.installed: $(UI)/package-lock.json
 	cd $(UI) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+$(LAB)/node_modules/.installed: $(LAB)/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: install Node.js 20 or newer"; exit 1; }
+	cd $(LAB) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 $(HUB_PEERS)/node_modules/.installed: $(HUB_PEERS)/package-lock.json
 	cd $(HUB_PEERS) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
@@ -46,14 +55,21 @@ $(HUB_PEERS)/node_modules/.installed: $(HUB_PEERS)/package-lock.json
 $(UI_OUT): $(UI)/node_modules/.installed $(UI_SOURCES)
 	cd $(UI) && npm run build
 
-lint: setup $(UI)/node_modules/.installed
+# pip install -e copies the built plugin into the venv's share/jupyter (so .installed depends on it).
+$(LAB_OUT): $(LAB)/node_modules/.installed $(LAB_SOURCES)
+	cd $(LAB) && npm run build
+	touch $@
+
+lint: setup $(UI)/node_modules/.installed $(LAB)/node_modules/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	cd $(UI) && npm run typecheck && npm run lint
+	cd $(LAB) && npm run typecheck && npm run lint
 
-test-ui: $(UI)/node_modules/.installed
+test-ui: $(UI)/node_modules/.installed $(LAB)/node_modules/.installed
 	cd $(UI) && npm test
+	cd $(LAB) && npm test
 
 # The sandbox images (built offline from Debian packages; reused when present and up to date).
 images: setup services
@@ -76,4 +92,4 @@ bench: setup services
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) $(UI)/node_modules jupyter_ide/static/ide test-output
+	rm -rf $(VENV) $(UI)/node_modules $(LAB)/node_modules $(LAB)/lib jupyter_ide/static/ide jupyter_ide/labextension test-output
