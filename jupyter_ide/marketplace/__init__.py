@@ -12,7 +12,9 @@ marketplace:publish for instructors and admins, marketplace:admin for admins):
 - ``POST|DELETE packages/<ns.name>/versions/<v>/yank``; ``PUT packages/<ns.name>/rating``.
 - ``GET|POST publishers``; ``PATCH publishers/<ns>`` (admins: status, forbidden_permissions);
   ``POST publishers/<ns>/keys``; ``DELETE publishers/<ns>/keys/<key id>`` (revoke).
-- ``GET quarantine``; ``PATCH quarantine/<id>`` (admins).
+- ``GET quarantine?status=``; ``PATCH quarantine/<id>`` (reviewed); ``POST
+  quarantine/<id>/release`` (publish after review); ``DELETE quarantine/<id>`` (reject)
+  (admins). Quarantined uploads under the size limit are kept (``<packages>/quarantine``).
 - ``GET|POST installs``; ``PATCH|DELETE installs/<ns.name>``;
   ``POST installs/<ns.name>/calls`` (the runtime's permission check, runtime_api.py).
 - ``GET lists``; ``PUT|DELETE lists/allow|block/<namespace or ns.name>`` (admins).

@@ -72,7 +72,8 @@ def _check_total(total: int, packed: int, limits: ScanLimits) -> None:
     if packed and total / packed > limits.max_ratio:
         raise ScanError(
             f"the package unpacks to {total / packed:.0f} times its size, over the limit of "
-            f"{limits.max_ratio:.0f} (a zip bomb?)"
+            f"{limits.max_ratio:.0f} (a zip bomb?)",
+            reviewable=True,
         )
 
 
@@ -102,7 +103,8 @@ def _scan_zip(data: bytes, limits: ScanLimits) -> Archive:
         if info.compress_size and info.file_size / info.compress_size > limits.max_ratio:
             raise ScanError(
                 f"the archive entry {name!r} unpacks to "
-                f"{info.file_size / info.compress_size:.0f} times its size (a zip bomb?)"
+                f"{info.file_size / info.compress_size:.0f} times its size (a zip bomb?)",
+                reviewable=True,
             )
         archive.files[name] = b""  # reserve the name; read below
     for info in infos:

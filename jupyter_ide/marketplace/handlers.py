@@ -194,24 +194,40 @@ class KeyHandler(_MarketplaceHandler):
 
 
 class QuarantineHandler(_MarketplaceHandler):
-    """GET: packages that failed the publish scan, with reasons."""
+    """GET ?status=pending|released|rejected: uploads that failed the publish scan, reasons."""
 
     @web.authenticated
     @requires("marketplace:admin")
     async def get(self) -> None:
-        """List the quarantine."""
-        self.reply({"quarantine": await self.marketplace.publishing.quarantine()})
+        """List the quarantine, newest first."""
+        status = self.get_query_argument("status", "")
+        self.reply({"quarantine": await self.marketplace.quarantine.listing(status)})
 
 
 class QuarantineEntryHandler(_MarketplaceHandler):
-    """PATCH {reviewed: true}: mark a quarantine entry reviewed."""
+    """PATCH {reviewed: true}: mark an entry reviewed; DELETE {note?}: reject it."""
 
     @web.authenticated
     @requires("marketplace:admin")
     async def patch(self, entry: str) -> None:
         """Mark it reviewed."""
-        publishing = self.marketplace.publishing
-        self.reply(await publishing.review(self.caller(), entry, self.body()))
+        self.reply(await self.marketplace.quarantine.review(self.caller(), entry, self.body()))
+
+    @web.authenticated
+    @requires("marketplace:admin")
+    async def delete(self, entry: str) -> None:
+        """Reject it: its bytes are deleted, the entry stays as the record."""
+        self.reply(await self.marketplace.quarantine.reject(self.caller(), entry, self.body()))
+
+
+class QuarantineReleaseHandler(_MarketplaceHandler):
+    """POST: publish a quarantined upload after review (its signature must still verify)."""
+
+    @web.authenticated
+    @requires("marketplace:admin")
+    async def post(self, entry: str) -> None:
+        """Release it."""
+        self.reply(await self.marketplace.publishing.release(self.caller(), entry), 201)
 
 
 class InstallsHandler(_MarketplaceHandler):
@@ -333,6 +349,7 @@ default_handlers: list[tuple[str, type[web.RequestHandler], dict[str, Any]]] = [
     (rf"{BASE}/publishers/{NAMESPACE}/keys/(?P<key_id>[^/]+)", KeyHandler, {}),
     (rf"{BASE}/quarantine/?", QuarantineHandler, {}),
     (rf"{BASE}/quarantine/(?P<entry>[^/]+)", QuarantineEntryHandler, {}),
+    (rf"{BASE}/quarantine/(?P<entry>[^/]+)/release", QuarantineReleaseHandler, {}),
     (rf"{BASE}/installs/?", InstallsHandler, {}),
     (rf"{BASE}/installs/{NAME}", InstallHandler, {}),
     (rf"{BASE}/installs/{NAME}/calls", CallCheckHandler, {}),

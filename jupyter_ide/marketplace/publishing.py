@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import logging
+import math
 import re
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from ..auth.permissions import Role
 from ..contents_manager.blobstore import BlobStore, BlobStoreError
 from ..db import Database
 from ..db.models import (
@@ -18,7 +21,6 @@ from ..db.models import (
     MarketplaceKey,
     MarketplacePackage,
     MarketplacePublisher,
-    MarketplaceQuarantine,
     UserExtension,
     utcnow,
 )
@@ -46,10 +48,19 @@ from .manifest import (
     parse_manifest,
     referenced_paths,
 )
+from .quarantine import Quarantine
 from .signing import decode_b64, key_id_of, parse_public_key, verifies
 
 log = logging.getLogger(__name__)
 NAMESPACE = re.compile(r"[a-z0-9][a-z0-9-]{1,63}")
+
+
+class _WrongNamespace(MarketplaceError):
+    """A package of one namespace signed with another namespace's key."""
+
+    def __init__(self, message: str) -> None:
+        """Refuse with 403."""
+        super().__init__(403, message)
 
 
 def _text(body: Any, key: str, limit: int, *, required: bool = True) -> str:
@@ -91,11 +102,14 @@ def package_of(archive: Archive, namespace: str) -> dict[str, Any]:
 class Publishing:
     """Publisher namespaces and keys; publish, yank and quarantine of package versions."""
 
-    def __init__(self, db: Database, store: BlobStore, limits: ScanLimits) -> None:
-        """Keep the database, the blob store for packages, and the scan's limits."""
+    def __init__(
+        self, db: Database, store: BlobStore, limits: ScanLimits, quarantine: Quarantine
+    ) -> None:
+        """Keep the database, the blob store for packages, the scan's limits, the quarantine."""
         self.db = db
         self.store = store
         self.limits = limits
+        self.quarantine = quarantine
 
     # -- namespaces and keys -------------------------------------------------------------
 
@@ -311,6 +325,13 @@ class Publishing:
         public_key = key.public_key
         forbidden = set(publisher.forbidden_permissions or [])
         content_hash = hashlib.sha256(data).hexdigest()
+        upload = {
+            "namespace": namespace,
+            "sha256": content_hash,
+            "size": len(data),
+            "key_id": key_id,
+            "signature": signature,
+        }
         if not data:
             raise MarketplaceError(400, "The body is empty: send the package's bytes")
         if len(data) > self.limits.max_package_bytes:
@@ -318,7 +339,8 @@ class Publishing:
                 f"the package is {len(data)} bytes, over the limit of "
                 f"{self.limits.max_package_bytes}"
             )
-            await self._quarantine(caller, namespace, content_hash, len(data), reason, None)
+            # Its bytes are not kept: the limit is what a store holds.
+            await self.quarantine.hold(caller, upload, reason, None, None)
             raise MarketplaceError(413, f"Quarantined: {reason}")
         if not verifies(public_key, content_hash, raw_signature):
             await self._refused(caller, "bad signature", key_id)
@@ -329,26 +351,86 @@ class Publishing:
             )
         manifest: dict[str, Any] | None = None
         try:
-            archive = scan(data, self.limits)
-            manifest = package_of(archive, namespace)
-            if manifest["publisher"] != namespace:
-                await self._refused(caller, "wrong key", key_id)
-                raise MarketplaceError(
-                    403,
-                    f"The package is {full_name(manifest)!r} but key {key_id} is of the "
-                    f"namespace {namespace!r}: sign it with a key of {manifest['publisher']!r}",
-                )
+            manifest = self._scanned(data, namespace, key_id)
             bad = sorted(set(manifest.get("permissions", [])) & forbidden)
             if bad:
                 raise ScanError(
                     f"the namespace {namespace!r} may not ask for {', '.join(bad)} "
-                    "(an administrator's rule)"
+                    "(an administrator's rule)",
+                    reviewable=True,
                 )
+        except _WrongNamespace as e:
+            await self._refused(caller, "wrong key", key_id)
+            raise MarketplaceError(403, e.message) from e
+        except ScanError as e:
+            manifest = manifest or e.manifest
+            await self.quarantine.hold(caller, upload, e.message, manifest, data)
+            later = "; an administrator may release it after review" if e.reviewable else ""
+            raise MarketplaceError(e.status, f"Quarantined: {e.message}{later}") from e
+        return await self._store(caller, manifest, data, content_hash, key_id, signature)
+
+    def _scanned(
+        self, data: bytes, namespace: str, key_id: str, limits: ScanLimits | None = None
+    ) -> dict[str, Any]:
+        """Scan an upload and return its manifest; ScanError (with what was read) if bad."""
+        manifest: dict[str, Any] | None = None
+        try:
+            archive = scan(data, limits or self.limits)
+            manifest = package_of(archive, namespace)
             versions.parse(manifest["version"])
         except ScanError as e:
-            await self._quarantine(caller, namespace, content_hash, len(data), e.message, manifest)
-            raise MarketplaceError(e.status, f"Quarantined: {e.message}") from e
-        return await self._store(caller, manifest, data, content_hash, key_id, signature)
+            e.manifest = manifest
+            raise
+        if manifest["publisher"] != namespace:
+            raise _WrongNamespace(
+                f"The package is {full_name(manifest)!r} but key {key_id} is of the "
+                f"namespace {namespace!r}: sign it with a key of {manifest['publisher']!r}"
+            )
+        return manifest
+
+    async def release(self, caller: Caller, entry_id: str) -> dict[str, Any]:
+        """Publish a quarantined upload after an admin's review (the signature still counts).
+
+        The review overrules the judgements (a compression ratio, a forbidden permission);
+        the hard checks (sizes, paths, links, the manifest) and the signature hold.
+        """
+        entry, data = await self.quarantine.pending(entry_id)
+        key_id, signature = entry.key_id, entry.signature
+        if not key_id or not signature:
+            raise MarketplaceError(409, f"Quarantine entry {entry.id} has no signature to check")
+        async with self.db.session() as session:
+            query = select(MarketplaceKey, MarketplacePublisher).join(
+                MarketplacePublisher, MarketplacePublisher.id == MarketplaceKey.publisher_id
+            )
+            row = (await session.execute(query.where(MarketplaceKey.key_id == key_id))).first()
+        if row is None:
+            raise MarketplaceError(409, f"The key {key_id} that signed the upload is gone")
+        key, publisher = row
+        if key.revoked_at is not None:
+            raise MarketplaceError(
+                409,
+                f"The key {key_id} that signed the upload was revoked on "
+                f"{key.revoked_at:%Y-%m-%d}: it cannot be released; reject it",
+            )
+        if publisher.status != "approved":
+            raise MarketplaceError(409, f"The namespace {publisher.namespace!r} is not approved")
+        if not verifies(key.public_key, entry.content_hash, decode_b64(signature, "signature", 64)):
+            raise MarketplaceError(409, "The upload's signature does not verify; reject it")
+        reviewed = dataclasses.replace(self.limits, max_ratio=math.inf)
+        try:
+            manifest = self._scanned(data, publisher.namespace, key_id, reviewed)
+        except ScanError as e:
+            raise MarketplaceError(
+                409, f"Quarantine entry {entry.id} cannot be released: {e.message}; reject it"
+            ) from e
+        author = Caller(entry.submitted_by, Role.INSTRUCTOR)
+        result = await self._store(
+            author, manifest, data, entry.content_hash, key_id, signature, reviewer=caller
+        )
+        decision = await self.quarantine.close_entry(
+            caller, entry.id, "released", package=result["name"], version=result["version"]
+        )
+        return {**result, "quarantine": decision}
 
     async def _store(
         self,
@@ -358,8 +440,10 @@ class Publishing:
         content_hash: str,
         key_id: str,
         signature: str,
+        *,
+        reviewer: Caller | None = None,
     ) -> dict[str, Any]:
-        """Put the blob, then the version's rows in one transaction."""
+        """Put the blob, then the version's rows in one transaction (``caller`` is the author)."""
         name = full_name(manifest)
         version = manifest["version"]
         async with self.db.session() as session:
@@ -410,11 +494,13 @@ class Publishing:
                 audit(
                     session,
                     "published",
-                    caller,
+                    reviewer or caller,
                     package=name,
                     version=version,
                     sha256=content_hash,
                     key_id=key_id,
+                    author=caller.name,
+                    after_review=reviewer is not None,
                 )
         except IntegrityError as e:
             raise MarketplaceError(409, f"{name} {version} is already published") from e
@@ -441,78 +527,6 @@ class Publishing:
         """Note a refused publish in the audit log (nothing else is written)."""
         async with self.db.session() as session:
             audit(session, "publish_refused", caller, why=why, key_id=key_id)
-
-    async def _quarantine(
-        self,
-        caller: Caller,
-        namespace: str,
-        content_hash: str,
-        size: int,
-        reason: str,
-        manifest: dict[str, Any] | None,
-    ) -> None:
-        """Record a package that failed the scan, with the reason; its bytes are not kept."""
-        name = version = None
-        if manifest is not None:
-            name, version = full_name(manifest), str(manifest.get("version"))[:64]
-        async with self.db.session() as session:
-            entry = MarketplaceQuarantine(
-                namespace=namespace,
-                name=name,
-                version=version,
-                content_hash=content_hash,
-                size=size,
-                reason=reason,
-                submitted_by=caller.name,
-            )
-            session.add(entry)
-            await session.flush()
-            audit(
-                session,
-                "quarantined",
-                caller,
-                namespace=namespace,
-                sha256=content_hash,
-                reason=reason,
-                quarantine_id=entry.id,
-            )
-
-    async def quarantine(self) -> list[dict[str, Any]]:
-        """Return the quarantine, newest first (admins)."""
-        async with self.db.session() as session:
-            query = select(MarketplaceQuarantine).order_by(MarketplaceQuarantine.id.desc())
-            rows = (await session.execute(query.limit(500))).scalars()
-            return [
-                {
-                    "id": q.id,
-                    "namespace": q.namespace,
-                    "name": q.name,
-                    "version": q.version,
-                    "sha256": q.content_hash,
-                    "size": q.size,
-                    "reason": q.reason,
-                    "submitted_by": q.submitted_by,
-                    "created_at": q.created_at.isoformat(),
-                    "reviewed_by": q.reviewed_by,
-                    "reviewed_at": q.reviewed_at.isoformat() if q.reviewed_at else None,
-                }
-                for q in rows
-            ]
-
-    async def review(self, caller: Caller, entry_id: str, body: Any) -> dict[str, Any]:
-        """Mark a quarantine entry reviewed (the package itself is never released from it)."""
-        if not isinstance(body, dict) or body.get("reviewed") is not True:
-            raise MarketplaceError(400, 'Send {"reviewed": true}')
-        if not entry_id.isdigit():
-            raise MarketplaceError(404, f"No quarantine entry {entry_id!r}")
-        async with self.db.session() as session:
-            entry = await session.get(MarketplaceQuarantine, int(entry_id))
-            if entry is None:
-                raise MarketplaceError(404, f"No quarantine entry {entry_id!r}")
-            entry.reviewed_by = caller.name
-            entry.reviewed_at = utcnow()
-            audit(session, "quarantine_reviewed", caller, quarantine_id=entry.id)
-        return {"id": int(entry_id), "reviewed_by": caller.name}
 
     # -- yank ----------------------------------------------------------------------------
 

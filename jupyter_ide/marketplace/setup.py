@@ -10,6 +10,7 @@ from .archive import ScanLimits
 from .catalog import Catalog
 from .installs import Installs
 from .publishing import Publishing
+from .quarantine import Quarantine
 from .settings import MarketplaceSettings
 
 MARKETPLACE = "jupyter_ide_marketplace"
@@ -18,22 +19,30 @@ MARKETPLACE = "jupyter_ide_marketplace"
 class Marketplace:
     """The store's parts, as handlers reach them from the web app's settings."""
 
-    def __init__(self, db: Database, store: BlobStore, limits: ScanLimits) -> None:
-        """Make the parts over one database and one blob store."""
+    def __init__(self, db: Database, store: BlobStore, limits: ScanLimits, held: BlobStore) -> None:
+        """Make the parts over one database, the packages' store and the quarantine's."""
         self.db = db
         self.store = store
-        self.publishing = Publishing(db, store, limits)
+        self.held = held
+        self.quarantine = Quarantine(db, held)
+        self.publishing = Publishing(db, store, limits, self.quarantine)
         self.catalog = Catalog(db, store)
         self.installs = Installs(db)
 
     async def close(self) -> None:
-        """Release the blob store's connections."""
+        """Release the blob stores' connections."""
         await self.store.close()
+        await self.held.close()
 
 
 def packages_url(storage_url: str) -> str:
     """Return where packages go by default: the IDE's storage, under marketplace/."""
     return storage_url.rstrip("/") + "/marketplace"
+
+
+def quarantine_url(packages: str) -> str:
+    """Return where quarantined uploads wait for review: beside the packages, not among them."""
+    return packages.rstrip("/") + "/quarantine"
 
 
 def attach_marketplace(app: Any) -> None:
@@ -42,14 +51,18 @@ def attach_marketplace(app: Any) -> None:
         return
     settings = MarketplaceSettings(parent=app)
     ide = app.ide_settings
-    store = make_blob_store(
-        settings.storage_url or packages_url(ide.storage_url),
-        endpoint_url=ide.s3_endpoint_url,
-        region=ide.s3_region,
-        sse=ide.s3_sse,
-        kms_key_id=ide.s3_kms_key_id,
+    url = settings.storage_url or packages_url(ide.storage_url)
+    store, held = (
+        make_blob_store(
+            where,
+            endpoint_url=ide.s3_endpoint_url,
+            region=ide.s3_region,
+            sse=ide.s3_sse,
+            kms_key_id=ide.s3_kms_key_id,
+        )
+        for where in (url, quarantine_url(url))
     )
-    app.settings[MARKETPLACE] = Marketplace(app.db, store, settings.limits())
+    app.settings[MARKETPLACE] = Marketplace(app.db, store, settings.limits(), held)
 
 
 async def detach_marketplace(settings: dict[str, Any]) -> None:
