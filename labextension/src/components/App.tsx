@@ -31,6 +31,7 @@ const TestsPanel = lazy(() => import('./TestsPanel'));
 const AssignmentsPanel = lazy(() => import('./AssignmentsPanel'));
 const MarketplaceHost = lazy(() => import('./MarketplaceHost'));
 const HelpQueuePanel = lazy(() => import('./HelpQueuePanel'));
+const DebugPanel = lazy(() => import('./DebugPanel'));
 
 const TOAST_MS = 6000;
 const MIN_TERMINAL = 80;
@@ -367,6 +368,12 @@ export function App({ services }: { services: Services }) {
               getEditor={getEditor}
               notify={notify}
             />
+          </Suspense>
+        );
+      case 'debug':
+        return (
+          <Suspense fallback={<div className="loading">Loading the debugger…</div>}>
+            <DebugPanel services={services} path={active} getEditor={getEditor} notify={notify} />
           </Suspense>
         );
       case 'assignments':

@@ -1,6 +1,7 @@
 /** One notebook cell's Monaco editor, as tall as its content; Shift+Enter runs it. */
 import { useEffect, useRef } from 'react';
 import type { EditorHandle } from '../lib/editorHandle';
+import { attachDebugGutter } from '../lib/debugGutter';
 import { handleFor } from '../monaco/editorHandle';
 import { enableInlineCompletions, registerInlineCompletions } from '../monaco/inlineCompletions';
 import { monaco } from '../monaco/setup';
@@ -20,6 +21,8 @@ interface Props {
   client?: IdeClient;
   /** Called with a handle when the cell's editor gets focus (for insert / apply). */
   onEditorFocus?: (handle: EditorHandle) => void;
+  /** With a key, breakpoints can be set in the cell's margin (code cells). */
+  debugKey?: string;
 }
 
 const LINE_HEIGHT = 19;
@@ -35,6 +38,7 @@ export function CellEditor({
   path = '',
   client,
   onEditorFocus,
+  debugKey,
 }: Props) {
   const host = useRef<HTMLDivElement>(null);
   const editorRef = useRef<monaco.editor.IStandaloneCodeEditor | null>(null);
@@ -53,7 +57,7 @@ export function CellEditor({
       scrollBeyondLastLine: false,
       wordWrap: 'on',
       lineNumbers: 'off',
-      glyphMargin: false,
+      glyphMargin: debugKey !== undefined,
       folding: false,
       lineDecorationsWidth: 6,
       renderLineHighlight: 'none',
@@ -89,7 +93,9 @@ export function CellEditor({
       editor.focus();
     }
     editorRef.current = editor;
+    const stopGutter = debugKey === undefined ? null : attachDebugGutter(editor, () => debugKey);
     return () => {
+      stopGutter?.();
       disposables.forEach((d) => d.dispose());
       const model = editor.getModel();
       editor.dispose();

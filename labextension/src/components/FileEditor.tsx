@@ -2,6 +2,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { errorMessage } from '../api/client';
 import { DiskConflictBanner } from './DiskConflictBanner';
+import { attachDebugGutter } from '../lib/debugGutter';
 import { AUTOSAVE_MS, decideOnFocus, decideSave, type DiskState } from '../lib/diskState';
 import type { EditorHandle } from '../lib/editorHandle';
 import { handleFor } from '../monaco/editorHandle';
@@ -106,6 +107,7 @@ export default function FileEditor({ path, services, active, onDirty, onEditor, 
       tabSize: 4,
       scrollBeyondLastLine: false,
       inlineSuggest: { enabled: true },
+      glyphMargin: true,
     });
     editor.current = instance;
     const model = instance.getModel();
@@ -129,7 +131,9 @@ export default function FileEditor({ path, services, active, onDirty, onEditor, 
         loading = false;
       });
     editorRef.current?.(path, handleFor(path, instance));
+    const stopGutter = attachDebugGutter(instance, () => pathRef.current);
     return () => {
+      stopGutter();
       editorRef.current?.(pathRef.current, null);
       window.clearTimeout(autosave.current);
       changes.dispose();

@@ -27,6 +27,8 @@ import { deathMessage, formatLimits, specLimits, type SandboxLimits } from '../l
 import type { EditorHandle } from '../lib/editorHandle';
 import type { Services } from '../services';
 import { CellEditor } from './CellEditor';
+import { debugBeforeRun } from '../lib/debugKernel';
+import { cellKey } from '../lib/debugStore';
 import { errorText, OutputArea } from './OutputArea';
 import { RenderedMarkdown } from './RenderedMarkdown';
 import type { Notify } from './Toasts';
@@ -407,6 +409,7 @@ export default function NotebookView({
           })),
         );
       try {
+        await debugBeforeRun(kernel.id, cellKey(path, id), cell.source);
         const future = kernel.requestExecute({ code: cell.source, stop_on_error: true });
         future.onIOPub = (msg) => {
           const type = msg.header.msg_type;
@@ -456,7 +459,7 @@ export default function NotebookView({
         });
       }
     },
-    [checkDeath, edit, notify, onError],
+    [checkDeath, edit, notify, onError, path],
   );
 
   const runAndAdvance = useCallback(
@@ -588,6 +591,7 @@ export default function NotebookView({
               path={path}
               client={cell.cell_type === 'code' ? services.ide : undefined}
               onEditorFocus={(handle) => onEditor?.(path, handle)}
+              debugKey={cell.cell_type === 'code' ? cellKey(path, cell.id) : undefined}
             />
           ) : (
             <RenderedMarkdown

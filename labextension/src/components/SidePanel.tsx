@@ -1,12 +1,13 @@
-/** The right-hand panel: the assistant, a file's history, its tests, assignments, help. */
+/** The right-hand panel: the assistant, a file's history, its tests, the debugger, assignments, help. */
 import type { ReactNode } from 'react';
 
-export type SideView = 'ai' | 'history' | 'tests' | 'assignments' | 'help';
+export type SideView = 'ai' | 'history' | 'tests' | 'debug' | 'assignments' | 'help';
 
 export const SIDE_TITLES: Record<SideView, string> = {
   ai: 'Assistant',
   history: 'History',
   tests: 'Tests',
+  debug: 'Debug',
   assignments: 'Assignments',
   help: 'Help',
 };

@@ -14,6 +14,7 @@ const ICONS: Record<SideView, string> = {
   ai: '✦',
   history: '⟲',
   tests: '✓',
+  debug: '🐞',
   assignments: '✎',
   help: '✋',
 };

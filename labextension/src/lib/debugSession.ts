@@ -1,0 +1,229 @@
+/** A Debug Adapter Protocol session: requests, events, and the paused program's state. */
+
+/** A DAP response (the body's shape depends on the command). */
+export interface DapResponse {
+  success: boolean;
+  message?: string;
+  command?: string;
+  body?: Record<string, unknown>;
+}
+
+/** A DAP event. */
+export interface DapEvent {
+  event: string;
+  body?: Record<string, unknown>;
+}
+
+/** How requests reach an adapter and events come back (a kernel, or a websocket). */
+export interface DapTransport {
+  request(command: string, args: Record<string, unknown>): Promise<DapResponse>;
+  /** Call ``listener`` with every event; return what stops it. */
+  onEvent(listener: (event: DapEvent) => void): () => void;
+}
+
+/** One frame of the call stack. */
+export interface StackFrame {
+  id: number;
+  name: string;
+  line: number;
+  path: string;
+}
+
+/** One variable (or child of one); ``ref`` > 0 means it can be expanded. */
+export interface Variable {
+  name: string;
+  value: string;
+  type: string;
+  ref: number;
+}
+
+/** A scope of a frame (Locals, Globals). */
+export interface Scope {
+  name: string;
+  ref: number;
+}
+
+export type DebugState = 'starting' | 'running' | 'stopped' | 'ended';
+
+/** An error a DAP response carried. */
+export class DapError extends Error {}
+
+/** Return the body of a successful response, or throw its message. */
+export function bodyOf(response: DapResponse): Record<string, unknown> {
+  if (!response.success) {
+    throw new DapError(response.message || `The debugger refused ${response.command ?? 'it'}`);
+  }
+  return response.body ?? {};
+}
+
+/** Read the frames of a stackTrace response body. */
+export function framesOf(body: Record<string, unknown>): StackFrame[] {
+  const frames = Array.isArray(body.stackFrames) ? body.stackFrames : [];
+  return frames.map((f: Record<string, unknown>) => ({
+    id: Number(f.id),
+    name: String(f.name ?? ''),
+    line: Number(f.line ?? 0),
+    path: String((f.source as { path?: string } | undefined)?.path ?? ''),
+  }));
+}
+
+/** Read the variables of a variables response body. */
+export function variablesOf(body: Record<string, unknown>): Variable[] {
+  const list = Array.isArray(body.variables) ? body.variables : [];
+  return list.map((v: Record<string, unknown>) => ({
+    name: String(v.name ?? ''),
+    value: String(v.value ?? ''),
+    type: String(v.type ?? ''),
+    ref: Number(v.variablesReference ?? 0),
+  }));
+}
+
+/** Read the scopes of a scopes response body. */
+export function scopesOf(body: Record<string, unknown>): Scope[] {
+  const list = Array.isArray(body.scopes) ? body.scopes : [];
+  return list.map((s: Record<string, unknown>) => ({
+    name: String(s.name ?? ''),
+    ref: Number(s.variablesReference ?? 0),
+  }));
+}
+
+/** A session with one adapter: the commands of the Debugger panel, and its state. */
+export class DebugSession {
+  state: DebugState = 'starting';
+  threadId: number | null = null;
+  /** What the program printed and the adapter said (the debug console's output). */
+  output: string[] = [];
+  private listeners = new Set<() => void>();
+  private stopEvents: () => void;
+
+  constructor(
+    private transport: DapTransport,
+    private adapterID: string,
+  ) {
+    this.stopEvents = transport.onEvent((event) => this.onEvent(event));
+  }
+
+  /** Call ``listener`` on every change of state; return what unsubscribes it. */
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(): void {
+    this.listeners.forEach((l) => l());
+  }
+
+  private onEvent(event: DapEvent): void {
+    const body = event.body ?? {};
+    if (event.event === 'stopped') {
+      this.state = 'stopped';
+      this.threadId = typeof body.threadId === 'number' ? body.threadId : this.threadId;
+    } else if (event.event === 'continued') {
+      this.state = 'running';
+    } else if (event.event === 'output' && typeof body.output === 'string') {
+      if (body.category !== 'telemetry') {
+        this.output.push(body.output);
+      }
+    } else if (event.event === 'terminated' || event.event === 'exited') {
+      this.state = 'ended';
+    } else {
+      return;
+    }
+    this.changed();
+  }
+
+  /** Send a request; return its body or throw its message. */
+  async request(command: string, args: Record<string, unknown> = {}) {
+    return bodyOf(await this.transport.request(command, args));
+  }
+
+  /** Initialize the adapter (and attach, for a kernel's debugger). */
+  async initialize(attach: boolean): Promise<Record<string, unknown>> {
+    const capabilities = await this.request('initialize', {
+      clientID: 'jupyter-ide',
+      clientName: 'jupyter-ide',
+      adapterID: this.adapterID,
+      pathFormat: 'path',
+      linesStartAt1: true,
+      columnsStartAt1: true,
+      supportsVariableType: true,
+      locale: 'en',
+    });
+    if (attach) {
+      await this.request('attach', {});
+    }
+    return capabilities;
+  }
+
+  /** Mark the program as running (after it was launched or a cell sent). */
+  running(): void {
+    this.state = 'running';
+    this.changed();
+  }
+
+  /** Mark the session as over. */
+  end(): void {
+    this.state = 'ended';
+    this.changed();
+  }
+
+  /** Print a line in the debug console. */
+  print(text: string): void {
+    this.output.push(text);
+    this.changed();
+  }
+
+  /** Set the breakpoints of one source path. */
+  async setBreakpoints(path: string, lines: number[]): Promise<void> {
+    await this.request('setBreakpoints', {
+      source: { path },
+      breakpoints: lines.map((line) => ({ line })),
+      lines,
+      sourceModified: false,
+    });
+  }
+
+  /** Resume or step the stopped thread. */
+  async step(command: 'continue' | 'next' | 'stepIn' | 'stepOut'): Promise<void> {
+    if (this.threadId === null) {
+      return;
+    }
+    this.state = 'running';
+    this.changed();
+    await this.request(command, { threadId: this.threadId });
+  }
+
+  /** The stopped thread's call stack, innermost first. */
+  async stack(): Promise<StackFrame[]> {
+    if (this.threadId === null) {
+      return [];
+    }
+    return framesOf(await this.request('stackTrace', { threadId: this.threadId }));
+  }
+
+  /** The scopes of a frame. */
+  async scopes(frameId: number): Promise<Scope[]> {
+    return scopesOf(await this.request('scopes', { frameId }));
+  }
+
+  /** The variables (children) behind a reference. */
+  async variables(ref: number): Promise<Variable[]> {
+    return variablesOf(await this.request('variables', { variablesReference: ref }));
+  }
+
+  /** Evaluate an expression in a frame ('watch' or 'repl'); return its value as text. */
+  async evaluate(expression: string, frameId: number | null, context: string): Promise<string> {
+    const body = await this.request('evaluate', {
+      expression,
+      context,
+      ...(frameId === null ? {} : { frameId }),
+    });
+    return String(body.result ?? '');
+  }
+
+  /** Stop listening to the adapter. */
+  dispose(): void {
+    this.stopEvents();
+    this.listeners.clear();
+  }
+}

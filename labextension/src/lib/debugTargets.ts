@@ -1,0 +1,22 @@
+/** What the debugger can do with an open file: which kernel debugs it, or why it cannot. */
+
+export type DebugTarget =
+  | { kind: 'file'; path: string; kernel: string }
+  | { kind: 'notebook'; path: string }
+  | { kind: 'unsupported'; path: string; reason: string };
+
+/** Decide how ``path`` is debugged. */
+export function debugTarget(path: string): DebugTarget {
+  const lower = path.toLowerCase();
+  if (lower.endsWith('.ipynb')) {
+    return { kind: 'notebook', path };
+  }
+  if (lower.endsWith('.py')) {
+    return { kind: 'file', path, kernel: 'ide-python' };
+  }
+  return {
+    kind: 'unsupported',
+    path,
+    reason: 'The debugger runs Python files and notebooks here.',
+  };
+}
