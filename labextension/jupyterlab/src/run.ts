@@ -1,10 +1,8 @@
 /** "Run in sandbox": a code file's text through the judge API, output shown in a panel. */
 import { Widget } from '@lumino/widgets';
-import { isPending, messageOf, type IdeApi, type Run } from './api';
+import { messageOf, type IdeApi, type Run } from './api';
+import { waitForRun } from './poll';
 import { languageOf } from './languages';
-
-const POLL_MS = 300;
-const GIVE_UP_MS = 180_000;
 
 function part(className: string, testId: string, label: string): HTMLElement {
   const box = document.createElement('section');
@@ -15,26 +13,6 @@ function part(className: string, testId: string, label: string): HTMLElement {
   body.dataset.testid = testId;
   box.append(head, body);
   return box;
-}
-
-/** Wait for a submission to finish, polling the judge. */
-export async function waitForRun(
-  api: IdeApi,
-  token: string,
-  sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
-  giveUpMs = GIVE_UP_MS,
-): Promise<Run> {
-  const start = Date.now();
-  for (;;) {
-    const run = await api.run(token);
-    if (!isPending(run)) {
-      return run;
-    }
-    if (Date.now() - start > giveUpMs) {
-      throw new Error(`The run did not finish within ${Math.round(giveUpMs / 1000)} s`);
-    }
-    await sleep(POLL_MS);
-  }
 }
 
 /** The panel of the last run: file, verdict, stdout, stderr (compiler output included). */
