@@ -307,7 +307,7 @@ class ActivityRecorder:
                 log.error("%d activity events not written: %s", len(batch), e)
 
     async def _save_course(self, session: AsyncSession, event: Pending, user_id: int) -> int | None:
-        """Return a save's course: the assignment folder's, else where the user was last seen."""
+        """Return an event's course: the assignment folder's, else where the user was last seen."""
         match = ASSIGNMENT_PATH.match(event.path)
         if match:
             found = (
@@ -331,7 +331,7 @@ class ActivityRecorder:
         async with self.db.session() as session:
             for event in batch:
                 user_id = await self._user_id(session, event.user)
-                if event.course_from_path:
+                if event.course_from_path or (event.course_id is None and event.kind != "run"):
                     event.course_id = await self._save_course(session, event, user_id)
                 if event.kind == "edit":
                     last = (

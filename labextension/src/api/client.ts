@@ -1,5 +1,13 @@
 /** One typed client for jupyter-ide's own endpoints (/ide/api/*). */
 import { URLExt } from '@jupyterlab/coreutils';
+import {
+  parseDashboard,
+  parseTimeline,
+  parseVersions,
+  type LabDashboard,
+  type ReplayVersion,
+  type Timeline,
+} from '../lib/activity';
 import { ServerConnection } from '@jupyterlab/services';
 import {
   parseAssignment,
@@ -803,6 +811,45 @@ export class IdeClient {
     const who = student ? `&student=${encodeURIComponent(student)}` : '';
     const path = `courses/${encodeURIComponent(course)}/ai-transcripts?format=${format}${who}`;
     return (await this.request(path)).text();
+  }
+
+  // -- activity timeline, replay and lab dashboard (lib/activity.ts) --
+
+  /** Report an edit burst, a paste (the server finds its source) or a run's file. */
+  async reportActivity(body: Record<string, unknown>): Promise<void> {
+    await this.postJSON('activity/events', body, undefined, this.courseHeaders());
+  }
+
+  /** Say where one is in /ide: the course and the open file (the dashboard's presence). */
+  async presence(course: string, path: string | null): Promise<void> {
+    await this.postJSON('activity/presence', { course, path: path ?? '' });
+  }
+
+  /** A student's timeline in a course (instructors: any student's; students: their own). */
+  async timeline(course: string, student = '', path = ''): Promise<Timeline> {
+    const query = new URLSearchParams({ student, path });
+    const found = await this.getJSON(`courses/${encodeURIComponent(course)}/activity?${query}`);
+    return parseTimeline(found);
+  }
+
+  /** The saved versions of a student's file, oldest first, to replay. */
+  async replayVersions(course: string, student: string, path: string): Promise<ReplayVersion[]> {
+    const query = new URLSearchParams({ student, path });
+    const where = `courses/${encodeURIComponent(course)}/activity/versions?${query}`;
+    return parseVersions(await this.getJSON(where));
+  }
+
+  /** One saved version's text. */
+  async replayText(course: string, student: string, path: string, hash: string): Promise<string> {
+    const query = new URLSearchParams({ student, path, hash });
+    const where = `courses/${encodeURIComponent(course)}/activity/versions?${query}`;
+    const found = (await this.getJSON(where)) as { content?: unknown };
+    return String(found.content ?? '');
+  }
+
+  /** Instructors: the course's lab dashboard. */
+  async labDashboard(course: string): Promise<LabDashboard> {
+    return parseDashboard(await this.getJSON(`courses/${encodeURIComponent(course)}/dashboard`));
   }
 
   /** One submitted file's text (one's own; instructors: any of the course's). */
