@@ -12,10 +12,13 @@ __all__ = ["__version__"]
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:
     """Name the extension apps Jupyter Server loads."""
     from .server_extension.app import IDEApp
+    from .lsp.app import IDELspApp
     from .terminals.app import IDETerminalsApp
 
     # Terminals are a point of their own: they replace jupyter_server_terminals' routes.
     return [
         {"module": "jupyter_ide", "app": IDEApp},
         {"module": "jupyter_ide.terminals.app", "app": IDETerminalsApp},
+        # Language servers replace jupyter-lsp's routes (its servers would run on the host).
+        {"module": "jupyter_ide.lsp.app", "app": IDELspApp},
     ]

@@ -26,6 +26,7 @@ _STUDENT = frozenset(
         "ai:usage",  # one's own AI usage (a course's: checked per course)
         "kernels:use",  # one's own sandboxed kernels and the sandbox's limits
         "terminals:use",  # terminals in one's own workspace (Jupyter's /api/terminals)
+        "lsp:use",  # one's own sandboxed language servers (jupyter-lsp's /lsp/status, /lsp/ws)
         "files:history",  # versions of one's own files: list, view, restore
         "files:disk",  # one's workspace folder on disk: how full, what fills it, delete
         "judge:read",  # the judge's languages, statuses, about and configuration

@@ -1,0 +1,1 @@
+"""Language servers in sandboxes, through jupyter-lsp's protocol (/lsp/status, /lsp/ws)."""
