@@ -13,7 +13,7 @@ marketplace:publish for instructors and admins, marketplace:admin for admins):
 - ``GET|POST publishers``; ``PATCH publishers/<ns>`` (admins: status, forbidden_permissions);
   ``POST publishers/<ns>/keys``; ``DELETE publishers/<ns>/keys/<key id>`` (revoke).
 - ``GET quarantine?status=``; ``PATCH quarantine/<id>`` (reviewed); ``POST
-  quarantine/<id>/release`` (publish after review); ``DELETE quarantine/<id>`` (reject)
+  quarantine/<id>/release`` (publish after review); ``POST quarantine/<id>/reject`` {note?}
   (admins). Quarantined uploads under the size limit are kept (``<packages>/quarantine``).
 - ``GET|POST installs``; ``PATCH|DELETE installs/<ns.name>``;
   ``POST installs/<ns.name>/calls`` (the runtime's permission check, runtime_api.py).

@@ -205,7 +205,7 @@ class QuarantineHandler(_MarketplaceHandler):
 
 
 class QuarantineEntryHandler(_MarketplaceHandler):
-    """PATCH {reviewed: true}: mark an entry reviewed; DELETE {note?}: reject it."""
+    """PATCH {reviewed: true}: mark a quarantine entry reviewed."""
 
     @web.authenticated
     @requires("marketplace:admin")
@@ -213,21 +213,18 @@ class QuarantineEntryHandler(_MarketplaceHandler):
         """Mark it reviewed."""
         self.reply(await self.marketplace.quarantine.review(self.caller(), entry, self.body()))
 
+
+class QuarantineDecisionHandler(_MarketplaceHandler):
+    """POST .../release: publish after review; POST .../reject {note?}: delete the bytes."""
+
     @web.authenticated
     @requires("marketplace:admin")
-    async def delete(self, entry: str) -> None:
-        """Reject it: its bytes are deleted, the entry stays as the record."""
+    async def post(self, entry: str, action: str) -> None:
+        """Release or reject the entry."""
+        if action == "release":
+            self.reply(await self.marketplace.publishing.release(self.caller(), entry), 201)
+            return
         self.reply(await self.marketplace.quarantine.reject(self.caller(), entry, self.body()))
-
-
-class QuarantineReleaseHandler(_MarketplaceHandler):
-    """POST: publish a quarantined upload after review (its signature must still verify)."""
-
-    @web.authenticated
-    @requires("marketplace:admin")
-    async def post(self, entry: str) -> None:
-        """Release it."""
-        self.reply(await self.marketplace.publishing.release(self.caller(), entry), 201)
 
 
 class InstallsHandler(_MarketplaceHandler):
@@ -349,7 +346,11 @@ default_handlers: list[tuple[str, type[web.RequestHandler], dict[str, Any]]] = [
     (rf"{BASE}/publishers/{NAMESPACE}/keys/(?P<key_id>[^/]+)", KeyHandler, {}),
     (rf"{BASE}/quarantine/?", QuarantineHandler, {}),
     (rf"{BASE}/quarantine/(?P<entry>[^/]+)", QuarantineEntryHandler, {}),
-    (rf"{BASE}/quarantine/(?P<entry>[^/]+)/release", QuarantineReleaseHandler, {}),
+    (
+        rf"{BASE}/quarantine/(?P<entry>[^/]+)/(?P<action>release|reject)",
+        QuarantineDecisionHandler,
+        {},
+    ),
     (rf"{BASE}/installs/?", InstallsHandler, {}),
     (rf"{BASE}/installs/{NAME}", InstallHandler, {}),
     (rf"{BASE}/installs/{NAME}/calls", CallCheckHandler, {}),
