@@ -24,6 +24,9 @@ from jupyter_core.application import JupyterApp
 from traitlets import default
 
 from ..auth.users import IdentityRecorder
+from ..lsp.handlers import MANAGER_SETTING as LSP_SETTING
+from ..lsp.handlers import default_handlers as lsp_routes
+from ..lsp.manager import LspManager
 from ..server_extension.app import IDEApp
 from ..server_extension.managers import KERNEL_CHANNELS, KERNEL_SPEC_MANAGER
 from ..server_extension.settings import IDESettings
@@ -159,6 +162,7 @@ class IDEServiceApp(IDEApp):
         """Register the extension's routes, the gateway's ahead of them."""
         super().initialize_handlers()
         self.handlers[:0] = kernel_routes + terminal_routes(self.settings["terminal_manager"])
+        self.handlers[:0] = lsp_routes()  # each caller's language servers, in their sandboxes
 
     async def stop_extension(self) -> None:
         """End every user's kernels and terminals first (containers, mounts), then the rest."""
@@ -169,6 +173,9 @@ class IDEServiceApp(IDEApp):
                 await terminals.terminate_all()
             except Exception as e:  # the rest must still stop
                 self.log.warning("Could not end every terminal: %s", e)
+        lsp = serverapp.web_app.settings.get(LSP_SETTING) if serverapp is not None else None
+        if isinstance(lsp, LspManager):
+            await lsp.stop_all()
         kernels = serverapp.kernel_manager if serverapp is not None else None
         if isinstance(kernels, ServiceKernelManager):
             try:
