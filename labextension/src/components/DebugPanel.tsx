@@ -3,7 +3,7 @@ import { KernelManager, type Kernel } from '@jupyterlab/services';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { errorMessage } from '../api/client';
 import { KernelDebugger } from '../lib/debugKernel';
-import type { Scope, StackFrame, Variable } from '../lib/debugSession';
+import type { DebugSession, Scope, StackFrame, Variable } from '../lib/debugSession';
 import { debugStore } from '../lib/debugStore';
 import { debugTarget, type DebugTarget } from '../lib/debugTargets';
 import type { EditorHandle } from '../lib/editorHandle';
@@ -50,6 +50,8 @@ export default function DebugPanel({ services, path, getEditor, notify }: Props)
   const [watchInput, setWatchInput] = useState('');
   const [consoleInput, setConsoleInput] = useState('');
   const [busy, setBusy] = useState(false);
+  // The last session's console stays readable after it ends.
+  const [last, setLast] = useState<DebugSession | null>(null);
   const kernels = useRef<KernelManager | null>(null);
   const runRef = useRef(run);
   runRef.current = run;
@@ -114,6 +116,7 @@ export default function DebugPanel({ services, path, getEditor, notify }: Props)
     debugStore.setLocation(null);
     setPaused(null);
     await r.debug.stop();
+    setLast(r.debug.session);
     if (r.own) {
       await r.kernel.shutdown().catch(() => undefined);
     }
@@ -245,7 +248,7 @@ export default function DebugPanel({ services, path, getEditor, notify }: Props)
 
   const state = run?.debug.session.state ?? 'idle';
   const stopped = state === 'stopped';
-  const session = run?.debug.session;
+  const session = run?.debug.session ?? last;
   return (
     <div className="debug-panel" data-testid="debug-panel">
       <div className="panel-header debug-toolbar">
