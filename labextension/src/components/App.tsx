@@ -4,6 +4,7 @@ import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } fro
 import type { Services } from '../services';
 import { useAIState } from '../hooks/useAIState';
 import { browserStorage, useCourse } from '../hooks/useCourse';
+import { usePresence } from '../lib/activityPresence';
 import { errorMessage } from '../api/client';
 import { explainErrorQuestion } from '../lib/aiContext';
 import type { EditorHandle } from '../lib/editorHandle';
@@ -31,6 +32,7 @@ const TestsPanel = lazy(() => import('./TestsPanel'));
 const AssignmentsPanel = lazy(() => import('./AssignmentsPanel'));
 const MarketplaceHost = lazy(() => import('./MarketplaceHost'));
 const HelpQueuePanel = lazy(() => import('./HelpQueuePanel'));
+const TimelinePanel = lazy(() => import('./TimelinePanel'));
 const DebugPanel = lazy(() => import('./DebugPanel'));
 
 const TOAST_MS = 6000;
@@ -286,6 +288,8 @@ export function App({ services }: { services: Services }) {
   const assignmentCourse =
     courses.course ?? (courses.courses.length === 1 ? (courses.courses[0]?.name ?? null) : null);
 
+  usePresence(services.ide, assignmentCourse, active);
+
   const onAssignmentFiles = useCallback(
     (paths: string[]) => {
       setVersion((v) => v + 1);
@@ -401,6 +405,17 @@ export function App({ services }: { services: Services }) {
               getEditor={getEditor}
               visible={side === 'help'}
               notify={notify}
+            />
+          </Suspense>
+        );
+      case 'activity':
+        return (
+          <Suspense fallback={<div className="loading">Loading activity…</div>}>
+            <TimelinePanel
+              client={services.ide}
+              course={assignmentCourse}
+              role={courses.courses.find((c) => c.name === assignmentCourse)?.myRole ?? null}
+              visible={side === 'activity'}
             />
           </Suspense>
         );

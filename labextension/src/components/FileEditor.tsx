@@ -8,6 +8,7 @@ import type { EditorHandle } from '../lib/editorHandle';
 import { handleFor } from '../monaco/editorHandle';
 import { languageForPath } from '../lib/languages';
 import { makeQueue } from '../lib/queue';
+import { reportActivity } from '../lib/activityEditor';
 import { enableInlineCompletions, registerInlineCompletions } from '../monaco/inlineCompletions';
 import { monaco } from '../monaco/setup';
 import type { Services } from '../services';
@@ -131,9 +132,11 @@ export default function FileEditor({ path, services, active, onDirty, onEditor, 
         loading = false;
       });
     editorRef.current?.(path, handleFor(path, instance));
+    const stopActivity = reportActivity(instance, () => pathRef.current, services.ide);
     const stopGutter = attachDebugGutter(instance, () => pathRef.current);
     return () => {
       stopGutter();
+      stopActivity();
       editorRef.current?.(pathRef.current, null);
       window.clearTimeout(autosave.current);
       changes.dispose();

@@ -85,6 +85,7 @@ export default function RunPanel({
           },
           controller.signal,
         );
+        void client.reportActivity({ kind: 'run', path: file, token }).catch(() => undefined);
         const [done] = await pollUntilDone(
           () => client.submissions([token], controller.signal),
           ([s]) => setResult(s ?? null),

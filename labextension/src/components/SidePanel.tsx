@@ -1,7 +1,7 @@
 /** The right-hand panel: the assistant, a file's history, its tests, the debugger, assignments, help. */
 import type { ReactNode } from 'react';
 
-export type SideView = 'ai' | 'history' | 'tests' | 'debug' | 'assignments' | 'help';
+export type SideView = 'ai' | 'history' | 'tests' | 'debug' | 'assignments' | 'help' | 'activity';
 
 export const SIDE_TITLES: Record<SideView, string> = {
   ai: 'Assistant',
@@ -10,6 +10,7 @@ export const SIDE_TITLES: Record<SideView, string> = {
   debug: 'Debug',
   assignments: 'Assignments',
   help: 'Help',
+  activity: 'Activity',
 };
 
 interface Props {

@@ -17,6 +17,7 @@ const ICONS: Record<SideView, string> = {
   debug: '🐞',
   assignments: '✎',
   help: '✋',
+  activity: '◷',
 };
 
 export function WorkbenchActions({ side, onSide, runLabel, running, onRun }: Props) {
