@@ -40,6 +40,7 @@ export function policyNotice(state: AIState): string | null {
 export class ChatPanel extends Widget {
   private readonly courseSelect = element('select', 'jp-IdeChat-course', 'ide-chat-course');
   private readonly courseLabel = element('label', 'jp-IdeChat-courseLabel');
+  private readonly modelSelect = element('select', 'jp-IdeChat-model', 'ide-chat-model');
   private readonly notice = element('div', 'jp-IdeChat-notice', 'ide-chat-notice');
   private readonly log = element('div', 'jp-IdeChat-log', 'ide-chat-log');
   private readonly input = element('textarea', 'jp-IdeChat-input', 'ide-chat-input');
@@ -62,7 +63,10 @@ export class ChatPanel extends Widget {
     const head = element('div', 'jp-IdeChat-head');
     this.courseLabel.textContent = 'Course ';
     this.courseLabel.appendChild(this.courseSelect);
-    head.appendChild(this.courseLabel);
+    const modelLabel = element('label', 'jp-IdeChat-modelLabel');
+    modelLabel.textContent = 'Model ';
+    modelLabel.appendChild(this.modelSelect);
+    head.append(this.courseLabel, modelLabel);
     this.input.placeholder = 'Ask about your code (Enter sends, Shift+Enter: new line)';
     this.input.rows = 3;
     this.send.textContent = 'Send';
@@ -71,6 +75,9 @@ export class ChatPanel extends Widget {
     this.node.append(head, this.notice, this.log, form);
     this.courseSelect.addEventListener('change', () => {
       void this.state.setCourse(this.courseSelect.value || null);
+    });
+    this.modelSelect.addEventListener('change', () => {
+      this.state.setModel(this.modelSelect.value);
     });
     this.send.addEventListener('click', () => void this.ask());
     this.input.addEventListener('keydown', (event) => {
@@ -103,6 +110,15 @@ export class ChatPanel extends Widget {
       }),
     );
     this.courseSelect.value = this.state.api.course ?? '';
+    this.modelSelect.replaceChildren(
+      ...this.state.models.map((name) => {
+        const option = document.createElement('option');
+        option.value = option.textContent = name;
+        return option;
+      }),
+    );
+    this.modelSelect.value = this.state.model ?? '';
+    this.modelSelect.disabled = this.state.models.length < 2;
     const notice = policyNotice(this.state);
     this.notice.textContent = notice ?? '';
     this.notice.hidden = notice === null;
@@ -150,6 +166,9 @@ export class ChatPanel extends Widget {
     } catch (error) {
       this.bubble('error', await messageOf(error));
     } finally {
+      if (!text) {
+        answer.remove();
+      }
       answer.dataset.streaming = 'false';
       this.controller = null;
       this.render();

@@ -3,6 +3,7 @@ import { Signal, type ISignal } from '@lumino/signaling';
 import { messageOf, type IdeApi, type Policy } from './api';
 
 const COURSE_KEY = 'jupyter-ide:jupyterlab:course';
+const MODEL_KEY = 'jupyter-ide:jupyterlab:model';
 
 /** The AI state every plugin reads; ``changed`` fires when any of it changes. */
 export class AIState {
@@ -16,6 +17,16 @@ export class AIState {
 
   constructor(readonly api: IdeApi) {
     api.course = window.localStorage.getItem(COURSE_KEY) || null;
+    this.model = window.localStorage.getItem(MODEL_KEY) || null;
+  }
+
+  /** Use ``model`` for the chat and completions from now on (kept for the next visit). */
+  setModel(model: string): void {
+    if (this.models.includes(model)) {
+      this.model = model;
+      window.localStorage.setItem(MODEL_KEY, model);
+      this.changedSignal.emit();
+    }
   }
 
   /** Fires after a refresh or a course change. */
