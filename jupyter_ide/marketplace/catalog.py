@@ -30,6 +30,7 @@ from .common import (
     versions_of,
 )
 from .errors import MarketplaceError
+from .grants import GrantCache
 
 SORTS = {
     "downloads": (MarketplacePackage.downloads.desc(), MarketplacePackage.name),
@@ -94,10 +95,11 @@ def summary(package: Any) -> dict[str, Any]:
 class Catalog:
     """Reading the store: search, a package's detail, downloads; ratings and admin lists."""
 
-    def __init__(self, db: Database, store: BlobStore) -> None:
-        """Keep the database and the packages' blob store."""
+    def __init__(self, db: Database, store: BlobStore, grants: GrantCache | None = None) -> None:
+        """Keep the database, the packages' blob store and the call check's cache."""
         self.db = db
         self.store = store
+        self.grants = grants or GrantCache(None)
 
     async def search(
         self,
@@ -317,4 +319,5 @@ class Catalog:
                 list=which,
                 subject=subject,
             )
+        await self.grants.changed()  # a blocked extension's calls stop at once
         return {"list": which, "subject": subject, "on_list": not remove}

@@ -271,7 +271,7 @@ class CallCheckHandler(_MarketplaceHandler):
         body = self.body()
         if not isinstance(body, dict):
             raise web.HTTPError(400, "Send {method, params}")
-        install = await self.marketplace.installs.one(self.caller(), name)
+        install = await self.marketplace.installs.for_call(self.caller(), name)
         self.reply(decide(install, body.get("method"), body.get("params")).as_json())
 
 

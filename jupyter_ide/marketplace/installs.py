@@ -37,6 +37,7 @@ from .common import (
     user_of,
 )
 from .errors import MarketplaceError
+from .grants import GrantCache
 from .manifest import SENSITIVE
 
 SETTING_TYPES: dict[str, type | tuple[type, ...]] = {
@@ -82,9 +83,10 @@ def check_settings(manifest: dict[str, Any], settings: Any) -> dict[str, Any]:
 class Installs:
     """Each user's extensions, and the ones their courses lock in."""
 
-    def __init__(self, db: Database) -> None:
-        """Keep the database."""
+    def __init__(self, db: Database, grants: GrantCache | None = None) -> None:
+        """Keep the database and the call check's cache."""
         self.db = db
+        self.grants = grants or GrantCache(None)
 
     async def _version(
         self, session: AsyncSession, package: MarketplacePackage, version: str | None
@@ -165,6 +167,7 @@ class Installs:
                 )
         except IntegrityError as e:
             raise MarketplaceError(409, f"{body['name']} is already installed") from e
+        await self.grants.changed(caller.name)
         return await self.one(caller, body["name"])
 
     async def listing(self, caller: Caller) -> list[dict[str, Any]]:
@@ -251,6 +254,17 @@ class Installs:
             if item["name"] == name:
                 return item
         raise MarketplaceError(404, f"{name!r} is not installed")
+
+    async def for_call(self, caller: Caller, name: str) -> dict[str, Any]:
+        """Return one of the caller's extensions as it stands now, cheaply (the call check)."""
+
+        async def load() -> dict[str, dict[str, Any]]:
+            return {item["name"]: item for item in await self.listing(caller)}
+
+        found = (await self.grants.installs(caller.name, load)).get(name)
+        if found is None:
+            raise MarketplaceError(404, f"{name!r} is not installed")
+        return found
 
     async def _lock_of(self, session: AsyncSession, user_id: int, package_id: int) -> Course | None:
         """Return a course of the user's that locks this package in, if any."""
@@ -342,6 +356,7 @@ class Installs:
                 granted=list(row.granted or []),
                 enabled=row.enabled,
             )
+        await self.grants.changed(caller.name)
         return await self.one(caller, name)
 
     async def uninstall(self, caller: Caller, name: str) -> None:
@@ -364,6 +379,7 @@ class Installs:
             if not result.rowcount:  # type: ignore[attr-defined]
                 raise MarketplaceError(404, f"{name!r} is not installed")
             audit(session, "uninstalled", caller, package=name)
+        await self.grants.changed(caller.name)
 
     # -- course locks ----------------------------------------------------------------------
 
@@ -429,6 +445,7 @@ class Installs:
             audit(
                 session, "course_locked", caller, course=course.name, package=name, granted=granted
             )
+        await self.grants.changed()  # every member's grants
         return {"course": course_name, "name": name, "granted": granted}
 
     async def unlock(self, caller: Caller, course_name: str, name: str) -> None:
@@ -446,3 +463,4 @@ class Installs:
                 )
             )
             audit(session, "course_unlocked", caller, course=course.name, package=name)
+        await self.grants.changed()

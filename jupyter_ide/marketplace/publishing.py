@@ -40,6 +40,7 @@ from .common import (
     versions_of,
 )
 from .errors import MarketplaceError, ScanError
+from .grants import GrantCache
 from .manifest import (
     MANIFEST_NAME,
     PERMISSIONS,
@@ -103,13 +104,19 @@ class Publishing:
     """Publisher namespaces and keys; publish, yank and quarantine of package versions."""
 
     def __init__(
-        self, db: Database, store: BlobStore, limits: ScanLimits, quarantine: Quarantine
+        self,
+        db: Database,
+        store: BlobStore,
+        limits: ScanLimits,
+        quarantine: Quarantine,
+        grants: GrantCache | None = None,
     ) -> None:
-        """Keep the database, the blob store for packages, the scan's limits, the quarantine."""
+        """Keep the database, the packages' store, the scan's limits, the quarantine."""
         self.db = db
         self.store = store
         self.limits = limits
         self.quarantine = quarantine
+        self.grants = grants or GrantCache(None)
 
     # -- namespaces and keys -------------------------------------------------------------
 
@@ -277,6 +284,7 @@ class Publishing:
                 versions=[f"{v.name}@{v.version}" for v in unserved],
                 installs_disabled=disabled,
             )
+        await self.grants.changed()  # what only the key signed stops at the next call
         return {
             "key_id": key_id,
             "unserved": [f"{v.name}@{v.version}" for v in unserved],

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..cache import Cache
 from ..contents_manager.blobstore import BlobStore, make_blob_store
 from ..db import Database
 from .archive import ScanLimits
 from .catalog import Catalog
+from .grants import GrantCache
 from .installs import Installs
 from .publishing import Publishing
 from .quarantine import Quarantine
@@ -19,15 +21,23 @@ MARKETPLACE = "jupyter_ide_marketplace"
 class Marketplace:
     """The store's parts, as handlers reach them from the web app's settings."""
 
-    def __init__(self, db: Database, store: BlobStore, limits: ScanLimits, held: BlobStore) -> None:
-        """Make the parts over one database, the packages' store and the quarantine's."""
+    def __init__(
+        self,
+        db: Database,
+        store: BlobStore,
+        limits: ScanLimits,
+        held: BlobStore,
+        cache: Cache | None = None,
+    ) -> None:
+        """Make the parts over one database, the packages' and quarantine's stores, a cache."""
         self.db = db
         self.store = store
         self.held = held
+        self.grants = GrantCache(cache)
         self.quarantine = Quarantine(db, held)
-        self.publishing = Publishing(db, store, limits, self.quarantine)
-        self.catalog = Catalog(db, store)
-        self.installs = Installs(db)
+        self.publishing = Publishing(db, store, limits, self.quarantine, self.grants)
+        self.catalog = Catalog(db, store, self.grants)
+        self.installs = Installs(db, self.grants)
 
     async def close(self) -> None:
         """Release the blob stores' connections."""
@@ -62,7 +72,8 @@ def attach_marketplace(app: Any) -> None:
         )
         for where in (url, quarantine_url(url))
     )
-    app.settings[MARKETPLACE] = Marketplace(app.db, store, settings.limits(), held)
+    cache = getattr(app, "cache", None)
+    app.settings[MARKETPLACE] = Marketplace(app.db, store, settings.limits(), held, cache)
 
 
 async def detach_marketplace(settings: dict[str, Any]) -> None:

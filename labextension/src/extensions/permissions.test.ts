@@ -113,20 +113,21 @@ describe('PermissionGate', () => {
     expect(ask).not.toHaveBeenCalled();
   });
 
-  it('refuses what the server refuses, and asks the server again after a change', async () => {
+  it('asks the server at every call: a grant revoked elsewhere fails the next one', async () => {
     const answers: Decision[] = [
       { decision: 'deny', permission: 'editor.read', reason: 'revoked' },
       { decision: 'allow', permission: 'editor.read', reason: 'granted' },
+      { decision: 'allow', permission: 'editor.read', reason: 'granted' },
+      { decision: 'deny', permission: 'editor.read', reason: 'editor.read is not granted' },
     ];
     const server = vi.fn(async () => answers.shift() as Decision);
     const gate = new PermissionGate(install(), vi.fn(), async () => install(), server);
     await expect(gate.check('editor.getText', {})).rejects.toThrow('the server refused: revoked');
     await gate.check('editor.getText', {});
     await gate.check('editor.getText', {});
-    expect(server).toHaveBeenCalledTimes(2);
-    gate.update(install({ granted: ['editor.read'] }));
-    answers.push({ decision: 'deny', permission: 'editor.read', reason: 'disabled' });
-    await expect(gate.check('editor.getText', {})).rejects.toThrow('disabled');
+    // Revoked in another tab: this gate's install still says granted, the server does not.
+    await expect(gate.check('editor.getText', {})).rejects.toThrow('is not granted');
+    expect(server).toHaveBeenCalledTimes(4);
   });
 
   it('does not ask the server when the local gate already refuses', async () => {

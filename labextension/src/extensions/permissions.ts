@@ -126,13 +126,12 @@ export type Ask = (install: Install, permission: string) => Promise<boolean>;
 
 /**
  * The gate one extension's calls pass: the local decision, one question per sensitive
- * permission (a refusal holds for the session), and the server's check where it has one.
+ * permission (a refusal holds for the session), and the server's check where it has one,
+ * at every call (a grant revoked elsewhere, in another tab or by an admin, fails the next call).
  */
 export class PermissionGate {
   private readonly refused = new Set<string>();
   private readonly asking = new Map<string, Promise<boolean>>();
-  /** Methods the server allowed for the current install (asked again after a change). */
-  private readonly serverAllowed = new Set<string>();
 
   constructor(
     private install: Install,
@@ -149,7 +148,6 @@ export class PermissionGate {
   /** Replace the install (after a change in the panel). */
   update(install: Install): void {
     this.install = install;
-    this.serverAllowed.clear();
   }
 
   /** Resolve when the call may go ahead; throw an Error saying why not otherwise. */
@@ -178,13 +176,11 @@ export class PermissionGate {
     if (local.decision !== 'allow') {
       throw new Error(local.reason);
     }
-    if (this.serverCheck && typeof method === 'string' && !this.serverAllowed.has(method)) {
+    if (this.serverCheck && typeof method === 'string') {
       const remote = await this.serverCheck(method, params);
       if (remote.decision !== 'allow') {
         throw new Error(`the server refused: ${remote.reason}`);
       }
-      // Parameters were checked here already; the grant is what the server adds.
-      this.serverAllowed.add(method);
     }
   }
 }
