@@ -8,7 +8,7 @@ import { ICommandPalette, ToolbarButton } from '@jupyterlab/apputils';
 import { ICompletionProviderManager } from '@jupyterlab/completer';
 import type { DocumentRegistry, IDocumentWidget } from '@jupyterlab/docregistry';
 import { IStatusBar } from '@jupyterlab/statusbar';
-import { LabIcon } from '@jupyterlab/ui-components';
+import { LabIcon, runIcon } from '@jupyterlab/ui-components';
 import { Token } from '@lumino/coreutils';
 import { IdeApi } from './api';
 import { ChatPanel } from './chat';
@@ -105,6 +105,7 @@ class RunButtonExtension implements DocumentRegistry.WidgetExtension {
   createNew(widget: IDocumentWidget): { dispose(): void; isDisposed: boolean } {
     const button = new ToolbarButton({
       className: 'jp-IdeRun-button',
+      icon: runIcon,
       label: 'Run in sandbox',
       tooltip: 'Run this file in the jupyter-ide sandbox',
       onClick: () => void this.app.commands.execute(RUN_COMMAND),
@@ -133,6 +134,7 @@ const runPlugin: JupyterFrontEndPlugin<void> = {
     };
     app.commands.addCommand(RUN_COMMAND, {
       label: 'Run in Sandbox',
+      icon: runIcon,
       caption: 'Run the current code file in the jupyter-ide sandbox',
       isEnabled: () => runnable() !== null,
       execute: async () => {
