@@ -85,7 +85,10 @@ export default function RunPanel({
           },
           controller.signal,
         );
-        void client.reportActivity({ kind: 'run', path: file, token }).catch(() => undefined);
+        // The timeline links the run to its file; a failed report never stops the run.
+        void Promise.resolve()
+          .then(() => client.reportActivity({ kind: 'run', path: file, token }))
+          .catch(() => undefined);
         const [done] = await pollUntilDone(
           () => client.submissions([token], controller.signal),
           ([s]) => setResult(s ?? null),

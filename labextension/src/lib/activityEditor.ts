@@ -5,6 +5,13 @@ import { EditCounter } from './activity';
 
 const TICK_MS = 1000;
 
+/** Send a report; a failed one is dropped (the editor never waits for or fails on it). */
+function quietly(send: () => Promise<void>): void {
+  void Promise.resolve()
+    .then(send)
+    .catch(() => undefined);
+}
+
 /** Watch ``editor``; return a function that stops watching (and sends what is counted). */
 export function reportActivity(
   editor: monaco.editor.IStandaloneCodeEditor,
@@ -15,7 +22,7 @@ export function reportActivity(
   const send = () => {
     const report = counter.take();
     if (report) {
-      void client.reportActivity({ kind: 'edit', path: path(), ...report }).catch(() => undefined);
+      quietly(() => client.reportActivity({ kind: 'edit', path: path(), ...report }));
     }
   };
   const changes = editor.onDidChangeModelContent((e) => {
@@ -29,7 +36,7 @@ export function reportActivity(
     const text = editor.getModel()?.getValueInRange(e.range) ?? '';
     if (text) {
       // The server decides what counts as a paste and looks for where it came from.
-      void client.reportActivity({ kind: 'paste', path: path(), text }).catch(() => undefined);
+      quietly(() => client.reportActivity({ kind: 'paste', path: path(), text }));
     }
   });
   const timer = window.setInterval(() => {

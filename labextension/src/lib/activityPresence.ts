@@ -11,7 +11,10 @@ export function usePresence(client: IdeClient, course: string | null, path: stri
     if (!course) {
       return;
     }
-    const beat = () => void client.presence(course, pathRef.current).catch(() => undefined);
+    const beat = () =>
+      void Promise.resolve()
+        .then(() => client.presence(course, pathRef.current))
+        .catch(() => undefined);
     beat();
     const timer = window.setInterval(beat, PRESENCE_MS);
     return () => window.clearInterval(timer);
