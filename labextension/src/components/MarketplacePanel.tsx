@@ -5,6 +5,7 @@ import type { MarketplaceClient, PackageDetail, PackageSummary } from '../extens
 import { PERMISSION_TEXT, SENSITIVE, type Install } from '../extensions/permissions';
 import type { RuntimeState } from '../extensions/store';
 import { MarketplaceInstalled } from './MarketplaceInstalled';
+import { MarketplaceQuarantine } from './MarketplaceQuarantine';
 import type { Notify } from './Toasts';
 
 interface Props {
@@ -164,6 +165,11 @@ export function MarketplacePanel({
         busy={busy}
         act={act}
         onCommand={onCommand}
+      />
+      <MarketplaceQuarantine
+        market={market}
+        notify={notify}
+        onReleased={() => void search(query)}
       />
     </div>
   );

@@ -114,6 +114,35 @@ export function parseInstall(data: unknown): Install {
   };
 }
 
+/** An upload that failed the publish scan, waiting for an admin's review. */
+export interface QuarantineEntry {
+  id: number;
+  namespace: string;
+  name: string | null;
+  version: string | null;
+  reason: string;
+  submittedBy: string;
+  createdAt: string;
+  status: string;
+  kept: boolean;
+}
+
+/** Check a quarantine entry's shape. */
+export function parseQuarantineEntry(data: unknown): QuarantineEntry {
+  const raw = obj(data, 'quarantine entry');
+  return {
+    id: num(raw.id),
+    namespace: str(raw.namespace),
+    name: strOrNull(raw.name),
+    version: strOrNull(raw.version),
+    reason: str(raw.reason),
+    submittedBy: str(raw.submitted_by),
+    createdAt: str(raw.created_at),
+    status: str(raw.status),
+    kept: raw.kept === true,
+  };
+}
+
 const VERDICTS: Verdict[] = ['allow', 'prompt', 'deny'];
 
 /** Check the server's decision on a runtime call. */
@@ -187,6 +216,25 @@ export class MarketplaceClient {
   async checkCall(name: string, method: string, params: unknown): Promise<Decision> {
     const path = `installs/${encodeURIComponent(name)}/calls`;
     return parseDecision(await this.send(path, 'POST', { method, params }));
+  }
+
+  /** The pending quarantine (admins); null when the caller may not review it. */
+  async quarantine(): Promise<QuarantineEntry[] | null> {
+    const url = URLExt.join(this.settings.baseUrl, 'ide', 'api', 'marketplace', 'quarantine');
+    const response = await ServerConnection.makeRequest(`${url}?status=pending`, {}, this.settings);
+    if (response.status === 403) {
+      return null;
+    }
+    if (!response.ok) {
+      throw new ServerConnection.ResponseError(response);
+    }
+    const raw = obj(await response.json(), 'quarantine');
+    return Array.isArray(raw.quarantine) ? raw.quarantine.map(parseQuarantineEntry) : [];
+  }
+
+  /** Release (publish after review) or reject (delete) a quarantined upload. */
+  async decideQuarantine(id: number, action: 'release' | 'reject'): Promise<void> {
+    await this.send(`quarantine/${id}/${action}`, 'POST', {});
   }
 
   /** A version's archive bytes. */
