@@ -12,6 +12,7 @@ import { setInlineSettings } from '../lib/inlineSettings';
 import { judgeLanguage } from '../lib/judge';
 import { planClose, type ClosePlan } from '../lib/kernelUse';
 import { isUnder, renamePath } from '../lib/languages';
+import { setFileOpener } from '../lsp/opener';
 import type { AIRequest } from './AIPanel';
 import type { RunTrigger } from './RunPanel';
 import { Explorer } from './Explorer';
@@ -142,6 +143,12 @@ export function App({ services }: { services: Services }) {
     });
     setActive(path);
   }, []);
+
+  useEffect(() => {
+    // Go to definition / references into a file that is not open yet.
+    setFileOpener((path) => open(path, 'file'));
+    return () => setFileOpener(null);
+  }, [open]);
 
   /** After a notebook's tab closed: shut its kernel down if the plan says so. */
   const finishClose = useCallback(

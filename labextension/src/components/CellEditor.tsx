@@ -6,6 +6,8 @@ import { handleFor } from '../monaco/editorHandle';
 import { enableInlineCompletions, registerInlineCompletions } from '../monaco/inlineCompletions';
 import { monaco } from '../monaco/setup';
 import type { IdeClient } from '../api/client';
+import { useLspCell } from '../lsp/useLsp';
+import type { Services } from '../services';
 
 interface Props {
   source: string;
@@ -23,6 +25,8 @@ interface Props {
   onEditorFocus?: (handle: EditorHandle) => void;
   /** With a key, breakpoints can be set in the cell's margin (code cells). */
   debugKey?: string;
+  /** A code cell's id and the services: the cell joins its notebook's language server document. */
+  lsp?: { services: Services; cellId: string };
 }
 
 const LINE_HEIGHT = 19;
@@ -39,6 +43,7 @@ export function CellEditor({
   client,
   onEditorFocus,
   debugKey,
+  lsp,
 }: Props) {
   const host = useRef<HTMLDivElement>(null);
   const editorRef = useRef<monaco.editor.IStandaloneCodeEditor | null>(null);
@@ -105,6 +110,8 @@ export function CellEditor({
     // The editor owns its text after creation; parents learn of edits through onChange.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
+
+  useLspCell(editorRef, lsp?.services, path, lsp?.cellId);
 
   useEffect(() => {
     const model = editorRef.current?.getModel();

@@ -8,6 +8,7 @@ import type { EditorHandle } from '../lib/editorHandle';
 import { handleFor } from '../monaco/editorHandle';
 import { languageForPath } from '../lib/languages';
 import { makeQueue } from '../lib/queue';
+import { useLspFile } from '../lsp/useLsp';
 import { reportActivity } from '../lib/activityEditor';
 import { enableInlineCompletions, registerInlineCompletions } from '../monaco/inlineCompletions';
 import { monaco } from '../monaco/setup';
@@ -147,6 +148,8 @@ export default function FileEditor({ path, services, active, onDirty, onEditor, 
     // Created once per open tab (a rename moves it, below); save/reload are read through refs.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
+
+  useLspFile(editor, path, services);
 
   useEffect(() => {
     const instance = editor.current;

@@ -27,6 +27,7 @@ import { deathMessage, formatLimits, specLimits, type SandboxLimits } from '../l
 import type { EditorHandle } from '../lib/editorHandle';
 import type { Services } from '../services';
 import { CellEditor } from './CellEditor';
+import { useLspNotebook } from '../lsp/useLsp';
 import { debugBeforeRun } from '../lib/debugKernel';
 import { cellKey } from '../lib/debugStore';
 import { errorText, OutputArea } from './OutputArea';
@@ -528,6 +529,13 @@ export default function NotebookView({
     }
   };
 
+  useLspNotebook(
+    services,
+    path,
+    notebook ? kernelLanguage(notebook, specs) : '',
+    notebook ? notebook.cells.filter((c) => c.cell_type === 'code').map((c) => c.id) : null,
+  );
+
   const addCell = (cellType: CellType) => {
     const cell = newCell(cellType);
     edit((nb) => insertAfter(nb, selected, cell));
@@ -591,6 +599,7 @@ export default function NotebookView({
               path={path}
               client={cell.cell_type === 'code' ? services.ide : undefined}
               onEditorFocus={(handle) => onEditor?.(path, handle)}
+              lsp={cell.cell_type === 'code' ? { services, cellId: cell.id } : undefined}
               debugKey={cell.cell_type === 'code' ? cellKey(path, cell.id) : undefined}
             />
           ) : (

@@ -4,6 +4,7 @@ import type { Course, Health, Subsystem } from '../api/client';
 import { formatLimits, type SandboxInfo } from '../lib/sandbox';
 import type { Services } from '../services';
 import { CoursePicker } from './CoursePicker';
+import { LspStatus } from './LspStatus';
 import { MarketplaceStatus } from './MarketplaceStatus';
 
 const POLL_MS = 15_000;
@@ -119,6 +120,7 @@ export function StatusBar({
           Server unreachable: {error}
         </span>
       )}
+      <LspStatus />
       <MarketplaceStatus />
       <span className="status-item status-version">jupyter-ide {health?.version ?? ''}</span>
     </footer>

@@ -67,7 +67,7 @@ export function toMarker(diagnostic: Diagnostic): MonacoRange & {
   return {
     ...range,
     severity,
-    message: diagnostic.message,
+    message: typeof diagnostic.message === 'string' ? diagnostic.message : diagnostic.message.value,
     source: diagnostic.source,
     code: diagnostic.code === undefined ? undefined : String(diagnostic.code),
   };
