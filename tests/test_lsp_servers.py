@@ -21,11 +21,13 @@ from docker.models.containers import Container
 from jupyter_lsp.schema import SERVERS_RESPONSE
 from jupyter_lsp.session import LanguageServerSession
 from tornado.httpclient import HTTPClientError
+from tornado.websocket import websocket_connect
 
 from jupyter_ide.kernels.profile import LABEL_KIND, LABEL_SERVER
 from jupyter_ide.lsp.manager import LABEL_SERVER_KEY
 
 from .kernel_host import require_images
+from .launch import launch
 from .lsp_client import LspClient
 
 IDLE = 5.0  # seconds of silence before a server is removed (idle test)
@@ -156,7 +158,7 @@ SOURCES = {
         "",
     ),
     "gopls": ("main.go", "go", "package main\n\nfunc main() {\n\tx := 1\n}\n", "x"),
-    "bash-language-server": ("run.sh", "shellscript", "#!/bin/bash\nif [ 1 ; then\necho hi\n", ""),
+    "bash-language-server": ("run.sh", "shellscript", "#!/bin/bash\nrm $1\n", "quote"),
 }
 
 
@@ -296,7 +298,8 @@ async def test_idle_servers_are_removed_and_come_back(
     async with asyncio.timeout(IDLE + 20):
         while _containers(engine, jp_serverapp, "pylsp"):  # noqa: ASYNC110 (the engine's state)
             await asyncio.sleep(0.3)
-    assert (await _status(jp_fetch))["sessions"]["pylsp"]["status"] == "stopped"
+        while (await _status(jp_fetch))["sessions"]["pylsp"]["status"] != "stopped":  # noqa: ASYNC110
+            await asyncio.sleep(0.1)
     reply = await client.request(
         "textDocument/completion",
         {"textDocument": {"uri": uri}, "position": {"line": 1, "character": 5}},
@@ -320,3 +323,31 @@ async def test_hostile_requests_are_refused(jp_fetch: Any, jp_ws_fetch: Any) -> 
     ws.write_message(json.dumps({"method": "initialize"}))
     assert await ws.read_message() is None
     assert ws.close_code == 1007 and "JSON-RPC" in (ws.close_reason or "")
+
+
+async def test_under_jupyter_server_only_sandboxed_servers_answer(
+    engine: docker.DockerClient,
+) -> None:
+    """`jupyter server` with jupyterlab (and so jupyter-lsp) installed: /lsp/status lists our
+    sandboxed servers only, and a /lsp/ws connection starts a kind=lsp container."""
+    with launch(app="server", env={"JUPYTER_IDE_SANDBOX": "docker"}) as server:
+        reply = await asyncio.to_thread(server.fetch, "GET", "/lsp/status")
+        assert reply.status == 200, reply.text
+        specs = reply.body["specs"]
+        assert specs and all(spec["in_sandbox"] is True for spec in specs.values()), specs
+        assert set(specs) == {
+            "pylsp",
+            "clangd",
+            "typescript-language-server",
+            "gopls",
+            "bash-language-server",
+        }
+        root = reply.body["root_uri"]
+        ws = await websocket_connect(server.ws_url("/lsp/ws/pylsp"))
+        client = LspClient(ws)
+        await client.initialize(root)
+        labels = [f"{LABEL_SERVER}={server.server_id()}", f"{LABEL_KIND}=lsp"]
+        boxes = engine.containers.list(sparse=True, filters={"label": labels})
+        assert len(boxes) == 1
+        ws.close()
+        assert "jupyter_lsp: jupyter-ide serves /lsp" in server.log()  # kept from loading
