@@ -99,11 +99,13 @@ def _call(server: IDEServer, method: str, path: str, body: Any = None, **params:
     return json.loads(raw) if raw else None
 
 
-def _package(name: str, main: str, permissions: list[str], item: str) -> bytes:
+def _package(
+    name: str, main: str, permissions: list[str], item: str, namespace: str = NAMESPACE
+) -> bytes:
     """A small extension with code: a manifest, main.js and the examples' api.js."""
     manifest = {
         "name": name,
-        "publisher": NAMESPACE,
+        "publisher": namespace,
         "version": "1.0.0",
         "displayName": name.title(),
         "description": f"test extension {name}",
@@ -343,3 +345,38 @@ def test_sensitive_permission_is_asked_at_first_use(ide: Page, store: IDEServer)
         "Revoke workspace.write"
     )
     ide.get_by_test_id("uninstall-examples.writer").click()
+
+
+def test_admin_releases_a_quarantined_upload_from_the_panel(ide: Page, store: IDEServer) -> None:
+    """An upload asking for a permission its namespace may not use waits; released, it is listed."""
+    key = Ed25519PrivateKey.generate()
+    _call(store, "POST", "publishers", {"namespace": "review"})
+    _call(store, "PATCH", "publishers/review", {"status": "approved"})
+    _call(store, "PATCH", "publishers/review", {"forbidden_permissions": ["ui.statusbar"]})
+    public = base64.b64encode(raw_public_key(key.public_key())).decode()
+    added = _call(store, "POST", "publishers/review/keys", {"public_key": public})
+    data = _package("held", SPIN_JS, ["ui.statusbar"], "held", namespace="review")
+    signature = sign(key, hashlib.sha256(data).hexdigest())
+    request = urllib.request.Request(
+        f"{store.url}/ide/api/marketplace/packages?signature="
+        f"{urllib.parse.quote(signature)}&key={added['key_id']}",
+        data=data,
+        method="POST",
+        headers={"Authorization": f"token {store.token}"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code == 422
+    entry = _call(store, "GET", "quarantine", status="pending")["quarantine"][0]
+    assert entry["name"] == "review.held"
+    _open_panel(ide)
+    row = ide.get_by_test_id(f"quarantine-{entry['id']}")
+    expect(row).to_contain_text("may not ask for ui.statusbar")
+    shot(ide, "marketplace-05-quarantine")
+    ide.get_by_test_id(f"quarantine-release-{entry['id']}").click()
+    expect(row).to_have_count(0)
+    ide.get_by_test_id("marketplace-search").fill("held")
+    ide.get_by_test_id("marketplace-search").press("Enter")
+    expect(ide.get_by_test_id("marketplace-result-review.held")).to_be_visible()
+    released = _call(store, "GET", "quarantine", status="released")["quarantine"]
+    assert [q["id"] for q in released] == [entry["id"]]
