@@ -95,6 +95,12 @@ class Lab:
         with self.db.connect() as conn:
             return list(conn.execute(text(query), params).all())
 
+    def change(self, statement: str, **params: Any) -> None:
+        """Run a data-changing SQL statement on the service's database (committed)."""
+        assert self.db is not None
+        with self.db.begin() as conn:
+            conn.execute(text(statement), params)
+
     def wait_graded(self, who: str, assignment: str, sid: int) -> dict[str, Any]:
         """Wait until a submission is graded (or failed)."""
         deadline = time.monotonic() + 300
