@@ -32,7 +32,7 @@ from .oauth_state import SharedStateHubOAuth
 # service serves opens notebooks' kernels through sessions); shutdown, config, events and
 # nbconvert belong to no single user of a shared process.
 SERVED_RESOURCES = frozenset(
-    {"api", "contents", "csp", "kernels", "kernelspecs", "sessions", "terminals"}
+    {"api", "contents", "csp", "kernels", "kernelspecs", "lsp", "sessions", "terminals"}
 )
 
 
