@@ -15,6 +15,7 @@ import pytest
 from jupyter_ide.cache import RedisCache
 from jupyter_ide.marketplace.grants import GrantCache
 
+from .test_ai_common import make_course
 from .test_marketplace_common import (
     Client,
     make_publisher,
@@ -91,6 +92,25 @@ async def test_each_call_sees_the_current_grants(jp_fetch: Any, jp_serverapp: An
     # Uninstalled: nothing to call.
     code, _, _ = await client.call("sam", "DELETE", "installs", "cs-dept.counter")
     assert code == 204
+    await client.refused(404, "sam", "POST", *path, body=STATUS)
+
+
+async def test_leaving_the_course_stops_its_locked_extension_at_the_next_call(
+    jp_fetch: Any, jp_serverapp: Any
+) -> None:
+    """Membership changes outside the store; the next call of a course's extension sees them."""
+    from jupyter_ide.auth.permissions import Role
+
+    client = Client(jp_fetch)
+    alan = await make_publisher(client, "cs-dept", "alan")
+    meta = manifest("cs-dept", "helper", permissions=["ui.statusbar"])
+    await alan.published(client, package(meta))
+    await make_course(jp_serverapp, "cs101", ["sam"], ["alan"])
+    await client.ok("alan", "PUT", "courses", "cs101", "extensions", "cs-dept.helper", body={})
+    path = ("installs", "cs-dept.helper", "calls")
+    assert (await client.ok("sam", "POST", *path, body=STATUS))["decision"] == "allow"
+    courses = jp_serverapp.web_app.settings["jupyter_ide_courses"]
+    await courses.remove_member("cs101", "sam", by="root", by_role=Role.ADMIN)
     await client.refused(404, "sam", "POST", *path, body=STATUS)
 
 

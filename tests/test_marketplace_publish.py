@@ -171,6 +171,7 @@ async def test_refused_packages_store_nothing(jp_fetch: Any, jp_serverapp: Any) 
 
     nothing_quarantined = await count_rows(jp_serverapp, MarketplaceQuarantine)
     assert nothing_quarantined == 0
+    assert [key async for key, _ in marketplace(jp_serverapp).held.keys()] == []
 
     # Scan failures: refused, and quarantined with the reason.
     scanned = {

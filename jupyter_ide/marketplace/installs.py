@@ -22,6 +22,7 @@ from ..db.models import (
     Extension,
     MarketplaceCourseLock,
     MarketplacePackage,
+    User,
     UserExtension,
     utcnow,
 )
@@ -262,9 +263,25 @@ class Installs:
             return {item["name"]: item for item in await self.listing(caller)}
 
         found = (await self.grants.installs(caller.name, load)).get(name)
+        course = found.get("locked_by_course") if found else None
+        if course and not await self._member(caller, course):
+            # Membership changes outside the store: one indexed look-up keeps this exact.
+            await self.grants.changed(caller.name)
+            found = (await self.grants.installs(caller.name, load)).get(name)
         if found is None:
             raise MarketplaceError(404, f"{name!r} is not installed")
         return found
+
+    async def _member(self, caller: Caller, course: str) -> bool:
+        """Return True while the caller is a member of the course."""
+        async with self.db.session() as session:
+            query = (
+                select(CourseMember.user_id)
+                .join(Course, Course.id == CourseMember.course_id)
+                .join(User, User.id == CourseMember.user_id)
+                .where(Course.name == course, User.name == caller.name)
+            )
+            return (await session.execute(query.limit(1))).first() is not None
 
     async def _lock_of(self, session: AsyncSession, user_id: int, package_id: int) -> Course | None:
         """Return a course of the user's that locks this package in, if any."""
