@@ -188,6 +188,35 @@ def test_runtime_calls_are_checked_against_grants() -> None:
     assert every == set(PERMISSIONS)
 
 
+def test_every_runtime_call_is_denied_without_its_grant_and_allowed_with_it() -> None:
+    """Each method of the message API, one by one, against its own permission."""
+    from jupyter_ide.marketplace.manifest import SENSITIVE
+
+    params = {
+        "workspace.readFile": {"path": "a.py"},
+        "workspace.writeFile": {"path": "a.py", "content": "x"},
+        "workspace.list": {"path": ""},
+        "statusbar.set": {"id": "a", "text": "b"},
+        "editor.setText": {"text": "x"},
+        "run.code": {"source": "1"},
+        "ai.chat": {"prompt": "hi"},
+    }
+    for method, permission in METHODS.items():
+        others = [p for p in set(METHODS.values()) if p != permission]
+        declared = {"enabled": True, "permissions": sorted(set(METHODS.values()))}
+        without = decide({**declared, "granted": others}, method, params.get(method, {}))
+        expected = "prompt" if permission in SENSITIVE else "deny"
+        assert (without.decision, without.permission) == (expected, permission), method
+        granted = decide({**declared, "granted": [permission]}, method, params.get(method, {}))
+        assert granted.decision == "allow", (method, granted)
+        undeclared = decide(
+            {"enabled": True, "permissions": others, "granted": [permission]},
+            method,
+            params.get(method, {}),
+        )
+        assert undeclared.decision == "deny", method
+
+
 def test_the_examples_build_command(tmp_path: Path) -> None:
     """`python -m jupyter_ide.marketplace.examples build` writes four signed packages."""
     from jupyter_ide.marketplace.examples.__main__ import main
