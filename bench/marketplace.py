@@ -9,6 +9,7 @@ the admin lists read too), and, as the baseline, the same SQL statements through
 psycopg connection.
 
 Run alone: ``.venv/bin/python -m bench.marketplace [--rounds N]``. Goal: p50 under 20 ms.
+Then, on the same store, the runtime's per-call permission check (bench/marketplace_calls.py).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from jupyter_ide.db.models import (
 from jupyter_ide.marketplace.catalog import Catalog
 from jupyter_ide.marketplace.common import Caller
 
+from . import marketplace_calls
 from .quick import quick
 from .stats import p95, print_table
 
@@ -210,6 +212,7 @@ async def main(argv: list[str] | None = None) -> None:
             f"goal: search p50 < {GOAL_MS:.0f} ms: all kinds p50 {median:.2f} ms, "
             f"p95 {p95(every):.2f} ms -> {verdict}; load average {os.getloadavg()[0]:.1f}"
         )
+        await marketplace_calls.run(db, args.rounds)
     finally:
         await db.dispose()
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
