@@ -179,3 +179,180 @@ async def test_a_busy_loop_under_the_debugger_is_still_stopped(
         assert loop.time() - started >= LIMIT * 0.9
     finally:
         dap.close()
+
+
+C_PROGRAM = """\
+#include <stdio.h>
+struct point { int x; int y; };
+int main(void) {
+    struct point p = {3, 4};
+    int sum = p.x + p.y;
+    printf("sum is %d\\n", sum);
+    LOOP
+    return 0;
+}
+"""
+
+
+class CDap:
+    """DAP over /ide/api/debug/ws/<language>: one JSON message per text frame."""
+
+    def __init__(self, ws: Any) -> None:
+        """Wrap the open socket."""
+        self.ws = ws
+        self.seq = 0
+        self.messages: list[dict[str, Any]] = []
+
+    async def read(self, timeout: float = 60) -> dict[str, Any] | None:
+        """Read the next message (None once the socket closed)."""
+        raw = await asyncio.wait_for(self.ws.read_message(), timeout)
+        if raw is None:
+            return None
+        message = json.loads(raw)
+        self.messages.append(message)
+        return dict(message)
+
+    async def until(self, match: Any, timeout: float = 60) -> dict[str, Any]:
+        """Read until a message matches ``match`` (a predicate)."""
+        for message in self.messages:
+            if match(message):
+                self.messages.remove(message)
+                return message
+        while True:
+            message = await self.read(timeout)
+            assert message is not None, f"socket closed; seen: {self.messages[-5:]}"
+            if match(message):
+                self.messages.remove(message)
+                return message
+
+    async def request(self, command: str, arguments: dict[str, Any] | None = None) -> dict:
+        """Send a request; return its response."""
+        self.seq += 1
+        seq = self.seq
+        body = {"seq": seq, "type": "request", "command": command, "arguments": arguments or {}}
+        await self.ws.write_message(json.dumps(body))
+        return await self.until(lambda m: m.get("type") == "response" and m["request_seq"] == seq)
+
+    async def event(self, name: str, timeout: float = 60) -> dict[str, Any]:
+        """Wait for an event."""
+        return await self.until(lambda m: m.get("event") == name, timeout)
+
+
+async def _c_session(jp_ws_fetch: Any, source: str, name: str = "main.c") -> CDap:
+    dap = CDap(await jp_ws_fetch("ide", "api", "debug", "ws", "c"))
+    await dap.ws.write_message(json.dumps({"type": "start", "name": name, "source": source}))
+    started = await dap.until(lambda m: m.get("type") in ("started", "error"))
+    assert started["type"] == "started", started
+    return dap
+
+
+async def test_c_breakpoint_variables_step_continue_under_lldb(jp_ws_fetch: Any) -> None:
+    """A C program compiled with -g runs under lldb-vscode in the hardened sandbox: it stops at
+    a breakpoint, a struct expands, next steps a line, continue runs to the end."""
+    require_images("c")
+    source = C_PROGRAM.replace("LOOP", "")
+    dap = await _c_session(jp_ws_fetch, source)
+    try:
+        assert (await dap.request("initialize", {"adapterID": "lldb", "linesStartAt1": True}))[
+            "success"
+        ]
+        # Whatever program a client names, the one compiled here runs.
+        launched = await dap.request("launch", {"program": "/bin/sh", "cwd": "/"})
+        assert launched["success"], launched
+        process = await dap.event("process")
+        assert process["body"]["name"] == "/tmp/ide-debug/main", process
+        path = "/tmp/ide-debug/main.c"
+        bps = await dap.request(
+            "setBreakpoints", {"source": {"path": path}, "breakpoints": [{"line": 5}]}
+        )
+        assert bps["body"]["breakpoints"][0]["verified"] is True, bps
+        await dap.request("configurationDone")
+        stopped = await dap.event("stopped")
+        thread = stopped["body"]["threadId"]
+        trace = await dap.request("stackTrace", {"threadId": thread})
+        top = trace["body"]["stackFrames"][0]
+        assert (top["line"], top["source"]["path"]) == (5, path), top
+        scopes = await dap.request("scopes", {"frameId": top["id"]})
+        local = next(s for s in scopes["body"]["scopes"] if s["name"] == "Locals")
+        variables = await dap.request(
+            "variables", {"variablesReference": local["variablesReference"]}
+        )
+        point = next(v for v in variables["body"]["variables"] if v["name"] == "p")
+        inside = await dap.request("variables", {"variablesReference": point["variablesReference"]})
+        assert {v["name"]: v["value"] for v in inside["body"]["variables"]} == {"x": "3", "y": "4"}
+        assert (await dap.request("next", {"threadId": thread}))["success"]
+        await dap.event("stopped")
+        trace = await dap.request("stackTrace", {"threadId": thread})
+        assert trace["body"]["stackFrames"][0]["line"] == 6
+        value = await dap.request(
+            "evaluate",
+            {
+                "expression": "sum",
+                "frameId": trace["body"]["stackFrames"][0]["id"],
+                "context": "watch",
+            },
+        )
+        assert value["body"]["result"] == "7", value
+        await dap.request("continue", {"threadId": thread})
+        exited = await dap.event("exited")
+        assert exited["body"]["exitCode"] == 0
+        output = await dap.until(lambda m: "sum is 7" in str(m.get("body", {}).get("output", "")))
+        assert output["event"] == "output"
+    finally:
+        dap.ws.close()
+
+
+async def test_c_paused_is_not_counted_but_a_loop_is_stopped(jp_ws_fetch: Any) -> None:
+    """Paused past the limit, the C program is not stopped; its endless loop after it is."""
+    require_images("c")
+    source = C_PROGRAM.replace("LOOP", "for (;;) sum++;")
+    dap = await _c_session(jp_ws_fetch, source)
+    try:
+        await dap.request("initialize", {"adapterID": "lldb"})
+        await dap.request("launch", {})
+        await dap.request(
+            "setBreakpoints",
+            {"source": {"path": "/tmp/ide-debug/main.c"}, "breakpoints": [{"line": 6}]},
+        )
+        await dap.request("configurationDone")
+        stopped = await dap.event("stopped")
+        await asyncio.sleep(LIMIT + 2)  # paused: wall time passes, CPU time does not
+        resumed = await dap.request("continue", {"threadId": stopped["body"]["threadId"]})
+        assert resumed["success"], resumed
+        said = await dap.until(
+            lambda m: "Time limit reached" in str(m.get("body", {}).get("output", "")),
+            timeout=LIMIT + 90,  # CPU seconds; on a crowded machine they take longer
+        )
+        assert f"limit {LIMIT:g} s" in said["body"]["output"]
+        await dap.event("terminated")
+    finally:
+        dap.ws.close()
+
+
+async def test_c_compile_errors_and_hostile_messages(jp_ws_fetch: Any) -> None:
+    """The compiler's message comes back; bad start messages and requests are refused."""
+    require_images("c")
+    dap = await _c_session(jp_ws_fetch, "int main(void) { return undefined_name; }\n")
+    said = await dap.until(lambda m: m.get("event") == "output")
+    assert "did not compile" in said["body"]["output"], said
+    assert "undefined_name" in said["body"]["output"], said
+    await dap.event("terminated")
+    dap.ws.close()
+
+    for start, problem in (
+        ({"type": "start", "name": "../etc/x.c", "source": ""}, "plain file name"),
+        ({"type": "start", "name": "main.py", "source": ""}, "ends with .c"),
+        ({"type": "start", "name": "main.c", "source": 5}, "program's text"),
+        ({"type": "go"}, "first message"),
+    ):
+        ws = await jp_ws_fetch("ide", "api", "debug", "ws", "c")
+        await ws.write_message(json.dumps(start))
+        reply = json.loads(await asyncio.wait_for(ws.read_message(), 30))
+        assert reply["type"] == "error" and problem in reply["message"], (start, reply)
+        assert await asyncio.wait_for(ws.read_message(), 30) is None  # closed
+    dap = await _c_session(jp_ws_fetch, C_PROGRAM.replace("LOOP", ""))
+    try:
+        refused = await dap.request("runInTerminal", {"args": ["sh"]})
+        assert not refused["success"] and "does not take" in refused["message"]
+    finally:
+        dap.ws.close()
