@@ -43,6 +43,7 @@ from ..contents_manager.handlers import default_handlers as contents_handlers
 from ..contents_manager.volume import VolumeError, attach_volume
 from ..contents_manager.volume_handlers import default_handlers as volume_handlers
 from ..db import Database, SchemaMismatchError, ensure_schema
+from ..debugger.handlers import default_handlers as debug_handlers
 from ..hubclient.connection import ServiceConnection, ServiceConnectionError, read_connection
 from ..hubclient.forward import CLIENT_SETTING, forward_handlers
 from ..hubclient.server import use_service, wrong_client_managers
@@ -256,7 +257,7 @@ class IDEApp(ExtensionApp):
         routes = default_handlers() + auth_handlers + ai_handlers + kernel_handlers
         routes += contents_handlers + volume_handlers + similarity_handlers
         routes += judge_handlers + classroom_handlers + teaching_handlers
-        routes += marketplace_handlers + activity_handlers
+        routes += marketplace_handlers + activity_handlers + debug_handlers()
         missing = undeclared_verbs(handler for _, handler, _ in routes)
         if missing:
             raise SystemExit(
