@@ -3,6 +3,15 @@ import { defineConfig } from 'vitest/config';
 // Built into the Python package; the server rewrites "./" asset URLs to /ide/static/.
 export default defineConfig({
   base: './',
+  resolve: {
+    // y-monaco imports Monaco's ESM entry by its old path; give it the app's one Monaco.
+    alias: [
+      {
+        find: /^monaco-editor\/esm\/vs\/editor\/editor\.api(\.js)?$/,
+        replacement: 'monaco-editor',
+      },
+    ],
+  },
   build: {
     outDir: '../jupyter_ide/static/ide',
     emptyOutDir: true,

@@ -43,6 +43,14 @@ import {
   type KernelSandbox,
   type SandboxInfo,
 } from '../lib/sandbox';
+import {
+  parseLiveFiles,
+  parseLiveMembers,
+  parseLiveRuns,
+  type LiveEntry,
+  type LiveMember,
+  type LiveRun,
+} from '../lib/live';
 import { readChatStream, type ChatEvent } from '../lib/sse';
 import {
   parseHelpFile,
@@ -423,6 +431,11 @@ export class IdeClient {
 
   constructor(private readonly settings: ServerConnection.ISettings) {}
 
+  /** The server connection's settings (the live view's sockets use them). */
+  get serverSettings(): ServerConnection.ISettings {
+    return this.settings;
+  }
+
   /** The course AI and judge calls are made in, or null to let the server decide. */
   get course(): string | null {
     return this.chosenCourse;
@@ -796,6 +809,46 @@ export class IdeClient {
   /** Instructors: the file a request links to, as its student has it now. */
   async helpFile(course: string, id: number): Promise<HelpFile> {
     return parseHelpFile(await this.getJSON(this.helpPath(course, id, 'file')));
+  }
+
+  private livePath(course: string, ...rest: string[]): string {
+    const parts = rest.map((p) => encodeURIComponent(p)).join('/');
+    return `classroom/${encodeURIComponent(course)}/live/${parts}`;
+  }
+
+  /** Instructors: a course's members for the live view, with the files they have open. */
+  async liveMembers(course: string): Promise<LiveMember[]> {
+    return parseLiveMembers(await this.getJSON(this.livePath(course, 'members')));
+  }
+
+  /** Instructors: a member's files and folders, read-only (the view is audited). */
+  async liveFiles(
+    course: string,
+    student: string,
+  ): Promise<{ files: LiveEntry[]; open: string[] }> {
+    return parseLiveFiles(await this.getJSON(this.livePath(course, student, 'files')));
+  }
+
+  /** Instructors: a member's last runs with their output. */
+  async liveRuns(course: string, student: string): Promise<LiveRun[]> {
+    return parseLiveRuns(await this.getJSON(this.livePath(course, student, 'runs')));
+  }
+
+  /** Whether the course lets its instructors write in a member's file (pair editing). */
+  async livePairEditing(course: string): Promise<boolean> {
+    const raw = (await this.getJSON(this.livePath(course, 'options'))) as {
+      pair_editing?: unknown;
+    };
+    return raw?.pair_editing === true;
+  }
+
+  /** Instructors: turn pair editing on or off for the course. */
+  async setLivePairEditing(course: string, on: boolean): Promise<void> {
+    await this.request(this.livePath(course, 'options'), {
+      method: 'PUT',
+      body: JSON.stringify({ pair_editing: on }),
+      headers: { 'Content-Type': 'application/json' },
+    });
   }
 
   /** AI transcripts of a course: instructors every student's (or one's); students their own. */

@@ -16,6 +16,7 @@ import { setFileOpener } from '../lsp/opener';
 import type { AIRequest } from './AIPanel';
 import type { RunTrigger } from './RunPanel';
 import { Explorer } from './Explorer';
+import { LiveNotice } from './LiveNotice';
 import { SidePanel, type SideView } from './SidePanel';
 import { StatusBar } from './StatusBar';
 import { TabBar, type OpenTab } from './TabBar';
@@ -35,6 +36,7 @@ const MarketplaceHost = lazy(() => import('./MarketplaceHost'));
 const HelpQueuePanel = lazy(() => import('./HelpQueuePanel'));
 const TimelinePanel = lazy(() => import('./TimelinePanel'));
 const DebugPanel = lazy(() => import('./DebugPanel'));
+const LiveView = lazy(() => import('./LiveView'));
 
 const TOAST_MS = 6000;
 const MIN_TERMINAL = 80;
@@ -426,6 +428,17 @@ export function App({ services }: { services: Services }) {
             />
           </Suspense>
         );
+      case 'live':
+        return (
+          <Suspense fallback={<div className="loading">Loading the live view…</div>}>
+            <LiveView
+              services={services}
+              course={assignmentCourse}
+              role={courses.courses.find((c) => c.name === assignmentCourse)?.myRole ?? null}
+              visible={side === 'live'}
+            />
+          </Suspense>
+        );
     }
   };
 
@@ -443,6 +456,7 @@ export function App({ services }: { services: Services }) {
         notify={notify}
       />
       <main className="workbench">
+        <LiveNotice services={services} />
         <div className="tabrow">
           <TabBar
             tabs={tabs}

@@ -7,6 +7,7 @@ import { AUTOSAVE_MS, decideOnFocus, decideSave, type DiskState } from '../lib/d
 import type { EditorHandle } from '../lib/editorHandle';
 import { handleFor } from '../monaco/editorHandle';
 import { languageForPath } from '../lib/languages';
+import { attachLive } from '../lib/liveEditor';
 import { makeQueue } from '../lib/queue';
 import { useLspFile } from '../lsp/useLsp';
 import { reportActivity } from '../lib/activityEditor';
@@ -119,6 +120,7 @@ export default function FileEditor({ path, services, active, onDirty, onEditor, 
     }
     instance.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyS, () => void saveRef.current());
     let loading = true;
+    let leaveLive: (() => void) | null = null;
     const changes = instance.onDidChangeModelContent(() => {
       if (loading) {
         return;
@@ -131,6 +133,10 @@ export default function FileEditor({ path, services, active, onDirty, onEditor, 
       .catch(async (e) => setProblem(`Could not open ${path}: ${await errorMessage(e)}`))
       .finally(() => {
         loading = false;
+        if (editor.current === instance) {
+          // Live view (students in a course): the loaded text joins the file's room.
+          leaveLive = attachLive(services, instance, path);
+        }
       });
     editorRef.current?.(path, handleFor(path, instance));
     const stopActivity = reportActivity(instance, () => pathRef.current, services.ide);
@@ -140,6 +146,7 @@ export default function FileEditor({ path, services, active, onDirty, onEditor, 
       stopActivity();
       editorRef.current?.(pathRef.current, null);
       window.clearTimeout(autosave.current);
+      leaveLive?.();
       changes.dispose();
       instance.dispose();
       model?.dispose();

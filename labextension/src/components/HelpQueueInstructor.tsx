@@ -1,8 +1,9 @@
 /** The instructor's help queue: raised hands in order with waiting times; answer, open. */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { refusal, type IdeClient } from '../api/client';
-import { formatWaiting, waitedNow, type HelpFile, type HelpRequest } from '../lib/teaching';
-import { HelpQueueFile } from './HelpQueueFile';
+import type { LiveTarget } from '../lib/live';
+import { formatWaiting, waitedNow, type HelpRequest } from '../lib/teaching';
+import { LiveFile } from './LiveFile';
 import type { Notify } from './Toasts';
 
 const POLL_MS = 3000;
@@ -20,7 +21,8 @@ export function HelpQueueInstructor({ client, course, visible, notify }: Props) 
   const [now, setNow] = useState(() => Date.now());
   const [notes, setNotes] = useState<Record<number, string>>({});
   const [returning, setReturning] = useState<number | null>(null);
-  const [file, setFile] = useState<HelpFile | null>(null);
+  const [file, setFile] = useState<LiveTarget | null>(null);
+  const [pairing, setPairing] = useState(false);
   const [busy, setBusy] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);
   const ticket = useRef(0);
@@ -72,11 +74,12 @@ export function HelpQueueInstructor({ client, course, visible, notify }: Props) 
   };
 
   const openFile = async (request: HelpRequest) => {
-    try {
-      setFile(await client.helpFile(course, request.id));
-    } catch (e) {
-      setError((await refusal(e)).message);
+    // The student's live view at that line: their file as they type it, not only as saved.
+    if (!request.path) {
+      return;
     }
+    setPairing(await client.livePairEditing(course).catch(() => false));
+    setFile({ course, student: request.student, path: request.path, line: request.line });
   };
 
   return (
@@ -116,7 +119,7 @@ export function HelpQueueInstructor({ client, course, visible, notify }: Props) 
               <button
                 className="help-link"
                 data-testid="help-open-file"
-                title="Open the student's file at this line (read-only)"
+                title="Open the student's live view at this line"
                 onClick={() => void openFile(request)}
               >
                 {request.path}
@@ -158,7 +161,16 @@ export function HelpQueueInstructor({ client, course, visible, notify }: Props) 
           </li>
         ))}
       </ol>
-      {file && <HelpQueueFile file={file} onClose={() => setFile(null)} />}
+      {file && (
+        <LiveFile
+          key={`${file.student}/${file.path}/${file.line ?? ''}`}
+          settings={client.serverSettings}
+          target={file}
+          writable={pairing}
+          onClose={() => setFile(null)}
+          testId="help-file"
+        />
+      )}
     </section>
   );
 }

@@ -5,6 +5,16 @@ import { IdeClient } from '../api/client';
 import type { EditorHandle } from '../lib/editorHandle';
 import { render, type Rendered } from '../testing/render';
 import HelpQueuePanel from './HelpQueuePanel';
+import type { LiveTarget } from '../lib/live';
+
+// The live view's editor is Monaco over a socket (the browser tests show it): here, what it opens.
+vi.mock('./LiveFile', () => ({
+  LiveFile: ({ target, testId }: { target: LiveTarget; testId: string }) => (
+    <div data-testid={`${testId}-line`} data-line={target.line}>
+      {`${target.course} ${target.student} ${target.path}`}
+    </div>
+  ),
+}));
 
 type Route = (request: Request, body: unknown) => Response | undefined;
 
@@ -174,8 +184,9 @@ describe('HelpQueuePanel', () => {
     expect(rows[0]?.querySelector('[data-testid="help-waiting"]')?.textContent).toBe('2 min');
     expect(rows[1]?.querySelector('[data-testid="help-open-file"]')).toBeNull();
     await click(view, 'help-open-file');
-    expect(view.byTestId('help-file-line')?.textContent).toContain('b');
-    expect(view.byTestId('help-file-line')?.getAttribute('data-line')).toBe('2');
+    // One click opens the student's live view at that line.
+    expect(view.byTestId('help-file-line')?.textContent).toBe('cs101 ann lab/loop.py');
+    expect(view.byTestId('help-file-line')?.getAttribute('data-line')).toBe('3'); // the request's
     await click(view, 'help-return');
     expect((view.byTestId('help-return-send') as HTMLButtonElement).disabled).toBe(true);
     await type(view, 'help-note', 'Print x first');

@@ -1,7 +1,8 @@
 /** The right-hand panel: the assistant, a file's history, its tests, the debugger, assignments, help. */
 import type { ReactNode } from 'react';
 
-export type SideView = 'ai' | 'history' | 'tests' | 'debug' | 'assignments' | 'help' | 'activity';
+export type SideView =
+  'ai' | 'history' | 'tests' | 'debug' | 'assignments' | 'help' | 'activity' | 'live';
 
 export const SIDE_TITLES: Record<SideView, string> = {
   ai: 'Assistant',
@@ -11,6 +12,7 @@ export const SIDE_TITLES: Record<SideView, string> = {
   assignments: 'Assignments',
   help: 'Help',
   activity: 'Activity',
+  live: 'Live',
 };
 
 interface Props {

@@ -14,10 +14,11 @@ const ICONS: Record<SideView, string> = {
   ai: '✦',
   history: '⟲',
   tests: '✓',
-  debug: '🐞',
+  debug: '◉',
   assignments: '✎',
   help: '✋',
   activity: '◷',
+  live: '👁',
 };
 
 export function WorkbenchActions({ side, onSide, runLabel, running, onRun }: Props) {
