@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,17 +134,25 @@ def lab_hub(
     teachers = ",".join([*instructors, *(others or {})])
     with service_hub(base, moto, "managed", {"JUPYTER_IDE_INSTRUCTORS": teachers}) as (hub, env):
         lab = Lab(hub, course)
-        for name in students:
-            hub.add_user(name, (f"course-{course}",))
-            lab.tokens[name] = hub.token(name, [ACCESS])
-        for name in instructors:
-            hub.add_user(name, (f"course-{course}-instructors",))
-            lab.tokens[name] = hub.token(name, [ACCESS, INSTRUCTOR])
-        for name, theirs in (others or {}).items():
-            hub.add_user(name, (f"course-{theirs}-instructors",))
-            lab.tokens[name] = hub.token(name, [ACCESS, INSTRUCTOR])
-        for name in lab.tokens:  # signing in makes them members of their hub groups' courses
-            lab.ok(name, "GET", "/ide/api/courses")
+        people = [(n, (f"course-{course}",), [ACCESS]) for n in students]
+        people += [
+            (n, (f"course-{course}-instructors",), [ACCESS, INSTRUCTOR]) for n in instructors
+        ]
+        people += [
+            (n, (f"course-{theirs}-instructors",), [ACCESS, INSTRUCTOR])
+            for n, theirs in (others or {}).items()
+        ]
+        for group in {g for _, groups, _ in people for g in groups}:  # before any member joins
+            hub.hub_api("POST", f"/groups/{group}")
+
+        def join(person: tuple[str, tuple[str, ...], list[str]]) -> None:
+            name, groups, scopes = person
+            hub.add_user(name, groups)
+            lab.tokens[name] = hub.token(name, scopes)
+            lab.ok(name, "GET", "/ide/api/courses")  # signing in makes them course members
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(join, people))
         lab.db = create_engine(sync_url(env["JUPYTER_IDE_DB_URL"]), poolclass=NullPool)
         try:
             yield lab
