@@ -28,6 +28,9 @@ from .test_ai_ui import upstream as upstream  # fixture: the fake OpenAI server
 pytestmark = pytest.mark.e2e
 
 PLUGIN = "@jupyter-ide/jupyterlab"
+# Served under a base URL as a JupyterHub user's server is: every call the plugin makes must
+# go under it (/user/<name>/ide/api/..., which a hub user server forwards to the service).
+BASE_URL = "/user/student/"
 RUN_TIMEOUT = 120_000  # the judge's first run may wait for its sandbox to start
 HELLO = (
     "import sys\nprint('hello from the lab sandbox', 6 * 7)\nprint('to stderr', file=sys.stderr)\n"
@@ -58,6 +61,7 @@ def _jupyter_lab(base: Path, env_extra: dict[str, str]) -> Iterator[IDEServer]:
                 f"--port={port}",
                 f"--IdentityProvider.token={token}",
                 f"--ServerApp.root_dir={root}",
+                f"--ServerApp.base_url={BASE_URL}",
                 f"--IDEContentsManager.workspaces_root={base / 'workspaces'}",
                 *(["--allow-root"] if os.geteuid() == 0 else []),
             ],
@@ -65,7 +69,7 @@ def _jupyter_lab(base: Path, env_extra: dict[str, str]) -> Iterator[IDEServer]:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        url = f"http://127.0.0.1:{port}"
+        url = f"http://127.0.0.1:{port}{BASE_URL.rstrip('/')}"
         try:
             _wait_until_up(url, token, process, log_path)
             yield IDEServer(url, token, root)
@@ -105,12 +109,18 @@ def session(browser: Browser, lab: IDEServer) -> Iterator[dict[str, Any]]:
             console.append(message.text)
 
     page.on("console", on_console)
+    outside: list[str] = []
+    page.on(
+        "request",
+        lambda r: outside.append(r.url) if "/ide/api/" in r.url and BASE_URL not in r.url else None,
+    )
     put_file(lab, "hello.py", HELLO)
     page.goto(f"{lab.url}/lab/tree/hello.py?reset&token={lab.token}")
     page.locator(".jp-FileEditor .cm-content").first.wait_for()
     yield {"page": page, "errors": errors, "console": console}
     context.close()
     assert not errors, f"uncaught errors in the page: {errors}"
+    assert not outside, f"/ide/api calls outside the server's base URL: {outside}"
 
 
 def test_jupyterlab_opens_with_the_plugin(session: dict[str, Any], lab: IDEServer) -> None:
@@ -163,6 +173,14 @@ def test_run_in_sandbox_shows_the_programs_output(session: dict[str, Any]) -> No
     expect(page.get_by_test_id("ide-run-stdout")).to_have_text("hello from the lab sandbox 42\n")
     expect(page.get_by_test_id("ide-run-stderr")).to_have_text("to stderr\n")
     shot(page, "jupyterlab-03-run")
+    # The same command is in the editor's context menu and in the command palette.
+    page.locator(".jp-FileEditor .cm-content").first.click(button="right")
+    expect(page.locator(".lm-Menu-item", has_text="Run in Sandbox")).to_be_visible()
+    page.keyboard.press("Escape")
+    page.keyboard.press("Control+Shift+C")
+    page.locator(".lm-CommandPalette-input").fill("Run in Sandbox")
+    expect(page.locator(".lm-CommandPalette-item", has_text="Run in Sandbox")).to_be_visible()
+    page.keyboard.press("Escape")
     assert not session["console"], session["console"]
 
 
