@@ -110,6 +110,7 @@ async def test_admins_release_or_reject_quarantined_uploads(
         await client.refused(403, who, "POST", "quarantine", at("runner"), "release", body={})
         await client.refused(403, who, "POST", "quarantine", at("runner"), "reject", body={})
     await client.refused(404, "root", "POST", "quarantine", "999999", "release", body={})
+    await client.refused(404, "root", "POST", "quarantine", at("runner"), "publish", body={})
     await client.refused(404, "root", "POST", "quarantine", "1e3", "reject", body={})
     code, body, _ = await client.call("root", "GET", "quarantine", status="maybe")
     assert code == 400 and "status is one of" in body["message"], body

@@ -223,8 +223,10 @@ class QuarantineDecisionHandler(_MarketplaceHandler):
         """Release or reject the entry."""
         if action == "release":
             self.reply(await self.marketplace.publishing.release(self.caller(), entry), 201)
-            return
-        self.reply(await self.marketplace.quarantine.reject(self.caller(), entry, self.body()))
+        elif action == "reject":
+            self.reply(await self.marketplace.quarantine.reject(self.caller(), entry, self.body()))
+        else:
+            raise web.HTTPError(404, f"No action {action!r}: release or reject")
 
 
 class InstallsHandler(_MarketplaceHandler):
@@ -347,7 +349,7 @@ default_handlers: list[tuple[str, type[web.RequestHandler], dict[str, Any]]] = [
     (rf"{BASE}/quarantine/?", QuarantineHandler, {}),
     (rf"{BASE}/quarantine/(?P<entry>[^/]+)", QuarantineEntryHandler, {}),
     (
-        rf"{BASE}/quarantine/(?P<entry>[^/]+)/(?P<action>release|reject)",
+        rf"{BASE}/quarantine/(?P<entry>[^/]+)/(?P<action>[^/]+)",
         QuarantineDecisionHandler,
         {},
     ),
