@@ -26,6 +26,9 @@ from ..classroom.activity_handlers import default_handlers as activity_handlers
 from ..classroom.activity_setup import ACTIVITY, ActivitySettings, close_activity, make_activity
 from ..classroom.handlers import CLASSROOM
 from ..classroom.handlers import default_handlers as classroom_handlers
+from ..classroom.live_handlers import LIVE
+from ..classroom.live_handlers import default_handlers as live_handlers
+from ..classroom.live_setup import LiveSettings, close_live, make_live
 from ..classroom.setup import (
     GRADER_SETTING,
     ClassroomSettings,
@@ -46,6 +49,7 @@ from ..db import Database, SchemaMismatchError, ensure_schema
 from ..debugger.handlers import default_handlers as debug_handlers
 from ..hubclient.connection import ServiceConnection, ServiceConnectionError, read_connection
 from ..hubclient.forward import CLIENT_SETTING, forward_handlers
+from ..hubclient.live import live_handlers as live_forward_handlers
 from ..hubclient.server import use_service, wrong_client_managers
 from ..hubclient.terminals import terminal_handlers
 from ..kernels.cli import ImagesApp
@@ -87,6 +91,7 @@ class IDEApp(ExtensionApp):
         ClassroomSettings,
         TeachingSettings,
         ActivitySettings,
+        LiveSettings,
         SimilarityChecker,
     ]
     # Other launchers get the same managers when the extension links (managers.py).
@@ -233,6 +238,7 @@ class IDEApp(ExtensionApp):
             )
             self.settings[SIMILARITY] = make_similarity(self.settings[CLASSROOM].assignments, self)
             self.settings[ACTIVITY] = make_activity(self.settings[CLASSROOM], self)
+            self.settings[LIVE] = make_live(self.settings[CLASSROOM], self)
 
     def _attach_contents(self) -> None:
         """Share the database with our contents manager; start kernels in its workspace dir."""
@@ -252,11 +258,13 @@ class IDEApp(ExtensionApp):
         """Register the extension's routes, refusing any verb without a declared permission."""
         if self.service is not None:  # the page here; its APIs answered by the service
             page = [r for r in default_handlers() if not r[0].startswith("/ide/api/")]
-            self.handlers.extend(page + forward_handlers() + terminal_handlers())
+            self.handlers.extend(
+                page + live_forward_handlers() + forward_handlers() + terminal_handlers()
+            )
             return
         routes = default_handlers() + auth_handlers + ai_handlers + kernel_handlers
         routes += contents_handlers + volume_handlers + similarity_handlers
-        routes += judge_handlers + classroom_handlers + teaching_handlers
+        routes += judge_handlers + classroom_handlers + teaching_handlers + live_handlers
         routes += marketplace_handlers + activity_handlers + debug_handlers()
         missing = undeclared_verbs(handler for _, handler, _ in routes)
         if missing:
@@ -279,6 +287,7 @@ class IDEApp(ExtensionApp):
             await cm.stop_timers()  # no scan of a folder whose volume is going away
             await cm.volume.close()  # first: nothing that may hang below keeps it mounted
         await close_similarity(self.settings.get(SIMILARITY))
+        await close_live(self.settings.get(LIVE))
         await close_activity(self.settings.get(ACTIVITY))
         await close_teaching(self.settings.get(TEACHING))
         await close_classroom(self.settings.get(CLASSROOM))
