@@ -20,7 +20,7 @@ export function LiveNotice({ services }: Props) {
   }
   return (
     <div className="banner banner-info" role="status" data-testid="live-notice">
-      👁 {notice}
+      {notice}
     </div>
   );
 }

@@ -18,7 +18,7 @@ const ICONS: Record<SideView, string> = {
   assignments: '✎',
   help: '✋',
   activity: '◷',
-  live: '👁',
+  live: '◎',
 };
 
 export function WorkbenchActions({ side, onSide, runLabel, running, onRun }: Props) {
