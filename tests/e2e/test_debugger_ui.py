@@ -139,3 +139,44 @@ def test_a_breakpoint_in_a_notebook_cell(page: Page, ide_server: IDEServer) -> N
     expect(cell).to_contain_text("b is 10", timeout=30_000)
     page.get_by_test_id("debug-stop").click()
     expect(state).to_have_attribute("data-state", "idle")
+
+
+C_PROGRAM = """\
+#include <stdio.h>
+struct point { int x; int y; };
+int main(void) {
+    struct point p = {3, 4};
+    int sum = p.x + p.y;
+    printf("sum is %d\\n", sum);
+    return 0;
+}
+"""
+
+
+def test_a_breakpoint_in_a_c_program(page: Page, ide_server: IDEServer) -> None:
+    """A C file compiled with -g runs under lldb-vscode: it stops at the gutter breakpoint, a
+    struct expands, step over moves a line, continue prints and ends."""
+    put_file(ide_server, "point.c", C_PROGRAM)
+    refresh_until_listed(page, "point.c")
+    page.get_by_test_id("explorer-item-point.c").click()
+    editor = page.get_by_test_id("editor-point.c")
+    expect(editor.locator(".view-lines")).to_contain_text("struct point")
+    _click_gutter(editor, 5)
+    expect(editor.locator(".debug-breakpoint")).to_have_count(1)
+
+    _open_debugger(page)
+    page.get_by_test_id("debug-start").click()
+    state = page.get_by_test_id("debug-state")
+    expect(state).to_have_attribute("data-state", "stopped", timeout=START_TIMEOUT)
+    expect(page.get_by_test_id("debug-frame").first).to_contain_text("line 5")
+    expect(editor.locator(".debug-current-line")).to_have_count(1)
+    _variable(page, "p").click()
+    expect(_variable(page, "x")).to_contain_text("3")
+    expect(_variable(page, "y")).to_contain_text("4")
+    shot(page, "debugger-03-c-stopped")
+
+    page.get_by_test_id("debug-next").click()
+    expect(page.get_by_test_id("debug-frame").first).to_contain_text("line 6", timeout=30_000)
+    page.get_by_test_id("debug-continue").click()
+    expect(state).to_have_attribute("data-state", "idle", timeout=30_000)
+    expect(page.get_by_test_id("debug-console")).to_contain_text("sum is 7")

@@ -3,7 +3,8 @@ import { KernelManager, type Kernel } from '@jupyterlab/services';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { errorMessage } from '../api/client';
 import { KernelDebugger } from '../lib/debugKernel';
-import type { DebugSession, Scope, StackFrame, Variable } from '../lib/debugSession';
+import type { DebugSession, Debugger, Scope, StackFrame, Variable } from '../lib/debugSession';
+import { SocketDebugger } from '../lib/debugSocket';
 import { debugStore } from '../lib/debugStore';
 import { debugTarget, type DebugTarget } from '../lib/debugTargets';
 import type { EditorHandle } from '../lib/editorHandle';
@@ -22,8 +23,9 @@ interface Props {
 
 interface Running {
   target: DebugTarget;
-  debug: KernelDebugger;
-  kernel: Kernel.IKernelConnection;
+  debug: Debugger;
+  /** The kernel of a Python file or notebook; null for a C/C++ program. */
+  kernel: Kernel.IKernelConnection | null;
   /** A kernel started for this file (shut down at the end), or a notebook's (kept). */
   own: boolean;
 }
@@ -87,6 +89,18 @@ export default function DebugPanel({ services, path, getEditor, notify }: Props)
     [evaluateWatches],
   );
 
+  const finish = useCallback(async (r: Running) => {
+    debugStore.setLocation(null);
+    setPaused(null);
+    await r.debug.stop();
+    setLast(r.debug.session);
+    if (r.kernel && r.own) {
+      await r.kernel.shutdown().catch(() => undefined);
+    }
+    r.kernel?.dispose();
+    setRun((current) => (current === r ? null : current));
+  }, []);
+
   // Follow the session: on a stop read the stack, on a resume clear it.
   useEffect(() => {
     if (!run) {
@@ -100,6 +114,9 @@ export default function DebugPanel({ services, path, getEditor, notify }: Props)
         return;
       }
       last = session.state;
+      if (session.state === 'ended' && run.kernel === null) {
+        void finish(run); // the C/C++ program ended (or hit its time limit)
+      }
       if (session.state === 'stopped') {
         void session
           .stack()
@@ -110,19 +127,7 @@ export default function DebugPanel({ services, path, getEditor, notify }: Props)
         debugStore.setLocation(null);
       }
     });
-  }, [run, showFrame]);
-
-  const finish = useCallback(async (r: Running) => {
-    debugStore.setLocation(null);
-    setPaused(null);
-    await r.debug.stop();
-    setLast(r.debug.session);
-    if (r.own) {
-      await r.kernel.shutdown().catch(() => undefined);
-    }
-    r.kernel.dispose();
-    setRun((current) => (current === r ? null : current));
-  }, []);
+  }, [run, showFrame, finish]);
 
   useEffect(() => () => void (runRef.current && finish(runRef.current)), [finish]);
 
@@ -146,6 +151,21 @@ export default function DebugPanel({ services, path, getEditor, notify }: Props)
       if (run) {
         await finish(run);
       }
+      if (target.kind === 'program') {
+        const editor = getEditor();
+        if (!editor || editor.path !== target.path) {
+          throw new Error(`Open ${target.path} to debug it.`);
+        }
+        const debug = await SocketDebugger.start(
+          services.settings,
+          target.language,
+          target.path,
+          editor.getValue(),
+        );
+        debug.session.print(`Compiled ${target.path} with -g; running it under lldb…\n`);
+        setRun({ target, debug, kernel: null, own: false });
+        return;
+      }
       if (target.kind === 'notebook') {
         const session = await services.sessions.findByPath(target.path);
         if (!session?.kernel) {
@@ -158,7 +178,7 @@ export default function DebugPanel({ services, path, getEditor, notify }: Props)
       }
       const debug = new KernelDebugger(kernel);
       await debug.start();
-      const r: Running = { target, debug, kernel, own };
+      const r = { target, debug, kernel, own };
       setRun(r);
       if (target.kind === 'notebook') {
         debug.session.print(`Debugging ${target.path}: run a cell to stop at its breakpoints.\n`);
@@ -177,7 +197,11 @@ export default function DebugPanel({ services, path, getEditor, notify }: Props)
   };
 
   /** Run the open file's text (as in the editor) as one cell of the debug kernel. */
-  const runFile = async (r: Running) => {
+  const runFile = async (r: Running & { debug: KernelDebugger }) => {
+    if (!r.kernel) {
+      return;
+    }
+    const kernel = r.kernel;
     const editor = getEditor();
     if (!editor || editor.path !== r.target.path) {
       throw new Error(`Open ${r.target.path} to debug it.`);
@@ -186,7 +210,7 @@ export default function DebugPanel({ services, path, getEditor, notify }: Props)
     await r.debug.sync(r.target.path, code);
     const session = r.debug.session;
     session.print(`Running ${r.target.path} under the debugger…\n`);
-    const future = r.kernel.requestExecute({ code, stop_on_error: true, allow_stdin: false });
+    const future = kernel.requestExecute({ code, stop_on_error: true, allow_stdin: false });
     future.onIOPub = (msg) => {
       const content = msg.content as Record<string, unknown>;
       if (msg.header.msg_type === 'stream') {
@@ -259,7 +283,7 @@ export default function DebugPanel({ services, path, getEditor, notify }: Props)
             onClick={() => void start()}
             title={target?.kind === 'unsupported' ? target.reason : undefined}
           >
-            {busy ? 'Starting…' : target?.kind === 'notebook' ? '🐞 Debug notebook' : '🐞 Debug'}
+            {busy ? 'Starting…' : target?.kind === 'notebook' ? '◉ Debug notebook' : '◉ Debug'}
           </button>
         ) : (
           <>

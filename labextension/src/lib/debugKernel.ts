@@ -1,7 +1,13 @@
 /** Debugging Python in a Jupyter kernel: DAP over the kernel's control channel, as JupyterLab. */
 import type { Kernel, KernelMessage } from '@jupyterlab/services';
 import { debugStore, type DebugLocation } from './debugStore';
-import { DebugSession, type DapEvent, type DapResponse, type DapTransport } from './debugSession';
+import {
+  DebugSession,
+  type DapEvent,
+  type DapResponse,
+  type DapTransport,
+  type Debugger,
+} from './debugSession';
 
 /** DAP over a kernel: debug_request/debug_reply on control, debug_event on IOPub. */
 export function kernelTransport(kernel: Kernel.IKernelConnection): DapTransport {
@@ -35,7 +41,7 @@ export function hasDebugger(info: Record<string, unknown> | null | undefined): b
 }
 
 /** A debugger attached to one kernel; each editor's code is dumped so breakpoints map to it. */
-export class KernelDebugger {
+export class KernelDebugger implements Debugger {
   readonly session: DebugSession;
   /** Editor key -> [the code last dumped, its source path in the kernel]. */
   private dumped = new Map<string, { code: string; path: string }>();

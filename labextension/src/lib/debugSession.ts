@@ -45,6 +45,15 @@ export interface Scope {
 
 export type DebugState = 'starting' | 'running' | 'stopped' | 'ended';
 
+/** A running debugger of any kind, as the Debugger panel drives it. */
+export interface Debugger {
+  readonly session: DebugSession;
+  /** The editor location of a frame's source path, or null when it is not an editor's. */
+  locate(path: string, line: number): { key: string; line: number } | null;
+  /** End debugging. */
+  stop(): Promise<void>;
+}
+
 /** An error a DAP response carried. */
 export class DapError extends Error {}
 
@@ -94,6 +103,7 @@ export class DebugSession {
   /** What the program printed and the adapter said (the debug console's output). */
   output: string[] = [];
   private listeners = new Set<() => void>();
+  private eventListeners = new Set<(event: DapEvent) => void>();
   private stopEvents: () => void;
 
   constructor(
@@ -113,7 +123,14 @@ export class DebugSession {
     this.listeners.forEach((l) => l());
   }
 
+  /** Call ``listener`` with every DAP event; return what unsubscribes it. */
+  subscribeEvents(listener: (event: DapEvent) => void): () => void {
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
+  }
+
   private onEvent(event: DapEvent): void {
+    this.eventListeners.forEach((l) => l(event));
     const body = event.body ?? {};
     if (event.event === 'stopped') {
       this.state = 'stopped';
@@ -225,5 +242,6 @@ export class DebugSession {
   dispose(): void {
     this.stopEvents();
     this.listeners.clear();
+    this.eventListeners.clear();
   }
 }

@@ -3,6 +3,7 @@
 export type DebugTarget =
   | { kind: 'file'; path: string; kernel: string }
   | { kind: 'notebook'; path: string }
+  | { kind: 'program'; path: string; language: 'c' | 'cpp' }
   | { kind: 'unsupported'; path: string; reason: string };
 
 /** Decide how ``path`` is debugged. */
@@ -14,9 +15,15 @@ export function debugTarget(path: string): DebugTarget {
   if (lower.endsWith('.py')) {
     return { kind: 'file', path, kernel: 'ide-python' };
   }
+  if (lower.endsWith('.c')) {
+    return { kind: 'program', path, language: 'c' };
+  }
+  if (['.cpp', '.cc', '.cxx', '.c++'].some((suffix) => lower.endsWith(suffix))) {
+    return { kind: 'program', path, language: 'cpp' };
+  }
   return {
     kind: 'unsupported',
     path,
-    reason: 'The debugger runs Python files and notebooks here.',
+    reason: 'The debugger runs Python files, notebooks, C and C++ programs here.',
   };
 }
