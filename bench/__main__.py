@@ -29,6 +29,7 @@ BENCHES = (
     "similarity",
     "marketplace",
     "marketplace_paint",
+    "activity",
 )
 
 

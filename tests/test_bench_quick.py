@@ -82,6 +82,10 @@ EXPECTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("marketplace paint: /ide with 10 extensions against none",),
         ("no extensions", "10 extensions installed", "all 10 extensions running"),
     ),
+    "activity": (
+        ("activity: a 4 KB save, with and without the recorder", "activity: lab dashboard"),
+        ("jupyter-ide save + activity hook", "Dashboard.figures"),
+    ),
 }
 
 
