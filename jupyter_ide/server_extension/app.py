@@ -47,6 +47,7 @@ from ..contents_manager.volume import VolumeError, attach_volume
 from ..contents_manager.volume_handlers import default_handlers as volume_handlers
 from ..db import Database, SchemaMismatchError, ensure_schema
 from ..debugger.handlers import default_handlers as debug_handlers
+from ..debugger.hubforward import debug_forward_handlers
 from ..hubclient.connection import ServiceConnection, ServiceConnectionError, read_connection
 from ..hubclient.forward import CLIENT_SETTING, forward_handlers
 from ..hubclient.live import live_handlers as live_forward_handlers
@@ -259,7 +260,11 @@ class IDEApp(ExtensionApp):
         if self.service is not None:  # the page here; its APIs answered by the service
             page = [r for r in default_handlers() if not r[0].startswith("/ide/api/")]
             self.handlers.extend(
-                page + live_forward_handlers() + forward_handlers() + terminal_handlers()
+                page
+                + live_forward_handlers()
+                + debug_forward_handlers()
+                + forward_handlers()
+                + terminal_handlers()
             )
             return
         routes = default_handlers() + auth_handlers + ai_handlers + kernel_handlers
