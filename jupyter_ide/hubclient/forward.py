@@ -19,7 +19,7 @@ from .client import ServiceClient, unreachable
 
 CLIENT_SETTING = "jupyter_ide_service_client"
 # What a browser sends that the service reads; the user's token replaces any Authorization.
-REQUEST_HEADERS = ("Content-Type", "Accept", "Accept-Language", "Last-Event-ID")
+REQUEST_HEADERS = ("Content-Type", "Accept", "Accept-Language", "Last-Event-ID", "X-IDE-Course")
 # What the service answers that the browser needs; the rest (lengths, hops) tornado sets.
 REPLY_HEADERS = (
     "Content-Type",
