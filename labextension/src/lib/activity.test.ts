@@ -23,6 +23,14 @@ describe('EditCounter', () => {
     expect(counter.due(100000)).toBe(false);
   });
 
+  it('takes a paste back out of the typing', () => {
+    const counter = new EditCounter();
+    counter.add(1, 0);
+    counter.add(500, 100);
+    counter.forget(500);
+    expect(counter.take()).toEqual({ edits: 1, chars: 1 });
+  });
+
   it('reports during long typing at least every EDIT_MAX_MS', () => {
     const counter = new EditCounter();
     for (let t = 0; t <= EDIT_MAX_MS; t += 500) {

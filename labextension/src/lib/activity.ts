@@ -222,6 +222,14 @@ export class EditCounter {
     this.last = now;
   }
 
+  /** Take back one change of ``chars`` characters (a paste: it is reported as a paste). */
+  forget(chars: number): void {
+    if (this.edits > 0) {
+      this.edits -= 1;
+      this.chars = Math.max(0, this.chars - chars);
+    }
+  }
+
   /** Whether a report is due at ``now``. */
   due(now: number): boolean {
     if (this.first === null) {

@@ -35,6 +35,7 @@ export function reportActivity(
   const pastes = editor.onDidPaste((e) => {
     const text = editor.getModel()?.getValueInRange(e.range) ?? '';
     if (text) {
+      counter.forget(text.length); // the change it made was counted as typing: it is not
       // The server decides what counts as a paste and looks for where it came from.
       quietly(() => client.reportActivity({ kind: 'paste', path: path(), text }));
     }
