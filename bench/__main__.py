@@ -30,6 +30,7 @@ BENCHES = (
     "marketplace",
     "marketplace_paint",
     "activity",
+    "liveview",
 )
 
 
