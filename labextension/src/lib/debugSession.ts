@@ -137,10 +137,12 @@ export class DebugSession {
       this.threadId = typeof body.threadId === 'number' ? body.threadId : this.threadId;
     } else if (event.event === 'continued') {
       this.state = 'running';
-    } else if (event.event === 'output' && typeof body.output === 'string') {
-      if (body.category !== 'telemetry') {
-        this.output.push(body.output);
-      }
+    } else if (
+      event.event === 'output' &&
+      typeof body.output === 'string' &&
+      body.category !== 'telemetry'
+    ) {
+      this.output.push(body.output);
     } else if (event.event === 'terminated' || event.event === 'exited') {
       this.state = 'ended';
     } else {
