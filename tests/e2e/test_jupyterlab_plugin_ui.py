@@ -1,9 +1,9 @@
 """Our JupyterLab 4 plugin in a real JupyterLab (issue #18): `jupyter lab` started as a person
-would, with the package installed and default settings; the AI proxy's upstream (a local
-OpenAI-format server) given through the environment as a deployer does. JupyterLab opens with
-the plugin and no errors from it; the chat panel answers through the proxy; "Run in sandbox"
-shows a program's output from the judge's Docker sandbox; an inline completion appears as
-ghost text in JupyterLab's file editor."""
+would, with the package installed and default settings, under a hub-style base URL; the AI
+proxy's upstream (a local OpenAI-format server) given through the environment as a deployer
+does. JupyterLab opens with the plugin and no console error at all; the chat panel answers
+through the proxy; "Run in sandbox" shows a program's output from the judge's Docker sandbox;
+an inline completion appears as ghost text in JupyterLab's file editor."""
 
 from __future__ import annotations
 
