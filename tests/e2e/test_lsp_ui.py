@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 
 import docker
@@ -30,8 +32,15 @@ def engine() -> Iterator[docker.DockerClient]:
 
 def _open(page: Page, server: IDEServer, path: str, text: str, key: str) -> str:
     """Write a file, open it in the IDE, and wait until its language server is ready."""
+    folder = path.rpartition("/")[0]
+    if folder:
+        _make_folder(server, folder)
     put_file(server, path, text)
-    refresh_until_listed(page, path)
+    if folder:
+        refresh_until_listed(page, folder)
+        page.get_by_test_id(f"explorer-item-{folder}").click()
+    else:
+        refresh_until_listed(page, path)
     page.get_by_test_id(f"explorer-item-{path}").click()
     editor = f'[data-testid="editor-{path}"]'
     expect(page.locator(f"{editor} .view-lines")).to_contain_text(text.split("\n")[0][:20])
@@ -39,6 +48,18 @@ def _open(page: Page, server: IDEServer, path: str, text: str, key: str) -> str:
         "data-state", "ready", timeout=FIRST_START_MS
     )
     return editor
+
+
+def _make_folder(server: IDEServer, path: str) -> None:
+    """Make a folder through the contents API (a Go package of its own, say)."""
+    request = urllib.request.Request(
+        f"{server.url}/api/contents/{urllib.parse.quote(path)}",
+        data=json.dumps({"type": "directory"}).encode(),
+        method="PUT",
+        headers={"Authorization": f"token {server.token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10):
+        pass
 
 
 def _hover_message(page: Page, squiggle: Locator) -> str:
@@ -165,7 +186,7 @@ def test_javascript_and_go_diagnostics(page: Page, ide_server: IDEServer) -> Non
     go = _open(
         page,
         ide_server,
-        "main.go",
+        "hello/main.go",  # a folder of its own: Go's package is the folder
         'package main\n\nimport "fmt"\n\nfunc main() {\n    fmt.Println(missingValue)\n}\n',
         "gopls",
     )
