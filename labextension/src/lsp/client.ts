@@ -13,7 +13,7 @@ import type { Services } from '../services';
 import { languageForPath } from '../lib/languages';
 import { monaco } from '../monaco/setup';
 import { LspConnection } from './connection';
-import { applyTextEdits, type MonacoRange } from './convert';
+import { applyTextEdits, editsByUri, type MonacoRange } from './convert';
 import { FileDoc, MARKER_OWNER, NotebookDoc, type LspDoc } from './documents';
 import { lspLanguageId, serverFor, virtualExtension, type SpecInfo } from './languages';
 import { openFile } from './opener';
@@ -34,9 +34,6 @@ interface LspStatus {
 export interface Handle {
   dispose(): void;
 }
-
-/** A file's LSP edits, for files open in editors or only on disk. */
-type EditsByUri = Map<string, TextEdit[]>;
 
 /** The LSP client of this page (one per page, made on first use). */
 export class LspClient {
@@ -428,22 +425,6 @@ export class LspClient {
     const text = applyTextEdits(String(file.content ?? ''), edits);
     await contents.save(path, { type: 'file', format: 'text', content: text });
   }
-}
-
-/** All text edits of a workspace edit, by document URI (both of its forms). */
-export function editsByUri(edit: WorkspaceEdit): EditsByUri {
-  const out: EditsByUri = new Map();
-  for (const [uri, edits] of Object.entries(edit.changes ?? {})) {
-    out.set(uri, [...(out.get(uri) ?? []), ...edits]);
-  }
-  for (const change of edit.documentChanges ?? []) {
-    if ('textDocument' in change) {
-      const uri = change.textDocument.uri;
-      const edits = change.edits.filter((e): e is TextEdit => 'range' in e);
-      out.set(uri, [...(out.get(uri) ?? []), ...edits]);
-    }
-  }
-  return out;
 }
 
 /** A Monaco selection or position as a range. */

@@ -6,7 +6,7 @@ import {
   type ProtocolConnection,
   type ServerCapabilities,
   type WorkspaceEdit,
-} from 'vscode-languageserver-protocol/browser';
+} from './rpc';
 import { SocketReader, SocketWriter } from './transport';
 import type { ServerState } from './store';
 

@@ -4,6 +4,7 @@ import {
   completionInsert,
   completionKindName,
   completionRange,
+  editsByUri,
   toLspPosition,
   toLspRange,
   toMarkdown,
@@ -106,5 +107,22 @@ describe('applyTextEdits', () => {
   it('clamps positions past a line or the text', () => {
     expect(applyTextEdits('ab\ncd', [{ range: range(0, 9, 0, 9), newText: '!' }])).toBe('ab!\ncd');
     expect(applyTextEdits('ab', [{ range: range(5, 0, 5, 0), newText: '\nz' }])).toBe('ab\nz');
+  });
+});
+
+describe('editsByUri', () => {
+  it('reads both forms of a workspace edit, per document', () => {
+    const a = { range: range(0, 0, 0, 1), newText: 'x' };
+    const b = { range: range(1, 0, 1, 1), newText: 'y' };
+    const edits = editsByUri({
+      changes: { 'file:///w/a.py': [a] },
+      documentChanges: [
+        { textDocument: { uri: 'file:///w/a.py', version: 3 }, edits: [b] },
+        { textDocument: { uri: 'file:///w/b.py', version: null }, edits: [a] },
+        { kind: 'create', uri: 'file:///w/new.py' },
+      ],
+    });
+    expect([...edits.keys()]).toEqual(['file:///w/a.py', 'file:///w/b.py']);
+    expect(edits.get('file:///w/a.py')).toEqual([a, b]);
   });
 });

@@ -6,6 +6,8 @@ import type {
   MarkupContent,
   Position,
   Range,
+  TextEdit,
+  WorkspaceEdit,
 } from 'vscode-languageserver-protocol';
 
 /** Monaco's range shape (1-based lines and columns). */
@@ -174,6 +176,22 @@ export function applyTextEdits(text: string, edits: { range: Range; newText: str
   let out = text;
   for (const e of sorted) {
     out = out.slice(0, e.from) + e.text + out.slice(e.to);
+  }
+  return out;
+}
+
+/** All text edits of a workspace edit, by document URI (both of its forms). */
+export function editsByUri(edit: WorkspaceEdit): Map<string, TextEdit[]> {
+  const out = new Map<string, TextEdit[]>();
+  for (const [uri, edits] of Object.entries(edit.changes ?? {})) {
+    out.set(uri, [...(out.get(uri) ?? []), ...edits]);
+  }
+  for (const change of edit.documentChanges ?? []) {
+    if ('textDocument' in change) {
+      const uri = change.textDocument.uri;
+      const edits = change.edits.filter((e): e is TextEdit => 'range' in e);
+      out.set(uri, [...(out.get(uri) ?? []), ...edits]);
+    }
   }
   return out;
 }

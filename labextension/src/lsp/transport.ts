@@ -5,7 +5,7 @@ import {
   type DataCallback,
   type Disposable,
   type Message,
-} from 'vscode-languageserver-protocol/browser';
+} from './rpc';
 
 /** Reads each text frame of the socket as one message. */
 export class SocketReader extends AbstractMessageReader {
