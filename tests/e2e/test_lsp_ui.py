@@ -263,3 +263,35 @@ def test_killed_server_is_restarted_and_the_editor_reconnects(
     assert _server_container(engine, ide_server, "pylsp") != first
     expect(page.get_by_test_id("lsp-status-pylsp")).to_have_attribute("data-state", "ready")
     shot(page, "lsp-08-reconnected")
+
+
+def test_references_hover_and_signature_help(page: Page, ide_server: IDEServer) -> None:
+    """Shift+F12 lists uses in both files; hover shows the docstring; '(' shows the signature."""
+    put_file(ide_server, "volumes.py", 'def cube(side):\n    """The volume of a cube."""\n')
+    put_file(ide_server, "boxes.py", "from volumes import cube\n\ncube(2)\n")
+    editor = _open(
+        page,
+        ide_server,
+        "volumes.py",
+        'def cube(side):\n    """The volume of a cube."""\n',
+        "pylsp",
+    )
+    _cursor_to(page, editor, 1, 6)
+    page.keyboard.press("Shift+F12")
+    peek = page.locator(f"{editor} .peekview-widget")
+    expect(peek).to_be_visible(timeout=15_000)
+    # The other file (not open in any tab) is listed with its uses.
+    expect(peek.locator(".reference-file")).to_have_count(2)
+    expect(peek).to_contain_text("boxes.py")
+    shot(page, "lsp-09-references")
+    page.keyboard.press("Escape")
+    _cursor_to(page, editor, 3, 1)
+    page.keyboard.type("cube(")
+    hints = page.locator(f"{editor} .parameter-hints-widget")
+    expect(hints).to_be_visible(timeout=15_000)
+    expect(hints).to_contain_text("side")
+    page.keyboard.press("Escape")
+    _cursor_to(page, editor, 1, 6)
+    page.keyboard.press("Control+k")
+    page.keyboard.press("Control+i")  # Monaco's "show hover" chord
+    expect(page.locator(".monaco-hover:visible")).to_contain_text("The volume of a cube")
