@@ -14,7 +14,7 @@ marketplace:publish for instructors and admins, marketplace:admin for admins):
   ``POST publishers/<ns>/keys``; ``DELETE publishers/<ns>/keys/<key id>`` (revoke).
 - ``GET quarantine?status=``; ``PATCH quarantine/<id>`` (reviewed); ``POST
   quarantine/<id>/release`` (publish after review); ``POST quarantine/<id>/reject`` {note?}
-  (admins). Quarantined uploads under the size limit are kept (``<packages>/quarantine``).
+  (admins). Uploads a review may release keep their bytes (``<packages>/quarantine``).
 - ``GET|POST installs``; ``PATCH|DELETE installs/<ns.name>``;
   ``POST installs/<ns.name>/calls`` (the runtime's permission check, runtime_api.py).
 - ``GET lists``; ``PUT|DELETE lists/allow|block/<namespace or ns.name>`` (admins).

@@ -372,7 +372,9 @@ class Publishing:
             raise MarketplaceError(403, e.message) from e
         except ScanError as e:
             manifest = manifest or e.manifest
-            await self.quarantine.hold(caller, upload, e.message, manifest, data)
+            # Only what a review may release keeps its bytes (the rest could never be served).
+            kept = data if e.reviewable else None
+            await self.quarantine.hold(caller, upload, e.message, manifest, kept)
             later = "; an administrator may release it after review" if e.reviewable else ""
             raise MarketplaceError(e.status, f"Quarantined: {e.message}{later}") from e
         return await self._store(caller, manifest, data, content_hash, key_id, signature)

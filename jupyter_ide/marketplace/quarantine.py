@@ -1,7 +1,8 @@
 """The quarantine: uploads that failed the publish scan, held for an admin's review.
 
-An entry keeps the reason, the key and signature of the upload and (unless it was over the
-size limit) its bytes, in a blob store of its own, apart from the published packages. An admin
+An entry keeps the reason, the key and signature of the upload and, when a review may release
+it (the scan's judgement failed: a compression ratio, a forbidden permission), its bytes, in a
+blob store of its own, apart from the published packages. An admin
 lists the entries, then releases one (Publishing.release publishes it) or rejects it: its
 bytes are deleted and the entry stays as the record. Every change is audited.
 """
@@ -139,8 +140,9 @@ class Quarantine:
         if not entry.kept:
             raise MarketplaceError(
                 409,
-                f"Quarantine entry {entry.id} cannot be released: its bytes were not kept "
-                f"({entry.reason}); reject it, and ask the publisher for a new upload",
+                f"Quarantine entry {entry.id} cannot be released: {entry.reason}. Its bytes "
+                "were not kept (only uploads held for a judgement a review may overrule are); "
+                "reject it, and ask the publisher for a new upload",
             )
         try:
             data = await self.held.get(entry.content_hash)
