@@ -1,7 +1,7 @@
 """marketplace: quarantined uploads kept for an admin's review (release or reject)
 
-Quarantined uploads keep their bytes, signature and key until an admin releases them
-(publishes after review) or rejects them (deletes the bytes).
+Quarantined uploads keep their key and signature (and, when a review may release them, their
+bytes) until an admin releases them (publishes after review) or rejects them.
 
 Revision ID: 0017
 Revises: 0016
