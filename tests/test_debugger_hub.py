@@ -1,8 +1,9 @@
-"""The debugger under a real JupyterHub: through the jupyter-ide service, as each user.
+"""The debugger under a real JupyterHub: from a user's own server, through the service.
 
-Python: DAP over the service's kernel websocket (the control channel passes through), and
-another user cannot reach that kernel, so cannot debug it. C: the service starts the debug
-sandbox for the caller its token names; a session is the socket's own.
+Python: DAP over the kernel websocket of Ada's server, whose kernels are the service's
+(the control channel passes through both hops); another user cannot reach that kernel at the
+service, so cannot debug it. C: Ada's server passes the debug socket on to the service, which
+starts the debug sandbox for the caller its token names; a session is the socket's own.
 """
 
 from __future__ import annotations
@@ -18,7 +19,16 @@ from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
 
 from .dap_kernel import KernelDAP
-from .hubfixture import ACCESS, ServiceHub, service_hub, tail
+from .hubfixture import (
+    ACCESS,
+    ServiceHub,
+    service_hub,
+    start_user_server,
+    tail,
+    user_server_call,
+    user_server_request,
+    user_servers_config,
+)
 from .kernel_host import require_images
 from .s3_server import MotoServer
 
@@ -52,25 +62,35 @@ def jp_server_cleanup() -> None:
 
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory, moto_server: MotoServer) -> Iterator[Pair]:
-    """A hub running the service, with two users."""
+    """A hub running the service, with two users; Ada's own server started by the hub."""
     require_images("python", "c")
     tag = uuid.uuid4().hex[:6]
     a, b = f"ada-{tag}", f"bob-{tag}"
     base = tmp_path_factory.mktemp("debugger-hub")
-    with service_hub(base, moto_server, "managed") as (hub, _env):
-        hub.add_user(a)
-        hub.add_user(b)
-        yield Pair(hub, a, b, {a: hub.token(a, [ACCESS]), b: hub.token(b, [ACCESS])})
+    config = user_servers_config(base, pool=0)
+    with service_hub(base, moto_server, "managed", extra_config=config) as (hub, _env):
+        tokens = {}
+        for name in (a, b):
+            hub.add_user(name)
+            tokens[name] = hub.token(name, [f"access:servers!user={name}", ACCESS])
+        start_user_server(hub, a)
+        yield Pair(hub, a, b, tokens)
+        user_server_request(hub, a, "DELETE")
 
 
-def _ws(pair: Pair, who: str, path: str) -> HTTPRequest:
-    url = "ws" + f"{pair.hub.service_url}{path}".removeprefix("http")
+def _ws(pair: Pair, who: str, path: str, at_service: bool = False) -> HTTPRequest:
+    """A websocket request as ``who`` to Ada's server (or straight to the service)."""
+    base = pair.hub.service_url if at_service else f"{pair.hub.url}/user/{pair.a}"
+    url = "ws" + f"{base}{path}".removeprefix("http")
     return HTTPRequest(url, headers={"Authorization": f"token {pair.tokens[who]}"})
 
 
 def test_python_debugging_through_the_service_is_the_owners_only(pair: Pair) -> None:
     """Ada stops at a breakpoint in her kernel at the service; Bob cannot reach that kernel."""
-    started = pair.hub.call("/api/kernels", pair.tokens[pair.a], "POST", {"name": "ide-python"})
+    token = pair.tokens[pair.a]
+    started = user_server_call(
+        pair.hub, pair.a, token, "/api/kernels", "POST", {"name": "ide-python"}
+    )
     assert started.status_code == 201, (started.text, tail(pair.hub.log))
     kernel_id = started.json()["id"]
     channels = f"/api/kernels/{kernel_id}/channels"
@@ -91,10 +111,13 @@ def test_python_debugging_through_the_service_is_the_owners_only(pair: Pair) -> 
                 "evaluate", {"expression": "x", "frameId": frame["id"], "context": "watch"}
             )
             assert value["body"]["result"] == "[1, 2]", value
-            # Bob cannot open Ada's kernel's channels, so cannot send it a debug request.
+            # Bob cannot open Ada's kernel's channels at the service (nor reach her server),
+            # so cannot send it a debug request.
             with pytest.raises(HTTPClientError) as refused:
-                await websocket_connect(_ws(pair, pair.b, channels))
+                await websocket_connect(_ws(pair, pair.b, channels, at_service=True))
             assert refused.value.code == 404
+            with pytest.raises(HTTPClientError):
+                await websocket_connect(_ws(pair, pair.b, channels))
             await dap.request("continue", {"threadId": thread})
             assert (await dap.reply_to(run))["status"] == "ok"
         finally:
@@ -103,11 +126,11 @@ def test_python_debugging_through_the_service_is_the_owners_only(pair: Pair) -> 
     try:
         asyncio.run(scenario())
     finally:
-        pair.hub.call(f"/api/kernels/{kernel_id}", pair.tokens[pair.a], "DELETE")
+        user_server_call(pair.hub, pair.a, token, f"/api/kernels/{kernel_id}", "DELETE")
 
 
 def test_c_debugging_through_the_service(pair: Pair) -> None:
-    """The service compiles and runs Ada's C program under lldb in her sandbox."""
+    """Ada's server passes the debug socket on; the service runs her C program under lldb."""
 
     async def scenario() -> None:
         ws = await websocket_connect(_ws(pair, pair.a, "/ide/api/debug/ws/c"))
