@@ -31,6 +31,7 @@ BENCHES = (
     "marketplace_paint",
     "activity",
     "liveview",
+    "lsp",
 )
 
 
