@@ -177,6 +177,7 @@ def collaboration_server(venv: Path) -> Iterator[tuple[str, str]]:
                 f"--port={port}",
                 f"--IdentityProvider.token={token}",
                 f"--ServerApp.root_dir={root}",
+                *(["--allow-root"] if os.geteuid() == 0 else []),
             ],
             env=env,
             cwd=root,
@@ -195,9 +196,18 @@ def collaboration_server(venv: Path) -> Iterator[tuple[str, str]]:
                         raise RuntimeError("jupyter-collaboration's server did not start") from None
                     time.sleep(0.2)
             yield url, token
+        except Exception:
+            log.flush()
+            tail = (Path(tmp) / "server.log").read_text(errors="replace")[-3000:]
+            print(f"jupyter-collaboration's server log (end):\n{tail}", file=sys.stderr)
+            raise
         finally:
             process.terminate()
-            process.wait(30)
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10)
             log.close()
 
 
