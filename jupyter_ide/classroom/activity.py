@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 KINDS = ("edit", "paste", "run")
 MAX_EDITS = 100_000  # edits one report may count
 MAX_CHARS = 10_000_000
+MAX_AGE_MS = 600_000
 TOKEN = re.compile(r"^[0-9a-fA-F-]{8,36}$")
 ASSIGNMENT_PATH = re.compile(r"^assignments/([^/]+)/")
 
@@ -68,6 +69,7 @@ class Pending:
     source: str | None = None
     ref: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
+    end: datetime | None = None  # an edit burst's last edit (its report); ``at``: its first
 
 
 def _now() -> datetime:
@@ -149,7 +151,7 @@ class ActivityRecorder:
         if kind not in KINDS:
             raise ClassroomError(400, f"kind must be one of {', '.join(KINDS)}")
         allowed = {"kind", "path", "course"} | {
-            "edit": {"edits", "chars"},
+            "edit": {"edits", "chars", "age_ms"},
             "paste": {"text"},
             "run": {"token"},
         }[kind]
@@ -161,7 +163,13 @@ class ActivityRecorder:
         if kind == "edit":
             edits = _whole(body.get("edits", 1), "edits", 1, MAX_EDITS)
             chars = _whole(body.get("chars", 0), "chars", 0, MAX_CHARS)
-            self._queue(Pending(user, "edit", path, _now(), course_id, count=edits, size=chars))
+            # The burst began age_ms ago (typing is reported once it pauses), at most 10 min.
+            age = _whole(body.get("age_ms", 0), "age_ms", 0, MAX_AGE_MS)
+            now = _now()
+            at = now - timedelta(milliseconds=age)
+            self._queue(
+                Pending(user, "edit", path, at, course_id, count=edits, size=chars, end=now)
+            )
             return {"recorded": "edit", "path": path}
         if kind == "run":
             return await self._run(body.get("token"), path, user)
@@ -353,7 +361,7 @@ class ActivityRecorder:
                     ):
                         last.count += event.count
                         last.size += event.size
-                        last.ended_at = max(last.ended_at, event.at)
+                        last.ended_at = max(last.ended_at, event.end or event.at)
                         await session.flush()
                         continue
                 session.add(
@@ -363,7 +371,7 @@ class ActivityRecorder:
                         path=event.path,
                         kind=event.kind,
                         started_at=event.at,
-                        ended_at=event.at,
+                        ended_at=event.end or event.at,
                         count=event.count,
                         size=event.size,
                         text_hash=event.text_hash,

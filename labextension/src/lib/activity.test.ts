@@ -18,8 +18,8 @@ describe('EditCounter', () => {
     counter.add(3, 500);
     expect(counter.due(500 + EDIT_QUIET_MS - 1)).toBe(false);
     expect(counter.due(500 + EDIT_QUIET_MS)).toBe(true);
-    expect(counter.take()).toEqual({ edits: 2, chars: 4 });
-    expect(counter.take()).toBeNull();
+    expect(counter.take(3000)).toEqual({ edits: 2, chars: 4, age_ms: 3000 });
+    expect(counter.take(3000)).toBeNull();
     expect(counter.due(100000)).toBe(false);
   });
 
@@ -28,7 +28,7 @@ describe('EditCounter', () => {
     counter.add(1, 0);
     counter.add(500, 100);
     counter.forget(500);
-    expect(counter.take()).toEqual({ edits: 1, chars: 1 });
+    expect(counter.take(100)).toEqual({ edits: 1, chars: 1, age_ms: 100 });
   });
 
   it('reports during long typing at least every EDIT_MAX_MS', () => {

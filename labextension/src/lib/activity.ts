@@ -205,6 +205,8 @@ export function describeEvent(e: TimelineEvent): string {
 export interface EditReport {
   edits: number;
   chars: number;
+  /** How long ago the first of them was made (ms), so the burst is placed where it began. */
+  age_ms: number;
 }
 
 /** Count edits between reports; a report is due once typing pauses or has gone on long. */
@@ -238,12 +240,13 @@ export class EditCounter {
     return now - this.last >= EDIT_QUIET_MS || now - this.first >= EDIT_MAX_MS;
   }
 
-  /** Return what was counted (null for nothing) and start again. */
-  take(): EditReport | null {
+  /** Return what was counted by ``now`` (null for nothing) and start again. */
+  take(now: number): EditReport | null {
     if (this.edits === 0) {
       return null;
     }
-    const report = { edits: this.edits, chars: this.chars };
+    const age = Math.min(600000, Math.max(0, Math.round(now - (this.first ?? now))));
+    const report = { edits: this.edits, chars: this.chars, age_ms: age };
     this.edits = 0;
     this.chars = 0;
     this.first = null;

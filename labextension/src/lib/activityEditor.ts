@@ -20,7 +20,7 @@ export function reportActivity(
 ): () => void {
   const counter = new EditCounter();
   const send = () => {
-    const report = counter.take();
+    const report = counter.take(Date.now());
     if (report) {
       quietly(() => client.reportActivity({ kind: 'edit', path: path(), ...report }));
     }
