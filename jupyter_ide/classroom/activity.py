@@ -51,6 +51,7 @@ class ActivityLimits:
     batch_seconds: float = 0.05
     source_files: int = 500  # most files a paste's source is looked for in
     source_bytes: int = 1_000_000  # files larger than this are not searched
+    source_total: int = 20_000_000  # most bytes one paste's search reads
 
 
 @dataclass
@@ -236,7 +237,7 @@ class ActivityRecorder:
         async with self.db.session() as session:
             rows = (
                 await session.execute(
-                    select(File.path, File.content_hash)
+                    select(File.path, File.content_hash, File.size)
                     .join(Workspace, Workspace.id == File.workspace_id)
                     .where(
                         Workspace.user_id == await self._user_id(session, user),
@@ -250,9 +251,13 @@ class ActivityRecorder:
                     .limit(self.limits.source_files)
                 )
             ).all()
-        for found, content_hash in rows:
+        budget = self.limits.source_total
+        for found, content_hash, size in rows:
             if any(part.startswith(".") for part in found.split("/")):
                 continue  # checkpoints and hidden files are not a source
+            budget -= int(size)
+            if budget < 0:
+                break  # a paste report costs a bounded read, whatever the workspace holds
             try:
                 data = await self.files.read(content_hash)
             except Exception as e:  # a missing blob is no source; the paste is still kept
