@@ -69,22 +69,15 @@ async def _stopped_frame(dap: KernelDAP, after: int) -> tuple[int, dict[str, Any
     return thread, trace["body"]["stackFrames"][0]
 
 
-async def test_kernel_says_it_has_a_debugger(jp_fetch: Any, jp_ws_fetch: Any) -> None:
-    """kernel_info of the sandboxed Python kernel announces the debugger (the UI needs it)."""
+async def test_breakpoint_variables_step_and_continue(jp_fetch: Any, jp_ws_fetch: Any) -> None:
+    """kernel_info announces the debugger; a breakpoint in a cell stops the run; variables
+    expand; a watch evaluates; next steps a line; continue runs to the end."""
     dap = await _kernel(jp_fetch, jp_ws_fetch)
     try:
         info = await dap.reply_to(await dap.send("shell", "kernel_info_request", {}))
         # ipykernel 7 says it in supported_features (protocol 5.5); older ones as "debugger".
         features = info.get("supported_features", [])
         assert "debugger" in features or info.get("debugger") is True, info
-    finally:
-        dap.close()
-
-
-async def test_breakpoint_variables_step_and_continue(jp_fetch: Any, jp_ws_fetch: Any) -> None:
-    """A breakpoint in a cell stops the run; variables expand; next steps a line; continue ends."""
-    dap = await _kernel(jp_fetch, jp_ws_fetch)
-    try:
         await dap.start()
         path = await dap.breakpoints(CELL, [3])
         assert (await dap.request("configurationDone"))["success"]
