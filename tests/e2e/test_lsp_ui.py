@@ -174,7 +174,7 @@ def test_c_undeclared_variable_is_underlined(page: Page, ide_server: IDEServer) 
 
 
 def test_javascript_and_go_diagnostics(page: Page, ide_server: IDEServer) -> None:
-    """typescript-language-server and gopls each report an error in their language."""
+    """typescript-language-server and gopls each report an error; gopls formats the file."""
     js = _open(
         page,
         ide_server,
@@ -192,6 +192,16 @@ def test_javascript_and_go_diagnostics(page: Page, ide_server: IDEServer) -> Non
     )
     _error_says(page, go, "missingValue")
     shot(page, "lsp-06-go")
+    # Format Document (Ctrl+Shift+I on Linux) asks gopls, whose gofmt indents with a tab.
+    page.locator(f"{go} .view-lines").click()
+    page.keyboard.press("Control+Shift+I")
+    page.keyboard.press("Control+s")
+    deadline = time.monotonic() + 15
+    while "\tfmt" not in get_file(ide_server, "hello/main.go") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert get_file(ide_server, "hello/main.go") == (
+        'package main\n\nimport "fmt"\n\nfunc main() {\n\tfmt.Println(missingValue)\n}\n'
+    )
 
 
 def test_notebook_cells_form_one_document(page: Page, ide_server: IDEServer) -> None:
