@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 from jupyter_server.auth.decorator import ws_authenticated
@@ -146,6 +147,15 @@ class _RoomSocket(WebSocketMixin, JupyterHandler, WebSocketHandler):
         """Return the caller's name and role."""
         roles = self.settings["jupyter_ide_roles"]
         return str(roles.name_of(self.current_user)), roles.role_of(self.current_user)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """Answer a refusal before the upgrade as JSON {message, reason}, as the API does."""
+        error = kwargs.get("exc_info", (None, None))[1]
+        message = self._reason
+        if isinstance(error, web.HTTPError) and error.log_message:
+            message = error.log_message % error.args if error.args else error.log_message
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"message": message, "reason": self._reason}))
 
     def room_path(self) -> str:
         """Return the file the socket is for ("" : the owner's presence room), or raise 400."""
