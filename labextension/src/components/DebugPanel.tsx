@@ -1,5 +1,5 @@
 /** The Debugger panel: start, continue, step; call stack, variables, watches and a console. */
-import { KernelManager, type Kernel } from '@jupyterlab/services';
+import { KernelManager, type Kernel, type Session } from '@jupyterlab/services';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { errorMessage } from '../api/client';
 import { KernelDebugger } from '../lib/debugKernel';
@@ -28,6 +28,8 @@ interface Running {
   kernel: Kernel.IKernelConnection | null;
   /** A kernel started for this file (shut down at the end), or a notebook's (kept). */
   own: boolean;
+  /** The session of a file's own kernel (it starts the kernel in the file's folder). */
+  fileSession?: Session.ISessionConnection;
 }
 
 interface Paused {
@@ -94,7 +96,9 @@ export default function DebugPanel({ services, path, getEditor, notify }: Props)
     setPaused(null);
     await r.debug.stop();
     setLast(r.debug.session);
-    if (r.kernel && r.own) {
+    if (r.fileSession) {
+      await r.fileSession.shutdown().catch(() => undefined);
+    } else if (r.kernel && r.own) {
       await r.kernel.shutdown().catch(() => undefined);
     }
     r.kernel?.dispose();
@@ -147,6 +151,7 @@ export default function DebugPanel({ services, path, getEditor, notify }: Props)
     setBusy(true);
     let kernel: Kernel.IKernelConnection | null = null;
     let own = false;
+    let fileSession: Session.ISessionConnection | undefined;
     try {
       if (run) {
         await finish(run);
@@ -174,11 +179,22 @@ export default function DebugPanel({ services, path, getEditor, notify }: Props)
         kernel = kernelManager().connectTo({ model: session.kernel });
       } else {
         own = true;
-        kernel = await kernelManager().startNew({ name: target.kernel });
+        // A session of its own, so that the kernel starts in the file's folder (relative
+        // paths in the program mean what they mean when it is run).
+        fileSession = await services.sessions.startNew({
+          path: target.path,
+          type: 'debug',
+          name: target.path.split('/').pop() ?? target.path,
+          kernel: { name: target.kernel },
+        });
+        kernel = fileSession.kernel;
+        if (!kernel) {
+          throw new Error('The debug kernel did not start.');
+        }
       }
       const debug = new KernelDebugger(kernel);
       await debug.start();
-      const r = { target, debug, kernel, own };
+      const r = { target, debug, kernel, own, fileSession };
       setRun(r);
       if (target.kind === 'notebook') {
         debug.session.print(`Debugging ${target.path}: run a cell to stop at its breakpoints.\n`);
@@ -188,7 +204,9 @@ export default function DebugPanel({ services, path, getEditor, notify }: Props)
       }
     } catch (e) {
       notify('error', `Could not start the debugger: ${await errorMessage(e)}`);
-      if (kernel && own) {
+      if (fileSession) {
+        await fileSession.shutdown().catch(() => undefined);
+      } else if (kernel && own) {
         await kernel.shutdown().catch(() => undefined);
       }
     } finally {
