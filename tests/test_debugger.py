@@ -12,7 +12,10 @@ import asyncio
 import json
 from typing import Any
 
+import docker
 import pytest
+
+from jupyter_ide.kernels.profile import LABEL_KIND
 
 from .dap_kernel import KernelDAP
 from .kernel_host import require_images
@@ -293,6 +296,13 @@ async def test_c_breakpoint_variables_step_continue_under_lldb(jp_ws_fetch: Any)
         assert output["event"] == "output"
     finally:
         dap.ws.close()
+    # Closing the socket removes the session's sandbox.
+    engine = docker.from_env()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 30
+    while engine.containers.list(all=True, filters={"label": f"{LABEL_KIND}=dap"}):
+        assert loop.time() < deadline, "the debug sandbox outlived its socket"
+        await asyncio.sleep(0.25)
 
 
 async def test_c_paused_is_not_counted_but_a_loop_is_stopped(jp_ws_fetch: Any) -> None:

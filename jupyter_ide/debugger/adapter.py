@@ -61,6 +61,7 @@ class DebugAdapters(LoggingConfigurable):
         """Debug in ``sandbox``'s containers."""
         super().__init__(**kwargs)
         self.sandbox = sandbox
+        self.running: set[StdioContainer] = set()
 
     def time_limit(self) -> float:
         """Return the run's time limit, in CPU seconds (the sandbox's default)."""
@@ -96,5 +97,16 @@ class DebugAdapters(LoggingConfigurable):
             raise DebugUnavailable(
                 f"The image {image} is missing: build it with `jupyter ide images build --offline`."
             ) from e
+        self.running.add(started)
         await started.write(start.source.encode("utf-8"))
         return started
+
+    async def remove(self, started: StdioContainer) -> None:
+        """Remove a session's sandbox (the program and the adapter with it)."""
+        self.running.discard(started)
+        await started.remove()
+
+    async def stop_all(self) -> None:
+        """Remove every session's sandbox (the server is stopping)."""
+        for started in list(self.running):
+            await self.remove(started)

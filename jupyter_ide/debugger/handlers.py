@@ -185,7 +185,7 @@ class DebugSocketHandler(WebSocketMixin, JupyterHandler, WebSocketHandler):
         if self.limit is not None:
             await self.limit.stop()
         if self.container is not None:
-            await self.container.remove()
+            await debug_adapters(self.settings).remove(self.container)
 
     def on_close(self) -> None:
         """Remove the sandbox (the program and the adapter with it)."""
@@ -195,6 +195,13 @@ class DebugSocketHandler(WebSocketMixin, JupyterHandler, WebSocketHandler):
         task = asyncio.ensure_future(self._cleanup())
         _CLOSING.add(task)
         task.add_done_callback(_CLOSING.discard)
+
+
+async def close_debug(settings: dict[str, Any]) -> None:
+    """Remove every debug session's sandbox (call when the server stops)."""
+    adapters = settings.get(ADAPTERS_SETTING)
+    if isinstance(adapters, DebugAdapters):
+        await adapters.stop_all()
 
 
 def default_handlers() -> list[tuple[str, type[web.RequestHandler], dict[str, Any]]]:

@@ -46,6 +46,7 @@ from ..contents_manager.handlers import default_handlers as contents_handlers
 from ..contents_manager.volume import VolumeError, attach_volume
 from ..contents_manager.volume_handlers import default_handlers as volume_handlers
 from ..db import Database, SchemaMismatchError, ensure_schema
+from ..debugger.handlers import close_debug
 from ..debugger.handlers import default_handlers as debug_handlers
 from ..debugger.hubforward import debug_forward_handlers
 from ..hubclient.connection import ServiceConnection, ServiceConnectionError, read_connection
@@ -282,6 +283,8 @@ class IDEApp(ExtensionApp):
     async def stop_extension(self) -> None:
         """Shut kernels down, remove warm ones; close the volume, database pool and cache."""
         await self._shut_kernels_down()
+        if self.serverapp is not None:  # debug sessions' sandboxes (C/C++ under lldb)
+            await close_debug(self.serverapp.web_app.settings)
         cm = self.serverapp.contents_manager if self.serverapp is not None else None
         if self.service is not None:  # the kernels and files are the service's to keep
             client = self.settings.get(CLIENT_SETTING)
