@@ -182,7 +182,7 @@ def test_javascript_and_go_diagnostics(page: Page, ide_server: IDEServer) -> Non
         "const total = ;\nconsole.log(total);\n",
         "typescript-language-server",
     )
-    _error_says(page, js, "Expression expected")
+    _error_says(page, js, "Expression expected", "typescript")  # the server names itself
     go = _open(
         page,
         ide_server,

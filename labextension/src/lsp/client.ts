@@ -220,6 +220,7 @@ export class LspClient {
   private ensureProviders(doc: LspDoc): void {
     if (!this.registered.has(doc.language)) {
       this.registered.add(doc.language);
+      builtinOff(doc.language);
       registerProviders(this, doc.language);
     }
   }
@@ -425,6 +426,25 @@ export class LspClient {
     const text = applyTextEdits(String(file.content ?? ''), edits);
     await contents.save(path, { type: 'file', format: 'text', content: text });
   }
+}
+
+/** Turn Monaco's own JavaScript/TypeScript diagnostics off where a server serves the language. */
+function builtinOff(language: string): void {
+  const defaults =
+    language === 'javascript'
+      ? monaco.typescript.javascriptDefaults
+      : language === 'typescript'
+        ? monaco.typescript.typescriptDefaults
+        : null;
+  // Two sources would show every error twice. (Monaco registers its other JS/TS providers
+  // once, at the language's first model, and ignores later mode changes: its completions and
+  // hovers stay beside the server's.)
+  defaults?.setDiagnosticsOptions({
+    ...defaults.getDiagnosticsOptions(),
+    noSemanticValidation: true,
+    noSyntaxValidation: true,
+    noSuggestionDiagnostics: true,
+  });
 }
 
 /** A Monaco selection or position as a range. */
