@@ -256,8 +256,8 @@ async def test_pair_editing_lets_the_instructor_write_when_the_course_turns_it_o
 async def test_the_last_runs_with_their_output_and_idle_rooms_freed(
     jp_serverapp: Any, api: Any
 ) -> None:
-    """A run of ann's (a real judge run) shows with its output to her instructor; rooms
-    nobody is in are freed."""
+    """A run of ann's (a real judge run) shows with its output to her instructor; a viewer
+    gets the file as saved now; rooms nobody is in are freed."""
     await setup_courses(jp_serverapp)
     source = "print('hello from ann')\nimport sys; print('oops', file=sys.stderr)\n"
     code, reply = await api(
@@ -273,6 +273,18 @@ async def test_the_last_runs_with_their_output_and_idle_rooms_freed(
     assert run["language"] == "python" and run["source"] == source
     assert run["stdout"] == "hello from ann\n" and "oops" in run["stderr"]
     assert (await api("ida", "GET", "classroom/c1/live/bob/runs"))[1]["runs"] == []
+
+    # A viewer joining a room none of ann's editors is in gets the file as saved now.
+    ida = await api.live("ida", "classroom/c1/live/ann/socket", "lab1/f.py")
+    assert str(ida.text) == SAVED
+    files = jp_serverapp.web_app.settings[CLASSROOM].assignments.files
+    content_hash, size = await files.put(b"changed by a kernel\n", "ann")
+    await files.write("ann", "lab1/f.py", content_hash, size, "kernel")
+    again = await api.live("ida", "classroom/c1/live/ann/socket", "lab1/f.py")
+    assert str(again.text) == "changed by a kernel\n"
+    await ida.wait_for(lambda: str(ida.text) == "changed by a kernel\n")
+    ida.close()
+    again.close()
 
     live = jp_serverapp.web_app.settings[LIVE]
     ann = await api.live("ann", "classroom/live/socket", "lab1/f.py")

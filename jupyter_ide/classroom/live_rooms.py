@@ -185,9 +185,11 @@ class LiveRooms:
 
     async def serve(self, room: Room, peer: PeerChannel) -> None:
         """Serve ``peer`` in ``room`` until it leaves."""
+        viewer = peer.name != room.owner
+        if viewer:
+            await self._refresh(room)
         room.peers.add(peer)
         room.idle_since = None
-        viewer = not (peer.name == room.owner)
         if viewer:
             self.viewers.setdefault(room.owner, Counter())[peer.name] += 1
             self._show_viewers_of(room.owner)
@@ -207,6 +209,25 @@ class LiveRooms:
                     if not counts:
                         del self.viewers[room.owner]
                 self._show_viewers_of(room.owner)
+
+    async def _refresh(self, room: Room) -> None:
+        """With none of the owner's editors in the room, make its text the saved file's.
+
+        The file may have changed since the room was seeded (a kernel wrote it, another client
+        saved it); a viewer joining then sees what is saved, not an old copy.
+        """
+        if room.path == PRESENCE or any(p.name == room.owner and p.writable for p in room.peers):
+            return
+        try:
+            saved = await self.seed(room.owner, room.path)
+        except Exception as e:  # too large or not text now: keep what the room holds
+            log.info("Live room %s of %s not refreshed: %s", room.path, room.owner, e)
+            return
+        text = room.text
+        if str(text) != saved:
+            with room.yroom.ydoc.transaction():
+                text.clear()
+                text += saved
 
     def reset_if_first_writer(self, room: Room, peer: PeerChannel) -> None:
         """Empty the text for a new editor of the owner's that is alone; that editor fills it.
