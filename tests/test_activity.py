@@ -6,11 +6,22 @@ in order; replay returns each saved version; who reads whose; hostile reports ar
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
+from traitlets import TraitError
+
+from jupyter_ide.classroom.activity import ActivityLimits, ActivityRecorder
+from jupyter_ide.classroom.activity_setup import ActivitySettings
+from jupyter_ide.classroom.manager import AssignmentManager
+from jupyter_ide.db import Course, Database, User, ensure_schema
+from jupyter_ide.db.activity_models import ActivityEvent, Presence
 
 from .activity_hub import Lab, lab_hub
 from .s3_server import MotoServer
@@ -229,3 +240,61 @@ def test_who_reads_whose_and_hostile_reports(lab: Lab) -> None:
         " WHERE u.name = :n AND e.path = 'a.py'",
         n=bob,
     )
+
+
+def test_retention_purges_old_events_and_settings_come_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Events and presence past the retention are purged, newer ones kept; the settings
+    read their environment variables and refuse values that cannot work."""
+    url = f"sqlite:///{tmp_path / 'activity.db'}"
+    ensure_schema(url)
+    now = datetime.now(timezone.utc)
+
+    async def scenario() -> tuple[int, list[str], int]:
+        db = Database(url)
+        try:
+            async with db.session() as session:
+                user = User(name="ann")
+                course = Course(name="c1", title="C1")
+                session.add_all([user, course])
+                await session.flush()
+                for age, path in ((40, "old.py"), (10, "new.py")):
+                    at = now - timedelta(days=age)
+                    session.add(
+                        ActivityEvent(
+                            user_id=user.id,
+                            course_id=course.id,
+                            path=path,
+                            kind="save",
+                            started_at=at,
+                            ended_at=at,
+                            detail={},
+                        )
+                    )
+                seen = now - timedelta(days=40)
+                session.add(Presence(user_id=user.id, course_id=course.id, seen_at=seen))
+            limits = ActivityLimits(retention_days=30)
+            manager = AssignmentManager(db, None)  # type: ignore[arg-type]
+            recorder = ActivityRecorder(db, manager, None, limits)  # type: ignore[arg-type]
+            gone = await recorder.purge(now)
+            async with db.session() as session:
+                kept = list((await session.execute(select(ActivityEvent.path))).scalars())
+                present = len((await session.execute(select(Presence.user_id))).all())
+            return gone, kept, present
+        finally:
+            await db.dispose()
+
+    assert asyncio.run(scenario()) == (1, ["new.py"], 0)
+    monkeypatch.setenv("JUPYTER_IDE_PASTE_THRESHOLD", "50")
+    monkeypatch.setenv("JUPYTER_IDE_ONLINE_SECONDS", "30")
+    settings = ActivitySettings()
+    assert (settings.paste_threshold, settings.online_seconds) == (50, 30.0)
+    monkeypatch.setenv("JUPYTER_IDE_PASTE_THRESHOLD", "0")
+    with pytest.raises(TraitError, match="JUPYTER_IDE_PASTE_THRESHOLD must be above 0"):
+        ActivitySettings().paste_threshold  # noqa: B018 - read: checked
+    with pytest.raises(TraitError, match="online_seconds must be above 0"):
+        ActivitySettings(online_seconds=-1)
+    monkeypatch.setenv("JUPYTER_IDE_EDIT_BURST_SECONDS", "soon")
+    with pytest.raises(TraitError, match="JUPYTER_IDE_EDIT_BURST_SECONDS"):
+        ActivitySettings().edit_burst_seconds  # noqa: B018 - read: checked

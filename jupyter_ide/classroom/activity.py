@@ -8,6 +8,8 @@ checked on the server: the pasted text is looked for in the user's other files.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import logging
 import re
@@ -15,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -52,6 +54,7 @@ class ActivityLimits:
     source_files: int = 500  # most files a paste's source is looked for in
     source_bytes: int = 1_000_000  # files larger than this are not searched
     source_total: int = 20_000_000  # most bytes one paste's search reads
+    retention_days: int = 365  # events (and presence) older than this are purged
 
 
 @dataclass
@@ -106,6 +109,7 @@ class ActivityRecorder:
         self._pending: list[Pending] = []
         self._user_ids: dict[str, int] = {}
         self._writer = Gathering(limits.batch_seconds, self._drain)
+        self._purger: asyncio.Task[None] | None = None
 
     # -- the contents manager's side -----------------------------------------------------------
 
@@ -300,8 +304,41 @@ class ActivityRecorder:
         await self._writer.flush()
 
     async def close(self) -> None:
-        """Write what is queued."""
+        """Stop purging; write what is queued."""
+        if self._purger is not None:
+            self._purger.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._purger
+            self._purger = None
         await self.flush()
+
+    async def purge(self, now: datetime | None = None) -> int:
+        """Delete events and presence older than the retention; return how many events went."""
+        cutoff = (now or _now()) - timedelta(days=self.limits.retention_days)
+        async with self.db.session() as session:
+            result = await session.execute(
+                delete(ActivityEvent).where(ActivityEvent.ended_at < cutoff)
+            )
+            await session.execute(delete(Presence).where(Presence.seen_at < cutoff))
+            gone = int(getattr(result, "rowcount", 0) or 0)
+        if gone:
+            log.info(
+                "Purged %d activity events older than %d days", gone, self.limits.retention_days
+            )
+        return gone
+
+    def start_purging(self, every_seconds: float) -> None:
+        """Purge now and then every ``every_seconds`` in the background."""
+        if self._purger is None:
+            self._purger = asyncio.create_task(self._purge_loop(every_seconds))
+
+    async def _purge_loop(self, every_seconds: float) -> None:
+        while True:
+            try:
+                await self.purge()
+            except Exception as e:  # the next round tries again
+                log.warning("Activity purge failed: %s", e)
+            await asyncio.sleep(every_seconds)
 
     async def _user_id(self, session: AsyncSession, name: str) -> int:
         found = self._user_ids.get(name)

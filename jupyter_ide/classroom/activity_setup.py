@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from tornado.ioloop import IOLoop
 from traitlets import Float, Int, TraitError, default, validate
 from traitlets.config import LoggingConfigurable
 
@@ -15,17 +16,21 @@ from .dashboard import Dashboard
 from .handlers import Classroom
 
 ACTIVITY = "jupyter_ide_activity"
+PURGE_SECONDS = 3600.0
 
 
 def _env(name: str, fallback: float) -> float:
-    """Return a number from the environment, or ``fallback`` when unset."""
+    """Return a positive number from the environment, or ``fallback`` when unset."""
     text = os.environ.get(name, "").strip()
     if not text:
         return fallback
     try:
-        return float(text)
+        value = float(text)
     except ValueError as e:
         raise TraitError(f"{name}={text!r} is not a number") from e
+    if value <= 0:  # a default is not passed through the @validate checks below
+        raise TraitError(f"{name} must be above 0")
+    return value
 
 
 class ActivitySettings(LoggingConfigurable):
@@ -51,6 +56,11 @@ class ActivitySettings(LoggingConfigurable):
         "lab dashboard. Env: JUPYTER_IDE_ONLINE_SECONDS (default 60).",
     ).tag(config=True)
 
+    retention_days = Int(
+        help="Activity events older than this many days are purged (hourly). "
+        "Env: JUPYTER_IDE_ACTIVITY_RETENTION_DAYS (default 365).",
+    ).tag(config=True)
+
     batch_seconds = Float(
         0.05, help="How long an activity event waits for others to share its database write."
     ).tag(config=True)
@@ -58,6 +68,10 @@ class ActivitySettings(LoggingConfigurable):
     @default("paste_threshold")
     def _default_paste(self) -> int:
         return int(_env("JUPYTER_IDE_PASTE_THRESHOLD", 200))
+
+    @default("retention_days")
+    def _default_retention(self) -> int:
+        return int(_env("JUPYTER_IDE_ACTIVITY_RETENTION_DAYS", 365))
 
     @default("edit_burst_seconds")
     def _default_burst(self) -> float:
@@ -67,7 +81,9 @@ class ActivitySettings(LoggingConfigurable):
     def _default_online(self) -> float:
         return _env("JUPYTER_IDE_ONLINE_SECONDS", 60.0)
 
-    @validate("paste_threshold", "max_paste", "edit_burst_seconds", "online_seconds")
+    @validate(
+        "paste_threshold", "max_paste", "edit_burst_seconds", "online_seconds", "retention_days"
+    )
     def _positive(self, proposal: Any) -> Any:
         if proposal["value"] <= 0:
             raise TraitError(f"{proposal['trait'].name} must be above 0")
@@ -98,6 +114,7 @@ def make_activity(classroom: Classroom, parent: Any) -> Activity:
             max_paste=settings.max_paste,
             edit_burst_seconds=settings.edit_burst_seconds,
             batch_seconds=settings.batch_seconds,
+            retention_days=settings.retention_days,
         )
         online = settings.online_seconds
     except TraitError as e:
@@ -107,6 +124,7 @@ def make_activity(classroom: Classroom, parent: Any) -> Activity:
     recorder = ActivityRecorder(assignments.db, assignments, files, limits)
     # Where the save really happens: this server's manager (a hub service's: each user's).
     files.contents.register_post_save_hook(recorder.saved)  # type: ignore[no-untyped-call]
+    IOLoop.current().add_callback(recorder.start_purging, PURGE_SECONDS)
     return Activity(recorder, ActivityReader(assignments, files), Dashboard(assignments, online))
 
 
