@@ -55,3 +55,10 @@ c.IDESettings.ai_pool_url = "http://vllm.internal:8000/v1"
 # Conversations with the AI made in a course are kept for the course's instructors (who read
 # and export them) and the student (who reads their own); older ones are purged.
 c.TeachingSettings.transcript_retention_days = 180
+
+# --- Activity timeline and lab dashboard (JUPYTER_IDE_PASTE_THRESHOLD, ..._ONLINE_SECONDS) ---
+# Pastes of at least this many characters are recorded as pastes (with the workspace file
+# they came from); a student seen by /ide within online_seconds is online on the dashboard.
+c.ActivitySettings.paste_threshold = 200
+c.ActivitySettings.online_seconds = 60
+c.ActivitySettings.retention_days = 365
