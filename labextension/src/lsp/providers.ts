@@ -69,34 +69,47 @@ function completions(
   });
 }
 
+/** A provider's answer, or nothing when the server failed (a restart, a timeout): Monaco would
+ * report a thrown error as an uncaught page error; a missing answer is what a user expects. */
+async function quietly<T>(what: string, ask: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await ask();
+  } catch (e) {
+    console.debug('LSP %s failed:', what, e);
+    return undefined;
+  }
+}
+
 /** Register every provider of `language` (once per page). */
 export function registerProviders(client: LspClient, language: string): void {
   const caps = (doc: LspDoc) => client.connection(doc.server).capabilities;
 
   monaco.languages.registerCompletionItemProvider(language, {
     triggerCharacters: ['.', ':', '>', '/', '"', "'", '$', '<'],
-    async provideCompletionItems(model, position, context) {
-      const place = at(client, model, position);
-      if (!place) {
-        return undefined;
-      }
-      const trigger = context.triggerCharacter;
-      const triggers = caps(place.doc).completionProvider?.triggerCharacters ?? ['.'];
-      if (trigger && !triggers.includes(trigger)) {
-        return undefined;
-      }
-      const result = await place.connection.request<CompletionList | CompletionItem[] | null>(
-        'textDocument/completion',
-        {
-          ...place.params,
-          context: { triggerKind: context.triggerKind + 1, triggerCharacter: trigger },
-        },
-      );
-      const items = Array.isArray(result) ? result : (result?.items ?? []);
-      return {
-        suggestions: completions(place.doc, model, position, items),
-        incomplete: !Array.isArray(result) && Boolean(result?.isIncomplete),
-      };
+    provideCompletionItems(model, position, context) {
+      return quietly('provideCompletionItems', async () => {
+        const place = at(client, model, position);
+        if (!place) {
+          return undefined;
+        }
+        const trigger = context.triggerCharacter;
+        const triggers = caps(place.doc).completionProvider?.triggerCharacters ?? ['.'];
+        if (trigger && !triggers.includes(trigger)) {
+          return undefined;
+        }
+        const result = await place.connection.request<CompletionList | CompletionItem[] | null>(
+          'textDocument/completion',
+          {
+            ...place.params,
+            context: { triggerKind: context.triggerKind + 1, triggerCharacter: trigger },
+          },
+        );
+        const items = Array.isArray(result) ? result : (result?.items ?? []);
+        return {
+          suggestions: completions(place.doc, model, position, items),
+          incomplete: !Array.isArray(result) && Boolean(result?.isIncomplete),
+        };
+      });
     },
     async resolveCompletionItem(item) {
       const { lspItem, lspServer } = item as { lspItem?: CompletionItem; lspServer?: string };
@@ -125,121 +138,137 @@ export function registerProviders(client: LspClient, language: string): void {
   });
 
   monaco.languages.registerHoverProvider(language, {
-    async provideHover(model, position) {
-      const place = at(client, model, position);
-      if (!place) {
-        return undefined;
-      }
-      const hover = await place.connection.request<Hover | null>(
-        'textDocument/hover',
-        place.params,
-      );
-      const contents = toMarkdown(hover?.contents);
-      if (!hover || contents.length === 0) {
-        return undefined;
-      }
-      const range = hover.range ? place.doc.toModel(hover.range) : null;
-      return {
-        contents: contents.map((value) => ({ value })),
-        range: range && range.model === model ? range.range : undefined,
-      };
+    provideHover(model, position) {
+      return quietly('provideHover', async () => {
+        const place = at(client, model, position);
+        if (!place) {
+          return undefined;
+        }
+        const hover = await place.connection.request<Hover | null>(
+          'textDocument/hover',
+          place.params,
+        );
+        const contents = toMarkdown(hover?.contents);
+        if (!hover || contents.length === 0) {
+          return undefined;
+        }
+        const range = hover.range ? place.doc.toModel(hover.range) : null;
+        return {
+          contents: contents.map((value) => ({ value })),
+          range: range && range.model === model ? range.range : undefined,
+        };
+      });
     },
   });
 
   monaco.languages.registerSignatureHelpProvider(language, {
     signatureHelpTriggerCharacters: ['(', ','],
     signatureHelpRetriggerCharacters: [')'],
-    async provideSignatureHelp(model, position) {
-      const place = at(client, model, position);
-      if (!place) {
-        return undefined;
-      }
-      const help = await place.connection.request<SignatureHelp | null>(
-        'textDocument/signatureHelp',
-        place.params,
-      );
-      if (!help || help.signatures.length === 0) {
-        return undefined;
-      }
-      return {
-        value: {
-          activeSignature: help.activeSignature ?? 0,
-          activeParameter: help.activeParameter ?? 0,
-          signatures: help.signatures.map((s) => ({
-            label: s.label,
-            documentation: toMarkdown(s.documentation).join('\n\n') || undefined,
-            activeParameter: s.activeParameter ?? undefined,
-            parameters: (s.parameters ?? []).map((p) => ({
-              label: p.label,
-              documentation: toMarkdown(p.documentation).join('\n\n') || undefined,
+    provideSignatureHelp(model, position) {
+      return quietly('provideSignatureHelp', async () => {
+        const place = at(client, model, position);
+        if (!place) {
+          return undefined;
+        }
+        const help = await place.connection.request<SignatureHelp | null>(
+          'textDocument/signatureHelp',
+          place.params,
+        );
+        if (!help || help.signatures.length === 0) {
+          return undefined;
+        }
+        return {
+          value: {
+            activeSignature: help.activeSignature ?? 0,
+            activeParameter: help.activeParameter ?? 0,
+            signatures: help.signatures.map((s) => ({
+              label: s.label,
+              documentation: toMarkdown(s.documentation).join('\n\n') || undefined,
+              activeParameter: s.activeParameter ?? undefined,
+              parameters: (s.parameters ?? []).map((p) => ({
+                label: p.label,
+                documentation: toMarkdown(p.documentation).join('\n\n') || undefined,
+              })),
             })),
-          })),
-        },
-        dispose: () => undefined,
-      };
+          },
+          dispose: () => undefined,
+        };
+      });
     },
   });
 
   monaco.languages.registerDefinitionProvider(language, {
-    async provideDefinition(model, position) {
-      const place = at(client, model, position);
-      if (!place) {
-        return undefined;
-      }
-      const result = await place.connection.request<Location | Location[] | LocationLink[] | null>(
-        'textDocument/definition',
-        place.params,
-      );
-      return client.locations(result);
+    provideDefinition(model, position) {
+      return quietly('provideDefinition', async () => {
+        const place = at(client, model, position);
+        if (!place) {
+          return undefined;
+        }
+        const result = await place.connection.request<
+          Location | Location[] | LocationLink[] | null
+        >('textDocument/definition', place.params);
+        return client.locations(result);
+      });
     },
   });
 
   monaco.languages.registerReferenceProvider(language, {
-    async provideReferences(model, position, context) {
-      const place = at(client, model, position);
-      if (!place) {
-        return undefined;
-      }
-      const result = await place.connection.request<Location[] | null>('textDocument/references', {
-        ...place.params,
-        context: { includeDeclaration: context.includeDeclaration },
+    provideReferences(model, position, context) {
+      return quietly('provideReferences', async () => {
+        const place = at(client, model, position);
+        if (!place) {
+          return undefined;
+        }
+        const result = await place.connection.request<Location[] | null>(
+          'textDocument/references',
+          {
+            ...place.params,
+            context: { includeDeclaration: context.includeDeclaration },
+          },
+        );
+        return client.locations(result);
       });
-      return client.locations(result);
     },
   });
 
   monaco.languages.registerRenameProvider(language, {
     async provideRenameEdits(model, position, newName) {
-      const place = at(client, model, position);
-      if (!place) {
-        return undefined;
+      try {
+        const place = at(client, model, position);
+        if (!place) {
+          return undefined;
+        }
+        const edit = await place.connection.request<WorkspaceEdit | null>('textDocument/rename', {
+          ...place.params,
+          newName,
+        });
+        if (!edit) {
+          return { edits: [], rejectReason: 'Nothing to rename here' };
+        }
+        return client.workspaceEdit(edit);
+      } catch (e) {
+        return { edits: [], rejectReason: e instanceof Error ? e.message : String(e) };
       }
-      const edit = await place.connection.request<WorkspaceEdit | null>('textDocument/rename', {
-        ...place.params,
-        newName,
-      });
-      if (!edit) {
-        return { edits: [], rejectReason: 'Nothing to rename here' };
-      }
-      return client.workspaceEdit(edit);
     },
   });
 
   monaco.languages.registerDocumentFormattingEditProvider(language, {
-    async provideDocumentFormattingEdits(model, options) {
-      const doc = client.docOf(model);
-      if (!doc) {
-        return undefined;
-      }
-      const edits = await client
-        .connection(doc.server)
-        .request<TextEdit[] | null>('textDocument/formatting', {
-          textDocument: { uri: doc.uri },
-          options: { tabSize: options.tabSize, insertSpaces: options.insertSpaces },
+    provideDocumentFormattingEdits(model, options) {
+      return quietly('provideDocumentFormattingEdits', async () => {
+        const doc = client.docOf(model);
+        if (!doc) {
+          return undefined;
+        }
+        const edits = await client
+          .connection(doc.server)
+          .request<TextEdit[] | null>('textDocument/formatting', {
+            textDocument: { uri: doc.uri },
+            options: { tabSize: options.tabSize, insertSpaces: options.insertSpaces },
+          });
+        return (edits ?? []).flatMap((e) => {
+          const place = doc.toModel(e.range);
+          return place && place.model === model ? [{ range: place.range, text: e.newText }] : [];
         });
-      return (edits ?? []).flatMap((e) => {
-        const place = doc.toModel(e.range);
-        return place && place.model === model ? [{ range: place.range, text: e.newText }] : [];
       });
     },
   });
