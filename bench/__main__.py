@@ -32,6 +32,7 @@ BENCHES = (
     "activity",
     "liveview",
     "lsp",
+    "lsp_paint",
 )
 
 
