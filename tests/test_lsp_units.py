@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from jupyter_ide.lsp.documents import OpenDocuments, apply_change
 from jupyter_ide.lsp.uris import RootMap, file_uri
 
@@ -28,6 +30,21 @@ def test_uris_map_both_ways_values_and_keys() -> None:
     assert inside["stdlib"] == "file:///usr/lib/python3.11/os.py"
     assert roots.to_outside({"params": inside}) == message
     assert file_uri("/srv/users/ada b/ws/") == "file:///srv/users/ada%20b/ws"
+
+
+def test_raw_text_is_rewritten_as_the_parsed_message() -> None:
+    """The server's JSON text, rewritten without parsing, equals the parsed rewrite."""
+    roots = RootMap(file_uri("/srv/users/zoë/ws"))
+    message = {
+        "uri": "file:///workspace/a.py",
+        "root": "file:///workspace",
+        "path": "/workspace/b.py",
+        "changes": {"file:///workspace/c.py": [{"newText": "see file:///workspace/x"}]},
+        "sibling": "file:///workspacex/d.py",
+        "other": "/usr/lib/os.py",
+    }
+    for text in (json.dumps(message), json.dumps(message).replace("/", "\\/")):
+        assert json.loads(roots.text_to_outside(text)) == roots.to_outside(message)
 
 
 def test_incremental_edits_apply_in_utf16_units() -> None:

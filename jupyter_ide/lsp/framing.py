@@ -19,8 +19,8 @@ def frame(message: dict[str, Any]) -> bytes:
     return b"Content-Length: %d\r\n\r\n" % len(body) + body
 
 
-async def read_message(reader: asyncio.StreamReader) -> dict[str, Any] | None:
-    """Read one message; None at the end of the stream."""
+async def read_message(reader: asyncio.StreamReader) -> tuple[dict[str, Any], str] | None:
+    """Read one message: parsed, and its JSON text as sent; None at the end of the stream."""
     try:
         head = await reader.readuntil(b"\r\n\r\n")
     except asyncio.IncompleteReadError:
@@ -42,9 +42,10 @@ async def read_message(reader: asyncio.StreamReader) -> dict[str, Any] | None:
     except asyncio.IncompleteReadError:
         return None
     try:
-        message = json.loads(body)
+        text = body.decode("utf-8")
+        message = json.loads(text)
     except ValueError as e:
         raise FramingError(f"a body that is not JSON: {body[:200]!r}") from e
     if not isinstance(message, dict):
         raise FramingError("a body that is not a JSON object")
-    return message
+    return message, text

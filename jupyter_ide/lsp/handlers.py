@@ -179,12 +179,14 @@ class LspSocketHandler(_LspMixin, WebSocketMixin, JupyterHandler, WebSocketHandl
         if isinstance(root, str) and root.startswith("file:///"):
             self.root = RootMap(root)
 
-    async def deliver(self, message: dict[str, Any]) -> None:
+    async def deliver(self, message: dict[str, Any], text: str | None = None) -> None:
         """Send one server message to the browser, in the browser's URIs."""
+        if text is None:
+            text = json.dumps(message, ensure_ascii=False)
         if self.root is not None:
-            message = self.root.to_outside(message)
+            text = self.root.text_to_outside(text)
         try:
-            await self.write_message(json.dumps(message, ensure_ascii=False))
+            await self.write_message(text)
         except WebSocketClosedError:
             pass
 

@@ -40,8 +40,8 @@ Starter = Callable[[], Awaitable[StdioContainer]]
 class Client(Protocol):
     """A websocket of the session: it receives the server's messages (in its own URIs)."""
 
-    async def deliver(self, message: dict[str, Any]) -> None:
-        """Send one message (URIs as the server names them) to the browser."""
+    async def deliver(self, message: dict[str, Any], text: str | None = None) -> None:
+        """Send one message (URIs as the server names them; ``text``: as it sent it)."""
 
 
 class ServerUnavailable(RuntimeError):
@@ -218,19 +218,19 @@ class LspSession:
         problem = ""
         try:
             while True:
-                message = await read_message(process.stdout)
-                if message is None:
+                read = await read_message(process.stdout)
+                if read is None:
                     break
                 self.last_activity = time.monotonic()
                 self.last_server_message_at = _now()
-                await self._dispatch(message)
+                await self._dispatch(*read)
         except FramingError as e:
             problem = str(e)
         except asyncio.CancelledError:
             return
         await self._ended(process, problem)
 
-    async def _dispatch(self, message: dict[str, Any]) -> None:
+    async def _dispatch(self, message: dict[str, Any], text: str) -> None:
         """Route one server message: a replay's answer stays here, the rest go to clients."""
         is_reply = "method" not in message and "id" in message
         if is_reply:
@@ -243,40 +243,44 @@ class LspSession:
             if self.init_request is not None and message.get("id") == self.init_request.get("id"):
                 self.init_result = message.get("result", self.init_result)
             if client is not None and client in self.clients and len(self.clients) > 1:
-                await client.deliver(message)
+                await client.deliver(message, text)
                 return
         for client in list(self.clients):
-            await client.deliver(message)
+            await client.deliver(message, text)
 
     async def _ended(self, process: StdioContainer, problem: str) -> None:
-        """Handle a server that ended by itself: say why, fail its requests, start anew."""
+        """Handle a server that ended by itself: start anew at once, then say why it ended."""
         if self.process is not process:
             return  # removed on purpose (idle, stop)
         self.process = None
         self.status = "stopped"
-        state = await process.exit_state()
-        await process.remove()
-        why = problem or _exit_words(state)
-        tail = " | ".join(list(process.stderr)[-5:])
-        log.warning(
-            "Language server %s of %s ended (%s)%s",
-            self.spec.key,
-            self.owner,
-            why,
-            f"; it said: {tail}" if tail else "",
-        )
-        await self._fail_in_flight(f"the language server ended ({why}) and was restarted")
+        restart: asyncio.Future[None] | None = None
         now = time.monotonic()
         self._crashes.append(now)
         while self._crashes and now - self._crashes[0] > CRASH_WINDOW:
             self._crashes.popleft()
         if self.clients and len(self._crashes) <= CRASHES_IN_WINDOW:
-            try:
-                await self._running(replay=True)
-            except (ServerUnavailable, ConnectionError, OSError, TimeoutError) as e:
-                log.warning(
-                    "Language server %s of %s: no restart: %s", self.spec.key, self.owner, e
-                )
+            restart = asyncio.ensure_future(self._restart())
+        await self._fail_in_flight("the language server ended and was restarted")
+        state = await process.exit_state()
+        await process.remove()
+        tail = " | ".join(list(process.stderr)[-5:])
+        log.warning(
+            "Language server %s of %s ended (%s)%s",
+            self.spec.key,
+            self.owner,
+            problem or _exit_words(state),
+            f"; it said: {tail}" if tail else "",
+        )
+        if restart is not None:
+            await restart
+
+    async def _restart(self) -> None:
+        """Start a new server with the client's state (logged, not raised, when it fails)."""
+        try:
+            await self._running(replay=True)
+        except (ServerUnavailable, ConnectionError, OSError, TimeoutError) as e:
+            log.warning("Language server %s of %s: no restart: %s", self.spec.key, self.owner, e)
 
     async def _fail_in_flight(self, why: str) -> None:
         """Answer every request the server will not answer now with an error."""

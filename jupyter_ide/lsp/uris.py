@@ -8,6 +8,7 @@ object keys, e.g. a WorkspaceEdit's ``changes``) is rewritten to the other side'
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
@@ -40,6 +41,24 @@ class RootMap:
     def to_outside(self, message: Any) -> Any:
         """Return ``message`` with the container's root replaced by the browser's."""
         return _rewrite(message, self.inside, self.outside, self._inside_path, self._outside_path)
+
+    def text_to_outside(self, text: str) -> str:
+        """Rewrite a server's raw JSON text as ``to_outside`` does its parsed form.
+
+        A JSON string that starts with the container's root (URI or path) and goes on with
+        ``/`` or ends there gets the browser's root: the same strings ``to_outside`` rewrites,
+        found without parsing (a completion list is often hundreds of kilobytes). Servers that
+        escape slashes (as backslash-slash) are matched too.
+        """
+        for old, new in ((self.inside, self.outside), (self._inside_path, self._outside_path)):
+            if old == new or old not in text.replace("\\/", "/"):
+                continue
+            for slash in ("/", "\\/"):
+                escaped_old = old.replace("/", slash)
+                escaped_new = json.dumps(new)[1:-1].replace("/", slash)
+                for tail in (slash, '"'):
+                    text = text.replace(f'"{escaped_old}{tail}', f'"{escaped_new}{tail}')
+        return text
 
 
 def _swap(text: str, old: str, new: str) -> str | None:
