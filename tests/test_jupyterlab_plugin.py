@@ -3,6 +3,7 @@ enabled for the editable install (what `make setup` does) and for an installed w
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import re
@@ -18,6 +19,9 @@ NAME = "@jupyter-ide/jupyterlab"
 SHARE = f"share/jupyter/labextensions/{NAME}"
 BIN = Path(sys.executable).parent
 PIP = [sys.executable, "-m", "pip"]
+# Install only this wheel, and never touch the venv's own jupyter-ide: without
+# --ignore-installed pip uninstalls an installed distribution first, even for --prefix.
+ALONE = ["--no-deps", "--no-compile", "--ignore-installed", "-q"]
 ENABLED = re.compile(
     rf"^\s+{re.escape(NAME)} v\S+ \S*enabled\S* \S*OK\S* \(python, jupyter-ide\)", re.MULTILINE
 )
@@ -108,7 +112,7 @@ def test_wheel_ships_the_plugin_and_installs_it_enabled(
     # Installed (no dependencies: the venv has them) into a prefix of its own.
     prefix = tmp_path / "prefix"
     install = subprocess.run(
-        [*PIP, "install", "--no-deps", "--no-compile", "-q", "--prefix", str(prefix), str(wheel)],
+        [*PIP, "install", *ALONE, "--prefix", str(prefix), str(wheel)],
         capture_output=True,
         text=True,
         timeout=300,
@@ -120,3 +124,6 @@ def test_wheel_ships_the_plugin_and_installs_it_enabled(
     clean_env["JUPYTER_PATH"] = str(prefix / "share/jupyter")
     listing = _labextension_list(clean_env)
     assert ENABLED.search(_section(listing, folder.parent.parent)), listing
+    # The venv's own (editable) install is untouched.
+    assert (Path(sys.prefix) / SHARE / "package.json").is_file()
+    assert importlib.metadata.distribution("jupyter-ide").read_text("direct_url.json")
