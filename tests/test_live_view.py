@@ -83,8 +83,9 @@ def api(
         except ValueError:
             return response.code, text
 
-    async def live(who: str | None, path: str, file: str = "") -> LivePeer:
-        query = f"?path={quote(file)}" if file else ""
+    async def live(who: str | None, path: str, file: str = "", owner: str = "") -> LivePeer:
+        query = f"?path={quote(file)}" if file else "?"
+        query += f"&owner={quote(owner)}" if owner else ""
         return await connect(f"ws://{base}{path}{query}", as_user(who) if who else {})
 
     call.live = live  # type: ignore[attr-defined]
@@ -101,10 +102,12 @@ async def setup_courses(app: Any) -> None:
     await files.write("ann", "lab1/f.py", content_hash, size, "save")
 
 
-async def refused(api: Any, who: str | None, path: str, file: str = "lab1/f.py") -> int:
+async def refused(
+    api: Any, who: str | None, path: str, file: str = "lab1/f.py", owner: str = ""
+) -> int:
     """Return the status a live socket is refused with (fail when it opens)."""
     try:
-        peer = await api.live(who, path, file)
+        peer = await api.live(who, path, file, owner)
     except HTTPClientError as e:
         return e.code
     peer.close()
@@ -146,6 +149,9 @@ async def test_cross_course_instructors_students_and_anonymous_are_refused(
     assert code == 404
     assert await refused(api, "ida", "classroom/c1/live/ann/socket", "../etc/passwd") == 400
     assert await refused(api, "ann", "classroom/live/socket", "/abs.py") == 400
+    # The owner a balancer routes on must be the room's.
+    assert await refused(api, "ann", "classroom/live/socket", owner="bob") == 400
+    assert await refused(api, "ida", "classroom/c1/live/ann/socket", owner="bob") == 400
     assert await audit(jp_serverapp, "live_view_started") == []
     assert await audit(jp_serverapp, "live_view_opened") == []
 
@@ -164,10 +170,10 @@ async def test_a_students_typing_reaches_the_instructor_who_cannot_write(
     members = (await api("ida", "GET", "classroom/c1/live/members"))[1]["members"]
     assert {(m["name"], m["role"]) for m in members} >= {("ann", "student"), ("ida", "instructor")}
 
-    ida = await api.live("ida", "classroom/c1/live/ann/socket", "lab1/f.py")
+    ida = await api.live("ida", "classroom/c1/live/ann/socket", "lab1/f.py", owner="ann")
     assert str(ida.text) == SAVED  # seeded from the saved file: the student is not here yet
 
-    ann = await api.live("ann", "classroom/live/socket", "lab1/f.py")
+    ann = await api.live("ann", "classroom/live/socket", "lab1/f.py", owner="ann")
     assert str(ann.text) == ""  # a fresh editor, alone: it puts its own text in
     unsaved = SAVED + "# unsaved\n"
     ann.type(0, unsaved)

@@ -164,6 +164,16 @@ class _RoomSocket(WebSocketMixin, JupyterHandler, WebSocketHandler):
         except ClassroomError as e:
             raise web.HTTPError(400, e.message) from e
 
+    def check_owner(self) -> None:
+        """Refuse an ``owner`` query argument that is not the room's owner (400).
+
+        Clients name the owner so that a balancer can send every socket of one owner's
+        rooms to the same service replica (``balance url_param owner``).
+        """
+        asked = self.get_query_argument("owner", "")
+        if asked and asked != self.owner:
+            raise web.HTTPError(400, "owner must name the owner of the file's room")
+
     def get_compression_options(self) -> dict[str, Any] | None:
         """No compression: updates are small and latency matters."""
         return None
@@ -226,6 +236,7 @@ class OwnSocketHandler(_RoomSocket):
         self.owner, _ = self.who()
         self.path = self.room_path()
         self.writable = True
+        self.check_owner()
         await super().get(*args, **kwargs)
 
 
@@ -238,11 +249,12 @@ class ViewSocketHandler(_RoomSocket):
         """Check the caller teaches the student's course (audited), then upgrade."""
         user, role = self.who()
         self.path = self.room_path()
+        self.owner = student
+        self.check_owner()
         try:
             pairing = await self.live.access.check_viewer(course, student, self.path, user, role)
         except ClassroomError as e:
             raise web.HTTPError(e.status_code, e.message) from e
-        self.owner = student
         self.writable = pairing and bool(self.path)
         await super().get(course, student, *args, **kwargs)
 

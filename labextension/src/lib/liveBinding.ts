@@ -21,13 +21,15 @@ export interface LiveRoom {
 export function openRoom(
   settings: ServerConnection.ISettings,
   member: { course: string; student: string } | null,
+  owner: string,
   path: string,
   onState?: (state: 'connected' | 'synced' | 'failed' | 'closed') => void,
 ): LiveRoom {
   const doc = new Y.Doc();
   const text = doc.getText(TEXT);
   const { server, room } = liveSocket(settings.wsUrl, member);
-  const params: Record<string, string> = {};
+  // The owner in the URL lets a balancer keep all of one owner's rooms on one replica.
+  const params: Record<string, string> = { owner: member ? member.student : owner };
   if (path) {
     params.path = path;
   }
@@ -90,10 +92,11 @@ function reportViewers(room: LiveRoom): () => void {
  */
 export function bindOwnEditor(
   settings: ServerConnection.ISettings,
+  owner: string,
   editor: monaco.editor.IStandaloneCodeEditor,
   path: string,
 ): () => void {
-  const room = openRoom(settings, null, path);
+  const room = openRoom(settings, null, owner, path);
   const stopReporting = reportViewers(room);
   let binding: MonacoBinding | null = null;
   const onSync = (synced: boolean) => {
@@ -116,8 +119,8 @@ export function bindOwnEditor(
 }
 
 /** Join one's presence room: the server names who views one's workspace there. */
-export function joinPresence(settings: ServerConnection.ISettings): () => void {
-  const room = openRoom(settings, null, '');
+export function joinPresence(settings: ServerConnection.ISettings, owner: string): () => void {
+  const room = openRoom(settings, null, owner, '');
   const stopReporting = reportViewers(room);
   return () => {
     stopReporting();
@@ -133,7 +136,7 @@ export function bindViewer(
   path: string,
   onState: (state: 'connected' | 'synced' | 'failed' | 'closed') => void,
 ): () => void {
-  const room = openRoom(settings, member, path, onState);
+  const room = openRoom(settings, member, member.student, path, onState);
   let binding: MonacoBinding | null = null;
   const onSync = (synced: boolean) => {
     const model = editor.getModel();
@@ -154,5 +157,5 @@ export function watchPresence(
   settings: ServerConnection.ISettings,
   member: { course: string; student: string },
 ): () => void {
-  return openRoom(settings, member, '').close;
+  return openRoom(settings, member, member.student, '').close;
 }

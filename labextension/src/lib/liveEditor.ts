@@ -3,14 +3,13 @@ import type { IdeClient } from '../api/client';
 import type { monaco } from '../monaco/setup';
 import type { Services } from '../services';
 
-let studentOnce: Promise<boolean> | null = null;
+let studentOnce: Promise<string | null> | null = null;
 
-/** Whether the user is a student of some course (asked once per page). */
-export function isStudent(client: IdeClient): Promise<boolean> {
-  studentOnce ??= client
-    .courses()
-    .then((courses) => courses.some((c) => c.myRole === 'student'))
-    .catch(() => false);
+/** The user's name when they are a student of some course, else null (asked once a page). */
+export function liveStudent(client: IdeClient): Promise<string | null> {
+  studentOnce ??= Promise.all([client.courses(), client.me()])
+    .then(([courses, me]) => (courses.some((c) => c.myRole === 'student') ? me.name : null))
+    .catch(() => null);
   return studentOnce;
 }
 
@@ -25,13 +24,13 @@ export function attachLive(
 ): () => void {
   let leave: (() => void) | null = null;
   let gone = false;
-  void isStudent(services.ide).then(async (student) => {
+  void liveStudent(services.ide).then(async (student) => {
     if (!student || gone) {
       return;
     }
     const { bindOwnEditor } = await import('./liveBinding');
     if (!gone) {
-      leave = bindOwnEditor(services.settings, editor, path);
+      leave = bindOwnEditor(services.settings, student, editor, path);
     }
   });
   return () => {
@@ -44,13 +43,13 @@ export function attachLive(
 export function attachPresence(services: Services): () => void {
   let leave: (() => void) | null = null;
   let gone = false;
-  void isStudent(services.ide).then(async (student) => {
+  void liveStudent(services.ide).then(async (student) => {
     if (!student || gone) {
       return;
     }
     const { joinPresence } = await import('./liveBinding');
     if (!gone) {
-      leave = joinPresence(services.settings);
+      leave = joinPresence(services.settings, student);
     }
   });
   return () => {
