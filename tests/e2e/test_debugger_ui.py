@@ -180,3 +180,37 @@ def test_a_breakpoint_in_a_c_program(page: Page, ide_server: IDEServer) -> None:
     page.get_by_test_id("debug-continue").click()
     expect(state).to_have_attribute("data-state", "idle", timeout=30_000)
     expect(page.get_by_test_id("debug-console")).to_contain_text("sum is 7")
+
+
+FOREVER = """\
+import time
+ticks = 0
+print("looping", flush=True)
+while True:
+    ticks += 1
+    time.sleep(0.05)
+"""
+
+
+def test_pause_a_running_python_file(page: Page, ide_server: IDEServer) -> None:
+    """A program without breakpoints that keeps running is paused by ❚❚ Pause, then stopped."""
+    put_file(
+        ide_server,
+        "forever.py",
+        FOREVER,
+    )
+    refresh_until_listed(page, "forever.py")
+    page.get_by_test_id("explorer-item-forever.py").click()
+    expect(page.get_by_test_id("editor-forever.py").locator(".view-lines")).to_contain_text("ticks")
+    _open_debugger(page)
+    page.get_by_test_id("debug-start").click()
+    state = page.get_by_test_id("debug-state")
+    expect(state).to_have_attribute("data-state", "running", timeout=START_TIMEOUT)
+    expect(page.get_by_test_id("debug-console")).to_contain_text("looping", timeout=30_000)
+    page.get_by_test_id("debug-pause").click()
+    expect(state).to_have_attribute("data-state", "stopped", timeout=30_000)
+    expect(page.get_by_test_id("debug-frame").first).to_contain_text("<module> line")
+    expect(_variable(page, "ticks")).to_be_visible()
+    expect(page.get_by_test_id("editor-forever.py").locator(".debug-current-line")).to_have_count(1)
+    page.get_by_test_id("debug-stop").click()
+    expect(state).to_have_attribute("data-state", "idle", timeout=30_000)

@@ -317,6 +317,18 @@ export default function DebugPanel({ services, path, getEditor, notify }: Props)
                 {icon} {label}
               </button>
             ))}
+            <button
+              data-testid="debug-pause"
+              disabled={state !== 'running'}
+              title="Pause"
+              onClick={() =>
+                void run.debug.session
+                  .pause()
+                  .catch(async (e) => notify('error', await errorMessage(e)))
+              }
+            >
+              ❚❚ Pause
+            </button>
             <button data-testid="debug-stop" onClick={() => void finish(run)}>
               ■ Stop
             </button>

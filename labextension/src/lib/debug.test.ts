@@ -103,6 +103,22 @@ describe('a debug session', () => {
     expect(session.output).toEqual(['hi\n']);
   });
 
+  it('pauses the first thread the adapter lists', async () => {
+    const sent: [string, Record<string, unknown>][] = [];
+    const transport: DapTransport = {
+      request: async (command, args) => {
+        sent.push([command, args]);
+        return { success: true, body: command === 'threads' ? { threads: [{ id: 12 }] } : {} };
+      },
+      onEvent: () => () => undefined,
+    };
+    await new DebugSession(transport, 'python').pause();
+    expect(sent).toEqual([
+      ['threads', {}],
+      ['pause', { threadId: 12 }],
+    ]);
+  });
+
   it('does not step without a stopped thread', async () => {
     const transport = scripted();
     const session = new DebugSession(transport, 'lldb');

@@ -212,6 +212,20 @@ export class DebugSession {
     await this.request(command, { threadId: this.threadId });
   }
 
+  /** Pause the running program (its main thread, else the first the adapter lists). */
+  async pause(): Promise<void> {
+    const body = await this.request('threads');
+    const threads = Array.isArray(body.threads)
+      ? (body.threads as { id: number; name?: string }[])
+      : [];
+    // The program runs in the main thread (a kernel has others of its own).
+    const main = threads.find((t) => t.name === 'MainThread') ?? threads[0];
+    const id = this.threadId ?? main?.id;
+    if (typeof id === 'number') {
+      await this.request('pause', { threadId: id });
+    }
+  }
+
   /** The stopped thread's call stack, innermost first. */
   async stack(): Promise<StackFrame[]> {
     if (this.threadId === null) {
