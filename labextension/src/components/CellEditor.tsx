@@ -7,6 +7,7 @@ import { enableInlineCompletions, registerInlineCompletions } from '../monaco/in
 import { monaco } from '../monaco/setup';
 import type { IdeClient } from '../api/client';
 import { useLspCell } from '../lsp/useLsp';
+import { reportActivity } from '../lib/activityEditor';
 import type { Services } from '../services';
 
 interface Props {
@@ -99,8 +100,11 @@ export function CellEditor({
     }
     editorRef.current = editor;
     const stopGutter = debugKey === undefined ? null : attachDebugGutter(editor, () => debugKey);
+    // A code cell's edits and pastes go on the notebook's activity timeline.
+    const stopActivity = client && path ? reportActivity(editor, () => path, client) : null;
     return () => {
       stopGutter?.();
+      stopActivity?.();
       disposables.forEach((d) => d.dispose());
       const model = editor.getModel();
       editor.dispose();
