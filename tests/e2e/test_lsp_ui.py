@@ -84,9 +84,10 @@ def _error_says(page: Page, editor: str, *words: str, timeout: float = FIRST_STA
     page.mouse.move(0, 0)
 
 
-def _cursor_to(page: Page, editor: str, line: int, column: int) -> None:
+def _cursor_to(page: Page, editor: str | Locator, line: int, column: int) -> None:
     """Put the cursor at a 1-based line and column with the keyboard (Ctrl+Home, arrows)."""
-    page.locator(f"{editor} .view-lines").click()
+    scope = page.locator(editor) if isinstance(editor, str) else editor
+    scope.locator(".view-lines").click()
     page.keyboard.press("Control+Home")
     for _ in range(line - 1):
         page.keyboard.press("ArrowDown")
@@ -205,7 +206,8 @@ def test_javascript_and_go_diagnostics(page: Page, ide_server: IDEServer) -> Non
 
 
 def test_notebook_cells_form_one_document(page: Page, ide_server: IDEServer) -> None:
-    """A name defined in one cell is known in the next; an unknown one is underlined."""
+    """Cells are one document: a name from the cell above is known, an unknown one is
+    underlined, completion works in a cell and F12 goes from one cell to another."""
     notebook = {
         "cells": [
             {
@@ -236,13 +238,30 @@ def test_notebook_cells_form_one_document(page: Page, ide_server: IDEServer) -> 
     page.get_by_test_id("explorer-item-cells.ipynb").click()
     cells = page.get_by_test_id("notebook-cells.ipynb").get_by_test_id("cell")
     expect(cells).to_have_count(2)
-    second = cells.nth(1)
+    first, second = cells.nth(0), cells.nth(1)
     squiggle = second.locator(".squiggly-error, .squiggly-warning").first
     expect(squiggle).to_be_visible(timeout=FIRST_START_MS)
     assert "not_defined_anywhere" in _hover_message(page, squiggle)
-    # helper() comes from the first cell: nothing in the notebook complains about it.
-    expect(cells.nth(0).locator(".squiggly-error")).to_have_count(0)
+    # helper() comes from the first cell: the unknown name is the cell's only complaint.
+    expect(second.locator(".squiggly-error, .squiggly-warning")).to_have_count(1)
+    expect(first.locator(".squiggly-error, .squiggly-warning")).to_have_count(0)
     shot(page, "lsp-07-notebook")
+    # Completion in a cell: the server answers at the cell's place in the virtual document.
+    _cursor_to(page, second, 2, 1)
+    page.keyboard.press("End")
+    page.keyboard.press("Enter")
+    page.keyboard.type("import os; os.pa")
+    # Cells suggest on "." only (no suggestions while typing words): ask with Ctrl+Space.
+    page.keyboard.press("Control+Space")
+    widget = second.locator(".suggest-widget")
+    expect(widget).to_be_visible(timeout=15_000)
+    expect(widget.locator('.monaco-list-row[aria-label^="path,"]')).to_have_count(1)
+    page.keyboard.press("Escape")
+    # Go to definition from the second cell lands in the first, at the function's name.
+    _cursor_to(page, second, 1, 2)
+    page.keyboard.press("F12")
+    page.keyboard.type("my_")
+    expect(first.locator(".view-lines")).to_contain_text("def my_helper():")
 
 
 def _server_container(engine: docker.DockerClient, server: IDEServer, key: str) -> str:
