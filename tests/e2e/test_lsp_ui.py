@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import docker
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from .conftest import IDEServer, get_file, put_file, refresh_until_listed, shot
 
@@ -324,3 +324,23 @@ def test_references_hover_and_signature_help(page: Page, ide_server: IDEServer) 
     page.keyboard.press("Control+k")
     page.keyboard.press("Control+i")  # Monaco's "show hover" chord
     expect(page.locator(".monaco-hover:visible")).to_contain_text("The volume of a cube")
+
+
+def test_under_a_hub_base_url(browser: Browser, hub_server: IDEServer) -> None:
+    """Under /user/<name>/ the client finds /lsp/status and its socket below the base URL."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    sockets: list[str] = []
+    page.on("websocket", lambda socket: sockets.append(socket.url))
+    try:
+        page.goto(hub_server.ide_url())
+        page.get_by_test_id("explorer").wait_for()
+        editor = _open(page, hub_server, "hub_check.py", "def f(:\n    pass\n", "pylsp")
+        _error_says(page, editor, "syntax")
+        assert any("/user/student/lsp/ws/pylsp" in url for url in sockets), sockets
+    finally:
+        context.close()
+    assert not errors, f"uncaught errors in the page: {errors}"
