@@ -83,10 +83,12 @@ def api(
         except ValueError:
             return response.code, text
 
-    async def live(who: str | None, path: str, file: str = "", owner: str = "") -> LivePeer:
+    async def live(
+        who: str | None, path: str, file: str = "", owner: str = "", state: bytes | None = None
+    ) -> LivePeer:
         query = f"?path={quote(file)}" if file else "?"
         query += f"&owner={quote(owner)}" if owner else ""
-        return await connect(f"ws://{base}{path}{query}", as_user(who) if who else {})
+        return await connect(f"ws://{base}{path}{query}", as_user(who) if who else {}, state)
 
     call.live = live  # type: ignore[attr-defined]
     yield call
@@ -263,7 +265,8 @@ async def test_the_last_runs_with_their_output_and_idle_rooms_freed(
     jp_serverapp: Any, api: Any
 ) -> None:
     """A run of ann's (a real judge run) shows with its output to her instructor; a viewer
-    gets the file as saved now; rooms nobody is in are freed."""
+    gets the file as saved now; rooms nobody is in are freed, and an editor coming back
+    holds its text once."""
     await setup_courses(jp_serverapp)
     source = "print('hello from ann')\nimport sys; print('oops', file=sys.stderr)\n"
     code, reply = await api(
@@ -293,11 +296,28 @@ async def test_the_last_runs_with_their_output_and_idle_rooms_freed(
     again.close()
 
     live = jp_serverapp.web_app.settings[LIVE]
-    ann = await api.live("ann", "classroom/live/socket", "lab1/f.py")
+    own = "classroom/live/socket"
+    ann = await api.live("ann", own, "lab1/f.py")
     assert ("ann", "lab1/f.py") in live.rooms.rooms
+    ann.type(0, "unsaved\n")
     ann.close()
     loop = asyncio.get_running_loop()
     end = loop.time() + 10
     while ("ann", "lab1/f.py") in live.rooms.rooms and loop.time() < end:  # noqa: ASYNC110
         await asyncio.sleep(0.05)
     assert ("ann", "lab1/f.py") not in live.rooms.rooms
+
+    # Her editor comes back to a new room (seeded from the saved file): its text, once.
+    ida = await api.live("ida", "classroom/c1/live/ann/socket", "lab1/f.py")
+    assert str(ida.text) == "changed by a kernel\n"
+    back = await api.live("ann", own, "lab1/f.py", state=ann.doc.get_update())
+    await ida.wait_for(lambda: str(ida.text) == "unsaved\n")
+    assert str(back.text) == "unsaved\n"
+    # Back again to the room it was in (the viewer kept it): it merges, nothing is emptied.
+    back.close()
+    again = await api.live("ann", own, "lab1/f.py", state=back.doc.get_update())
+    again.type(len(str(again.text)), "more\n")
+    await ida.wait_for(lambda: str(ida.text) == "unsaved\nmore\n")
+    assert str(again.text) == "unsaved\nmore\n"
+    again.close()
+    ida.close()

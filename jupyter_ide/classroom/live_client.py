@@ -114,12 +114,23 @@ class LivePeer:
             self._reader.cancel()
 
 
-async def connect(url: str, headers: dict[str, str] | None = None) -> LivePeer:
-    """Open a live socket at ``url`` (ws://...), sync, and return the peer."""
+async def connect(
+    url: str, headers: dict[str, str] | None = None, state: bytes | None = None
+) -> LivePeer:
+    """Open a live socket at ``url`` (ws://...), sync, and return the peer.
+
+    ``state`` (a document update) is what the peer's document already holds: a reconnect.
+    """
     connection = await websocket_connect(
         HTTPRequest(url, headers=headers or {}, request_timeout=30)
     )
     peer = LivePeer(connection)
+    if state is not None:
+        peer._remote = True  # already known: not sent as a change of its own
+        try:
+            peer.doc.apply_update(state)
+        finally:
+            peer._remote = False
     peer.start()
     await asyncio.wait_for(peer.synced.wait(), 30)
     return peer

@@ -19,6 +19,7 @@ import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from pycrdt import (
     Channel,
+    Decoder,
     Doc,
     Text,
     YMessageType,
@@ -37,6 +38,20 @@ EMPTY_STATE = b"\x00"  # the state vector of a document that holds nothing yet
 
 Send = Callable[[bytes], Awaitable[None]]
 Seed = Callable[[str, str], Awaitable[str]]
+
+
+def state_clients(state: bytes) -> set[int]:
+    """Return the client ids a Yjs state vector holds items of ({} for none or a bad one)."""
+    try:
+        decoder = Decoder(state)
+        found = set()
+        for _ in range(decoder.read_var_uint()):
+            client, clock = decoder.read_var_uint(), decoder.read_var_uint()
+            if clock > 0:
+                found.add(client)
+        return found
+    except (RuntimeError, IndexError):
+        return set()
 
 
 class TooSlow(Exception):
@@ -230,14 +245,21 @@ class LiveRooms:
                 text += saved
 
     def reset_if_first_writer(self, room: Room, peer: PeerChannel) -> None:
-        """Empty the text for a new editor of the owner's that is alone; that editor fills it.
+        """Empty the text for an editor of the owner's that is alone; that editor fills it.
 
         The owner's editor holds the text as it is (saved or not); a room may hold an older
-        one (seeded from the saved file, or an editor's that closed unsaved). A reconnecting
-        editor (its document not empty) keeps merging instead.
+        one (seeded from the saved file, or an editor's that closed unsaved). So the room is
+        emptied for a new editor (its document empty), and for a reconnecting one whose
+        document shares nothing with this room (the room was freed meanwhile, or is on another
+        replica now): merging two histories of one text would hold it twice. An editor coming
+        back to the room it was in (the room knows its changes) merges instead.
         """
-        if not peer.writable or peer.name != room.owner or peer.first_state != EMPTY_STATE:
+        if not peer.writable or peer.name != room.owner or peer.first_state is None:
             return
+        if peer.first_state != EMPTY_STATE:
+            theirs = state_clients(peer.first_state)
+            if theirs & state_clients(room.yroom.ydoc.get_state()):
+                return
         others = [p for p in room.peers if p is not peer and p.writable and p.name == room.owner]
         if not others and room.path != PRESENCE:
             text = room.text
