@@ -1,0 +1,114 @@
+import { ServerConnection } from '@jupyterlab/services';
+import { act } from 'react';
+import { describe, expect, it, vi } from 'vitest';
+import { IdeClient } from '../api/client';
+import type { LiveTarget } from '../lib/live';
+import type { Services } from '../services';
+import { render } from '../testing/render';
+import LiveView from './LiveView';
+
+// The file itself is Monaco over a socket (the browser tests show it): here, what it opens.
+vi.mock('./LiveFile', () => ({
+  LiveFile: ({ target, writable }: { target: LiveTarget; writable: boolean }) => (
+    <div data-testid="live-file">{`${target.student} ${target.path} ${writable}`}</div>
+  ),
+}));
+// Joining the student's presence room needs a server: it is the browser tests' part.
+vi.mock('../lib/liveBinding', () => ({ watchPresence: () => () => undefined }));
+
+function json(status: number, body: unknown): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'Content-Type': 'application/json' },
+  });
+}
+
+function servicesWith(route: (method: string, path: string, body: unknown) => Response | null) {
+  const calls: string[] = [];
+  const settings = ServerConnection.makeSettings({
+    baseUrl: 'http://127.0.0.1:8888/',
+    fetch: async (input: RequestInfo, init?: RequestInit) => {
+      const request = input instanceof Request ? input : new Request(input, init);
+      const path = new URL(request.url).pathname.replace('/ide/api/classroom/cs101/live/', '');
+      const text = request.method === 'GET' ? '' : await request.clone().text();
+      calls.push(`${request.method} ${path}`);
+      return route(request.method, path, text ? JSON.parse(text) : null) ?? json(404, {});
+    },
+  });
+  const services = { settings, ide: new IdeClient(settings) } as unknown as Services;
+  return { services, calls };
+}
+
+async function settle() {
+  await act(async () => {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  });
+}
+
+async function click(node: Element | null) {
+  await act(async () => {
+    (node as HTMLElement).click();
+  });
+  await settle();
+}
+
+describe('LiveView', () => {
+  it('lists students, opens one workspace with its runs, a file, and pair editing', async () => {
+    let pairing = false;
+    const { services, calls } = servicesWith((method, path, body) => {
+      if (path === 'members') {
+        return json(200, {
+          members: [
+            { name: 'ida', role: 'instructor', open: [] },
+            { name: 'ann', role: 'student', open: ['lab/a.py'] },
+          ],
+        });
+      }
+      if (path === 'options') {
+        if (method === 'PUT') {
+          pairing = (body as { pair_editing: boolean }).pair_editing;
+        }
+        return json(200, { course: 'cs101', pair_editing: pairing });
+      }
+      if (path === 'ann/files') {
+        return json(200, {
+          files: [
+            { path: 'lab', kind: 'directory', size: 0, modified: null },
+            { path: 'lab/a.py', kind: 'file', size: 4, modified: null },
+          ],
+          open: ['lab/a.py'],
+        });
+      }
+      if (path === 'ann/runs') {
+        return json(200, { runs: [{ token: 't1', language: 'python', stdout: 'hi\n' }] });
+      }
+      return null;
+    });
+    const view = await render(
+      <LiveView services={services} course="cs101" role="instructor" visible={true} />,
+    );
+    await settle();
+    expect(view.byTestId('live-member-ida')).toBeNull(); // students only
+    expect(view.byTestId('live-members')?.textContent).toContain('editing lab/a.py');
+    await click(view.byTestId('live-member-ann'));
+    expect(view.byTestId('live-files')?.textContent).toContain('(open now)');
+    expect(view.byTestId('live-run-stdout')?.textContent).toBe('hi\n');
+    await click(view.byTestId('live-open-lab/a.py'));
+    expect(view.byTestId('live-file')?.textContent).toBe('ann lab/a.py false');
+    await click(view.byTestId('live-pairing'));
+    expect(calls).toContain('PUT options');
+    expect(view.byTestId('live-file')?.textContent).toBe('ann lab/a.py true');
+    await view.unmount();
+  });
+
+  it('tells a student what the view is for, and asks the server nothing', async () => {
+    const { services, calls } = servicesWith(() => null);
+    const view = await render(
+      <LiveView services={services} course="cs101" role="student" visible={true} />,
+    );
+    await settle();
+    expect(view.byTestId('live-view')?.textContent).toContain('instructors');
+    expect(calls).toEqual([]);
+    await view.unmount();
+  });
+});
