@@ -86,6 +86,10 @@ EXPECTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("activity: a 4 KB save, with and without the recorder", "activity: lab dashboard"),
         ("jupyter-ide save + activity hook", "Dashboard.figures"),
     ),
+    "liveview": (
+        ("Live view latency (ms)",),
+        ("jupyter-ide live view", "goal p95 < 500 ms"),
+    ),
     "lsp": (
         ("Language servers: pylsp via jupyter-lsp's websocket",),
         ("completion os.pa            jupyter-ide (sandboxed pylsp)", "goal: under 150 ms"),
