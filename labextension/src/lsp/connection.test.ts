@@ -36,6 +36,13 @@ class ServerSocket extends EventTarget {
     if (message.method === 'textDocument/hover') {
       this.reply({ id: message.id, result: { contents: 'a hover' } });
     }
+    if (message.method === 'textDocument/definition') {
+      const error = {
+        code: -32603,
+        message: 'the language server ended (killed) and was restarted',
+      };
+      this.reply({ id: message.id, error });
+    }
   }
 
   reply(message: object): void {
@@ -129,6 +136,19 @@ describe('LspConnection', () => {
     expect((await hover).contents).toBe('a hover');
     expect(ServerSocket.all).toHaveLength(2);
     expect(calls.states.at(-1)).toBe('ready');
+    connection.dispose();
+  });
+
+  it('shows a server restarted behind the socket until it answers again', async () => {
+    const { h, calls } = hooks();
+    const connection = new LspConnection('pylsp', 'ws://x', 'file:///w', h);
+    connection.start();
+    await until(() => calls.ready === 1);
+    await expect(connection.request('textDocument/definition', {})).rejects.toThrow(/restarted/);
+    expect(calls.states.at(-1)).toBe('reconnecting');
+    await connection.request('textDocument/hover', {});
+    expect(calls.states.at(-1)).toBe('ready');
+    expect(ServerSocket.all).toHaveLength(1);
     connection.dispose();
   });
 

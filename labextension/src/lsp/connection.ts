@@ -77,6 +77,7 @@ export class LspConnection {
   private timer: number | undefined;
   private disposed = false;
   private initializing = false;
+  private restarting = false;
 
   constructor(
     readonly key: string,
@@ -119,9 +120,10 @@ export class LspConnection {
 
   /** Wire the server's notifications and requests. */
   private handle(connection: ProtocolConnection): void {
-    connection.onNotification('textDocument/publishDiagnostics', (params) =>
-      this.hooks.onDiagnostics(params.uri, params.diagnostics),
-    );
+    connection.onNotification('textDocument/publishDiagnostics', (params) => {
+      this.answered();
+      this.hooks.onDiagnostics(params.uri, params.diagnostics);
+    });
     connection.onRequest('workspace/configuration', (params: { items: unknown[] }) =>
       params.items.map(() => null),
     );
@@ -217,13 +219,29 @@ export class LspConnection {
   async request<R>(method: string, params: unknown): Promise<R> {
     const connection = await this.whenReady();
     try {
-      return (await connection.sendRequest(method, params)) as R;
+      const result = (await connection.sendRequest(method, params)) as R;
+      this.answered();
+      return result;
     } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      if (/restart/i.test(message)) {
+        // The server side restarts a crashed server behind this socket and says so.
+        this.restarting = true;
+        this.hooks.onState('reconnecting', message);
+      }
       if ((e as { code?: number }).code === SERVER_NOT_INITIALIZED && !this.initializing) {
         this.ready = this.newReady();
         void this.initialize();
       }
       throw e;
+    }
+  }
+
+  /** The server answered: after a restart behind the socket, it is back. */
+  private answered(): void {
+    if (this.restarting) {
+      this.restarting = false;
+      this.hooks.onState('ready', '');
     }
   }
 
