@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -171,3 +172,12 @@ async def test_courses_over_http(jp_fetch: Any, jp_serverapp: Any) -> None:
     assert dup.value.code == 409
     gone = await jp_fetch("ide", "api", "courses", "cs101", "members", "ada", method="DELETE")
     assert gone.code == 204
+
+
+async def test_first_sign_ins_at_once_all_join_the_new_course(courses: CourseDirectory) -> None:
+    """Ten first sign-ins naming a course nobody has created yet race to create it; every one
+    of them ends up a member (the losers join the winner's course instead of failing)."""
+    names = [f"racer{i}" for i in range(10)]
+    await asyncio.gather(*(courses.sync_groups(name, ["course-lab"]) for name in names))
+    for name in names:
+        assert [c["name"] for c in await courses.list_for(name, Role.STUDENT)] == ["lab"]

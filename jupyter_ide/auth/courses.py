@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from traitlets import Unicode
 from traitlets.config import LoggingConfigurable
@@ -18,6 +19,8 @@ from .permissions import Role
 NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 USER_NAME = re.compile(r"^[^\s/\\\x00-\x1f]{1,255}$")
 MEMBER_ROLES = ("student", "instructor")
+# Sign-ins racing to create the same hub-group course: each loser tries again and joins it.
+SYNC_ATTEMPTS = 3
 
 
 class CourseError(Exception):
@@ -201,6 +204,19 @@ class CourseDirectory(LoggingConfigurable):
     async def sync_groups(self, user_name: str, groups: list[str]) -> None:
         """Make the user's hub-sourced memberships match their hub groups."""
         wanted = self.courses_in_groups(groups)
+        for attempt in range(1, SYNC_ATTEMPTS + 1):
+            try:
+                await self._sync_memberships(user_name, wanted)
+                return
+            except IntegrityError:
+                # Another sign-in created one of these courses (or this membership) first:
+                # the next attempt finds it and joins it.
+                if attempt == SYNC_ATTEMPTS:
+                    raise
+                self.log.info("Course sync of %s raced another sign-in; again", user_name)
+
+    async def _sync_memberships(self, user_name: str, wanted: dict[str, str]) -> None:
+        """One transaction of :meth:`sync_groups`: create missing courses, fix memberships."""
         async with self.db.session() as session:
             user = await self._user(session, user_name)
             current = {
