@@ -266,3 +266,7 @@ def test_retention_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     assert TeachingSettings().transcript_retention_days == 30
     with pytest.raises(Exception, match="above 0"):
         TeachingSettings(transcript_retention_days=0)
+    # The environment's value is checked too (traitlets do not validate a default).
+    monkeypatch.setenv("JUPYTER_IDE_TRANSCRIPT_RETENTION_DAYS", "0")
+    with pytest.raises(Exception, match="above 0"):
+        _ = TeachingSettings().transcript_retention_days

@@ -18,14 +18,18 @@ TEACHING = "jupyter_ide_teaching"
 
 
 def _env(name: str, fallback: float) -> float:
-    """Return a number from the environment, or ``fallback`` when unset."""
+    """Return a number above 0 from the environment, or ``fallback`` when unset."""
     text = os.environ.get(name, "").strip()
     if not text:
         return fallback
     try:
-        return float(text)
+        value = float(text)
     except ValueError as e:
         raise TraitError(f"{name}={text!r} is not a number") from e
+    # Traitlets do not validate a @default's value, so the environment's is checked here.
+    if value <= 0:
+        raise TraitError(f"{name}={text!r} must be above 0")
+    return value
 
 
 class TeachingSettings(LoggingConfigurable):
