@@ -42,6 +42,7 @@ ADAPTERS_SETTING = "jupyter_ide_debug_adapters"
 SANDBOX_SETTING = "jupyter_ide_sandbox"
 MAX_MESSAGE = 1024 * 1024
 CLOSE_INVALID = 1007
+STDERR_LINES = 60  # of the compiler's messages shown
 LANGUAGES = ("c", "cpp")
 _CLOSING: set[asyncio.Future[None]] = set()
 
@@ -155,20 +156,37 @@ class DebugSocketHandler(WebSocketMixin, JupyterHandler, WebSocketHandler):
         assert self.container is not None
         relayed = 0
         try:
-            while (message := await read_message(self.container.stdout)) is not None:
+            while (read := await read_message(self.container.stdout)) is not None:
                 relayed += 1
-                await self.send(message)
+                try:
+                    await self.write_message(read[1])  # the adapter's JSON text, as written
+                except WebSocketClosedError:
+                    break
         except FramingError as e:
             self.log.warning("Debug adapter wrote something that is not DAP: %s", e)
         if not self._ended:
             text = ""
             if relayed == 0:
                 state = await self.container.exit_state()
-                errors = "\n".join(self.container.stderr)
+                errors = await self._stderr()
                 text = "The program did not compile:\n" if state.get("ExitCode") == 3 else ""
                 text += errors or f"The debugger stopped (state {state.get('Status')})."
                 text += "\n"
             await self._end(text)
+
+    async def _stderr(self) -> str:
+        """Return what the sandbox wrote to stderr (the compiler's messages)."""
+        assert self.container is not None
+        container = self.container.container
+
+        def tail() -> str:
+            try:
+                logs = container.logs(stdout=False, stderr=True, tail=STDERR_LINES)
+            except Exception:
+                return ""
+            return bytes(logs).decode("utf-8", "replace").strip()
+
+        return await asyncio.to_thread(tail) or "\n".join(self.container.stderr)
 
     async def _end(self, text: str) -> None:
         """Say why the session ended, end it and remove the sandbox."""
