@@ -1,9 +1,11 @@
 """haproxy in front of jupyter-ide service replicas, as the README's deployment runs it.
 
-The affinity rule: calls that reach a replica's own processes (kernels, sessions, terminals,
+The affinity rules: calls that reach a replica's own processes (kernels, sessions, terminals,
 language servers) are hashed on the caller's ``Authorization`` header, so every call a user's
-server makes with its hub token lands on the same replica; everything else (contents,
-courses, AI, judge) is stateless and goes to the replica with the fewest open connections.
+server makes with its hub token lands on the same replica; the live view's sockets are hashed
+on the room owner the URL names (``?owner=``), so a student and the instructors watching her
+meet in one replica's rooms; everything else (contents, courses, AI, judge) is stateless and
+goes to the replica with the fewest open connections.
 A replica that stops answering is taken out within a second; the hash then moves only its
 users, and their next kernel starts on another replica.
 """
@@ -22,6 +24,8 @@ import requests
 
 # The calls a replica answers from its own process: pinned to one replica per caller.
 PINNED = r"^(/services/[^/]+)?/(api/(kernels|sessions|terminals)|lsp/)"
+# The live view's sockets: one owner's rooms live in one replica, whoever watches them.
+ROOMS = r"^(/services/[^/]+)?/ide/api/classroom/([^/]+/)?live/([^/]+/)?socket$"
 
 CONFIG = """\
 global
@@ -39,13 +43,20 @@ defaults
 frontend ide
     bind 127.0.0.1:{port}
     acl pinned path_reg {pinned}
+    acl rooms path_reg {rooms}
     use_backend pinned if pinned
+    use_backend rooms if rooms
     default_backend stateless
 
 backend pinned
     balance hdr(Authorization)
     hash-type consistent
 {pinned_servers}
+
+backend rooms
+    balance url_param owner
+    hash-type consistent
+{room_servers}
 
 backend stateless
     balance leastconn
@@ -60,7 +71,12 @@ def haproxy_config(port: int, backends: list[str]) -> str:
         for i, where in enumerate(backends)
     )
     return CONFIG.format(
-        port=port, pinned=PINNED, pinned_servers=servers, stateless_servers=servers
+        port=port,
+        pinned=PINNED,
+        rooms=ROOMS,
+        pinned_servers=servers,
+        room_servers=servers,
+        stateless_servers=servers,
     )
 
 
