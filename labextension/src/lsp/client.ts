@@ -105,7 +105,7 @@ export class LspClient {
   /** Open a file editor's model in its server; disposing closes it. */
   attachFile(editor: Editor, path: string): Handle | null {
     const model = editor.getModel();
-    const language = model?.getLanguageId() ?? languageForPath(path);
+    const language = languageForPath(path);
     const server = this.serverFor(language);
     if (!model || !server) {
       return null;

@@ -1,6 +1,7 @@
 /** Hooks joining editors to the LSP client, which loads (as its own chunk) on first use. */
 import { useEffect, useRef, type RefObject } from 'react';
 import type { monaco } from '../monaco/setup';
+import { languageForPath } from '../lib/languages';
 import type { Services } from '../services';
 import { lspLanguage } from './languages';
 
@@ -27,8 +28,8 @@ export function useLspFile(
 ): void {
   useEffect(() => {
     const instance = editor.current;
-    const language = instance?.getModel()?.getLanguageId() ?? '';
-    if (!instance || !lspLanguage(language)) {
+    // By the path: after a rename the model's language follows only later.
+    if (!instance || !lspLanguage(languageForPath(path))) {
       return;
     }
     let handle: Handle | null = null;
