@@ -26,7 +26,7 @@ from ..kernels.sandbox import SandboxManager
 from ..lsp.framing import FramingError, frame, read_message
 from ..lsp.launch import StdioContainer
 from ..service.caller import CALLER
-from .adapter import DebugAdapters, DebugUnavailable
+from .adapter import COMPILE_FAILED, DebugAdapters, DebugUnavailable
 from .cpulimit import CpuLimit, cpu_reader
 from .protocol import (
     BadMessage,
@@ -43,6 +43,7 @@ SANDBOX_SETTING = "jupyter_ide_sandbox"
 MAX_MESSAGE = 1024 * 1024
 CLOSE_INVALID = 1007
 STDERR_LINES = 60  # of the compiler's messages shown
+EXIT_WAIT = 10.0  # seconds to wait for a sandbox whose output ended to exit
 LANGUAGES = ("c", "cpp")
 _CLOSING: set[asyncio.Future[None]] = set()
 
@@ -167,12 +168,25 @@ class DebugSocketHandler(WebSocketMixin, JupyterHandler, WebSocketHandler):
         if not self._ended:
             text = ""
             if relayed == 0:
-                state = await self.container.exit_state()
+                code = await self._exit_code()
                 errors = await self._stderr()
-                text = "The program did not compile:\n" if state.get("ExitCode") == 3 else ""
-                text += errors or f"The debugger stopped (state {state.get('Status')})."
+                text = "The program did not compile:\n" if code == COMPILE_FAILED else ""
+                text += errors or f"The debugger stopped (exit code {code})."
                 text += "\n"
             await self._end(text)
+
+    async def _exit_code(self) -> int | None:
+        """Wait briefly for the sandbox to exit; return its exit code (None if it runs on)."""
+        assert self.container is not None
+        container = self.container.container
+
+        def wait() -> int | None:
+            try:
+                return int(container.wait(timeout=EXIT_WAIT)["StatusCode"])
+            except Exception:
+                return None
+
+        return await asyncio.to_thread(wait)
 
     async def _stderr(self) -> str:
         """Return what the sandbox wrote to stderr (the compiler's messages)."""
