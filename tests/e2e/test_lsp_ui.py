@@ -137,6 +137,7 @@ def test_go_to_definition_across_files(page: Page, ide_server: IDEServer) -> Non
     page.keyboard.press("F12")
     target = '[data-testid="editor-geometry.py"]'
     expect(page.locator(f"{target} .view-lines")).to_contain_text("def area(r):")
+    expect(page.locator(f"{target} .monaco-editor.focused")).to_have_count(1)
     # The cursor lands at the start of the definition's name (Monaco collapses the range).
     page.keyboard.type("surface_")
     expect(page.locator(f"{target} .view-lines")).to_contain_text("def surface_area(r):")
@@ -260,6 +261,7 @@ def test_notebook_cells_form_one_document(page: Page, ide_server: IDEServer) -> 
     # Go to definition from the second cell lands in the first, at the function's name.
     _cursor_to(page, second, 1, 2)
     page.keyboard.press("F12")
+    expect(first.locator(".monaco-editor.focused")).to_have_count(1)  # the jump is done
     page.keyboard.type("my_")
     expect(first.locator(".view-lines")).to_contain_text("def my_helper():")
 
