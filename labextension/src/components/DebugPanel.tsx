@@ -118,8 +118,10 @@ export default function DebugPanel({ services, path, getEditor, notify }: Props)
         return;
       }
       last = session.state;
-      if (session.state === 'ended' && run.kernel === null) {
-        void finish(run); // the C/C++ program ended (or hit its time limit)
+      if (session.state === 'ended' && run.target.kind !== 'file') {
+        // The C/C++ program ended (or hit its time limit), or the notebook's kernel restarted.
+        // (A file's run finishes itself when its cell's reply comes.)
+        void finish(run);
       }
       if (session.state === 'stopped') {
         void session

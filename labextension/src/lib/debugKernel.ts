@@ -62,6 +62,16 @@ export class KernelDebugger implements Debugger {
     await this.session.initialize(true);
     await this.session.request('configurationDone');
     active.set(this.kernel.id, this);
+    // A restarted or dead kernel has forgotten the debugger: the session is over.
+    const onStatus = (_: unknown, status: Kernel.Status) => {
+      if (status === 'restarting' || status === 'autorestarting' || status === 'dead') {
+        this.kernel.statusChanged.disconnect(onStatus);
+        active.delete(this.kernel.id);
+        this.session.print('The kernel restarted: debugging ended.\n');
+        this.session.end();
+      }
+    };
+    this.kernel.statusChanged.connect(onStatus);
   }
 
   /** Dump an editor's code and set its breakpoints (before it runs). */

@@ -10,6 +10,8 @@ import {
   type Debugger,
 } from './debugSession';
 
+const REQUEST_TIMEOUT_MS = 60_000;
+
 /** What the server answers to the start message. */
 interface Started {
   type: 'started' | 'error';
@@ -68,7 +70,15 @@ export function socketTransport(
       seq += 1;
       const id = seq;
       return new Promise((resolve) => {
-        pending.set(id, resolve);
+        // An adapter that never answers must not leave the panel waiting for ever.
+        const timer = window.setTimeout(() => {
+          pending.delete(id);
+          resolve({ success: false, command, message: `The debugger did not answer ${command}` });
+        }, REQUEST_TIMEOUT_MS);
+        pending.set(id, (response) => {
+          window.clearTimeout(timer);
+          resolve(response);
+        });
         ws.send(JSON.stringify({ seq: id, type: 'request', command, arguments: args }));
       });
     },
