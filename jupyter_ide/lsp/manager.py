@@ -114,6 +114,7 @@ class LspManager(LoggingConfigurable):
             labels={LABEL_SERVER_KEY: spec.key},
             env=spec.env,
             mounts=mounts,
+            via_socket=spec.via_socket,
         )
         try:
             return await start_stdio_container(self.sandbox, launch)

@@ -36,6 +36,7 @@ class ServerSpec:
     home: str = ""
     env: dict[str, str] = field(default_factory=dict)  # extra variables in its container
     compile_flags: bool = False  # mount COMPILE_FLAGS at COMPILE_FLAGS_INSIDE
+    via_socket: bool = True  # stdio over a mounted socket (launch.py), else the engine's attach
     requires_documents_on_disk: bool = False  # no shadow files: servers read didOpen text
 
     def registry_entry(self) -> dict[str, Any]:
