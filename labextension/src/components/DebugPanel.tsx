@@ -9,7 +9,7 @@ import { debugStore } from '../lib/debugStore';
 import { debugTarget, type DebugTarget } from '../lib/debugTargets';
 import type { EditorHandle } from '../lib/editorHandle';
 import type { Services } from '../services';
-import { DebugVariables } from './DebugVariables';
+import { DebugScope } from './DebugVariables';
 import type { Notify } from './Toasts';
 import './DebugPanel.css';
 
@@ -35,7 +35,7 @@ interface Running {
 interface Paused {
   frames: StackFrame[];
   frame: StackFrame | null;
-  scopes: { scope: Scope; variables: Variable[] }[];
+  scopes: { scope: Scope; variables: Variable[] | null }[];
 }
 
 const STEPS = [
@@ -77,11 +77,15 @@ export default function DebugPanel({ services, path, getEditor, notify }: Props)
 
   const showFrame = useCallback(
     async (r: Running, frames: StackFrame[], frame: StackFrame | null) => {
-      const scopes = [];
+      const scopes: Paused['scopes'] = [];
       if (frame) {
         for (const scope of await r.debug.session.scopes(frame.id)) {
-          // Locals open at once; other scopes (Globals) load their variables too, small here.
-          scopes.push({ scope, variables: await r.debug.session.variables(scope.ref) });
+          // The first scope (Locals) opens at once; others (Globals, Registers) on demand.
+          const first = scopes.length === 0;
+          scopes.push({
+            scope,
+            variables: first ? await r.debug.session.variables(scope.ref) : null,
+          });
         }
         debugStore.setLocation(r.debug.locate(frame.path, frame.line));
       }
@@ -363,17 +367,13 @@ export default function DebugPanel({ services, path, getEditor, notify }: Props)
       <section>
         <h4>Variables</h4>
         {paused?.scopes.map(({ scope, variables }) => (
-          <details
-            key={scope.ref}
-            open={scope.name === 'Locals'}
-            data-testid={`debug-scope-${scope.name}`}
-          >
-            <summary>{scope.name}</summary>
-            <DebugVariables
-              variables={variables}
-              load={(ref) => (run ? run.debug.session.variables(ref) : Promise.resolve([]))}
-            />
-          </details>
+          <DebugScope
+            key={`${paused.frame?.id}:${scope.ref}`}
+            name={scope.name}
+            variables={variables}
+            scopeRef={scope.ref}
+            load={(ref) => (run ? run.debug.session.variables(ref) : Promise.resolve([]))}
+          />
         ))}
       </section>
       <section>

@@ -67,3 +67,37 @@ export function DebugVariables({ variables, load, depth = 0 }: Props) {
     </ul>
   );
 }
+
+interface ScopeProps {
+  name: string;
+  /** Loaded already (the first scope), or null: loaded when first opened. */
+  variables: Variable[] | null;
+  scopeRef: number;
+  load: (ref: number) => Promise<Variable[]>;
+}
+
+/** One scope of a frame: Locals open with its variables; others load when opened. */
+export function DebugScope({ name, variables, scopeRef, load }: ScopeProps) {
+  const [loaded, setLoaded] = useState<Variable[] | null>(variables);
+  const [problem, setProblem] = useState<string | null>(null);
+  const onToggle = async (open: boolean) => {
+    if (open && loaded === null) {
+      try {
+        setLoaded(await load(scopeRef));
+      } catch (e) {
+        setProblem(String((e as Error).message ?? e));
+      }
+    }
+  };
+  return (
+    <details
+      open={variables !== null}
+      data-testid={`debug-scope-${name}`}
+      onToggle={(e) => void onToggle((e.target as HTMLDetailsElement).open)}
+    >
+      <summary>{name}</summary>
+      {problem && <div className="banner banner-error">{problem}</div>}
+      {loaded && <DebugVariables variables={loaded} load={load} />}
+    </details>
+  );
+}
