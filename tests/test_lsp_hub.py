@@ -2,7 +2,8 @@
 
 The service starts every hub user's language servers in sandboxes over that user's
 workspace. A connection is bound to the token's user: another user reaches only their own
-server (another container, another workspace), never the first one's documents.
+server (another container, another workspace), never the first one's documents. A user's own
+server (jupyterhub-singleuser, spawned by the hub) passes /lsp on to the service.
 """
 
 from __future__ import annotations
@@ -21,7 +22,16 @@ from tornado.websocket import WebSocketClientConnection, websocket_connect
 
 from jupyter_ide.kernels.profile import LABEL_KIND, LABEL_OWNER, LABEL_SERVER
 
-from .hubfixture import ACCESS, ServiceHub, service_hub, tail
+from .hubfixture import (
+    ACCESS,
+    ServiceHub,
+    service_hub,
+    start_user_server,
+    tail,
+    user_server_call,
+    user_server_request,
+    user_servers_config,
+)
 from .kernel_host import require_images
 from .lsp_client import LspClient
 from .s3_server import MotoServer
@@ -61,11 +71,17 @@ def people(tmp_path_factory: pytest.TempPathFactory, moto_server: MotoServer) ->
     tag = uuid.uuid4().hex[:6]
     a, b = f"ada-{tag}", f"bob-{tag}"
     base = tmp_path_factory.mktemp("service-lsp")
-    with service_hub(base, moto_server, "managed") as (hub, _env):
+    config = user_servers_config(base, pool=0)
+    with service_hub(base, moto_server, "managed", extra_config=config) as (hub, _env):
         hub.add_user(a)
         hub.add_user(b)
-        tokens = {a: hub.token(a, [ACCESS]), b: hub.token(b, [ACCESS])}
+        tokens = {
+            a: hub.token(a, [f"access:servers!user={a}", ACCESS]),
+            b: hub.token(b, [ACCESS]),
+        }
+        start_user_server(hub, a)  # Ada's own server: its /lsp is the service's
         yield Class(hub, a, b, tokens, base)
+        user_server_request(hub, a, "DELETE")
     server_id = next(base.rglob("server_id")).read_text().strip()
     engine = docker.from_env(timeout=30)
     try:
@@ -135,6 +151,35 @@ def test_each_user_reaches_only_their_own_server(people: Class) -> None:
         assert status_b["sessions"]["pylsp"]["handler_count"] == 1
         ada.ws.close()
         bob.ws.close()
+
+    asyncio.run(run())
+
+
+def test_a_users_own_server_passes_lsp_on_to_the_service(people: Class) -> None:
+    """Ada's jupyterhub-singleuser answers /lsp/status and /lsp/ws with the service's: her
+    own sandboxed server (owner label hers), diagnostics on her URIs; Bob's token is refused."""
+    a, b = people.a, people.b
+    reply = user_server_call(people.hub, a, people.tokens[a], "/lsp/status")
+    assert reply.status_code == 200, (reply.status_code, reply.text[:300])
+    status = reply.json()
+    assert status["root_uri"] == _status(people, a)["root_uri"]
+    assert "pylsp" in status["specs"] and status["specs"]["pylsp"]["in_sandbox"] is True
+    refused = user_server_call(people.hub, a, people.tokens[b], "/lsp/status")
+    assert refused.status_code in (302, 403, 404), refused.status_code
+
+    async def run() -> None:
+        url = "ws" + people.hub.url.removeprefix("http") + f"/user/{a}/lsp/ws/pylsp"
+        headers = {"Authorization": f"token {people.tokens[a]}"}
+        ws = await websocket_connect(HTTPRequest(url, headers=headers, request_timeout=60))
+        client = LspClient(ws)
+        root = status["root_uri"]
+        await client.initialize(root)
+        uri = root + "/through-server.py"
+        client.open(uri, "python", "print(not_defined)\n")
+        found = await client.diagnostics(uri)
+        assert any("not_defined" in d["message"] for d in found), found
+        assert a in _owners(people)
+        ws.close()
 
     asyncio.run(run())
 
