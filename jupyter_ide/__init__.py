@@ -11,8 +11,8 @@ __all__ = ["__version__"]
 
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:
     """Name the extension apps Jupyter Server loads."""
-    from .server_extension.app import IDEApp
     from .lsp.app import IDELspApp
+    from .server_extension.app import IDEApp
     from .terminals.app import IDETerminalsApp
 
     # Terminals are a point of their own: they replace jupyter_server_terminals' routes.

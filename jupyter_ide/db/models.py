@@ -613,5 +613,9 @@ class AssignmentSubmission(Base):
 
 
 # Tables of other parts, in modules of their own; imported here so Base.metadata holds them.
-from . import activity_models, similarity_models, teaching_models  # noqa: E402, F401
-from . import live_models  # noqa: E402, F401
+from . import (  # noqa: E402, F401
+    activity_models,
+    live_models,
+    similarity_models,
+    teaching_models,
+)
