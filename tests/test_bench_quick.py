@@ -94,6 +94,10 @@ EXPECTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("Language servers: pylsp via jupyter-lsp's websocket",),
         ("completion os.pa            jupyter-ide (sandboxed pylsp)", "goal: under 150 ms"),
     ),
+    "lsp_paint": (
+        ("lsp paint: /ide opening a Python file, LSP client against none",),
+        ("with LSP", "first diagnostic underlined"),
+    ),
 }
 
 
