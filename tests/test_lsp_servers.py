@@ -127,6 +127,9 @@ async def test_status_has_jupyter_lsp_shape(jp_fetch: Any) -> None:
     status = await _status(jp_fetch)
     assert list(SERVERS_RESPONSE.iter_errors(status)) == []
     assert {"version", "sessions", "specs"} <= set(status) and status["version"] == 2
+    # Every server is a session, as with jupyter-lsp (JupyterLab connects only to those).
+    assert set(status["sessions"]) == set(status["specs"])
+    assert status["sessions"]["gopls"]["status"] in {"not_started", "started", "stopped"}
     assert {
         "pylsp",
         "clangd",

@@ -52,13 +52,26 @@ class LspManager(LoggingConfigurable):
 
     def status(self, owner: str, root_uri: str) -> dict[str, Any]:
         """Return /lsp/status for ``owner``: jupyter-lsp's keys (version, sessions, specs)."""
+        # Every server is listed under sessions, "not_started" until used, as jupyter-lsp does:
+        # JupyterLab's own LSP client connects only to the servers listed there.
+        sessions = {
+            key: {
+                "handler_count": 0,
+                "status": "not_started",
+                "last_server_message_at": None,
+                "last_handler_message_at": None,
+                "spec": spec.status_spec(),
+            }
+            for key, spec in sorted(self.specs.items())
+        }
+        sessions.update(
+            (key, session.to_json())
+            for (who, key), session in sorted(self.sessions.items())
+            if who == owner
+        )
         return {
             "version": SPEC_VERSION,
-            "sessions": {
-                key: session.to_json()
-                for (who, key), session in sorted(self.sessions.items())
-                if who == owner
-            },
+            "sessions": sessions,
             "specs": {key: spec.status_spec() for key, spec in sorted(self.specs.items())},
             "root_uri": root_uri,
         }

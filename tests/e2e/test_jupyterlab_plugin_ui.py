@@ -3,7 +3,8 @@ would, with the package installed and default settings, under a hub-style base U
 proxy's upstream (a local OpenAI-format server) given through the environment as a deployer
 does. JupyterLab opens with the plugin and no console error at all; the chat panel answers
 through the proxy; "Run in sandbox" shows a program's output from the judge's Docker sandbox;
-an inline completion appears as ghost text in JupyterLab's file editor."""
+an inline completion appears as ghost text in JupyterLab's file editor; JupyterLab's own LSP
+client reaches our sandboxed pylsp."""
 
 from __future__ import annotations
 
@@ -13,13 +14,14 @@ import re
 import secrets
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect
+from playwright.sync_api import Browser, ConsoleMessage, Page, WebSocket, expect
 
 from ..kernel_host import require_images
 from .conftest import IDEServer, _free_port, _log_tail, _wait_until_up, put_file, shot
@@ -203,4 +205,58 @@ def test_inline_completion_appears_as_ghost_text(
     assert completion["max_tokens"] == 128
     assert completion["messages"][-1]["content"].endswith("total = <CURSOR>")
     shot(page, "jupyterlab-04-inline")
+    assert not session["console"], session["console"]
+
+
+def _put_setting(lab: IDEServer, plugin: str, raw: dict[str, Any]) -> None:
+    """Save a JupyterLab user setting through its settings API, as the Settings Editor does."""
+    request = urllib.request.Request(
+        f"{lab.url}/lab/api/settings/{plugin}",
+        data=json.dumps({"raw": json.dumps(raw)}).encode(),
+        method="PUT",
+        headers={"Authorization": f"token {lab.token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10):
+        pass
+
+
+def test_jupyterlabs_own_lsp_client_reaches_the_sandboxed_pylsp(
+    session: dict[str, Any], lab: IDEServer
+) -> None:
+    """With LSP turned on, JupyterLab's own client opens /lsp/ws/pylsp (our sandboxed server)
+    and pylsp's diagnostics for the open file come back to the page next to our plugin.
+
+    JupyterLab 4's core has no diagnostics view (that is the jupyterlab-lsp extension), so
+    the diagnostic is read where it arrives: on the page's LSP websocket.
+    """
+    page: Page = session["page"]
+    _put_setting(lab, "@jupyterlab/lsp-extension:plugin", {"activate": "on"})
+    put_file(lab, "lint_me.py", "import os\nprint(undefined_name)\n")
+    received: list[str] = []
+
+    def on_websocket(ws: WebSocket) -> None:
+        if "/lsp/ws/" in ws.url:
+            received.append(f"open {ws.url}")
+            ws.on("framereceived", lambda frame: received.append(str(frame)))
+
+    page.on("websocket", on_websocket)
+    page.goto(f"{lab.url}/lab/tree/lint_me.py?reset&token={lab.token}")
+    page.locator(".jp-FileEditor .cm-content").first.wait_for()
+    for _ in range(120):  # the language server's sandbox starts on first use
+        if any("undefined name" in r for r in received):
+            break
+        page.wait_for_timeout(500)
+    assert any(r.startswith("open ") and r.endswith("/lsp/ws/pylsp") for r in received), received
+    # pylsp writes JSON with escaped slashes ("textDocument\\/publishDiagnostics"): parse it.
+    messages = [json.loads(r) for r in received if not r.startswith("open ")]
+    diagnostics = [
+        d
+        for m in messages
+        if m.get("method") == "textDocument/publishDiagnostics"
+        and m["params"]["uri"].endswith("/lint_me.py")
+        for d in m["params"]["diagnostics"]
+    ]
+    assert "undefined name 'undefined_name'" in [d["message"] for d in diagnostics], received[-3:]
+    # Our plugin is still there and well after the reload.
+    expect(page.get_by_test_id("ide-status-sandbox")).to_have_text("Sandbox: ok")
     assert not session["console"], session["console"]
