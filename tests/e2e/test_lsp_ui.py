@@ -97,7 +97,8 @@ def _cursor_to(page: Page, editor: str | Locator, line: int, column: int) -> Non
 
 
 def test_python_syntax_error_is_underlined(page: Page, ide_server: IDEServer) -> None:
-    """pylsp's syntax error shows as a red squiggle whose hover gives the message."""
+    """pylsp's syntax error shows as a red squiggle whose hover gives the message; Format
+    Document formats a Python file (autopep8)."""
     editor = _open(page, ide_server, "broken.py", "def f(:\n    return 1\n", "pylsp")
     _error_says(page, editor, "syntax")
     shot(page, "lsp-01-python-syntax-error")
@@ -106,6 +107,15 @@ def test_python_syntax_error_is_underlined(page: Page, ide_server: IDEServer) ->
     page.keyboard.type(")")
     expect(page.locator(f"{editor} .view-lines")).to_contain_text("def f():")
     expect(page.locator(f"{editor} .squiggly-error")).to_have_count(0, timeout=15_000)
+    # Format Document (Ctrl+Shift+I) asks pylsp, whose autopep8 plugin spaces the code.
+    messy = _open(page, ide_server, "messy.py", "x=1\ny = [1,2]\n", "pylsp")
+    page.locator(f"{messy} .view-lines").click()
+    page.keyboard.press("Control+Shift+I")
+    page.keyboard.press("Control+s")
+    deadline = time.monotonic() + 15
+    while get_file(ide_server, "messy.py") != "x = 1\ny = [1, 2]\n" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert get_file(ide_server, "messy.py") == "x = 1\ny = [1, 2]\n"
 
 
 def test_completion_of_os_path(page: Page, ide_server: IDEServer) -> None:
