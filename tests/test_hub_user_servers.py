@@ -9,6 +9,7 @@ JupyterLab and the kernels one workspace, sandboxed kernels and the IDE's APIs.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -421,6 +422,17 @@ def test_the_ide_apis_of_a_users_server_are_the_services(classroom: Classroom) -
     assert classroom.call(a, f"/ide/api/judge/submissions/{token}").status_code == 200
     assert hub.call(f"/ide/api/judge/submissions/{token}", classroom.tokens[a]).status_code == 200
     assert classroom.call(b, f"/ide/api/judge/submissions/{token}").status_code == 404
+    # The course a call is made in (X-IDE-Course) reaches the service: one Ada is not in is
+    # refused there (her server used to drop the header, and the run went through).
+    elsewhere = requests.post(
+        f"{classroom.server(a)}/ide/api/judge/submissions?wait=true",
+        data=json.dumps(run),
+        headers={"Authorization": f"token {classroom.tokens[a]}", "X-IDE-Course": "not-hers"},
+        timeout=180,
+    )
+    assert elsewhere.status_code == 403 and "not-hers" in _json(elsewhere)["message"], (
+        elsewhere.text
+    )
 
 
 def test_one_student_cannot_reach_anothers_server_or_files(classroom: Classroom) -> None:
