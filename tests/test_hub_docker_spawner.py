@@ -785,7 +785,7 @@ def test_the_user_image_is_rebuilt_only_when_the_wheels_contents_change(
     ignore = shutil.ignore_patterns("__pycache__", "node_modules")
     for name in ("jupyter_ide", "jupyter-config"):
         shutil.copytree(CHECKOUT / name, copy / name, ignore=ignore)
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "hatch_build.py", "README.md"):
         shutil.copyfile(CHECKOUT / name, copy / name)
     first = build_wheel(copy, tmp_path / "first")
     second = build_wheel(copy, tmp_path / "second")
