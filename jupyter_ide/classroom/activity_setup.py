@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,24 +12,11 @@ from traitlets.config import LoggingConfigurable
 from .activity import ActivityLimits, ActivityRecorder
 from .activity_timeline import ActivityReader
 from .dashboard import Dashboard
+from .env_numbers import positive_env
 from .handlers import Classroom
 
 ACTIVITY = "jupyter_ide_activity"
 PURGE_SECONDS = 3600.0
-
-
-def _env(name: str, fallback: float) -> float:
-    """Return a positive number from the environment, or ``fallback`` when unset."""
-    text = os.environ.get(name, "").strip()
-    if not text:
-        return fallback
-    try:
-        value = float(text)
-    except ValueError as e:
-        raise TraitError(f"{name}={text!r} is not a number") from e
-    if value <= 0:  # a default is not passed through the @validate checks below
-        raise TraitError(f"{name} must be above 0")
-    return value
 
 
 class ActivitySettings(LoggingConfigurable):
@@ -67,19 +53,19 @@ class ActivitySettings(LoggingConfigurable):
 
     @default("paste_threshold")
     def _default_paste(self) -> int:
-        return int(_env("JUPYTER_IDE_PASTE_THRESHOLD", 200))
+        return int(positive_env("JUPYTER_IDE_PASTE_THRESHOLD", 200))
 
     @default("retention_days")
     def _default_retention(self) -> int:
-        return int(_env("JUPYTER_IDE_ACTIVITY_RETENTION_DAYS", 365))
+        return int(positive_env("JUPYTER_IDE_ACTIVITY_RETENTION_DAYS", 365))
 
     @default("edit_burst_seconds")
     def _default_burst(self) -> float:
-        return _env("JUPYTER_IDE_EDIT_BURST_SECONDS", 60.0)
+        return positive_env("JUPYTER_IDE_EDIT_BURST_SECONDS", 60.0)
 
     @default("online_seconds")
     def _default_online(self) -> float:
-        return _env("JUPYTER_IDE_ONLINE_SECONDS", 60.0)
+        return positive_env("JUPYTER_IDE_ONLINE_SECONDS", 60.0)
 
     @validate(
         "paste_threshold", "max_paste", "edit_burst_seconds", "online_seconds", "retention_days"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,26 +9,12 @@ from tornado.ioloop import IOLoop
 from traitlets import Float, Int, TraitError, default, validate
 from traitlets.config import LoggingConfigurable
 
+from .env_numbers import positive_env
 from .handlers import Classroom
 from .helpqueue import HelpQueue
 from .transcripts import TranscriptStore
 
 TEACHING = "jupyter_ide_teaching"
-
-
-def _env(name: str, fallback: float) -> float:
-    """Return a number above 0 from the environment, or ``fallback`` when unset."""
-    text = os.environ.get(name, "").strip()
-    if not text:
-        return fallback
-    try:
-        value = float(text)
-    except ValueError as e:
-        raise TraitError(f"{name}={text!r} is not a number") from e
-    # Traitlets do not validate a @default's value, so the environment's is checked here.
-    if value <= 0:
-        raise TraitError(f"{name}={text!r} must be above 0")
-    return value
 
 
 class TeachingSettings(LoggingConfigurable):
@@ -52,11 +37,11 @@ class TeachingSettings(LoggingConfigurable):
 
     @default("transcript_retention_days")
     def _default_retention(self) -> int:
-        return int(_env("JUPYTER_IDE_TRANSCRIPT_RETENTION_DAYS", 180))
+        return int(positive_env("JUPYTER_IDE_TRANSCRIPT_RETENTION_DAYS", 180))
 
     @default("transcript_purge_seconds")
     def _default_purge(self) -> float:
-        return _env("JUPYTER_IDE_TRANSCRIPT_PURGE_SECONDS", 3600.0)
+        return positive_env("JUPYTER_IDE_TRANSCRIPT_PURGE_SECONDS", 3600.0)
 
     @validate("transcript_retention_days", "transcript_purge_seconds")
     def _positive(self, proposal: Any) -> Any:
