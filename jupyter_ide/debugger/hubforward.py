@@ -11,19 +11,17 @@ from typing import Any
 
 from jupyter_server.auth.decorator import ws_authenticated
 from tornado import web
-from tornado.httpclient import HTTPClientError, HTTPRequest
-from tornado.ioloop import IOLoop
-from tornado.websocket import websocket_connect
 
 from ..auth import requires
-from ..hubclient.lsp import LspSocketForward
+from ..hubclient.socket_forward import ServiceSocketForward
 from .handlers import LANGUAGES, MAX_MESSAGE, PERMISSION
 
 
-class DebugSocketForward(LspSocketForward):
+class DebugSocketForward(ServiceSocketForward):
     """/ide/api/debug/ws/<c|cpp> in a hub user's server: the service's socket, relayed."""
 
     auth_resource = "kernels"
+    upstream_limit = MAX_MESSAGE * 4
 
     @property
     def max_message_size(self) -> int:
@@ -36,26 +34,11 @@ class DebugSocketForward(LspSocketForward):
         """Check the language (``name``), then open the socket."""
         if name not in LANGUAGES:
             raise web.HTTPError(404, f"No debugger for {name!r} (there are: c, cpp)")
-        await super(LspSocketForward, self).get(name, *args, **kwargs)
+        await super().get(name, *args, **kwargs)
 
-    async def open(self, name: str) -> None:
-        """Connect to the service's debug socket as this user; relay what it sends."""
-        url = self.client.connection.endpoint(f"/ide/api/debug/ws/{name}")
-        request = HTTPRequest(
-            "ws" + url.removeprefix("http"),
-            headers=self.client.connection.headers,
-            request_timeout=60,
-        )
-        try:
-            self.upstream = await websocket_connect(request, max_message_size=MAX_MESSAGE * 4)
-        except HTTPClientError as e:
-            self.close(4000 + e.code if 400 <= e.code < 600 else 1011, e.message or "refused")
-            return
-        except OSError as e:
-            self.close(1011, f"The jupyter-ide service cannot be reached: {e}")
-            return
-        self.set_nodelay(True)
-        IOLoop.current().spawn_callback(self._relay, self.upstream)
+    def upstream_path(self, name: str) -> str:
+        """Return the service's debug socket of this language."""
+        return f"/ide/api/debug/ws/{name}"
 
 
 def debug_forward_handlers() -> list[tuple[str, type[web.RequestHandler], dict[str, Any]]]:
