@@ -123,6 +123,19 @@ class CourseDirectory(LoggingConfigurable):
             if role is Role.ADMIN or c.name in my_roles
         ]
 
+    async def teaches_any(self, user_name: str) -> bool:
+        """Return True when ``user_name`` is an instructor member of at least one course."""
+        async with self.db.session() as session:
+            found = (
+                await session.execute(
+                    select(CourseMember.course_id)
+                    .join(User, User.id == CourseMember.user_id)
+                    .where(User.name == user_name, CourseMember.role == "instructor")
+                    .limit(1)
+                )
+            ).first()
+        return found is not None
+
     async def create(self, name: Any, title: Any, by: str) -> dict[str, Any]:
         """Create a course (admins only, checked by the handler)."""
         name = check_name(name)

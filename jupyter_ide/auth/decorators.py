@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from tornado import web
 
-from .permissions import Role, is_allowed, known_permissions
+from .permissions import COURSE_SCOPED, Role, is_allowed, known_permissions
 
 PERMISSION_ATTR = "__ide_permission__"
 PUBLIC = "public"
@@ -29,16 +30,40 @@ def requires(permission: str) -> Callable[[F], F]:
             if not user:
                 raise web.HTTPError(403, "Sign in first")
             role: Role = self.settings["jupyter_ide_roles"].role_of(user)
-            if not is_allowed(role, permission):
-                raise web.HTTPError(
-                    403, f"Your role ({role.value}) does not allow this ({permission})"
-                )
-            return method(self, *args, **kwargs)
+            if is_allowed(role, permission):
+                return method(self, *args, **kwargs)
+            refused = web.HTTPError(
+                403, f"Your role ({role.value}) does not allow this ({permission})"
+            )
+            if permission not in COURSE_SCOPED:
+                raise refused
+            return _as_course_instructor(self, refused, method, args, kwargs)
 
         setattr(wrapper, PERMISSION_ATTR, permission)
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+async def _as_course_instructor(
+    handler: web.RequestHandler,
+    refused: web.HTTPError,
+    method: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> Any:
+    """Run ``method`` when the caller teaches some course (the handler checks which); else 403.
+
+    Deny by default: a server without a course directory (a hub user's own server) refuses.
+    """
+    courses = handler.settings.get("jupyter_ide_courses")
+    name = handler.settings["jupyter_ide_roles"].name_of(handler.current_user)
+    if courses is None or not await courses.teaches_any(name):
+        raise refused
+    result = method(handler, *args, **kwargs)
+    if inspect.isawaitable(result):
+        result = await result
+    return result
 
 
 def public(reason: str) -> Callable[[F], F]:

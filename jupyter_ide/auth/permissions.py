@@ -60,6 +60,15 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
 }
 
 
+# Held by a course's instructors (course membership) whatever their hub-wide role: the
+# decorator lets someone who teaches at least one course through, and the handler then checks
+# the course named in the request (as it does for hub-wide instructors). A TA made instructor
+# of one course through the hub's course groups manages that course and no other.
+COURSE_SCOPED: frozenset[str] = frozenset(
+    {"courses:manage", "ai:policy:manage", "assignments:manage", "teaching:manage"}
+)
+
+
 def known_permissions() -> frozenset[str]:
     """Every permission some role holds."""
     return frozenset().union(*PERMISSIONS.values())
