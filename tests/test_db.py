@@ -73,6 +73,7 @@ TABLES = {
     "activity_events",
     "activity_presence",
     "live_course_settings",
+    "live_pairs",
 }
 
 

@@ -21,3 +21,21 @@ class LiveCourseSettings(Base):
     pair_editing: Mapped[bool] = mapped_column(default=False)
     updated_by: Mapped[str] = mapped_column(String(255), default="")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class LivePair(Base):
+    """One side of a pair of students an instructor named: ``user_id`` may edit ``partner_id``'s
+    files live in the course. A pair is two rows (one per student), so a student has at most
+    one partner in a course."""
+
+    __tablename__ = "live_pairs"
+
+    course_id: Mapped[int] = mapped_column(
+        ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    partner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_by: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
