@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, exists, func, literal, select, union, update
+from sqlalchemy import Insert, delete, exists, func, literal, select, union, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -15,10 +17,14 @@ from tornado import web
 from ..db import Database
 from ..db.models import Blob, File, FileCheckpoint, FileVersion, Workspace, utcnow
 from ..db.queries import get_or_create_user
+from ..db.urls import POSTGRESQL
 from .paths import ancestors, is_within, parent_of
 
 FILE = "file"
 DIRECTORY = "directory"
+
+# Given a path's kept versions, return the ids retention drops (see retention.py).
+Pruner = Callable[[list["Version"]], list[int]]
 
 
 @dataclass(frozen=True)
@@ -517,23 +523,59 @@ class FileIndex:
 
     # -- writing ----------------------------------------------------------------------------
 
+    def _insert_blob(self, content_hash: str, size: int, now: datetime) -> Insert:
+        """Return INSERT … ON CONFLICT DO NOTHING of a blob row, in the backend's dialect."""
+        values = {"content_hash": content_hash, "size": size, "created_at": now, "touched_at": now}
+        if self.db.backend == POSTGRESQL:
+            return postgresql.insert(Blob).values(**values).on_conflict_do_nothing()
+        return sqlite.insert(Blob).values(**values).on_conflict_do_nothing()
+
+    async def _claim(self, session: AsyncSession, content_hash: str, size: int) -> bool:
+        """Create or touch a blob's row (GC spares it); True when the row is new."""
+        now = utcnow()
+        inserted = await session.execute(self._insert_blob(content_hash, size, now))
+        if inserted.rowcount:  # type: ignore[attr-defined]
+            return True
+        await session.execute(
+            update(Blob).where(Blob.content_hash == content_hash).values(touched_at=now)
+        )
+        return False
+
     async def touch_blob(self, content_hash: str, size: int) -> bool:
         """Claim a blob before storing it (GC spares it); True when its row is new."""
-        now = utcnow()
         async with self.db.session() as session:
-            result = await session.execute(
-                update(Blob).where(Blob.content_hash == content_hash).values(touched_at=now)
-            )
-            if result.rowcount:  # type: ignore[attr-defined]
-                return False
-        try:
-            async with self.db.session() as session:
-                session.add(
-                    Blob(content_hash=content_hash, size=size, created_at=now, touched_at=now)
+            return await self._claim(session, content_hash, size)
+
+    async def prepare_write(self, path: str, content_hash: str, size: int) -> bool:
+        """Refuse a write that breaks the quota, then claim its blob: one transaction.
+
+        Runs before the blob is stored; True when the blob's row is new (it must be put).
+        Every blob the user holds counts once, whether a current file or a kept version
+        names it, so a blob already held adds nothing.
+        """
+        async with self.db.session() as session:
+            if self.limits.max_bytes or self.limits.max_files:
+                current = await self._row(session, path)
+                adds_file = current is None or current.kind != FILE
+                await self._check_quota(session, 1 if adds_file else 0, content_hash, size)
+            return await self._claim(session, content_hash, size)
+
+    async def _prune(self, session: AsyncSession, path: str, prune: Pruner) -> None:
+        """Drop the versions of ``path`` (and below it) that ``prune`` does not keep."""
+        query = select(FileVersion).where(
+            FileVersion.workspace_id == self.workspace_id,
+            (FileVersion.path == path) | _below(FileVersion.path, path),
+        )
+        by_path: dict[str, list[Version]] = {}
+        for row in (await session.execute(query)).scalars():
+            by_path.setdefault(row.path, []).append(_version(row))
+        drop = [i for versions in by_path.values() for i in prune(versions)]
+        if drop:
+            await session.execute(
+                delete(FileVersion).where(
+                    FileVersion.workspace_id == self.workspace_id, FileVersion.id.in_(drop)
                 )
-        except IntegrityError:
-            return False
-        return True
+            )
 
     async def write_file(
         self,
@@ -542,8 +584,12 @@ class FileIndex:
         size: int,
         reason: str = "save",
         create_parents: bool = False,
+        prune: Pruner | None = None,
     ) -> tuple[Entry, Version | None]:
-        """Point ``path`` at a stored blob; the previous content becomes a version."""
+        """Point ``path`` at a stored blob; the previous content becomes a version.
+
+        One transaction; with ``prune``, the retention of the path's versions is in it too.
+        """
         async with self.db.session() as session:
             await self._require_folder(session, parent_of(path), create=create_parents)
             row = await self._row(session, path, lock=True)
@@ -575,6 +621,8 @@ class FileIndex:
                 )
             row.content_hash, row.size, row.updated_at = content_hash, size, now
             await session.flush()
+            if kept is not None and prune is not None:
+                await self._prune(session, path, prune)
             return _entry(row), kept
 
     async def mkdir(self, path: str, create_parents: bool = False) -> Entry:

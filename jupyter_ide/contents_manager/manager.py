@@ -38,7 +38,7 @@ from .index import (
     open_workspace,
 )
 from .paths import is_hidden_path, is_within, join, name_of, parent_of
-from .retention import RetentionPolicy, apply_retention
+from .retention import RetentionPolicy, apply_retention, versions_to_drop
 from .uploads import Upload, UploadTable
 from .validation import (
     check_api_path,
@@ -529,10 +529,18 @@ class IDEContentsManager(AsyncContentsManager):
         source: Path | None,
         content_hash: str,
         size: int,
+        path: str | None = None,
     ) -> None:
-        """Put a blob in the store (once) after claiming it against GC."""
+        """Put a blob in the store (once) after claiming it against GC.
+
+        With ``path``, the quota check of a write there is in the same transaction as the
+        claim, and both come before anything is stored.
+        """
         assert self.store is not None
-        new = await index.touch_blob(content_hash, size)
+        if path is not None:
+            new = await index.prepare_write(path, content_hash, size)
+        else:
+            new = await index.touch_blob(content_hash, size)
         if not new and await self.blobs.exists(content_hash):
             return
         if source is not None:
@@ -540,19 +548,9 @@ class IDEContentsManager(AsyncContentsManager):
         else:
             await self.blobs.put(content_hash, data or b"")
 
-    async def _precheck_quota(
-        self, index: FileIndex, path: str, size: int, content_hash: str = ""
-    ) -> None:
-        """Refuse before storing anything when a write would break the quota.
-
-        Every blob the user holds counts once, whether a current file or a kept version
-        names it; ``content_hash`` ("" when not known yet) lets a blob already held add nothing.
-        """
-        if not (self.quota_bytes or self.quota_files):
-            return
-        current = await index.get(path)
-        adds_file = current is None or current.kind != FILE
-        await index.check_quota(1 if adds_file else 0, content_hash, size)
+    def _pruner(self, versions: list[Version]) -> list[int]:
+        """Return the ids of ``versions`` (one path's) the retention policy drops now."""
+        return versions_to_drop(versions, utcnow(), self.policy)
 
     async def _write(
         self,
@@ -565,25 +563,31 @@ class IDEContentsManager(AsyncContentsManager):
         size: int = 0,
         create_parents: bool = False,
     ) -> Entry:
-        """Blob first, then the index row in one transaction, then the workspace copy."""
+        """Store the blob, then point the index at it; a failure leaves the old file intact.
+
+        Two transactions: the quota check with the blob's claim (before the blob is put), then
+        the index row, the version it keeps and their retention. Then the workspace copy.
+        """
         index = await self.ready()
         if data is not None:
             content_hash, size = _sha256(data), len(data)
         with backend_errors(f"save {path}"):
             await self.volume.check_room(path, size, index)
-            await self._precheck_quota(index, path, size, content_hash)
-            await self._store(index, data, source, content_hash, size)
+            await self._store(index, data, source, content_hash, size, path=path)
             async with self._write_lock:
                 if reason == "save":
                     await self._absorb_locked(index, path)
-                entry, kept = await index.write_file(
-                    path, content_hash, size, reason, create_parents=create_parents
+                entry, _ = await index.write_file(
+                    path,
+                    content_hash,
+                    size,
+                    reason,
+                    create_parents=create_parents,
+                    prune=self._pruner,
                 )
                 await self._disk(
                     f"write {path}", self.mirror.write, path, content_hash, data, source
                 )
-        if kept is not None:
-            await self._prune(index, path)
         return entry
 
     async def _prune(self, index: FileIndex, path: str) -> None:
@@ -614,9 +618,10 @@ class IDEContentsManager(AsyncContentsManager):
             index = await self.ready()
             with backend_errors(f"create folder {path}"):
                 async with self._write_lock:
-                    await index.mkdir(path)
+                    made = await index.mkdir(path)
                     self.mirror.mkdir(path)
-            saved = await self.get(path, content=False, require_hash=True)
+            # The row just written is the model: no second read of the index.
+            saved = self._model(made, "directory", require_hash=True)
         else:
             data = self._file_bytes(model, path)
             self.run_pre_save_hooks(model=model, path=path)
@@ -823,14 +828,14 @@ class IDEContentsManager(AsyncContentsManager):
     async def _restore(self, index: FileIndex, path: str, content_hash: str, size: int) -> None:
         """Make the stored blob ``content_hash`` the content of ``path`` (reason "restore")."""
         with backend_errors(f"restore {path}"):
-            await self._precheck_quota(index, path, size, content_hash)
-            await index.touch_blob(content_hash, size)
+            await index.prepare_write(path, content_hash, size)  # quota, then claim the blob
             data = await self.blobs.get(content_hash)  # read first: a missing blob changes nothing
             async with self._write_lock:
                 await self._absorb_locked(index, path)  # what code wrote is kept as a version
-                await index.write_file(path, content_hash, size, "restore", create_parents=True)
+                await index.write_file(
+                    path, content_hash, size, "restore", create_parents=True, prune=self._pruner
+                )
                 await self._disk(f"write {path}", self.mirror.write, path, content_hash, data, None)
-        await self._prune(index, path)
 
     async def drop_version(self, version_id: int) -> None:
         """Delete one kept version of this workspace; 404 when it is not ours."""
@@ -968,10 +973,16 @@ class IDEContentsManager(AsyncContentsManager):
             entry = await index.get(path)
             if entry is None or entry.kind != FILE or entry.content_hash != content_hash:
                 try:
-                    await self._precheck_quota(index, path, snap.size, content_hash)
-                    await self._store(index, snap.data, snap.spool, content_hash, snap.size)
-                    _, kept = await index.write_file(
-                        path, content_hash, snap.size, "kernel", create_parents=True
+                    await self._store(
+                        index, snap.data, snap.spool, content_hash, snap.size, path=path
+                    )
+                    await index.write_file(
+                        path,
+                        content_hash,
+                        snap.size,
+                        "kernel",
+                        create_parents=True,
+                        prune=self._pruner,
                     )
                 except web.HTTPError as e:
                     self.log.warning(
@@ -985,8 +996,6 @@ class IDEContentsManager(AsyncContentsManager):
                         usage.files,
                     )
                     return
-                if kept is not None:
-                    await self._prune(index, path)
             self._refused.pop(path, None)
             self.mirror.add_dir_parents(path)
             self.mirror.record(path, snap.state)
