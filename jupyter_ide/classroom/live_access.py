@@ -16,6 +16,7 @@ from ..db.models import File, JudgeSubmission
 from ..kernels.judge.languages import JUDGE_LANGUAGES
 from ..kernels.judge.store import SubmissionStore
 from .helpqueue import MAX_FILE_BYTES, check_path
+from .live_pairs import LivePairs
 from .manager import AssignmentManager, ClassroomError, iso
 from .workspaces import WorkspaceFiles
 
@@ -40,6 +41,7 @@ class LiveAccess:
         self.assignments = assignments
         self.db = assignments.db
         self.files = files
+        self.pairs = LivePairs(assignments)
 
     async def _watched(
         self, session: AsyncSession, course_name: str, student: str, user: str, role: Role
@@ -70,12 +72,13 @@ class LiveAccess:
     ) -> bool:
         """Check ``user`` may view ``student``'s ``path`` (audited); return whether they may write.
 
-        They may write when the course has pair editing on.
+        An instructor may write when the course has pair editing on; the student's named
+        partner (live_pairs.py) always may.
         """
         path = check_path(path) if path else ""
         async with self.db.session() as session:
-            course, _ = await self._watched(session, course_name, student, user, role)
-            pairing = await self._pairing(session, course.id)
+            course, partner = await self._viewer(session, course_name, student, user, role)
+            pairing = partner or await self._pairing(session, course.id)
             record(
                 session,
                 "live_view_opened",
@@ -84,8 +87,26 @@ class LiveAccess:
                 student=student,
                 path=path,
                 writable=pairing,
+                partner=partner,
             )
         return pairing
+
+    async def _viewer(
+        self, session: AsyncSession, course_name: str, student: str, user: str, role: Role
+    ) -> tuple[Course, bool]:
+        """Return the course and whether ``user`` comes as ``student``'s named partner.
+
+        Anyone else must teach the student's course (``_watched``'s checks and refusals).
+        """
+        course = await self.assignments.course(session, course_name)
+        if (
+            student
+            and student != user
+            and await self.pairs.is_partner(session, course, user, student)
+        ):
+            return course, True
+        course, _ = await self._watched(session, course_name, student, user, role)
+        return course, False
 
     async def members(self, course_name: str, user: str, role: Role) -> list[dict[str, Any]]:
         """Return the course's members (instructors only)."""
@@ -107,8 +128,15 @@ class LiveAccess:
     ) -> list[dict[str, Any]]:
         """Return the student's files and folders (read-only); the view start is audited."""
         async with self.db.session() as session:
-            course, _ = await self._watched(session, course_name, student, user, role)
-            record(session, "live_view_started", user, course=course.name, student=student)
+            course, partner = await self._viewer(session, course_name, student, user, role)
+            record(
+                session,
+                "live_view_started",
+                user,
+                course=course.name,
+                student=student,
+                partner=partner,
+            )
         live = self.files._live(student)
         if live is not None:
             await live.sync_from_disk()

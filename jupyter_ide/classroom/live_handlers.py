@@ -6,6 +6,9 @@
 - WS   /ide/api/classroom/<course>/live/<student>/socket?path=   a file's room, read-only
                                                                (writable with pair editing)
 - GET/PUT /ide/api/classroom/<course>/live/options          {pair_editing}
+- GET/POST /ide/api/classroom/<course>/live/pairs           named partners {students: [a, b]}
+- DELETE /ide/api/classroom/<course>/live/pairs/<student>   end the pair a student is in
+  (a paired student reaches the partner's files and socket above, writable)
 - WS   /ide/api/classroom/live/socket?path=                  the caller's own file's room
 - GET  /ide/api/classroom/live/viewers                       who views the caller's workspace
 """
@@ -71,10 +74,13 @@ class MembersHandler(_LiveHandler):
 
 
 class FilesHandler(_LiveHandler):
-    """GET: a member's files and folders, read-only; starts a view (audited)."""
+    """GET: a member's files and folders; starts a view (audited).
+
+    For instructors of the member's course, or the member's named partner.
+    """
 
     @web.authenticated
-    @requires("teaching:manage")
+    @requires("teaching:use")
     async def get(self, course: str, student: str) -> None:
         """Return {student, files: [{path, kind, size, modified}], open}."""
         user, role = self.who()
@@ -112,6 +118,37 @@ class OptionsHandler(_LiveHandler):
         """Set {pair_editing: bool}."""
         user, role = self.who()
         self.reply(await self.live.access.set_options(course, self.body(), user, role))
+
+
+class PairsHandler(_LiveHandler):
+    """The course's named pairs: list (instructors: all; a student: their own), pair two."""
+
+    @web.authenticated
+    @requires("teaching:use")
+    async def get(self, course: str) -> None:
+        """Return {course, pairs: [{students, created_by, created_at}]} (students: + partner)."""
+        user, role = self.who()
+        self.reply(await self.live.access.pairs.listing(course, user, role))
+
+    @web.authenticated
+    @requires("teaching:manage")
+    async def post(self, course: str) -> None:
+        """Pair {students: [a, b]}: each may then edit the other's files live."""
+        user, role = self.who()
+        self.reply(await self.live.access.pairs.pair(course, self.body(), user, role), 201)
+
+
+class PairHandler(_LiveHandler):
+    """DELETE: end the pair a student is in."""
+
+    @web.authenticated
+    @requires("teaching:manage")
+    async def delete(self, course: str, student: str) -> None:
+        """Unpair ``student`` and their partner."""
+        user, role = self.who()
+        await self.live.access.pairs.unpair(course, student, user, role)
+        self.set_status(204)
+        self.finish()
 
 
 class ViewersHandler(_LiveHandler):
@@ -241,10 +278,14 @@ class OwnSocketHandler(_RoomSocket):
 
 
 class ViewSocketHandler(_RoomSocket):
-    """WS: a member's file, read-only for instructors of their course (pair editing: writable)."""
+    """WS: a member's file: instructors of their course, or their named partner.
+
+    Read-only for instructors (writable with the course's pair editing on); writable for the
+    member's named partner, in the same room the member edits in.
+    """
 
     @ws_authenticated
-    @requires("teaching:manage")
+    @requires("teaching:use")
     async def get(self, course: str, student: str, *args: Any, **kwargs: Any) -> None:
         """Check the caller teaches the student's course (audited), then upgrade."""
         user, role = self.who()
@@ -262,6 +303,8 @@ class ViewSocketHandler(_RoomSocket):
 default_handlers: list[tuple[str, type[web.RequestHandler], dict[str, Any]]] = [
     (rf"{BASE}/members", MembersHandler, {}),
     (rf"{BASE}/options", OptionsHandler, {}),
+    (rf"{BASE}/pairs", PairsHandler, {}),
+    (rf"{BASE}/pairs/{STUDENT}", PairHandler, {}),
     (r"/ide/api/classroom/live/viewers", ViewersHandler, {}),
     (r"/ide/api/classroom/live/socket", OwnSocketHandler, {}),
     (rf"{BASE}/{STUDENT}/files", FilesHandler, {}),
