@@ -24,9 +24,10 @@ class LiveCourseSettings(Base):
 
 
 class LivePair(Base):
-    """One side of a pair of students an instructor named: ``user_id`` may edit ``partner_id``'s
-    files live in the course. A pair is two rows (one per student), so a student has at most
-    one partner in a course."""
+    """One side of a named pair: ``user_id`` may edit ``partner_id``'s files live in the course.
+
+    A pair is two rows (one per student), so a student has at most one partner in a course.
+    """
 
     __tablename__ = "live_pairs"
 
