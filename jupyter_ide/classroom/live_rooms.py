@@ -14,6 +14,7 @@ import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
@@ -28,6 +29,9 @@ from pycrdt import (
     read_message,
 )
 from pycrdt.websocket import YRoom
+
+if TYPE_CHECKING:
+    from .live_relay import LiveRelay
 
 log = logging.getLogger(__name__)
 
@@ -160,13 +164,19 @@ class LiveRooms:
         self.viewers: dict[str, Counter[str]] = {}
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._sweeper: asyncio.Task[None] | None = None
+        self.relay: LiveRelay | None = None  # rooms of other replicas (live_relay.py)
 
     def owner_rooms(self, owner: str) -> list[Room]:
         """Return the rooms of one owner's files."""
         return [room for (o, _), room in self.rooms.items() if o == owner]
 
     def open_paths(self, owner: str) -> list[str]:
-        """Return the files the owner has open in an editor now (a writable peer of theirs)."""
+        """Return the files the owner has open in an editor now, here or on another replica."""
+        remote = self.relay.open_paths(owner) if self.relay is not None else set()
+        return sorted(set(self.local_open_paths(owner)) | remote)
+
+    def local_open_paths(self, owner: str) -> list[str]:
+        """Return the files the owner has open in an editor here (a writable peer of theirs)."""
         return sorted(
             room.path
             for room in self.owner_rooms(owner)
@@ -185,7 +195,8 @@ class LiveRooms:
                 raise LookupError(f"{owner} has {self.max_per_owner} files open live already")
             doc: Doc[Text] = Doc()
             text = doc.get(TEXT, type=Text)
-            if path != PRESENCE:
+            joined = self.relay is not None and await self.relay.join(owner, path, doc)
+            if path != PRESENCE and not joined:  # else: another replica's room's state
                 seeded = await self.seed(owner, path)
                 if seeded:
                     text += seeded
@@ -194,6 +205,8 @@ class LiveRooms:
             await yroom.started.wait()
             room = Room(owner, path, yroom, task, idle_since=asyncio.get_running_loop().time())
             self.rooms[key] = room
+            if self.relay is not None:
+                self.relay.attach(room)
             self._show_viewers(room)
             self._start_sweeping()
             return room
@@ -208,6 +221,7 @@ class LiveRooms:
         if viewer:
             self.viewers.setdefault(room.owner, Counter())[peer.name] += 1
             self._show_viewers_of(room.owner)
+        self._announce(room.owner)
         try:
             await peer.send(self._awareness_message(room))
             await room.yroom.serve(_FreshWriter(self, room, peer))
@@ -224,6 +238,12 @@ class LiveRooms:
                     if not counts:
                         del self.viewers[room.owner]
                 self._show_viewers_of(room.owner)
+            self._announce(room.owner)
+
+    def _announce(self, owner: str) -> None:
+        """Tell the other replicas who views ``owner`` here and what they edit here."""
+        if self.relay is not None:
+            self.relay.announce(owner)
 
     async def _refresh(self, room: Room) -> None:
         """With none of the owner's editors in the room, make its text the saved file's.
@@ -233,6 +253,8 @@ class LiveRooms:
         """
         if room.path == PRESENCE or any(p.name == room.owner and p.writable for p in room.peers):
             return
+        if self.relay is not None and room.path in self.relay.open_paths(room.owner):
+            return  # the owner edits it on another replica
         try:
             saved = await self.seed(room.owner, room.path)
         except Exception as e:  # too large or not text now: keep what the room holds
@@ -261,14 +283,17 @@ class LiveRooms:
             if theirs & state_clients(room.yroom.ydoc.get_state()):
                 return
         others = [p for p in room.peers if p is not peer and p.writable and p.name == room.owner]
+        if self.relay is not None and room.path in self.relay.open_paths(room.owner):
+            return  # an editor of the owner's on another replica holds the text
         if not others and room.path != PRESENCE:
             text = room.text
             if len(text):
                 text.clear()
 
     def viewing(self, owner: str) -> list[str]:
-        """Return who views ``owner``'s workspace now."""
-        return sorted(self.viewers.get(owner, {}))
+        """Return who views ``owner``'s workspace now, here or on another replica."""
+        remote = self.relay.viewers(owner) if self.relay is not None else set()
+        return sorted(set(self.viewers.get(owner, {})) | remote)
 
     def _awareness_message(self, room: Room) -> bytes:
         """Return the room's own awareness state (who views) as a message."""
@@ -299,6 +324,8 @@ class LiveRooms:
     async def _free(self, key: tuple[str, str], room: Room) -> None:
         self.rooms.pop(key, None)
         self._locks.pop(key, None)
+        if self.relay is not None:
+            await self.relay.detach(room)
         try:
             await room.yroom.stop()
         except Exception:  # already stopped

@@ -8,6 +8,7 @@ from traitlets.config import LoggingConfigurable
 from .handlers import Classroom
 from .live_access import LiveAccess
 from .live_handlers import Live
+from .live_relay import LiveRelay
 from .live_rooms import LiveRooms
 
 
@@ -25,16 +26,24 @@ class LiveSettings(LoggingConfigurable):
     ).tag(config=True)
 
 
-def make_live(classroom: Classroom, parent: object) -> Live:
-    """Return the live view over the classroom's course checks and workspaces."""
+def make_live(classroom: Classroom, parent: object, redis_url: str = "") -> Live:
+    """Return the live view over the classroom's course checks and workspaces.
+
+    With ``redis_url`` the rooms are relayed to the other replicas of the service sharing
+    that Redis (live_relay.py); without it they live in this process alone.
+    """
     settings = LiveSettings(parent=parent)
     assignments = classroom.assignments
     access = LiveAccess(assignments, assignments.files)
     rooms = LiveRooms(access.saved_text, settings.room_idle_seconds, settings.rooms_per_user)
+    if redis_url:
+        LiveRelay(redis_url).bind(rooms)
     return Live(access, rooms)
 
 
 async def close_live(live: Live | None) -> None:
-    """Stop every room."""
+    """Stop every room, then the relay."""
     if live is not None:
         await live.rooms.close()
+        if live.rooms.relay is not None:
+            await live.rooms.relay.close()

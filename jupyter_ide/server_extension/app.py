@@ -240,7 +240,11 @@ class IDEApp(ExtensionApp):
             )
             self.settings[SIMILARITY] = make_similarity(self.settings[CLASSROOM].assignments, self)
             self.settings[ACTIVITY] = make_activity(self.settings[CLASSROOM], self)
-            self.settings[LIVE] = make_live(self.settings[CLASSROOM], self)
+            self.settings[LIVE] = make_live(
+                self.settings[CLASSROOM],
+                self,
+                self.ide_settings.redis_url if self.ide_settings else "",
+            )
 
     def _attach_contents(self) -> None:
         """Share the database with our contents manager; start kernels in its workspace dir."""
