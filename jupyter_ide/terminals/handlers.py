@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from jupyter_server.auth.decorator import authorized, ws_authenticated
 from jupyter_server_terminals.api_handlers import TerminalHandler, TerminalRootHandler
 from jupyter_server_terminals.handlers import TermSocket
 from tornado import web
+from tornado.websocket import WebSocketHandler
 
 from ..auth import requires
 from ..contents_manager import IDEContentsManager
@@ -87,6 +89,8 @@ class IDETerminalHandler(TerminalHandler):
 class IDETermSocket(TermSocket):
     """The terminal's websocket, refused before the upgrade to anyone without the right."""
 
+    pending_output = 0  # bytes written to the socket and not sent yet (the manager looks)
+
     @ws_authenticated
     @requires(PERMISSION)
     async def get(self, *args: Any, **kwargs: Any) -> None:
@@ -99,6 +103,25 @@ class IDETermSocket(TermSocket):
         executor = getattr(self.terminal, "input_executor", None)
         if executor is not None:
             self._blocking_io_executor = executor
+
+    def write_message(  # type: ignore[override]
+        self, message: str | bytes | dict[str, Any], binary: bool = False
+    ) -> asyncio.Future[None]:
+        """Send a message, counting its bytes until they are sent (Jupyter's own, otherwise)."""
+        if isinstance(message, dict):
+            message = json.dumps(message)
+        size = len(message.encode()) if isinstance(message, str) else len(message)
+        sent = WebSocketHandler.write_message(self, message, binary=binary)
+        self._update_activity()
+        self.pending_output += size
+        sent.add_done_callback(lambda done: self._sent(size, done))
+        return sent
+
+    def _sent(self, size: int, done: asyncio.Future[None]) -> None:
+        """Count a message as sent (or lost with its closed socket)."""
+        self.pending_output -= size
+        if not done.cancelled():
+            done.exception()  # a closed socket's error: nobody waits for it
 
     async def on_message(self, message: str | bytes) -> None:  # type: ignore[override]
         """Pass on well-formed input and sizes; close the socket on anything else."""

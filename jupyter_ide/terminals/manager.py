@@ -25,10 +25,11 @@ from jupyter_server_terminals.terminalmanager import TerminalManager
 from terminado.management import DEFAULT_TERM_TYPE, PtyWithClients
 from tornado import web
 from tornado.ioloop import IOLoop
-from traitlets import Bool, Int, Unicode, default
+from traitlets import Bool, Float, Int, Unicode, default
 
 from ..kernels.image_names import image_for
 from ..kernels.sandbox import SandboxManager, SandboxUnavailable
+from .flow import ReplayBuffer, lagging
 from .sandboxed import LABEL_TERMINAL, ContainerPty, ContainerTerminal, TerminalLaunch
 
 # Terminal names end up in URLs matched by (\w+).
@@ -47,6 +48,7 @@ HOST_BANNER = (
 )
 SYNC_QUIET = 0.5  # seconds of no terminal output after which the workspace is synced
 SYNC_AT_MOST = 5.0  # a terminal that never goes quiet still syncs this often
+PAUSE_CHECK = 0.05  # seconds between looks at the sockets a paused terminal waits for
 
 
 class CwdError(ValueError):
@@ -118,6 +120,28 @@ class IDETerminalManager(TerminalManager):
         "container.",
     ).tag(config=True)
 
+    replay_limit = Int(
+        256 * 1024,
+        help="Bytes of a terminal's latest output kept to show a socket that connects later "
+        "(a reload, a second tab); older output is forgotten. 0: no bound (terminado keeps "
+        "1000 reads of any size).",
+    ).tag(config=True)
+
+    client_backlog_limit = Int(
+        1024 * 1024,
+        help="Bytes of output that may wait for one terminal socket (a browser reading slower "
+        "than the program writes). Beyond it the terminal's output is not read until the "
+        "socket catches up: the program waits, nothing is lost and the server's memory "
+        "stays bounded (this plus one read, 64 KiB of text). 0: no bound.",
+    ).tag(config=True)
+
+    stalled_client_timeout = Float(
+        120.0,
+        help="Seconds a terminal may stay paused for one socket that does not catch up; that "
+        "socket is then closed (its browser reconnects and gets the replay) so the terminal "
+        "goes on for its other sockets. 0: never close it.",
+    ).tag(config=True)
+
     @default("sandbox_image")
     def _default_sandbox_image(self) -> str:
         return image_for("python")
@@ -132,6 +156,8 @@ class IDETerminalManager(TerminalManager):
         self._sync_first_asked = 0.0
         self._sync_task: asyncio.Task[None] | None = None
         self._sync_again = False
+        self._paused: dict[int, tuple[PtyWithClients, float]] = {}
+        self._pause_timer: object | None = None
 
     # -- starting -------------------------------------------------------------------------
 
@@ -257,7 +283,57 @@ class IDETerminalManager(TerminalManager):
             raise TerminalUnavailable("Terminals start through POST /api/terminals only")
         # Its own thread writes what is typed: a shell that stops reading holds no other's input.
         term.input_executor = ThreadPoolExecutor(1, thread_name_prefix="terminal-input")  # type: ignore[attr-defined]
+        term.read_buffer = ReplayBuffer(term.read_buffer, limit=self.replay_limit)
         return term
+
+    # -- output flow ----------------------------------------------------------------------
+
+    def pty_read(self, fd: int, events: Any = None) -> None:
+        """Read the terminal's output, unless a socket is too far behind: then pause it."""
+        term = self.ptys_by_fd.get(fd)
+        if term is not None and lagging(term.clients, self.client_backlog_limit):
+            self._pause(fd, term)
+            return
+        super().pty_read(fd, events)
+
+    def _pause(self, fd: int, term: PtyWithClients) -> None:
+        """Stop reading ``fd`` until its sockets catch up (the program waits on its TTY)."""
+        IOLoop.current().remove_handler(fd)
+        if fd not in self._paused:
+            self._paused[fd] = (term, time.monotonic())
+            self.log.debug("Terminal %s: a socket is behind, its output waits", term.term_name)
+        if self._pause_timer is None:
+            self._pause_timer = IOLoop.current().call_later(PAUSE_CHECK, self._check_paused)
+
+    def _check_paused(self) -> None:
+        """Read again the terminals whose sockets caught up; close sockets stalled too long."""
+        self._pause_timer = None
+        loop = IOLoop.current()
+        now = time.monotonic()
+        for fd, (term, since) in list(self._paused.items()):
+            if self.ptys_by_fd.get(fd) is not term:
+                del self._paused[fd]  # it ended meanwhile
+                continue
+            behind = lagging(term.clients, self.client_backlog_limit)
+            if not behind:
+                del self._paused[fd]
+                loop.add_handler(fd, self.pty_read, loop.READ)
+                continue
+            if 0 < self.stalled_client_timeout <= now - since:
+                for client in behind:
+                    self.log.warning(
+                        "Terminal %s: closing a socket that read nothing for %.0f s",
+                        term.term_name,
+                        now - since,
+                    )
+                    client.close(1013, "This terminal's output waited too long for you")
+                self._paused[fd] = (term, now)
+        if self._paused:
+            self._pause_timer = loop.call_later(PAUSE_CHECK, self._check_paused)
+
+    def paused_terminals(self) -> list[str]:
+        """Return the names of the terminals whose output waits for a socket now."""
+        return [str(term.term_name) for term, _ in self._paused.values()]
 
     def get_terminal(self, term_name: str) -> PtyWithClients:  # type: ignore[override]
         """Return a running terminal: a websocket connects to one, it never starts one."""
@@ -323,6 +399,7 @@ class IDETerminalManager(TerminalManager):
         """Forget an ended terminal (once), remove its container and sync the workspace."""
         if self.ptys_by_fd.get(ptywclients.ptyproc.fd) is not ptywclients:
             return  # already ended
+        self._paused.pop(ptywclients.ptyproc.fd, None)
         super().on_eof(ptywclients)
         executor = getattr(ptywclients, "input_executor", None)
         if isinstance(executor, ThreadPoolExecutor):
@@ -343,9 +420,11 @@ class IDETerminalManager(TerminalManager):
         """End the terminal; a sandboxed one is gone, container and all, when this returns."""
         self._check_terminal(name)
         term = self.terminals[name]
+        fd = term.ptyproc.fd
         await super().terminate(name, force=force)
-        if isinstance(term, ContainerTerminal) and self.ptys_by_fd.get(term.ptyproc.fd) is term:
-            self.on_eof(term)  # its connection's end was not read yet: end it here
+        unread = isinstance(term, ContainerTerminal) or fd in self._paused
+        if unread and self.ptys_by_fd.get(fd) is term:
+            self.on_eof(term)  # its end was not read yet (or never will be, paused): end it here
             for client in list(term.clients):
                 client.on_pty_died()
 
@@ -359,6 +438,9 @@ class IDETerminalManager(TerminalManager):
             if self._sync_timer is not None:
                 IOLoop.current().remove_timeout(self._sync_timer)
                 self._sync_timer = None
+            if self._pause_timer is not None:
+                IOLoop.current().remove_timeout(self._pause_timer)
+                self._pause_timer = None
             if self._sync_task is not None:
                 await asyncio.gather(self._sync_task, return_exceptions=True)
         finally:
