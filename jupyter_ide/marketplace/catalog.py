@@ -31,6 +31,7 @@ from .common import (
 )
 from .errors import MarketplaceError
 from .grants import GrantCache
+from .search import relevance, text_condition
 
 SORTS = {
     "downloads": (MarketplacePackage.downloads.desc(), MarketplacePackage.name),
@@ -41,6 +42,7 @@ SORTS = {
     ),
     "date": (MarketplacePackage.updated_at.desc(), MarketplacePackage.name),
     "name": (MarketplacePackage.name,),
+    "relevance": (),  # made per search: see search.relevance
 }
 MAX_PAGE = 100
 # The columns a search result shows.
@@ -58,12 +60,6 @@ SUMMARY = (
 )
 COUNT_CAP = 1000  # a search counts its hits up to this many
 LISTS = ("allow", "block")
-
-
-def _like(text: str) -> str:
-    """Return a LIKE pattern matching ``text`` anywhere, its wildcards escaped."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def _int(value: str, name: str, low: int, high: int) -> int:
@@ -110,7 +106,10 @@ class Catalog:
         limit: str = "20",
         offset: str = "0",
     ) -> dict[str, Any]:
-        """Find listed packages by text and category, sorted by downloads, rating or date."""
+        """Find listed packages by text and category; sort by downloads, rating, date, name.
+
+        Or by relevance. On PostgreSQL the text goes through the full-text index (search.py).
+        """
         if sort not in SORTS:
             raise MarketplaceError(400, f"sort is one of: {', '.join(SORTS)}")
         if len(q) > 200 or len(category) > 64:
@@ -119,7 +118,7 @@ class Catalog:
         start = _int(offset, "offset", 0, 1_000_000)
         conditions: list[Any] = [MarketplacePackage.listed.is_(True)]
         if q.strip():
-            conditions.append(MarketplacePackage.search_text.like(_like(q.strip().lower()), "\\"))
+            conditions.append(text_condition(self.db.backend, q))
         if category:
             conditions.append(MarketplacePackage.category == category)
         # One connection, columns only (no ORM objects, no commit): the store's hottest read.
@@ -131,7 +130,8 @@ class Catalog:
             for which, subject in entries.all():
                 lists.setdefault(which, set()).add(subject)
             conditions += await self._list_conditions(conn, lists)
-            query = select(*SUMMARY).where(*conditions).order_by(*SORTS[sort])
+            order = relevance(self.db.backend, q) if sort == "relevance" else SORTS[sort]
+            query = select(*SUMMARY).where(*conditions).order_by(*order)
             rows = (await conn.execute(query.limit(page).offset(start))).all()
             if start == 0 and len(rows) < page:
                 total = len(rows)  # the first page holds every hit: no count to run
