@@ -33,6 +33,18 @@ class LspStatusForward(ServiceForwardHandler):
         await self.forward("/lsp/status")
 
 
+class LspWarmForward(ServiceForwardHandler):
+    """POST /lsp/warm: the service starts this user's servers ahead of use."""
+
+    auth_resource = AUTH_RESOURCE
+
+    @web.authenticated
+    @requires(PERMISSION)
+    async def post(self, path: str = "") -> None:
+        """Return the service's answer."""
+        await self.forward("/lsp/warm")
+
+
 class LspSocketForward(ServiceSocketForward):
     """/lsp/ws/<server>: the service's socket of this user's server, frame for frame."""
 
@@ -58,5 +70,6 @@ def lsp_handlers() -> list[tuple[str, type[web.RequestHandler], dict[str, Any]]]
     """Return jupyter-lsp's routes in a hub user's server, answered by the service."""
     return [
         (r"/lsp/status", LspStatusForward, {}),
+        (r"/lsp/warm", LspWarmForward, {}),
         (r"/lsp/ws/([A-Za-z0-9_.+-]{1,64})", LspSocketForward, {}),
     ]

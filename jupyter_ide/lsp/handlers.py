@@ -22,7 +22,7 @@ from tornado.websocket import WebSocketClosedError, WebSocketHandler
 from ..auth import requires
 from ..kernels.sandbox import SandboxManager
 from ..service.caller import CALLER
-from .manager import LspManager
+from .manager import LspManager, WarmLimited
 from .session import LspSession, ServerUnavailable
 from .uris import RootMap
 
@@ -32,6 +32,7 @@ MANAGER_SETTING = "jupyter_ide_lsp"
 SANDBOX_SETTING = "jupyter_ide_sandbox"
 MAX_MESSAGE = 16 * 1024 * 1024  # bytes of one message from a browser
 CLOSE_INVALID = 1007  # the message was not JSON-RPC
+MAX_WARM = 8  # languages in one POST /lsp/warm
 _LEAVING: set[asyncio.Future[None]] = set()  # sockets leaving their session (held till done)
 
 
@@ -101,6 +102,60 @@ class LspStatusHandler(_LspMixin, APIHandler):
         except ServerUnavailable as e:
             raise web.HTTPError(503, str(e)) from e
         self.finish(json.dumps(self.manager.status(owner, root)))
+
+
+def warm_languages(body: bytes) -> list[str]:
+    """Return the languages a POST /lsp/warm body names (ValueError says what is wrong)."""
+    try:
+        parsed = json.loads(body or b"null")
+    except ValueError as e:
+        raise ValueError('The body must be JSON: {"languages": ["python", ...]}') from e
+    languages = parsed.get("languages") if isinstance(parsed, dict) else None
+    if not isinstance(languages, list) or not languages:
+        raise ValueError('Missing field: languages (a list such as ["python"])')
+    if len(languages) > MAX_WARM:
+        raise ValueError(f"At most {MAX_WARM} languages at once")
+    if not all(isinstance(x, str) and 0 < len(x) <= 64 for x in languages):
+        raise ValueError("Each language is a name such as python, c or go")
+    return [str(x) for x in languages]
+
+
+class LspWarmHandler(_LspMixin, APIHandler):
+    """POST /lsp/warm: start the caller's servers of some languages before a file is opened."""
+
+    auth_resource = AUTH_RESOURCE
+
+    @web.authenticated
+    @requires(PERMISSION)
+    @authorized
+    async def post(self) -> None:
+        """Start each language's server of the caller's, unless it runs: key -> what was done."""
+        try:
+            languages = warm_languages(self.request.body)
+        except ValueError as e:
+            raise web.HTTPError(400, str(e)) from e
+        keys: list[str] = []
+        for language in languages:
+            key = self.manager.server_for(language)
+            if key is None:
+                known = ", ".join(
+                    sorted({x for s in self.manager.specs.values() for x in s.languages})
+                )
+                raise web.HTTPError(
+                    400, f"No language server for {language!r} here (known: {known})"
+                )
+            if key not in keys:
+                keys.append(key)
+        owner = self.owner()
+        servers: dict[str, str] = {}
+        for key in keys:
+            try:
+                servers[key] = await self.manager.warm(owner, key)
+            except WarmLimited as e:
+                raise web.HTTPError(429, str(e)) from e
+            except ServerUnavailable as e:
+                raise web.HTTPError(503, str(e)) from e
+        self.finish(json.dumps({"servers": servers}))
 
 
 class LspSocketHandler(_LspMixin, WebSocketMixin, JupyterHandler, WebSocketHandler):
@@ -202,5 +257,6 @@ def default_handlers() -> list[tuple[str, type[web.RequestHandler], dict[str, An
     """Return jupyter-lsp's routes, relative to the base URL."""
     return [
         (r"/lsp/status", LspStatusHandler, {}),
+        (r"/lsp/warm", LspWarmHandler, {}),
         (r"/lsp/ws/([A-Za-z0-9_.+-]{1,64})", LspSocketHandler, {}),
     ]

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections import deque
 from pathlib import Path
 from typing import Any
 
 from docker.errors import ImageNotFound
-from traitlets import Float, Unicode
+from traitlets import Float, Int, Unicode
 from traitlets.config import LoggingConfigurable
 
 from ..kernels.image_names import image_for
@@ -23,6 +24,10 @@ from .uris import file_uri
 
 KIND = "lsp"  # the containers' kind label
 LABEL_SERVER_KEY = "jupyter-ide.lsp-server"
+
+
+class WarmLimited(RuntimeError):
+    """The user started too many servers ahead of use lately (the message says so)."""
 
 
 class LspManager(LoggingConfigurable):
@@ -40,6 +45,14 @@ class LspManager(LoggingConfigurable):
         "images (empty: the kernels' images).",
     ).tag(config=True)
 
+    warm_starts = Int(
+        4,
+        help="Servers one user may have started ahead of use (POST /lsp/warm) per "
+        "warm_window seconds; more is a 429. Servers already running do not count.",
+    ).tag(config=True)
+
+    warm_window = Float(60.0, help="Seconds over which warm_starts is counted.").tag(config=True)
+
     def __init__(self, sandbox: SandboxManager, **kwargs: Any) -> None:
         """Serve language servers in ``sandbox``'s containers."""
         super().__init__(**kwargs)
@@ -47,6 +60,7 @@ class LspManager(LoggingConfigurable):
         self.specs: dict[str, ServerSpec] = default_specs()
         self.sessions: dict[tuple[str, str], LspSession] = {}
         self._idle_task: asyncio.Task[None] | None = None
+        self._warmed: dict[str, deque[float]] = {}
 
     # -- status ---------------------------------------------------------------------------
 
@@ -102,6 +116,35 @@ class LspManager(LoggingConfigurable):
             self.sessions[(owner, key)] = session
             self._ensure_idle_watch()
         return session
+
+    def server_for(self, language: str) -> str | None:
+        """Return the key of the server of ``language`` (a spec's language or key), if any."""
+        wanted = language.lower()
+        for key, spec in sorted(self.specs.items()):
+            if wanted == key or wanted in spec.languages:
+                return key
+        return None
+
+    async def warm(self, owner: str, key: str) -> str:
+        """Start ``owner``'s server ``key`` ahead of use: "running" or "started".
+
+        WarmLimited when the user started warm_starts servers in the last warm_window seconds.
+        """
+        session = self.session(owner, key)
+        if session.process is not None:
+            session.last_activity = time.monotonic()
+            return "running"
+        now = time.monotonic()
+        starts = self._warmed.setdefault(owner, deque())
+        while starts and now - starts[0] > self.warm_window:
+            starts.popleft()
+        if len(starts) >= self.warm_starts:
+            raise WarmLimited(
+                f"{len(starts)} language servers were started ahead of use in the last "
+                f"{self.warm_window:g} s: the next one starts when a file is opened"
+            )
+        starts.append(now)
+        return "started" if await session.warm() else "running"
 
     async def _start(self, owner: str, spec: ServerSpec) -> StdioContainer:
         """Start ``spec``'s server in a new sandbox of ``owner``'s."""

@@ -165,6 +165,14 @@ class LspSession:
             )
             await self._fail_in_flight(f"the language server ended: {e}")
 
+    async def warm(self) -> bool:
+        """Start the server ahead of its first message; return whether it was started now."""
+        self.last_activity = time.monotonic()
+        if self.process is not None:
+            return False
+        await self._running(replay=True)
+        return True
+
     async def _running(self, replay: bool) -> StdioContainer:
         """Return the running server, starting it (and replaying the client's state) first."""
         async with self._lock:

@@ -9,6 +9,7 @@ command and environment censored the same way.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 SPEC_VERSION = 2  # jupyter-lsp's spec and /lsp/status version
@@ -20,6 +21,8 @@ CENSORED = {"argv": [""], "debug_argv": [""], "env": {}}
 # it wins. No -std: clang picks the file's language from its extension (gnu17 / gnu++17).
 COMPILE_FLAGS = "-Wall\n-Wextra\n-I.\n"
 COMPILE_FLAGS_INSIDE = "/compile_flags.txt"
+# pylsp starts through pylsp_boot.py (jedi in-process, plugins preloaded), given as source.
+PYLSP_BOOT = (Path(__file__).parent / "pylsp_boot.py").read_text()
 
 
 @dataclass(frozen=True)
@@ -68,7 +71,7 @@ DEFAULT_SPECS: tuple[ServerSpec, ...] = (
     ServerSpec(
         key="pylsp",
         language="python",
-        argv=("python", "-m", "pylsp"),
+        argv=("python", "-I", "-c", PYLSP_BOOT),
         display_name="python-lsp-server (pylsp), sandboxed",
         languages=("python",),
         mime_types=("text/python", "text/x-ipython"),
