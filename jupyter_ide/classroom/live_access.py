@@ -16,6 +16,7 @@ from ..db.models import File, JudgeSubmission
 from ..kernels.judge.languages import JUDGE_LANGUAGES
 from ..kernels.judge.store import SubmissionStore
 from .helpqueue import MAX_FILE_BYTES, check_path
+from .live_documents import is_notebook
 from .live_pairs import LivePairs
 from .manager import AssignmentManager, ClassroomError, iso
 from .workspaces import WorkspaceFiles
@@ -23,6 +24,7 @@ from .workspaces import WorkspaceFiles
 MAX_TREE = 5000  # entries a live view lists
 RUNS_SHOWN = 10
 MAX_OUTPUT = 64 * 1024  # characters of each output a run shows
+MAX_NOTEBOOK_BYTES = 4 * 1024 * 1024  # a saved notebook's size shown live (outputs weigh)
 
 
 def _clip(data: bytes | None) -> str | None:
@@ -235,13 +237,17 @@ class LiveAccess:
             return {"course": course.name, "pair_editing": value}
 
     async def saved_text(self, owner: str, path: str) -> str:
-        """Return the saved text of ``owner``'s ``path`` ("" when no file is there yet)."""
+        """Return the saved text of ``owner``'s ``path`` ("" when no file is there yet).
+
+        A notebook's text is its .ipynb JSON (live_documents.py lays it out), allowed larger.
+        """
         found = await self.files.current(owner, [path])
         if path not in found:
             return ""
         data = await self.files.read(found[path])
-        if len(data) > MAX_FILE_BYTES:
-            raise ClassroomError(413, f"{path} is larger than {MAX_FILE_BYTES} bytes to view live")
+        limit = MAX_NOTEBOOK_BYTES if is_notebook(path) else MAX_FILE_BYTES
+        if len(data) > limit:
+            raise ClassroomError(413, f"{path} is larger than {limit} bytes to view live")
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError as e:

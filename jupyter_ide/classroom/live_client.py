@@ -22,7 +22,7 @@ from pycrdt import (
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import WebSocketClientConnection, websocket_connect
 
-from .live_rooms import TEXT
+from .live_documents import TEXT, read_notebook
 
 
 class LivePeer:
@@ -31,7 +31,7 @@ class LivePeer:
     def __init__(self, connection: WebSocketClientConnection) -> None:
         """Serve ``connection`` (opened by :func:`connect`)."""
         self.connection = connection
-        self.doc: Doc[Text] = Doc()
+        self.doc: Doc[Any] = Doc()
         self.text: Text = self.doc.get(TEXT, type=Text)
         self.awareness = Awareness(self.doc)
         self.synced = asyncio.Event()
@@ -73,6 +73,7 @@ class LivePeer:
                     self._remote = False
                 if reply is not None:
                     self.connection.write_message(reply, binary=True)
+                self.changed.set()  # a notebook's cells, say: not only the text
                 if message[1] == YSyncMessageType.SYNC_STEP2:
                     self.synced.set()
             elif message[0] == YMessageType.AWARENESS:
@@ -88,6 +89,10 @@ class LivePeer:
             if "viewers" in state:
                 return list(state["viewers"])
         return []
+
+    def notebook(self) -> dict[str, Any]:
+        """Return the notebook the peer's document shows: {cells, error}."""
+        return read_notebook(self.doc)
 
     def type(self, at: int, text: str) -> None:
         """Insert ``text`` at ``at`` (a keystroke); the update goes to the room."""

@@ -1,6 +1,7 @@
 """The live view's CRDT rooms: one pycrdt-websocket YRoom per (owner, file), peers by socket.
 
-A room's document holds the file's text as the Y.Text ``source``. The owner's editors are
+A room's document holds the file's text as the Y.Text ``source``, or a notebook in
+jupyter_ydoc's YNotebook layout (live_documents.py). The owner's editors are
 writable peers; a viewer (an instructor) is a read-only peer whose document changes are
 dropped here, on the server, before the room sees them. The room's own awareness state names
 who is viewing, so the owner's editor can say so. Rooms live in the process that serves the
@@ -14,7 +15,7 @@ import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
@@ -30,12 +31,13 @@ from pycrdt import (
 )
 from pycrdt.websocket import YRoom
 
+from .live_documents import RoomContent, content_for
+
 if TYPE_CHECKING:
     from .live_relay import LiveRelay
 
 log = logging.getLogger(__name__)
 
-TEXT = "source"  # the Y.Text a room's document keeps the file's text in
 PRESENCE = ""  # the path of an owner's presence room: no text, only who is viewing
 INBOX = 512  # messages a peer may have waiting before its socket is closed as too slow
 EMPTY_STATE = b"\x00"  # the state vector of a document that holds nothing yet
@@ -142,14 +144,14 @@ class Room:
     path: str
     yroom: YRoom
     task: asyncio.Task[None]
+    content: RoomContent
     peers: set[PeerChannel] = field(default_factory=set)
     idle_since: float | None = None
 
     @property
     def text(self) -> Text:
         """The file's text in the room's document."""
-        text: Text = self.yroom.ydoc.get(TEXT, type=Text)
-        return text
+        return self.content.text
 
 
 class LiveRooms:
@@ -193,17 +195,17 @@ class LiveRooms:
                 return found
             if len(self.owner_rooms(owner)) >= self.max_per_owner:
                 raise LookupError(f"{owner} has {self.max_per_owner} files open live already")
-            doc: Doc[Text] = Doc()
-            text = doc.get(TEXT, type=Text)
+            doc: Doc[Any] = Doc()
+            content = content_for(path, doc)
             joined = self.relay is not None and await self.relay.join(owner, path, doc)
             if path != PRESENCE and not joined:  # else: another replica's room's state
-                seeded = await self.seed(owner, path)
-                if seeded:
-                    text += seeded
+                await content.seed(lambda: self.seed(owner, path))
             yroom = YRoom(ready=True, ydoc=doc, log=log)
             task = asyncio.create_task(yroom.start())
             await yroom.started.wait()
-            room = Room(owner, path, yroom, task, idle_since=asyncio.get_running_loop().time())
+            room = Room(
+                owner, path, yroom, task, content, idle_since=asyncio.get_running_loop().time()
+            )
             self.rooms[key] = room
             if self.relay is not None:
                 self.relay.attach(room)
@@ -246,7 +248,7 @@ class LiveRooms:
             self.relay.announce(owner)
 
     async def _refresh(self, room: Room) -> None:
-        """With none of the owner's editors in the room, make its text the saved file's.
+        """With none of the owner's editors in the room, make its content the saved file's.
 
         The file may have changed since the room was seeded (a kernel wrote it, another client
         saved it); a viewer joining then sees what is saved, not an old copy.
@@ -260,11 +262,7 @@ class LiveRooms:
         except Exception as e:  # too large or not text now: keep what the room holds
             log.info("Live room %s of %s not refreshed: %s", room.path, room.owner, e)
             return
-        text = room.text
-        if str(text) != saved:
-            with room.yroom.ydoc.transaction():
-                text.clear()
-                text += saved
+        room.content.refresh(saved)
 
     def reset_if_first_writer(self, room: Room, peer: PeerChannel) -> None:
         """Empty the text for an editor of the owner's that is alone; that editor fills it.
@@ -286,9 +284,7 @@ class LiveRooms:
         if self.relay is not None and room.path in self.relay.open_paths(room.owner):
             return  # an editor of the owner's on another replica holds the text
         if not others and room.path != PRESENCE:
-            text = room.text
-            if len(text):
-                text.clear()
+            room.content.clear()
 
     def viewing(self, owner: str) -> list[str]:
         """Return who views ``owner``'s workspace now, here or on another replica."""
