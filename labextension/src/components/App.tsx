@@ -13,6 +13,7 @@ import { judgeLanguage } from '../lib/judge';
 import { planClose, type ClosePlan } from '../lib/kernelUse';
 import { isUnder, renamePath } from '../lib/languages';
 import { setFileOpener } from '../lsp/opener';
+import { useLspWarm } from '../lsp/warm';
 import type { AIRequest } from './AIPanel';
 import type { RunTrigger } from './RunPanel';
 import { Explorer } from './Explorer';
@@ -298,6 +299,7 @@ export function App({ services }: { services: Services }) {
     courses.course ?? (courses.courses.length === 1 ? (courses.courses[0]?.name ?? null) : null);
 
   usePresence(services.ide, assignmentCourse, active);
+  useLspWarm(services);
 
   const onAssignmentFiles = useCallback(
     (paths: string[]) => {
