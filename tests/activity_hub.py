@@ -124,15 +124,18 @@ def lab_hub(
     students: list[str],
     instructors: list[str],
     others: dict[str, str] | None = None,
+    more_env: dict[str, str] | None = None,
 ) -> Iterator[Lab]:
     """A hub running the service; ``students`` and ``instructors`` in one course.
 
-    ``others`` maps more people to a second course they teach (their own course's name).
+    ``others`` maps more people to a second course they teach (their own course's name);
+    ``more_env`` adds to the service's environment.
     """
     tag = uuid.uuid4().hex[:6]
     course = f"lab{tag}"
     teachers = ",".join([*instructors, *(others or {})])
-    with service_hub(base, moto, "managed", {"JUPYTER_IDE_INSTRUCTORS": teachers}) as (hub, env):
+    service_env = {"JUPYTER_IDE_INSTRUCTORS": teachers, **(more_env or {})}
+    with service_hub(base, moto, "managed", service_env) as (hub, env):
         lab = Lab(hub, course)
         people = [(n, (f"course-{course}",), [ACCESS]) for n in students]
         people += [

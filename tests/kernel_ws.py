@@ -5,12 +5,18 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from typing import Any
 
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
 
-async def run_cell(request: HTTPRequest | str, code: str, timeout: float = 120) -> str:
+async def run_cell(
+    request: HTTPRequest | str,
+    code: str,
+    timeout: float = 120,
+    metadata: dict[str, Any] | None = None,
+) -> str:
     """Run ``code`` on the kernel at ``request``; return what it printed (and error names)."""
     ws = await websocket_connect(request)
     msg_id = uuid.uuid4().hex
@@ -24,7 +30,7 @@ async def run_cell(request: HTTPRequest | str, code: str, timeout: float = 120) 
             "version": "5.3",
         },
         "parent_header": {},
-        "metadata": {},
+        "metadata": metadata or {},
         "content": {"code": code, "silent": False, "allow_stdin": False},
         "channel": "shell",
     }

@@ -7,6 +7,8 @@ in order; replay returns each saved version; who reads whose; hostile reports ar
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -14,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from sqlalchemy import select
+from tornado.httpclient import HTTPRequest
 from traitlets import TraitError
 
 from jupyter_ide.classroom.activity import ActivityLimits, ActivityRecorder
@@ -22,8 +26,10 @@ from jupyter_ide.classroom.activity_setup import ActivitySettings
 from jupyter_ide.classroom.manager import AssignmentManager
 from jupyter_ide.db import Course, Database, User, ensure_schema
 from jupyter_ide.db.activity_models import ActivityEvent, Presence
+from jupyter_ide.kernels.run_watch import KernelRun, RunWatcher
 
 from .activity_hub import Lab, lab_hub
+from .kernel_ws import run_cell
 from .s3_server import MotoServer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -32,6 +38,7 @@ HELPER = "".join(f"def helper_{i}(x):\n    return x * {i} + {i * 7}\n\n" for i i
 PASTED = HELPER[:500]
 V1 = "print('first version')\n"
 V3 = "print('third version')\n"
+REPORTS_PER_MINUTE = 100  # the service's limit in these tests
 
 
 @pytest.fixture(autouse=True)
@@ -56,6 +63,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory, moto_server: MotoServer) -> It
         [people["ann"], people["bob"]],
         [people["ida"]],
         {people["ola"]: f"other{tag}"},
+        {"JUPYTER_IDE_ACTIVITY_REPORTS_PER_MINUTE": str(REPORTS_PER_MINUTE)},
     ) as found:
         found.tokens.update({k: found.tokens[v] for k, v in people.items()})
         found.people = {**people, "other": f"other{tag}"}
@@ -298,3 +306,172 @@ def test_retention_purges_old_events_and_settings_come_from_the_environment(
     monkeypatch.setenv("JUPYTER_IDE_EDIT_BURST_SECONDS", "soon")
     with pytest.raises(TraitError, match="JUPYTER_IDE_EDIT_BURST_SECONDS"):
         ActivitySettings().edit_burst_seconds  # noqa: B018 - read: checked
+
+
+def _ws(lab: Lab, path: str) -> str:
+    """The websocket URL of a service path."""
+    return "ws" + f"{lab.hub.service_url}{path}".removeprefix("http")
+
+
+def _cell(lab: Lab, who: str, kernel_id: str, code: str, meta: dict[str, Any]) -> str:
+    """Run a cell in a kernel through the service's channels websocket, as ``who``."""
+    url = _ws(lab, f"/api/kernels/{kernel_id}/channels")
+    request = HTTPRequest(url, headers={"Authorization": f"token {lab.tokens[who]}"})
+    return asyncio.run(run_cell(request, code, 120, meta))
+
+
+def test_kernel_cell_runs_are_runs_in_order_with_judge_runs_and_submissions(lab: Lab) -> None:
+    """Cells run in a real sandboxed kernel (one ok, one raising) are recorded by the service
+    from the kernel's own messages: timeline runs with the notebook, cell, code and outcome,
+    in order with a judge run and a submission; the dashboard's last run is the latest cell's.
+    Another student cannot reach the kernel, so cannot make runs in its owner's name."""
+    bob, course = lab.people["bob"], lab.course  # type: ignore[attr-defined]
+    lab.ok("bob", "POST", "/ide/api/activity/presence", {"path": "cells.ipynb"}, course=course)
+    judged = lab.run("bob", "print('judged')\n")
+    assert judged["status"]["id"] == 3, judged
+    body = {"path": "cells.ipynb", "type": "notebook", "name": "", "kernel": {"name": "ide-python"}}
+    session = lab.ok("bob", "POST", "/api/sessions", body)
+    kernel_id = session["kernel"]["id"]
+    try:
+        printed = _cell(lab, "bob", kernel_id, "print(6 * 7)", {"cellId": "c-a", "cellIndex": 0})
+        assert printed.strip() == "42", printed
+        failing = "x = 1\n1 / 0\n"
+        raised = _cell(lab, "bob", kernel_id, failing, {"cellId": "c-b", "cellIndex": 1})
+        assert "ZeroDivisionError" in raised, raised
+        with pytest.raises(Exception, match="404"):  # ann: no such kernel of hers
+            _cell(lab, "ann", kernel_id, "print('forged')", {})
+    finally:
+        lab.ok("bob", "DELETE", f"/api/sessions/{session['id']}")
+    board = lab.ok("ida", "GET", f"/ide/api/courses/{course}/dashboard")
+    row = next(r for r in board["students"] if r["student"] == bob)
+    assert row["last_run"]["description"] == "Error (ZeroDivisionError)", row
+    assert row["last_run"]["via"] == "kernel" and row["last_run"]["ok"] is False
+
+    base = f"/ide/api/courses/{course}/assignments"
+    lab.save("ida", "hw2/solution.py", "print(2)\n")
+    tests = [{"kind": "stdin", "name": "two", "program": "solution.py", "expected_output": "2\n"}]
+    spec = {"name": "hw2", "folder": "hw2", "language": "python", "tests": tests}
+    lab.ok("ida", "POST", base, spec)
+    lab.ok("ida", "POST", f"{base}/hw2/release")
+    lab.save("bob", f"assignments/{course}/hw2/solution.py", "print(2)\n")
+    lab.ok("bob", "POST", f"{base}/hw2/submissions")
+
+    seen = timeline(lab, "ida", student=bob)
+    ordered = [e for e in seen if e["kind"] in ("run", "submission")]
+    assert [(e["kind"], e.get("via")) for e in ordered] == [
+        ("run", "judge"),
+        ("run", "kernel"),
+        ("run", "kernel"),
+        ("submission", None),
+    ], ordered
+    ok_run, error_run = ordered[1], ordered[2]
+    assert ok_run["path"] == "cells.ipynb" and ok_run["kernel"] == "ide-python"
+    assert (ok_run["outcome"], ok_run["cell_id"], ok_run["cell_index"]) == ("ok", "c-a", 0)
+    assert ok_run["code_head"] == "print(6 * 7)"
+    assert ok_run["code_hash"] == hashlib.sha256(b"print(6 * 7)").hexdigest()
+    assert ok_run["verdict"] == {"id": None, "description": "Ran ok", "ok": True}
+    assert (error_run["outcome"], error_run["ename"]) == ("error", "ZeroDivisionError")
+    assert (error_run["cell_id"], error_run["code_head"]) == ("c-b", "x = 1\n1 / 0")
+    times = [e["time"] for e in ordered]
+    assert times == sorted(times)
+    # Recorded under the kernel's owner only.
+    owners = lab.rows(
+        "SELECT u.name FROM activity_events e JOIN users u ON u.id = e.user_id"
+        " WHERE e.kind = 'run' AND e.ref IS NULL"
+    )
+    assert [name for (name,) in owners] == [bob, bob]
+    # A browser cannot report a kernel run: a run report names a judge token only.
+    forged = lab.call(
+        "ann",
+        "POST",
+        "/ide/api/activity/events",
+        {"kind": "run", "kernel": kernel_id, "path": "cells.ipynb"},
+    )
+    assert forged.status_code == 400 and "kernel" in forged.json()["message"]
+
+
+def test_timeline_etag_answers_304_until_something_new_happens(lab: Lab) -> None:
+    """A timeline carries an ETag; asked again with it, an unchanged one is a bodiless 304;
+    a new event changes it."""
+    bob, course = lab.people["bob"], lab.course  # type: ignore[attr-defined]
+    url = f"{lab.hub.service_url}/ide/api/courses/{course}/activity"
+    auth = {"Authorization": f"token {lab.tokens['ida']}"}
+    first = requests.get(url, params={"student": bob}, headers=auth, timeout=60)
+    assert first.status_code == 200 and first.headers["ETag"], first.text
+    tag = first.headers["ETag"]
+    again = requests.get(
+        url, params={"student": bob}, headers={**auth, "If-None-Match": tag}, timeout=60
+    )
+    assert again.status_code == 304 and again.content == b""
+    lab.ok(
+        "bob", "POST", "/ide/api/activity/events", {"kind": "edit", "path": "new.py"}, course=course
+    )
+    changed = requests.get(
+        url, params={"student": bob}, headers={**auth, "If-None-Match": tag}, timeout=60
+    )
+    assert changed.status_code == 200 and changed.headers["ETag"] != tag
+    assert json.loads(changed.content)["events"][-1]["path"] == "new.py"
+
+
+def test_activity_reports_are_rate_limited_per_user(lab: Lab) -> None:
+    """A user flooding activity reports gets 429 with a clear message; others are not held."""
+    events = "/ide/api/activity/events"
+    statuses = []
+    for _ in range(2 * REPORTS_PER_MINUTE + 1):  # two minute windows at most
+        reply = lab.call("ola", "POST", events, {"kind": "edit", "path": "flood.py"})
+        statuses.append(reply.status_code)
+        if reply.status_code == 429:
+            assert f"at most {REPORTS_PER_MINUTE} a minute" in reply.json()["message"]
+            assert reply.headers["Retry-After"]
+            break
+    assert statuses[-1] == 429 and set(statuses[:-1]) == {200}, statuses
+    assert lab.call("bob", "POST", events, {"kind": "edit", "path": "x.py"}).status_code == 200
+
+
+def test_run_watcher_pairs_requests_and_replies_in_the_v1_protocol() -> None:
+    """The browser's v1 frames: a cell's request and its ok / error / aborted replies become
+    runs; silent executes and other messages are not runs; unanswered requests are bounded."""
+    runs: list[KernelRun] = []
+    watcher = RunWatcher(runs.append)
+
+    def frames(msg_type: str, msg_id: str, parent: str, meta: Any, content: Any) -> list[bytes]:
+        header = {"msg_id": msg_id, "msg_type": msg_type}
+        return [json.dumps(part).encode() for part in (header, {"msg_id": parent}, meta, content)]
+
+    for n in range(3):
+        content = {"code": f"print({n})\n" * 9, "silent": False}
+        watcher.incoming_v1(
+            "shell",
+            frames("execute_request", f"r{n}", "", {"cellId": f"c{n}", "cellIndex": n}, content),
+        )
+    watcher.incoming_v1(
+        "shell", frames("execute_request", "s", "", {}, {"code": "x", "silent": True})
+    )
+    watcher.incoming_v1("shell", frames("complete_request", "q", "", {}, {"code": "pri"}))
+    watcher.outgoing_v1(frames("status", "k0", "r0", {}, {"execution_state": "idle"}))
+    assert runs == []
+    watcher.outgoing_v1(
+        frames("execute_reply", "k1", "r0", {}, {"status": "ok", "execution_count": 1})
+    )
+    watcher.outgoing_v1(
+        frames("execute_reply", "k2", "r1", {}, {"status": "error", "ename": "NameError"})
+    )
+    watcher.outgoing_v1(frames("execute_reply", "k3", "r2", {}, {"status": "aborted"}))
+    watcher.outgoing_v1(frames("execute_reply", "k4", "s", {}, {"status": "ok"}))
+    assert [(r.outcome, r.ename, r.cell_id, r.cell_index) for r in runs] == [
+        ("ok", "", "c0", 0),
+        ("error", "NameError", "c1", 1),
+        ("aborted", "", "c2", 2),
+    ]
+    assert runs[0].code_head == "print(0)\n" * 4 + "print(0)" and runs[0].execution_count == 1
+    for n in range(1000):  # requests a kernel never answers are forgotten, oldest first
+        watcher.incoming_json(
+            json.dumps(
+                {
+                    "channel": "shell",
+                    "header": {"msg_id": f"m{n}", "msg_type": "execute_request"},
+                    "content": {"code": "1"},
+                }
+            )
+        )
+    assert len(watcher._waiting) == 256 and "m999" in watcher._waiting

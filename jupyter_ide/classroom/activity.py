@@ -29,6 +29,7 @@ from ..db import Course, Database, JudgeSubmission
 from ..db.activity_models import ActivityEvent, Presence
 from ..db.models import File, Workspace
 from ..db.queries import get_or_create_user
+from ..kernels.run_watch import KernelRun
 from .helpqueue import check_path
 from .manager import AssignmentManager, ClassroomError
 from .workspaces import WorkspaceFiles
@@ -128,6 +129,25 @@ class ActivityRecorder:
                 course_from_path=True,
                 size=int(model.get("size") or 0),
                 text_hash=str(model.get("hash") or "")[:64],
+            )
+        )
+
+    def kernel_run(self, owner: str, path: str, kernel_name: str, run: KernelRun) -> None:
+        """Queue a cell run the server saw on ``owner``'s kernel (no I/O here)."""
+        try:
+            path = check_path(path)
+        except ClassroomError:
+            path = ""
+        self._queue(
+            Pending(
+                user=owner,
+                kind="run",
+                path=path,
+                at=run.started,
+                course_from_path=True,
+                text_hash=run.code_hash,
+                detail=run.detail(kernel_name[:64]),
+                end=run.ended,
             )
         )
 

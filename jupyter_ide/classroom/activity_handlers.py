@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from tornado import web
@@ -17,6 +18,8 @@ MAX_BODY = 4 * 1024 * 1024  # a paste report of max_paste characters fits
 class _ActivityHandler(_ClassroomHandler):
     """Shared parts: the activity managers, the course a report names."""
 
+    retry_after = 0  # seconds until a refused reporter may report again
+
     @property
     def activity(self) -> Activity:
         """The server's activity recorder, reader and dashboard."""
@@ -28,6 +31,28 @@ class _ActivityHandler(_ClassroomHandler):
     def header_course(self) -> str | None:
         """Return the course the request is made in (X-IDE-Course), if named."""
         return self.request.headers.get(COURSE_HEADER, "").strip() or None
+
+    async def admit(self, user: str) -> None:
+        """Count one report of ``user`` this minute; 429 past the per-user limit."""
+        limit = self.activity.reports_per_minute
+        cache = self.settings.get("jupyter_ide_cache")
+        if cache is None:
+            return
+        minute = int(time.time() // 60)
+        admitted, _ = await cache.incr_if_below(f"activity:reports:{user}:{minute}", 1, limit, 120)
+        if not admitted:
+            self.retry_after = 60 - int(time.time()) % 60
+            raise web.HTTPError(
+                429,
+                f"Too many activity reports: at most {limit} a minute per user; "
+                "try again in a minute",
+            )
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """Answer as the API does; a 429 says when the next minute starts (Retry-After)."""
+        if status_code == 429 and self.retry_after:
+            self.set_header("Retry-After", str(self.retry_after))
+        super().write_error(status_code, **kwargs)
 
     def small_body(self) -> Any:
         """Return the parsed body, refusing oversized ones before parsing (413)."""
@@ -44,6 +69,7 @@ class EventsHandler(_ActivityHandler):
     async def post(self) -> None:
         """Record an edit burst, a paste (its source found here) or a run's file."""
         user, role = self.who()
+        await self.admit(user)
         body = self.small_body()
         found = await self.activity.recorder.report(body, self.header_course(), user, role)
         self.reply(found, 201 if found["recorded"] == "paste" else 200)
@@ -57,13 +83,18 @@ class PresenceHandler(_ActivityHandler):
     async def post(self) -> None:
         """Mark the caller online in the course."""
         user, role = self.who()
+        await self.admit(user)
         await self.activity.recorder.presence(self.small_body(), self.header_course(), user, role)
         self.set_status(204)
         self.finish()
 
 
 class TimelineHandler(_ActivityHandler):
-    """GET ?student=&path=&limit=: a student's activity in the course, oldest first."""
+    """GET ?student=&path=&limit=: a student's activity in the course, oldest first.
+
+    The answer carries an ETag; asked again with If-None-Match, an unchanged timeline is a
+    304 that cost one query, so a page may poll it for live updates.
+    """
 
     @web.authenticated
     @requires("teaching:use")
@@ -71,6 +102,14 @@ class TimelineHandler(_ActivityHandler):
         """Instructors: any student's; students: their own."""
         user, role = self.who()
         await self.activity.recorder.flush()
+        student = self.get_query_argument("student", "")
+        tag = f'"{await self.activity.reader.stamp(course, user, role, student)}"'
+        self.set_header("ETag", tag)
+        asked = self.request.headers.get("If-None-Match", "")
+        if tag in (t.strip().removeprefix("W/") for t in asked.split(",")):
+            self.set_status(304)
+            self.finish()
+            return
         self.reply(
             await self.activity.reader.timeline(
                 course,

@@ -47,6 +47,11 @@ class ActivitySettings(LoggingConfigurable):
         "Env: JUPYTER_IDE_ACTIVITY_RETENTION_DAYS (default 365).",
     ).tag(config=True)
 
+    reports_per_minute = Int(
+        help="Most activity reports (edits, pastes, runs, presence) one user may send a minute; "
+        "more are answered 429. Env: JUPYTER_IDE_ACTIVITY_REPORTS_PER_MINUTE (default 600).",
+    ).tag(config=True)
+
     batch_seconds = Float(
         0.05, help="How long an activity event waits for others to share its database write."
     ).tag(config=True)
@@ -54,6 +59,10 @@ class ActivitySettings(LoggingConfigurable):
     @default("paste_threshold")
     def _default_paste(self) -> int:
         return int(positive_env("JUPYTER_IDE_PASTE_THRESHOLD", 200))
+
+    @default("reports_per_minute")
+    def _default_reports(self) -> int:
+        return int(positive_env("JUPYTER_IDE_ACTIVITY_REPORTS_PER_MINUTE", 600))
 
     @default("retention_days")
     def _default_retention(self) -> int:
@@ -68,7 +77,12 @@ class ActivitySettings(LoggingConfigurable):
         return positive_env("JUPYTER_IDE_ONLINE_SECONDS", 60.0)
 
     @validate(
-        "paste_threshold", "max_paste", "edit_burst_seconds", "online_seconds", "retention_days"
+        "paste_threshold",
+        "max_paste",
+        "edit_burst_seconds",
+        "online_seconds",
+        "retention_days",
+        "reports_per_minute",
     )
     def _positive(self, proposal: Any) -> Any:
         if proposal["value"] <= 0:
@@ -89,6 +103,7 @@ class Activity:
     recorder: ActivityRecorder
     reader: ActivityReader
     dashboard: Dashboard
+    reports_per_minute: int = 600
 
 
 def make_activity(classroom: Classroom, parent: Any) -> Activity:
@@ -103,6 +118,7 @@ def make_activity(classroom: Classroom, parent: Any) -> Activity:
             retention_days=settings.retention_days,
         )
         online = settings.online_seconds
+        per_minute = settings.reports_per_minute
     except TraitError as e:
         raise SystemExit(f"jupyter-ide refuses to start: {e}") from e
     assignments = classroom.assignments
@@ -111,7 +127,8 @@ def make_activity(classroom: Classroom, parent: Any) -> Activity:
     # Where the save really happens: this server's manager (a hub service's: each user's).
     files.contents.register_post_save_hook(recorder.saved)  # type: ignore[no-untyped-call]
     IOLoop.current().add_callback(recorder.start_purging, PURGE_SECONDS)
-    return Activity(recorder, ActivityReader(assignments, files), Dashboard(assignments, online))
+    reader = ActivityReader(assignments, files)
+    return Activity(recorder, reader, Dashboard(assignments, online), per_minute)
 
 
 async def close_activity(activity: Activity | None) -> None:

@@ -14,13 +14,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..auth.permissions import Role
 from ..db import AIUsage, Course, CourseMember, JudgeSubmission, User
-from ..db.activity_models import Presence
+from ..db.activity_models import ActivityEvent, Presence
 from ..db.models import Assignment, AssignmentSubmission
 from ..db.teaching_models import HelpRequest
-from .activity_timeline import verdict
+from .activity_timeline import kernel_verdict, verdict
 from .manager import ASSIGNMENT, AssignmentManager, ClassroomError, iso
 
 AI_WINDOW = timedelta(minutes=10)
+
+
+def _aware(at: datetime) -> datetime:
+    """Return ``at`` with a time zone (SQLite hands back naive UTC times)."""
+    return at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)
 
 
 class Dashboard:
@@ -141,7 +146,28 @@ class Dashboard:
                 JudgeSubmission.user_id, JudgeSubmission.status_id, JudgeSubmission.created_at
             ).join(latest, latest.c.id == JudgeSubmission.id)
         )
-        return {uid: {**verdict(status), "time": iso(at)} for uid, status, at in found.all()}
+        judged = {uid: (at, verdict(status)) for uid, status, at in found.all()}
+        # Kernel cell runs (no judge token): each student's latest, the later of the two wins.
+        cells = (
+            select(func.max(ActivityEvent.id).label("id"))
+            .where(
+                ActivityEvent.course_id == course.id,
+                ActivityEvent.kind == "run",
+                ActivityEvent.ref.is_(None),
+            )
+            .group_by(ActivityEvent.user_id)
+            .subquery()
+        )
+        ran = await session.execute(
+            select(ActivityEvent.user_id, ActivityEvent.detail, ActivityEvent.started_at).join(
+                cells, cells.c.id == ActivityEvent.id
+            )
+        )
+        for uid, detail, at in ran.all():
+            seen = judged.get(uid)
+            if seen is None or _aware(at) >= _aware(seen[0]):
+                judged[uid] = (at, {**kernel_verdict(detail or {}), "via": "kernel"})
+        return {uid: {**found, "time": iso(at)} for uid, (at, found) in judged.items()}
 
     async def _tests(
         self, session: AsyncSession, current: Assignment | None
