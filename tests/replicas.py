@@ -7,6 +7,7 @@ affinity rule) is the hub's external service URL.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from collections.abc import Iterator, Sequence
@@ -72,6 +73,7 @@ def start_replica(
         "service",
         "--JudgeSettings.pool_size=0",
         "--SandboxManager.pool_size=0",
+        *(["--allow-root"] if os.geteuid() == 0 else []),  # root in CI containers
         *args,
     ]
     process = subprocess.Popen(
@@ -106,9 +108,14 @@ def wait_up(replica: Replica) -> None:
 
 
 @contextmanager
-def two_replicas(base: Path, moto: MotoServer, args: Sequence[str]) -> Iterator[Replicas]:
-    """A hub whose external service is haproxy in front of two replicas started with ``args``."""
-    with service_hub(base, moto, "external") as (hub, hub_env):
+def two_replicas(
+    base: Path, moto: MotoServer, args: Sequence[str], extra_env: dict[str, str] | None = None
+) -> Iterator[Replicas]:
+    """A hub whose external service is haproxy in front of two replicas started with ``args``.
+
+    ``extra_env`` is more of the hub's environment (e.g. JUPYTER_IDE_INSTRUCTORS).
+    """
+    with service_hub(base, moto, "external", extra_env) as (hub, hub_env):
         port = int(hub_env["JUPYTER_IDE_SERVICE_URL"].rsplit(":", 1)[1])
         started: list[Replica] = []
         try:
