@@ -166,3 +166,24 @@ def test_a_replica_cut_from_redis_resumes_and_catches_up(caplog: pytest.LogCaptu
         assert str(room_a.text) == "a " + SAVED + " b"
 
     _run(test)
+
+
+def test_without_redis_rooms_work_alone(caplog: pytest.LogCaptureFixture) -> None:
+    """Redis unreachable from the start: a room is seeded and edited here, with a log line."""
+
+    async def main() -> None:
+        rooms = LiveRooms(_saved, idle_seconds=60)
+        relay = LiveRelay("redis://127.0.0.1:1/0")
+        relay.bind(rooms)
+        try:
+            with caplog.at_level(logging.WARNING, "jupyter_ide.classroom.live_relay"):
+                room = await rooms.room("ada", "lab.py")
+                room.text.insert(0, "# here\n")
+                assert str(room.text) == "# here\n" + SAVED
+                assert "Live relay stopped: Redis is unreachable" in caplog.text
+                assert not relay.connected
+        finally:
+            await rooms.close()
+            await relay.close()
+
+    asyncio.run(main())

@@ -85,11 +85,13 @@ class LiveRelay:
         self.presence_seconds = presence_seconds
         self.rooms: LiveRooms | None = None
         self.connected = False
+        name = f"{CLIENT_NAME}{self.id[:12]}"
+        # Publishing gives up on a Redis that hangs; listening waits as long as it must.
         self._redis = aioredis.from_url(
-            url,
-            socket_connect_timeout=2.0,
-            socket_keepalive=True,
-            client_name=f"{CLIENT_NAME}{self.id[:12]}",
+            url, socket_connect_timeout=2.0, socket_timeout=5.0, client_name=name
+        )
+        self._listener = aioredis.from_url(
+            url, socket_connect_timeout=2.0, socket_keepalive=True, client_name=name
         )
         self._all = f"{prefix}live:replicas"
         self._channels: dict[str, str] = {}  # channel -> owner
@@ -212,8 +214,9 @@ class LiveRelay:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
-        with contextlib.suppress(RedisError, OSError):
-            await self._redis.aclose()
+        for client in (self._redis, self._listener):
+            with contextlib.suppress(RedisError, OSError):
+                await client.aclose()
 
     # -- the wire ------------------------------------------------------------------------
 
@@ -276,7 +279,7 @@ class LiveRelay:
         """Receive the other replicas' messages; reconnect (and resynchronise) after a loss."""
         delay = 0.5
         while True:
-            pubsub = self._redis.pubsub()
+            pubsub = self._listener.pubsub()
             for event in self._confirmed.values():
                 event.clear()
             try:
@@ -297,14 +300,14 @@ class LiveRelay:
                         if name in self._confirmed:
                             self._confirmed[name].set()
             except (RedisError, OSError) as e:
-                self._tried.set()
-                if self.connected:
+                if self.connected or not self._tried.is_set():
                     log.warning(
                         "Live relay stopped: Redis is unreachable (%s); live rooms work on this "
                         "replica alone until it answers again",
                         e,
                     )
                 self.connected = False
+                self._tried.set()
             finally:
                 self._pubsub = None
                 with contextlib.suppress(Exception):
