@@ -4,6 +4,8 @@ Pure functions, run in worker processes (CPU-bound). Code is tokenized by copyde
 (Pygments lexers: names become V, functions F, strings S; comments and spacing dropped), its
 k-grams are hashed (a deterministic hash, so that fingerprints made in different processes
 compare), winnowed with copydetect's winnowing, and the starter code's k-grams are removed.
+copydetect is imported where it is used, in those processes: it imports matplotlib (seconds
+of a start), which the server itself never needs.
 A pair's similarity on each side is copydetect's: the share of that side's fingerprinted
 tokens that fall in k-grams the other side also has.
 """
@@ -18,8 +20,6 @@ from typing import Any
 
 import numpy as np
 import pygments.util
-from copydetect.detector import compare_files
-from copydetect.utils import filter_code, winnow
 from numpy.lib.stride_tricks import sliding_window_view
 from pygments import lexers
 from pygments.lexers.special import TextLexer
@@ -156,6 +156,8 @@ def kgram_hashes(filtered: str, k: int) -> np.ndarray:
 
 def tokens(source: Source) -> tuple[str, np.ndarray]:
     """Return copydetect's filtered tokens of a file and its offsets back to the text."""
+    from copydetect.utils import filter_code  # copydetect imports matplotlib: only here
+
     text, language = source
     filtered, offsets = filter_code(text, "", language)
     return filtered, offsets
@@ -174,6 +176,8 @@ def _selected(filtered: str, starter: np.ndarray, settings: Settings) -> tuple[A
     hashes = kgram_hashes(filtered, settings.noise)
     if len(hashes) == 0:
         return hashes, np.empty(0, dtype=np.int64)
+    from copydetect.utils import winnow  # copydetect imports matplotlib: only here
+
     picked, idx = winnow(hashes, settings.window, remove_duplicates=False)
     idx = np.asarray(idx, dtype=np.int64)
     picked = np.asarray(picked, dtype=np.int64)
@@ -365,6 +369,8 @@ def pair_regions(
     settings: Settings,
 ) -> list[dict[str, Any]]:
     """Return, per pair of files in one language, both sides' matched regions (best first)."""
+    from copydetect.detector import compare_files  # copydetect imports matplotlib: only here
+
     excluded = starter_hashes(starter, settings)
     prints_a = {p: _file_fingerprint(s, excluded, settings) for p, s in files_a.items()}
     prints_b = {p: _file_fingerprint(s, excluded, settings) for p, s in files_b.items()}
