@@ -1,6 +1,7 @@
 """The activity timeline and replay in /ide: a paste in the editor shows on the instructor's
 timeline, named as a paste from the workspace file it came from; the replay scrubber steps
-through the file's saved versions in a read-only editor.
+through the file's saved versions in a read-only editor; a new event appears on the open
+timeline without a reload.
 
 Two real server processes on one database and one blob store, as a hub's user servers are:
 sam's (the student) and alan's (the instructor).
@@ -123,3 +124,9 @@ def test_a_paste_shows_on_the_timeline_and_replay_steps_through_versions(
     teacher.keyboard.press("ArrowRight")
     expect(label).to_contain_text("version 3 of 3")
     expect(lines).to_contain_text("print('third')")
+
+    # Live refresh: sam saves again; the save appears on alan's open timeline by itself (it
+    # polls with If-None-Match: unchanged answers are 304s), no reload, no Refresh click.
+    body = {"type": "file", "format": "text", "content": "print('fourth')\n"}
+    _call(sam, "sam", "PUT", "/api/contents/main.py", body)
+    expect(timeline.get_by_test_id("timeline-save")).to_have_count(3, timeout=15_000)

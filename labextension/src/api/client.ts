@@ -9,6 +9,7 @@ import {
   type Timeline,
 } from '../lib/activity';
 import { ServerConnection } from '@jupyterlab/services';
+import { parseLivePairs, type LivePairs } from '../lib/livePairs';
 import {
   parseAssignment,
   parseAssignments,
@@ -883,6 +884,50 @@ export class IdeClient {
     const query = new URLSearchParams({ student, path });
     const found = await this.getJSON(`courses/${encodeURIComponent(course)}/activity?${query}`);
     return parseTimeline(found);
+  }
+
+  /** A student's timeline again, unless unchanged since ``etag`` (then null: the server
+   * answered 304 after one query). Used to poll for new events. */
+  async timelineIfChanged(
+    course: string,
+    student: string,
+    etag: string | null,
+  ): Promise<{ timeline: Timeline; etag: string | null } | null> {
+    const query = new URLSearchParams({ student, path: '' });
+    const url = URLExt.join(
+      this.settings.baseUrl,
+      'ide',
+      'api',
+      `courses/${encodeURIComponent(course)}/activity?${query}`,
+    );
+    const init: RequestInit = { headers: etag ? { 'If-None-Match': etag } : {} };
+    const response = await ServerConnection.makeRequest(url, init, this.settings);
+    if (response.status === 304) {
+      return null;
+    }
+    if (!response.ok) {
+      throw new ServerConnection.ResponseError(response);
+    }
+    return { timeline: parseTimeline(await response.json()), etag: response.headers.get('ETag') };
+  }
+
+  /** The course's named pairs (instructors: all; a student: their own, with ``partner``). */
+  async livePairs(course: string): Promise<LivePairs> {
+    return parseLivePairs(await this.getJSON(this.livePath(course, 'pairs')));
+  }
+
+  /** Instructors: pair two students of the course (each may then edit the other's files). */
+  async pairStudents(course: string, a: string, b: string): Promise<void> {
+    await this.request(this.livePath(course, 'pairs'), {
+      method: 'POST',
+      body: JSON.stringify({ students: [a, b] }),
+      headers: { 'Content-Type': 'application/json' },
+    });
+  }
+
+  /** Instructors: end the pair ``student`` is in. */
+  async unpairStudent(course: string, student: string): Promise<void> {
+    await this.request(this.livePath(course, 'pairs', student), { method: 'DELETE' });
   }
 
   /** The saved versions of a student's file, oldest first, to replay. */

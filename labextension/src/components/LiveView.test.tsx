@@ -79,6 +79,9 @@ describe('LiveView', () => {
           open: ['lab/a.py'],
         });
       }
+      if (path === 'pairs') {
+        return json(200, { course: 'cs101', pairs: [{ students: ['ann', 'bob'] }] });
+      }
       if (path === 'ann/runs') {
         return json(200, { runs: [{ token: 't1', language: 'python', stdout: 'hi\n' }] });
       }
@@ -89,6 +92,7 @@ describe('LiveView', () => {
     );
     await settle();
     expect(view.byTestId('live-member-ida')).toBeNull(); // students only
+    expect(view.byTestId('live-pair-ann+bob')?.textContent).toContain('ann & bob');
     expect(view.byTestId('live-members')?.textContent).toContain('editing lab/a.py');
     await click(view.byTestId('live-member-ann'));
     expect(view.byTestId('live-files')?.textContent).toContain('(open now)');
@@ -101,14 +105,45 @@ describe('LiveView', () => {
     await view.unmount();
   });
 
-  it('tells a student what the view is for, and asks the server nothing', async () => {
-    const { services, calls } = servicesWith(() => null);
+  it('tells an unpaired student what the view is for, asking only for their partner', async () => {
+    const { services, calls } = servicesWith((_method, path) =>
+      path === 'pairs' ? json(200, { course: 'cs101', pairs: [], partner: null }) : null,
+    );
     const view = await render(
       <LiveView services={services} course="cs101" role="student" visible={true} />,
     );
     await settle();
     expect(view.byTestId('live-view')?.textContent).toContain('instructors');
-    expect(calls).toEqual([]);
+    expect(view.byTestId('partner-none')?.textContent).toContain('not paired you');
+    expect(calls).toEqual(['GET pairs']);
+    await view.unmount();
+  });
+
+  it("shows a paired student the partner's files and opens one writable", async () => {
+    const { services, calls } = servicesWith((_method, path) => {
+      if (path === 'pairs') {
+        return json(200, {
+          course: 'cs101',
+          pairs: [{ students: ['ann', 'bob'] }],
+          partner: 'bob',
+        });
+      }
+      if (path === 'bob/files') {
+        return json(200, {
+          files: [{ path: 'lab/b.py', kind: 'file', size: 1, modified: null }],
+          open: ['lab/b.py'],
+        });
+      }
+      return null;
+    });
+    const view = await render(
+      <LiveView services={services} course="cs101" role="student" visible={true} />,
+    );
+    await settle();
+    expect(view.byTestId('partner-files')?.textContent).toContain('bob is editing it');
+    await click(view.byTestId('partner-open-lab/b.py'));
+    expect(view.byTestId('live-file')?.textContent).toBe('bob lab/b.py true');
+    expect(calls).toEqual(['GET pairs', 'GET bob/files']);
     await view.unmount();
   });
 });

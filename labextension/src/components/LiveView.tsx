@@ -4,7 +4,9 @@ import { refusal } from '../api/client';
 import { liveFilePaths, type LiveEntry, type LiveMember, type LiveRun } from '../lib/live';
 import type { Services } from '../services';
 import { LiveFile } from './LiveFile';
+import { LivePairsPanel } from './LivePairsPanel';
 import { LiveRuns } from './LiveRuns';
+import { PartnerFiles } from './PartnerFiles';
 
 const POLL_MS = 5000;
 
@@ -102,6 +104,7 @@ export default function LiveView({ services, course, role, visible }: Props) {
         <p className="muted">
           The live view shows the work of a course&apos;s students to its instructors.
         </p>
+        {course && <PartnerFiles services={services} course={course} visible={visible} />}
       </div>
     );
   }
@@ -153,6 +156,9 @@ export default function LiveView({ services, course, role, visible }: Props) {
         ))}
         {members !== null && members.length === 0 && <li className="muted">No students.</li>}
       </ul>
+      {members !== null && (
+        <LivePairsPanel client={client} course={course} students={members.map((m) => m.name)} />
+      )}
       {student && (
         <>
           <h4>{student}&apos;s files</h4>

@@ -411,7 +411,12 @@ export default function NotebookView({
         );
       try {
         await debugBeforeRun(kernel.id, cellKey(path, id), cell.source);
-        const future = kernel.requestExecute({ code: cell.source, stop_on_error: true });
+        // The server records the run on the activity timeline; these name the cell there.
+        const index = notebookRef.current?.cells.findIndex((c) => c.id === id) ?? -1;
+        const future = kernel.requestExecute({ code: cell.source, stop_on_error: true }, true, {
+          cellId: id,
+          ...(index >= 0 ? { cellIndex: index } : {}),
+        });
         future.onIOPub = (msg) => {
           const type = msg.header.msg_type;
           const content = msg.content as Record<string, unknown>;

@@ -1,7 +1,7 @@
 /** A student's activity in a course, in order: edits, saves, pastes, runs, submissions, AI. */
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { errorMessage, type IdeClient } from '../api/client';
-import { describeEvent, type Timeline as TimelineData } from '../lib/activity';
+import { describeEvent, TIMELINE_POLL_MS, type Timeline as TimelineData } from '../lib/activity';
 import { formatWhen } from '../lib/time';
 import { Replay } from './Replay';
 
@@ -18,19 +18,33 @@ export function Timeline({ client, course, student, visible }: Props) {
   const [problem, setProblem] = useState<string | null>(null);
   const [replay, setReplay] = useState<string | null>(null);
 
-  const load = useCallback(async () => {
-    try {
-      setData(await client.timeline(course, student));
-      setProblem(null);
-    } catch (e) {
-      setProblem(await errorMessage(e));
-    }
-  }, [client, course, student]);
+  const etag = useRef<string | null>(null);
+
+  /** Load the timeline; unless ``force``, only when it changed (the server's ETag). */
+  const load = useCallback(
+    async (force = false) => {
+      try {
+        const found = await client.timelineIfChanged(course, student, force ? null : etag.current);
+        if (found) {
+          etag.current = found.etag;
+          setData(found.timeline);
+        }
+        setProblem(null);
+      } catch (e) {
+        setProblem(await errorMessage(e));
+      }
+    },
+    [client, course, student],
+  );
 
   useEffect(() => {
-    if (visible) {
-      void load();
+    if (!visible) {
+      return;
     }
+    void load(true);
+    // New events appear by themselves: an unchanged timeline is a cheap 304.
+    const poll = window.setInterval(() => void load(), TIMELINE_POLL_MS);
+    return () => window.clearInterval(poll);
   }, [visible, load]);
 
   return (
@@ -38,7 +52,7 @@ export function Timeline({ client, course, student, visible }: Props) {
       <div className="panel-header">
         <strong>Timeline{data?.student ? `: ${data.student}` : ''}</strong>
         <span className="toolbar-spacer" />
-        <button data-testid="timeline-refresh" onClick={() => void load()}>
+        <button data-testid="timeline-refresh" onClick={() => void load(true)}>
           Refresh
         </button>
       </div>
@@ -62,6 +76,11 @@ export function Timeline({ client, course, student, visible }: Props) {
               </button>
             ) : null}{' '}
             {describeEvent(e)}
+            {e.codeHead && (
+              <pre className="timeline-code muted" title="The first lines of the code run">
+                {e.codeHead}
+              </pre>
+            )}
           </li>
         ))}
       </ol>

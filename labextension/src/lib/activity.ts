@@ -15,6 +15,11 @@ export interface TimelineEvent {
   score: number | null;
   model: string | null;
   tokens: number | null;
+  /** A run's way: 'judge' (a judge run) or 'kernel' (a cell or file run in a kernel). */
+  via: string | null;
+  kernel: string | null;
+  cellIndex: number | null;
+  codeHead: string | null;
 }
 
 /** A student's timeline in a course. */
@@ -58,6 +63,8 @@ export interface LabDashboard {
   hands: number;
 }
 
+/** How often an open timeline asks whether anything new happened (a 304 when not). */
+export const TIMELINE_POLL_MS = 3000;
 /** How often the dashboard asks again (a short poll: see Dashboard.tsx). */
 export const DASHBOARD_POLL_MS = 5000;
 /** How often /ide says where the student is (the dashboard's "online"). */
@@ -109,6 +116,10 @@ export function parseTimeline(data: unknown): Timeline {
         score: num(e.score),
         model: str(e.model),
         tokens: num(e.tokens),
+        via: str(e.via),
+        kernel: str(e.kernel),
+        cellIndex: num(e.cell_index),
+        codeHead: str(e.code_head),
       },
     ];
   });
@@ -159,7 +170,7 @@ export function parseDashboard(data: unknown): LabDashboard {
         seenAt: str(r.seen_at),
         path: str(r.path),
         lastRun: str(run.description),
-        lastRunOk: runId === null ? null : runId === 3,
+        lastRunOk: typeof run.ok === 'boolean' ? run.ok : runId === null ? null : runId === 3,
         failingTests: num(r.failing_tests),
         tests: num(r.tests),
         handRaised: r.hand_raised === true,
@@ -189,6 +200,10 @@ export function describeEvent(e: TimelineEvent): string {
         ? `pasted ${e.size ?? 0} characters from ${e.source}`
         : `pasted ${e.size ?? 0} characters from outside the workspace`;
     case 'run':
+      if (e.via === 'kernel') {
+        const what = e.cellIndex !== null ? `cell ${e.cellIndex + 1}` : 'code';
+        return `ran ${what} in ${e.kernel || 'a kernel'}: ${e.verdict ?? 'unknown'}`;
+      }
       return `ran: ${e.verdict ?? 'unknown'}`;
     case 'submission':
       return `submitted ${e.assignment ?? ''}: ${e.status ?? ''}${
