@@ -9,6 +9,7 @@ import type { IdeClient } from '../api/client';
 import { useLspCell } from '../lsp/useLsp';
 import { reportActivity } from '../lib/activityEditor';
 import type { Services } from '../services';
+import type { CellLinker } from '../lib/liveEditor';
 
 interface Props {
   source: string;
@@ -28,6 +29,10 @@ interface Props {
   debugKey?: string;
   /** A code cell's id and the services: the cell joins its notebook's language server document. */
   lsp?: { services: Services; cellId: string };
+  /** The cell's text in a live room: the editor is bound to it (y-monaco) while given. */
+  live?: { linker: CellLinker; cellId: string };
+  /** Shown, not edited (a live view without pair editing). */
+  readOnly?: boolean;
 }
 
 const LINE_HEIGHT = 19;
@@ -45,6 +50,8 @@ export function CellEditor({
   onEditorFocus,
   debugKey,
   lsp,
+  live,
+  readOnly = false,
 }: Props) {
   const host = useRef<HTMLDivElement>(null);
   const editorRef = useRef<monaco.editor.IStandaloneCodeEditor | null>(null);
@@ -74,6 +81,7 @@ export function CellEditor({
       fontSize: 14,
       lineHeight: LINE_HEIGHT,
       automaticLayout: true,
+      readOnly,
     });
     const fit = () => {
       element.style.height = `${Math.max(editor.getContentHeight(), LINE_HEIGHT + 8)}px`;
@@ -116,6 +124,16 @@ export function CellEditor({
   }, []);
 
   useLspCell(editorRef, lsp?.services, path, lsp?.cellId);
+
+  const linker = live?.linker;
+  const liveId = live?.cellId;
+  useEffect(() => {
+    const editor = editorRef.current;
+    if (!linker || !liveId || !editor) {
+      return;
+    }
+    return linker.bindCell(liveId, editor);
+  }, [linker, liveId]);
 
   useEffect(() => {
     const model = editorRef.current?.getModel();

@@ -5,6 +5,7 @@ import { liveFilePaths, type LiveEntry, type LiveMember, type LiveRun } from '..
 import type { Services } from '../services';
 import { LiveFile } from './LiveFile';
 import { LivePairsPanel } from './LivePairsPanel';
+import { LiveNotebook } from './LiveNotebook';
 import { LiveRuns } from './LiveRuns';
 import { PartnerFiles } from './PartnerFiles';
 
@@ -176,7 +177,16 @@ export default function LiveView({ services, course, role, visible }: Props) {
               </li>
             ))}
           </ul>
-          {path && (
+          {path && path.toLowerCase().endsWith('.ipynb') && (
+            <LiveNotebook
+              key={`${student}/${path}/${pairing}`}
+              settings={services.settings}
+              target={{ course, student, path, line: null }}
+              writable={pairing}
+              onClose={() => setPath(null)}
+            />
+          )}
+          {path && !path.toLowerCase().endsWith('.ipynb') && (
             <LiveFile
               key={`${student}/${path}/${pairing}`}
               settings={services.settings}

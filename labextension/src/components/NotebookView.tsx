@@ -25,6 +25,7 @@ import { appendOutput, outputFromMessage, type Output } from '../lib/outputs';
 import { makeQueue } from '../lib/queue';
 import { deathMessage, formatLimits, specLimits, type SandboxLimits } from '../lib/sandbox';
 import type { EditorHandle } from '../lib/editorHandle';
+import { attachLiveNotebook, type OwnNotebookLink } from '../lib/liveEditor';
 import type { Services } from '../services';
 import { CellEditor } from './CellEditor';
 import { useLspNotebook } from '../lsp/useLsp';
@@ -95,6 +96,9 @@ export default function NotebookView({
   // The path this view was opened with or last renamed to (the tab follows renames).
   const pathRef = useRef(path);
   const policy = useMemo(() => documentPolicy(path), [path]);
+  // The notebook's live room (students of a course): the instructor sees it as it is typed.
+  const [live, setLive] = useState<OwnNotebookLink | null>(null);
+  const remoteCells = useRef<(cells: Cell[]) => void>(() => undefined);
 
   /** The running kernel's spec and language_info, to record in the notebook on save. */
   const kernelMetadata = useCallback(async (): Promise<KernelMetadata | null> => {
@@ -299,13 +303,34 @@ export default function NotebookView({
     [attachSession, path, services, startSession],
   );
 
+  remoteCells.current = (cells: Cell[]) => {
+    // Another writer of the room (pair editing) changed the cells: take them.
+    if (cells.length) {
+      edit((nb) => ({ ...nb, cells }));
+    }
+  };
+
   useEffect(() => {
     let disposed = false;
+    let leaveLive: (() => void) | null = null;
     load()
-      .then((nb) => (disposed ? undefined : connectKernel(nb)))
+      .then((nb) => {
+        if (disposed) {
+          return undefined;
+        }
+        leaveLive = attachLiveNotebook(
+          services,
+          path,
+          () => notebookRef.current,
+          (cells) => remoteCells.current(cells),
+          setLive,
+        );
+        return connectKernel(nb);
+      })
       .catch(async (e) => setProblem(`Could not open ${path}: ${await errorMessage(e)}`));
     return () => {
       disposed = true;
+      leaveLive?.();
       window.clearTimeout(autosave.current);
       session.current?.dispose();
       session.current = null;
@@ -339,6 +364,13 @@ export default function NotebookView({
       })
       .catch(() => undefined);
   }, [notify, onDirty, path, services.contents]);
+
+  useEffect(() => {
+    // The ref, not this render's notebook: keystrokes may have come since (the room has them).
+    if (live && notebookRef.current) {
+      live.push(notebookRef.current);
+    }
+  }, [live, notebook]);
 
   useEffect(() => {
     if (active) {
@@ -606,6 +638,7 @@ export default function NotebookView({
               onEditorFocus={(handle) => onEditor?.(path, handle)}
               lsp={cell.cell_type === 'code' ? { services, cellId: cell.id } : undefined}
               debugKey={cell.cell_type === 'code' ? cellKey(path, cell.id) : undefined}
+              live={live ? { linker: live, cellId: cell.id } : undefined}
             />
           ) : (
             <RenderedMarkdown

@@ -5,6 +5,15 @@ import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 import type { monaco } from '../monaco/setup';
 import { liveSocket, viewerBoard, viewersIn } from './live';
+import {
+  CELLS,
+  STATE,
+  cellText,
+  readNotebook,
+  writeNotebook,
+  type LiveNotebook,
+} from './liveNotebook';
+import type { Cell, Notebook } from './notebook';
 
 const TEXT = 'source';
 const GIVE_UP_AFTER = 3; // failed connections before a room that never opened is dropped
@@ -158,4 +167,170 @@ export function watchPresence(
   member: { course: string; student: string },
 ): () => void {
   return openRoom(settings, member, member.student, '').close;
+}
+
+/** Binds each cell's Monaco editor to its cell's Y.Text, rebinding when the cell is recreated. */
+export class CellBinder {
+  private readonly editors = new Map<string, monaco.editor.IStandaloneCodeEditor>();
+  private readonly bindings = new Map<string, { text: Y.Text; binding: MonacoBinding }>();
+  private ready = false;
+
+  constructor(private readonly room: LiveRoom) {}
+
+  /** Bind a cell's editor (now, or once the room has the cell); returns the unbind. */
+  bind(id: string, editor: monaco.editor.IStandaloneCodeEditor): () => void {
+    this.editors.set(id, editor);
+    this.refresh();
+    return () => {
+      if (this.editors.get(id) === editor) {
+        this.editors.delete(id);
+        this.bindings.get(id)?.binding.destroy();
+        this.bindings.delete(id);
+      }
+    };
+  }
+
+  /** Bind the editors whose cells the room has now (after each change of its cells). */
+  refresh(ready = this.ready): void {
+    this.ready = ready;
+    if (!ready) {
+      return;
+    }
+    for (const [id, editor] of this.editors) {
+      const text = cellText(this.room.doc, id);
+      const had = this.bindings.get(id);
+      if (had?.text === text) {
+        continue;
+      }
+      had?.binding.destroy();
+      this.bindings.delete(id);
+      const model = editor.getModel();
+      if (text && model) {
+        const binding = new MonacoBinding(text, model, new Set([editor]), null);
+        this.bindings.set(id, { text, binding });
+      }
+    }
+  }
+
+  /** Whether a cell's editor is bound to its text now. */
+  bound(id: string): boolean {
+    return this.bindings.has(id);
+  }
+
+  destroy(): void {
+    this.bindings.forEach(({ binding }) => binding.destroy());
+    this.bindings.clear();
+    this.editors.clear();
+  }
+}
+
+/** A notebook editor's link to its room (see ``bindOwnNotebook``). */
+export interface NotebookLink {
+  /** Write the editor's notebook to the room (after each change of it). */
+  push: (notebook: Notebook) => void;
+  /** Bind a cell's editor to its text in the room; returns the unbind. */
+  bindCell: (id: string, editor: monaco.editor.IStandaloneCodeEditor) => () => void;
+  close: () => void;
+}
+
+/**
+ * Make a student's notebook editor a writable peer of its room. Alone in the room (the server
+ * empties it then), the editor fills it with its notebook; otherwise it takes the room's cells.
+ * Cells changed by another writer (pair editing) reach ``onRemote``.
+ */
+export function bindOwnNotebook(
+  settings: ServerConnection.ISettings,
+  owner: string,
+  path: string,
+  current: () => Notebook | null,
+  onRemote: (cells: Cell[]) => void,
+): NotebookLink {
+  const room = openRoom(settings, null, owner, path);
+  const stopReporting = reportViewers(room);
+  const binder = new CellBinder(room);
+  const local = {}; // the origin of this editor's own writes
+  let synced = false;
+  const push = (notebook: Notebook) => {
+    if (synced) {
+      writeNotebook(room.doc, notebook, local, (id) => binder.bound(id));
+      binder.refresh();
+    }
+  };
+  const onSync = (ready: boolean) => {
+    if (!ready || synced) {
+      return;
+    }
+    synced = true;
+    const notebook = current();
+    const held = readNotebook(room.doc).cells;
+    if (held.length === 0 && notebook) {
+      push(notebook);
+    } else {
+      onRemote(held);
+    }
+    binder.refresh(true);
+  };
+  const cells = room.doc.getArray<unknown>(CELLS);
+  const onChange = (_events: unknown, transaction: Y.Transaction) => {
+    if (synced && transaction.origin !== local && !transaction.local) {
+      onRemote(readNotebook(room.doc).cells);
+      binder.refresh();
+    }
+  };
+  cells.observeDeep(onChange);
+  room.provider.on('sync', onSync);
+  return {
+    push,
+    bindCell: (id, editor) => binder.bind(id, editor),
+    close: () => {
+      room.provider.off('sync', onSync);
+      cells.unobserveDeep(onChange);
+      binder.destroy();
+      stopReporting();
+      room.close();
+    },
+  };
+}
+
+/** A viewer's link to a member's notebook room (see ``viewNotebook``). */
+export interface NotebookView {
+  bindCell: (id: string, editor: monaco.editor.IStandaloneCodeEditor) => () => void;
+  close: () => void;
+}
+
+/** Show a member's notebook as the room has it, live: ``onChange`` with each state of it. */
+export function viewNotebook(
+  settings: ServerConnection.ISettings,
+  member: { course: string; student: string },
+  path: string,
+  onChange: (notebook: LiveNotebook) => void,
+  onState: (state: 'connected' | 'synced' | 'failed' | 'closed') => void,
+): NotebookView {
+  const room = openRoom(settings, member, member.student, path, onState);
+  const binder = new CellBinder(room);
+  const show = () => {
+    onChange(readNotebook(room.doc));
+    binder.refresh();
+  };
+  const onSync = (ready: boolean) => {
+    if (ready) {
+      binder.refresh(true);
+      show();
+    }
+  };
+  const cells = room.doc.getArray<unknown>(CELLS);
+  const state = room.doc.getMap<unknown>(STATE);
+  cells.observeDeep(show);
+  state.observe(show);
+  room.provider.on('sync', onSync);
+  return {
+    bindCell: (id, editor) => binder.bind(id, editor),
+    close: () => {
+      room.provider.off('sync', onSync);
+      cells.unobserveDeep(show);
+      state.unobserve(show);
+      binder.destroy();
+      room.close();
+    },
+  };
 }

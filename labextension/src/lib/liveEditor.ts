@@ -2,6 +2,7 @@
 import type { IdeClient } from '../api/client';
 import type { monaco } from '../monaco/setup';
 import type { Services } from '../services';
+import type { Cell, Notebook } from './notebook';
 
 let studentOnce: Promise<string | null> | null = null;
 
@@ -55,5 +56,46 @@ export function attachPresence(services: Services): () => void {
   return () => {
     gone = true;
     leave?.();
+  };
+}
+
+/** What binds a notebook's cell editors to their room (the student's own, or a viewer's). */
+export interface CellLinker {
+  bindCell: (id: string, editor: monaco.editor.IStandaloneCodeEditor) => () => void;
+}
+
+/** A student's notebook editor's link to its room: write after each change, bind cells. */
+export interface OwnNotebookLink extends CellLinker {
+  push: (notebook: Notebook) => void;
+}
+
+/**
+ * Make a notebook editor a writable peer of its live room when the user is a student of a
+ * course: ``onLink`` gets the link once it is up (never otherwise). Returns what leaves the room.
+ */
+export function attachLiveNotebook(
+  services: Services,
+  path: string,
+  current: () => Notebook | null,
+  onRemote: (cells: Cell[]) => void,
+  onLink: (link: OwnNotebookLink | null) => void,
+): () => void {
+  let leave: (() => void) | null = null;
+  let gone = false;
+  void liveStudent(services.ide).then(async (student) => {
+    if (!student || gone) {
+      return;
+    }
+    const { bindOwnNotebook } = await import('./liveBinding');
+    if (!gone) {
+      const link = bindOwnNotebook(services.settings, student, path, current, onRemote);
+      leave = link.close;
+      onLink(link);
+    }
+  });
+  return () => {
+    gone = true;
+    leave?.();
+    onLink(null);
   };
 }
