@@ -10,7 +10,16 @@ import {
   type DapEvent,
   type DapTransport,
 } from './debugSession';
-import { DebugStore, cellKey, toggleLine } from './debugStore';
+import {
+  DebugStore,
+  breakpointClass,
+  cellKey,
+  cleanOptions,
+  firstKind,
+  describeBreakpoint,
+  supportedBreakpoints,
+  toggleLine,
+} from './debugStore';
 import { debugTarget } from './debugTargets';
 
 describe('breakpoints', () => {
@@ -41,6 +50,103 @@ describe('breakpoints', () => {
     stop();
     store.toggle('x.py', 1);
     expect(calls).toBe(5);
+  });
+});
+
+describe('conditional breakpoints and logpoints', () => {
+  it('keeps a condition on its line and sends it to the adapter', () => {
+    const store = new DebugStore();
+    let calls = 0;
+    store.subscribe(() => (calls += 1));
+    store.toggle('loop.py', 2);
+    store.setOptions('loop.py', 4, { condition: ' i == 3 ' }); // adds the breakpoint
+    expect(store.breakpoints('loop.py')).toEqual([2, 4]);
+    expect(store.sourceBreakpoints('loop.py')).toEqual([
+      { line: 2 },
+      { line: 4, condition: 'i == 3' },
+    ]);
+    store.setOptions('loop.py', 4, { condition: 'i == 3' }); // the same: no call
+    expect(calls).toBe(2);
+    store.setOptions('loop.py', 2, { logMessage: 'i is {i}', hitCondition: '' });
+    expect(store.options('loop.py', 2)).toEqual({ logMessage: 'i is {i}' });
+    expect(calls).toBe(3);
+  });
+
+  it('clears options with the breakpoint, and blanks make a plain one', () => {
+    const store = new DebugStore();
+    store.setOptions('a.c', 7, { hitCondition: '>= 2' });
+    store.setOptions('a.c', 7, { hitCondition: '  ' });
+    expect(store.sourceBreakpoints('a.c')).toEqual([{ line: 7 }]);
+    store.setOptions('a.c', 7, { condition: 'n > 1' });
+    store.toggle('a.c', 7); // removed: its condition goes with it
+    store.toggle('a.c', 7);
+    expect(store.options('a.c', 7)).toEqual({});
+    expect(store.sourceBreakpoints('a.c')).toEqual([{ line: 7 }]);
+  });
+
+  it('names and draws each kind', () => {
+    expect(cleanOptions({ condition: '', logMessage: ' x ' })).toEqual({ logMessage: 'x' });
+    expect(describeBreakpoint({})).toBe('Breakpoint');
+    expect(describeBreakpoint({ condition: 'i == 3', hitCondition: '2' })).toBe(
+      'Breakpoint when i == 3, hit count 2',
+    );
+    expect(breakpointClass({})).toBe('debug-breakpoint');
+    expect(breakpointClass({ condition: 'x' })).toContain('debug-breakpoint-conditional');
+    expect(breakpointClass({ condition: 'x', logMessage: 'y' })).toContain('debug-logpoint');
+    expect(firstKind({})).toBe('condition');
+    expect(firstKind({ logMessage: 'm' })).toBe('logMessage');
+  });
+
+  it('sends conditions in setBreakpoints', async () => {
+    const sent: [string, Record<string, unknown>][] = [];
+    const transport: DapTransport = {
+      request: async (command, args) => {
+        sent.push([command, args]);
+        return { success: true, body: {} };
+      },
+      onEvent: () => () => undefined,
+    };
+    const session = new DebugSession(transport, 'python');
+    session.capabilities = { supportsConditionalBreakpoints: true, supportsLogPoints: true };
+    await session.setBreakpoints('/tmp/c.py', [
+      { line: 3, condition: 'i == 3' },
+      { line: 5, logMessage: 'at {i}' },
+    ]);
+    expect(sent[0]?.[1]).toMatchObject({
+      source: { path: '/tmp/c.py' },
+      breakpoints: [
+        { line: 3, condition: 'i == 3' },
+        { line: 5, logMessage: 'at {i}' },
+      ],
+      lines: [3, 5],
+    });
+  });
+
+  it('leaves out what the adapter does not announce, saying so once', async () => {
+    const sent: Record<string, unknown>[] = [];
+    const transport: DapTransport = {
+      request: async (_command, args) => {
+        sent.push(args);
+        return { success: true, body: {} };
+      },
+      onEvent: () => () => undefined,
+    };
+    const session = new DebugSession(transport, 'lldb');
+    session.capabilities = {
+      supportsConditionalBreakpoints: true,
+      supportsHitConditionalBreakpoints: true,
+    };
+    const breakpoints = [
+      { line: 5, condition: 'n == 3' },
+      { line: 6, logMessage: 'n is {n}' },
+    ];
+    await session.setBreakpoints('/tmp/ide-debug/main.c', breakpoints);
+    await session.setBreakpoints('/tmp/ide-debug/main.c', breakpoints);
+    expect(sent[1]).toMatchObject({ breakpoints: [{ line: 5, condition: 'n == 3' }], lines: [5] });
+    expect(session.output).toEqual([
+      'This debugger has no logpoints: the breakpoint on line 6 is not set.\n',
+    ]);
+    expect(supportedBreakpoints([{ line: 1, hitCondition: '2' }], {}).sent).toEqual([]);
   });
 });
 

@@ -1,6 +1,7 @@
 /** Breakpoints in a Monaco editor's glyph margin and the paused line's highlight. */
 import { monaco } from '../monaco/setup';
-import { debugStore } from './debugStore';
+import { editBreakpoint } from './debugCondition';
+import { breakpointClass, debugStore, describeBreakpoint } from './debugStore';
 import '../components/DebugPanel.css';
 
 /** Show and toggle breakpoints of ``key()`` in ``editor``; return what stops it. */
@@ -12,14 +13,19 @@ export function attachDebugGutter(
   const paint = () => {
     const k = key();
     const here = debugStore.location();
-    const items: monaco.editor.IModelDeltaDecoration[] = debugStore.breakpoints(k).map((line) => ({
-      range: new monaco.Range(line, 1, line, 1),
-      options: {
-        glyphMarginClassName: 'debug-breakpoint',
-        glyphMarginHoverMessage: { value: 'Breakpoint (click to remove)' },
-        stickiness: monaco.editor.TrackedRangeStickiness.NeverGrowsWhenTypingAtEdges,
-      },
-    }));
+    const items: monaco.editor.IModelDeltaDecoration[] = debugStore.breakpoints(k).map((line) => {
+      const options = debugStore.options(k, line);
+      return {
+        range: new monaco.Range(line, 1, line, 1),
+        options: {
+          glyphMarginClassName: breakpointClass(options),
+          glyphMarginHoverMessage: {
+            value: `${describeBreakpoint(options)} (click to remove, right-click to edit)`,
+          },
+          stickiness: monaco.editor.TrackedRangeStickiness.NeverGrowsWhenTypingAtEdges,
+        },
+      };
+    });
     if (here && here.key === k) {
       items.push({
         range: new monaco.Range(here.line, 1, here.line, 1),
@@ -35,15 +41,42 @@ export function attachDebugGutter(
   };
   const mouse = editor.onMouseDown((e) => {
     const line = e.target.position?.lineNumber;
-    if (e.target.type === monaco.editor.MouseTargetType.GUTTER_GLYPH_MARGIN && line) {
+    if (
+      e.target.type === monaco.editor.MouseTargetType.GUTTER_GLYPH_MARGIN &&
+      line &&
+      e.event.leftButton
+    ) {
       debugStore.toggle(key(), line);
     }
+  });
+  // The line a context menu was opened on (the gutter's right-click), else the cursor's.
+  let menuLine: number | null = null;
+  const menu = editor.onContextMenu((e) => {
+    menuLine = e.target.position?.lineNumber ?? null;
+  });
+  let closeEditor: (() => void) | null = null;
+  const action = editor.addAction({
+    id: 'ide.debug.editBreakpoint',
+    label: 'Edit Breakpoint Condition…',
+    contextMenuGroupId: 'debug',
+    contextMenuOrder: 1,
+    run: () => {
+      const line = menuLine ?? editor.getPosition()?.lineNumber;
+      menuLine = null;
+      if (line) {
+        closeEditor?.();
+        closeEditor = editBreakpoint(editor, key(), line);
+      }
+    },
   });
   const unsubscribe = debugStore.subscribe(paint);
   paint();
   return () => {
+    closeEditor?.();
     unsubscribe();
     mouse.dispose();
+    menu.dispose();
+    action.dispose();
     decorations.clear();
   };
 }

@@ -79,13 +79,15 @@ export class KernelDebugger implements Debugger {
     const body = await this.session.request('dumpCell', { code });
     const path = String(body.sourcePath ?? '');
     this.dumped.set(key, { code, path });
-    await this.session.setBreakpoints(path, debugStore.breakpoints(key));
+    await this.session.setBreakpoints(path, debugStore.sourceBreakpoints(key));
     return path;
   }
 
   private async resend(): Promise<void> {
     for (const [key, { path }] of this.dumped) {
-      await this.session.setBreakpoints(path, debugStore.breakpoints(key)).catch(() => undefined);
+      await this.session
+        .setBreakpoints(path, debugStore.sourceBreakpoints(key))
+        .catch(() => undefined);
     }
   }
 

@@ -1,5 +1,7 @@
 /** A Debug Adapter Protocol session: requests, events, and the paused program's state. */
 
+import { supportedBreakpoints, type BreakpointSupport, type SourceBreakpoint } from './debugStore';
+
 /** A DAP response (the body's shape depends on the command). */
 export interface DapResponse {
   success: boolean;
@@ -102,6 +104,10 @@ export class DebugSession {
   threadId: number | null = null;
   /** What the program printed and the adapter said (the debug console's output). */
   output: string[] = [];
+  /** The adapter's capabilities (from initialize). */
+  capabilities: BreakpointSupport & Record<string, unknown> = {};
+  /** Notes already printed about breakpoints the adapter cannot take. */
+  private noted = new Set<string>();
   private listeners = new Set<() => void>();
   private eventListeners = new Set<(event: DapEvent) => void>();
   private stopEvents: () => void;
@@ -168,6 +174,7 @@ export class DebugSession {
       supportsVariableType: true,
       locale: 'en',
     });
+    this.capabilities = capabilities;
     if (attach) {
       await this.request('attach', {});
     }
@@ -192,12 +199,18 @@ export class DebugSession {
     this.changed();
   }
 
-  /** Set the breakpoints of one source path. */
-  async setBreakpoints(path: string, lines: number[]): Promise<void> {
+  /** Set the breakpoints of one source path (with their conditions and log messages); those
+   * with a kind the adapter does not announce are left out, saying so in the console once. */
+  async setBreakpoints(path: string, breakpoints: SourceBreakpoint[]): Promise<void> {
+    const { sent, notes } = supportedBreakpoints(breakpoints, this.capabilities);
+    for (const note of notes.filter((n) => !this.noted.has(n))) {
+      this.noted.add(note);
+      this.print(`${note}\n`);
+    }
     await this.request('setBreakpoints', {
       source: { path },
-      breakpoints: lines.map((line) => ({ line })),
-      lines,
+      breakpoints: sent.map((b) => ({ ...b })),
+      lines: sent.map((b) => b.line),
       sourceModified: false,
     });
   }

@@ -131,7 +131,7 @@ export class SocketDebugger implements Debugger {
 
   private async sendBreakpoints(): Promise<void> {
     await this.session
-      .setBreakpoints(this.sourcePath, debugStore.breakpoints(this.key))
+      .setBreakpoints(this.sourcePath, debugStore.sourceBreakpoints(this.key))
       .catch(() => undefined);
   }
 
