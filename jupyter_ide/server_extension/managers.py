@@ -16,6 +16,7 @@ CONTENTS_MANAGER = "jupyter_ide.contents_manager.IDEContentsManager"
 IDENTITY_PROVIDER = "jupyter_ide.auth.identity.IDEIdentityProvider"
 KERNEL_SPEC_MANAGER = "jupyter_ide.kernels.kernelspecs.IDEKernelSpecManager"
 KERNEL_CHANNELS = "jupyter_ide.kernels.websocket.NoDelayChannels"
+KERNEL_MANAGER = "jupyter_ide.kernels.culling.ClientActivityCulling"
 
 SERVER_CONFIG = {
     "contents_manager_class": CONTENTS_MANAGER,
@@ -23,6 +24,8 @@ SERVER_CONFIG = {
     "kernel_spec_manager_class": KERNEL_SPEC_MANAGER,
     # Each kernel message reaches the browser at once (no 40 ms Nagle delay): websocket.py.
     "kernel_websocket_connection_class": KERNEL_CHANNELS,
+    # Idle kernels are culled by what clients do, not by what the kernel prints: culling.py.
+    "kernel_manager_class": KERNEL_MANAGER,
 }
 
 
@@ -30,6 +33,11 @@ def use_ide_managers(serverapp: Any) -> list[str]:
     """Give the server the IDE's managers where its config names none; return those set."""
     configured = serverapp.config.ServerApp if "ServerApp" in serverapp.config else {}
     chosen = [trait for trait in SERVER_CONFIG if trait not in configured]
+    from jupyter_server.gateway.gateway_client import GatewayClient
+
+    gateway = GatewayClient.instance(parent=serverapp)
+    if "kernel_manager_class" in chosen and gateway.gateway_enabled:
+        chosen.remove("kernel_manager_class")  # a gateway's kernels: Jupyter's gateway manager
     for trait in chosen:
         setattr(serverapp, trait, SERVER_CONFIG[trait])
     return chosen

@@ -25,12 +25,12 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from jupyter_core.utils import ensure_async
-from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from redis.exceptions import RedisError
 from tornado import web
 from traitlets import Int
 
 from ..kernels.containers import WORKSPACE_INSIDE
+from ..kernels.culling import ClientActivityCulling
 from ..kernels.handoff import HandOffMounts
 from ..kernels.sandbox import AfterRun, SandboxManager
 from ..server_extension.settings import data_dir
@@ -60,8 +60,11 @@ def _elsewhere(record: KernelRecord) -> web.HTTPError:
     )
 
 
-class ServiceKernelManager(AsyncMappingKernelManager):
-    """Jupyter's kernel manager, with an owner for each kernel and a limit per user."""
+class ServiceKernelManager(ClientActivityCulling):
+    """Jupyter's kernel manager, with an owner for each kernel and a limit per user.
+
+    Idle kernels are culled by what their clients do, never by what they print (culling.py).
+    """
 
     max_kernels_per_user = Int(
         4,
@@ -71,7 +74,7 @@ class ServiceKernelManager(AsyncMappingKernelManager):
 
     def __init__(self, **kwargs: Any) -> None:
         """Start with no kernels and nobody's workspaces (the service sets them)."""
-        super().__init__(**kwargs)  # type: ignore[no-untyped-call]
+        super().__init__(**kwargs)
         self.owners: dict[str, str] = {}
         self.workspaces: ServiceWorkspaces | None = None
         # Kept in the database, so that a restart of the service shows kernels dead, not gone.
