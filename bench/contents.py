@@ -71,8 +71,12 @@ def run_peer(python: Path, args: dict[str, Any]) -> list[float]:
 
 async def ours(
     endpoint: str, bucket: str, gate: Any, work: Path
-) -> tuple[dict[str, list[float]], dict[str, float]]:
-    """Time jupyter-ide's manager; return timings and S3 requests per operation."""
+) -> tuple[dict[str, list[float]], dict[str, float], dict[str, float]]:
+    """Time jupyter-ide's manager; return timings, S3 requests and database transactions
+    per operation (quota and history on, as deployed)."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
     from jupyter_ide.contents_manager import IDEContentsManager
     from jupyter_ide.db import Database, ensure_schema
     from jupyter_ide.server_extension.settings import IDESettings
@@ -82,8 +86,6 @@ async def ours(
     cm = IDEContentsManager(
         sync_interval=0.0,
         gc_interval=0.0,
-        quota_bytes=0,
-        quota_files=0,
         workspaces_root=str(work / "ws"),
         owner="bench",
     )
@@ -96,6 +98,13 @@ async def ours(
     await cm.save({"type": "file", "format": "text", "content": MB}, "one.txt")
     results: dict[str, list[float]] = {}
     requests: dict[str, float] = {}
+    transactions: dict[str, float] = {}
+    begun = [0]
+
+    def count(*args: Any) -> None:
+        begun[0] += 1
+
+    event.listen(Engine, "begin", count)
 
     async def listing(i: int) -> None:
         assert len((await cm.get("big"))["content"]) == FILES
@@ -110,12 +119,14 @@ async def ours(
         await cm.rename_file(f"big{i or ''}", f"big{i + 1}")
 
     for name, op in (("list", listing), ("open", opening), ("save", saving), ("rename", renaming)):
-        before = gate.requests
+        before, began = gate.requests, begun[0]
         results[name] = await time_async(op, ROUNDS[name])
         requests[name] = (gate.requests - before) / ROUNDS[name]
+        transactions[name] = (begun[0] - began) / ROUNDS[name]
+    event.remove(Engine, "begin", count)
     await cm.close()
     await cm.db.dispose()
-    return results, requests
+    return results, requests, transactions
 
 
 async def main() -> None:
@@ -134,13 +145,16 @@ async def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             os.environ["JUPYTER_DATA_DIR"] = str(Path(tmp) / "data")
             server.client().create_bucket(Bucket="bench")  # type: ignore[attr-defined]
-            mine, my_requests = await ours(our_gate.url, "bench", our_gate, Path(tmp))
+            mine, my_requests, my_transactions = await ours(
+                our_gate.url, "bench", our_gate, Path(tmp)
+            )
             base = {"bucket": "bench", "endpoint": their_gate.url, "files": FILES}
             theirs: dict[str, list[float]] = {}
             their_requests: dict[str, float] = {}
             if python is not None:
                 run_peer(python, {**base, "phase": "setup", "rounds": 0})
             for name in ("list", "open", "save", "rename") if python is not None else ():
+                assert python is not None
                 before = their_gate.requests
                 theirs[name] = run_peer(
                     python, {**base, "phase": name, "rounds": PEER_ROUNDS[name]}
@@ -170,6 +184,10 @@ async def main() -> None:
     for key, label in labels.items():
         peer = f"{their_requests[key]:>12.1f}" if theirs else f"{'-':>12}"
         print(f"{label:<30}{peer}{my_requests[key]:>13.1f}")
+    print(f"\n{'DB transactions per operation':<30}{'jupyter-ide':>13}")
+    for key, label in labels.items():
+        print(f"{label:<30}{my_transactions[key]:>13.1f}")
+    print(f"load average {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
