@@ -30,6 +30,10 @@ describe('live view', () => {
     expect(viewingNotice([])).toBe('');
     expect(viewingNotice(['ida'])).toBe('Your instructor ida is viewing your work live.');
     expect(viewingNotice(['a', 'b', 'c'])).toContain('a, b and c are viewing');
+    expect(viewingNotice(['bob'], 'bob')).toBe('Your partner bob is editing with you live.');
+    expect(viewingNotice(['bob', 'ida'], 'bob')).toBe(
+      'Your partner bob is editing with you live. Your instructor ida is viewing your work live.',
+    );
   });
 
   it('collects the viewers of every open room and forgets closed ones', () => {

@@ -128,15 +128,19 @@ export function viewersIn(states: Iterable<unknown>): string[] {
 }
 
 /** The notice a student reads while someone views their workspace ("" when no one does). */
-export function viewingNotice(viewers: string[]): string {
-  if (viewers.length === 0) {
-    return '';
+export function viewingNotice(viewers: string[], partner: string | null = null): string {
+  const together =
+    partner && viewers.includes(partner) ? `Your partner ${partner} is editing with you live.` : '';
+  const others = viewers.filter((v) => v !== partner);
+  if (others.length === 0) {
+    return together;
   }
   const names =
-    viewers.length === 1
-      ? viewers[0]
-      : `${viewers.slice(0, -1).join(', ')} and ${viewers[viewers.length - 1]}`;
-  return `Your instructor ${names} ${viewers.length === 1 ? 'is' : 'are'} viewing your work live.`;
+    others.length === 1
+      ? others[0]
+      : `${others.slice(0, -1).join(', ')} and ${others[others.length - 1]}`;
+  const watching = `Your instructor ${names} ${others.length === 1 ? 'is' : 'are'} viewing your work live.`;
+  return together ? `${together} ${watching}` : watching;
 }
 
 type Listener = (viewers: string[]) => void;
