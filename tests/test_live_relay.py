@@ -187,3 +187,16 @@ def test_without_redis_rooms_work_alone(caplog: pytest.LogCaptureFixture) -> Non
             await relay.close()
 
     asyncio.run(main())
+
+
+def test_two_replicas_creating_one_room_at_once_hold_the_text_once() -> None:
+    """Both replicas create the room at the same moment: one seeds, the other takes its state."""
+
+    async def test(a: LiveRooms, b: LiveRooms, prefix: str) -> None:
+        await asyncio.gather(_open(a, "warm.py"), _open(b, "warm.py"))  # both follow ada now
+        room_a, room_b = await asyncio.gather(a.room("ada", "lab.py"), b.room("ada", "lab.py"))
+        room_a.text.insert(len(room_a.text), "y")  # one document: B can place A's edit
+        room_b.text.insert(0, "# ")
+        await _eventually(lambda: str(room_a.text) == str(room_b.text) == "# " + SAVED + "y")
+
+    _run(test)
