@@ -33,6 +33,7 @@ from jupyter_ide.auth.permissions import Role
 from jupyter_ide.contents_manager.blobstore import LocalBlobStore
 from jupyter_ide.db import Database, ensure_schema
 from jupyter_ide.db.models import (
+    SEARCH_VECTOR,
     Extension,
     MarketplacePackage,
     MarketplacePublisher,
@@ -40,6 +41,7 @@ from jupyter_ide.db.models import (
 )
 from jupyter_ide.marketplace.catalog import Catalog
 from jupyter_ide.marketplace.common import Caller
+from jupyter_ide.marketplace.search import prefix_query
 
 from . import marketplace_calls
 from .quick import quick
@@ -70,7 +72,8 @@ GOAL_MS = 20.0
 SEARCHES = (
     ("no text, by downloads", "", "", "downloads"),
     ("text 'theme', by downloads", "theme", "", "downloads"),
-    ("text 'python lint' (rare)", "python lint", "", "downloads"),
+    ("text 'python lint' (two words)", "python lint", "", "downloads"),
+    ("text 'python lint', by relevance", "python lint", "", "relevance"),
     ("text, no match", "zzzz-nothing", "", "downloads"),
     ("category themes, by rating", "", "themes", "rating"),
     ("text 'dark' + category, by date", "dark", "themes", "date"),
@@ -146,18 +149,28 @@ def bare_sql(conn: psycopg.Connection[Any], q: str, category: str, sort: str) ->
         "downloads": "downloads DESC, name",
         "rating": "rating DESC, rating_count DESC, name",
         "date": "updated_at DESC, name",
+        "relevance": "downloads DESC, name",
     }[sort]
     where = ["listed"]
     args: list[Any] = []
-    if q:
+    terms = prefix_query(q)
+    if terms:  # as Catalog.search on PostgreSQL: through the full-text index
+        where.append(f"{SEARCH_VECTOR} @@ to_tsquery('simple', %s)")
+        args.append(terms)
+    elif q:
         where.append("search_text LIKE %s")
         args.append(f"%{q.lower()}%")
     if category:
         where.append("category = %s")
         args.append(category)
     clause = " AND ".join(where)
+    ranked: list[Any] = []
+    if terms and sort == "relevance":
+        order = f"ts_rank({SEARCH_VECTOR}, to_tsquery('simple', %s)) DESC, {order}"
+        ranked = [terms]
     page = conn.execute(
-        f"SELECT * FROM marketplace_packages WHERE {clause} ORDER BY {order} LIMIT 20", args
+        f"SELECT * FROM marketplace_packages WHERE {clause} ORDER BY {order} LIMIT 20",
+        [*args, *ranked],
     ).fetchall()
     if len(page) == 20:
         conn.execute(

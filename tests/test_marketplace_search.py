@@ -94,7 +94,7 @@ async def test_postgresql_search_uses_the_index_ranks_and_finds_what_like_found(
             plan = "\n".join((await conn.execute(text("EXPLAIN " + sql))).scalars())
         assert "ix_marketplace_packages_search" in plan, plan
         assert "Seq Scan" not in plan, plan
-        for q in ("theme", "Markdown", "dar", "emac", "vim", "zzzz-nothing"):
+        for q in ("theme", "Markdown", "dar", "emac", "vim", "zzzz-nothing", "vim-keys"):
             assert set(await found(catalog, q)) == await old_search(db, q), q
         words = await found(catalog, "vim theme")
         assert words and set(words) == await old_search(db, "vim") & await old_search(db, "theme")

@@ -2,9 +2,10 @@
 
 On PostgreSQL a search's words (runs of letters and digits) must each start a word of the
 package's search text (name, display name, description, keywords), in any order: "pyth lint"
-finds "Python linter". The condition is the GIN index's own expression (migration 0019), so
-the planner reads the index instead of scanning the table; results can rank by ts_rank.
-SQLite keeps the substring LIKE over the whole text.
+finds "Python linter". A search with punctuation ("vim-keys", "c++") must also hold as typed.
+Unlike the LIKE before it, a piece inside a word ("inter" of "linter") finds nothing. The
+condition is the GIN index's own expression (migration 0019), so the planner reads the index
+instead of scanning the table; results can rank by ts_rank. SQLite keeps the substring LIKE.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import ColumnClause, case, func, literal_column
+from sqlalchemy import ColumnClause, and_, case, func, literal_column
 
 from ..db.models import SEARCH_VECTOR, MarketplacePackage
 from ..db.urls import POSTGRESQL
 
 WORDS = re.compile(r"[^\W_]+")
+PUNCTUATION = re.compile(r"[^\w\s]|_")
 VECTOR: ColumnClause[Any] = literal_column(SEARCH_VECTOR)
 
 
@@ -43,9 +45,12 @@ def uses_index(backend: str, q: str) -> bool:
 
 def text_condition(backend: str, q: str) -> Any:
     """Return the SQL condition a package's search text must meet to match ``q``."""
-    if uses_index(backend, q):
-        return VECTOR.op("@@")(_tsquery(q))
-    return MarketplacePackage.search_text.like(like_pattern(q.strip().lower()), "\\")
+    like = MarketplacePackage.search_text.like(like_pattern(q.strip().lower()), "\\")
+    if not uses_index(backend, q):
+        return like
+    match = VECTOR.op("@@")(_tsquery(q))
+    # "vim-keys", "c++": the index finds the words, the LIKE then checks the rest on those rows.
+    return and_(match, like) if PUNCTUATION.search(q) else match
 
 
 def relevance(backend: str, q: str) -> tuple[Any, ...]:
