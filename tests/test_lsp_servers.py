@@ -252,8 +252,10 @@ def _host_addresses() -> list[str]:
 async def test_workspace_code_imported_by_pylsp_runs_only_in_the_sandbox(
     jp_fetch: Any, jp_ws_fetch: Any, jp_serverapp: Any, tmp_path: Path
 ) -> None:
-    """A workspace module that pylsp imports (ujson.py, shadowing the real one) runs in the
-    container: no network to the host, no file outside the workspace, no marker on the host."""
+    """pylsp never imports a workspace module (ujson.py, shadowing the real one: pylsp runs
+    with python -I); a client's config naming a workspace program as jedi's interpreter runs
+    it in the container only: no network to the host, no file outside the workspace, no
+    marker on the host."""
     listener = socket.socket()
     listener.bind(("0.0.0.0", 0))
     listener.listen(1)
@@ -270,9 +272,21 @@ async def test_workspace_code_imported_by_pylsp_runs_only_in_the_sandbox(
     client, root = await _client(jp_fetch, jp_ws_fetch, "pylsp")
     uri = root + "/c.py"
     client.open(uri, "python", PY)
-    await client.diagnostics(uri)  # the server works (the real module was loaded after)
-    workspace = jp_serverapp.contents_manager.workspace_dir
-    proof = (Path(workspace) / "imported.txt").read_text()
+    await client.diagnostics(uri)  # the server works
+    workspace = Path(jp_serverapp.contents_manager.workspace_dir)
+    assert not (workspace / "imported.txt").exists()  # the workspace's ujson.py never ran
+    # A program of the workspace as jedi's "python" (a client's setting): it runs, inside.
+    fake = workspace / "venv" / "bin" / "python"
+    fake.parent.mkdir(parents=True)
+    fake.write_text("#!/usr/bin/python3\n" + code.split("# then the real module")[0])
+    fake.chmod(0o755)
+    settings = {"pylsp": {"plugins": {"jedi": {"environment": "/workspace/venv/bin/python"}}}}
+    client.notify("workspace/didChangeConfiguration", {"settings": settings})
+    await client.request(
+        "textDocument/completion",
+        {"textDocument": {"uri": uri}, "position": {"line": 1, "character": 5}},
+    )
+    proof = (workspace / "imported.txt").read_text()
     assert "hostname=sandbox" in proof
     assert "connected" not in proof and "no network" in proof
     assert "outside unreadable" in proof

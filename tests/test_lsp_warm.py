@@ -6,6 +6,7 @@ when it opens; the editor's first connection then finds the server running.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -57,16 +58,20 @@ async def _refused(jp_fetch: Any, body: Any) -> tuple[int, str]:
 async def test_warm_starts_one_server_that_the_editor_then_uses(
     jp_fetch: Any, jp_ws_fetch: Any, jp_serverapp: Any, engine: docker.DockerClient
 ) -> None:
-    """The first call starts the caller's pylsp; repeated calls (by language or key) and the
-    editor's connection reuse that container; diagnostics and completion come from it."""
-    assert await _warm(jp_fetch, {"languages": ["python"]}) == {"servers": {"pylsp": "started"}}
+    """A warm-up and the editor's first connection at the same moment (the page opens, a file
+    with it) start one container between them and the editor's initialize is answered; a
+    later warm-up (by language or key) finds it running; diagnostics and completion follow."""
+    await _put(jp_fetch, "w.py", PY)
+    warmed, (client, root) = await asyncio.gather(
+        _warm(jp_fetch, {"languages": ["python"]}),
+        _client(jp_fetch, jp_ws_fetch, "pylsp"),
+    )
+    assert warmed["servers"]["pylsp"] in ("started", "running"), warmed
     boxes = _containers(engine, jp_serverapp, "pylsp")
     assert len(boxes) == 1
     assert (await _status(jp_fetch))["sessions"]["pylsp"]["status"] == "started"
     again = await _warm(jp_fetch, {"languages": ["python", "pylsp", "Python"]})
     assert again == {"servers": {"pylsp": "running"}}
-    await _put(jp_fetch, "w.py", PY)
-    client, root = await _client(jp_fetch, jp_ws_fetch, "pylsp")
     uri = root + "/w.py"
     client.open(uri, "python", PY)
     messages = " | ".join(d["message"] for d in await client.diagnostics(uri))
@@ -78,12 +83,24 @@ async def test_warm_starts_one_server_that_the_editor_then_uses(
     items = reply["result"]["items"] if isinstance(reply["result"], dict) else reply["result"]
     assert "path" in {item["label"] for item in items}
     assert [b.id for b in _containers(engine, jp_serverapp, "pylsp")] == [boxes[0].id]
-    assert (
-        lsp_manager(jp_serverapp.web_app.settings)
-        .sessions[(jp_serverapp.web_app.settings["jupyter_ide_sandbox"].owner, "pylsp")]
-        .starts
-        == 1
-    )
+    owner = jp_serverapp.web_app.settings["jupyter_ide_sandbox"].owner
+    assert lsp_manager(jp_serverapp.web_app.settings).sessions[(owner, "pylsp")].starts == 1
+    client.ws.close()
+
+
+async def test_a_warmed_server_initializes_for_its_first_editor(
+    jp_fetch: Any, jp_ws_fetch: Any, jp_serverapp: Any, engine: docker.DockerClient
+) -> None:
+    """Warmed first, then an editor: its own initialize reaches the server (pylsp answers
+    with its capabilities) and its file gets diagnostics, still in that one container."""
+    assert await _warm(jp_fetch, {"languages": ["python"]}) == {"servers": {"pylsp": "started"}}
+    boxes = _containers(engine, jp_serverapp, "pylsp")
+    assert len(boxes) == 1
+    client, root = await _client(jp_fetch, jp_ws_fetch, "pylsp")
+    uri = root + "/v.py"
+    client.open(uri, "python", "print(not_here)\n")
+    assert any("not_here" in d["message"] for d in await client.diagnostics(uri))
+    assert [b.id for b in _containers(engine, jp_serverapp, "pylsp")] == [boxes[0].id]
     client.ws.close()
 
 

@@ -170,7 +170,11 @@ class LspSession:
         self.last_activity = time.monotonic()
         if self.process is not None:
             return False
-        await self._running(replay=True)
+        if not self.clients:
+            # Nobody to replay for: the next client's own initialize goes to the new server
+            # (a kept answer would be given instead, and the server never initialized).
+            self.init_request = self.init_result = self._initialized = None
+        await self._running(replay=bool(self.clients) and self.init_result is not None)
         return True
 
     async def _running(self, replay: bool) -> StdioContainer:
