@@ -73,7 +73,8 @@ async def test_output_flood_to_a_client_that_does_not_read_stays_bounded(
 ) -> None:
     """`yes` writes for seconds to a socket nobody reads: the bytes waiting for it stay under
     the bound, the replay too, the server's memory does not grow with the output; once that
-    socket closes, a new one gets the terminal back (ctrl-C stops `yes`, a command runs)."""
+    socket is closed for stalling, a new one gets the terminal back (ctrl-C stops `yes`, a
+    command runs)."""
     manager = jp_serverapp.web_app.settings["terminal_manager"]
     name = (await _start(jp_fetch, {"name": "flood"}))["name"]
     try:
@@ -94,8 +95,10 @@ async def test_output_flood_to_a_client_that_does_not_read_stays_bounded(
         assert 0 < most_unsent <= BACKLOG + ONE_READ, most_unsent
         assert grown < 16 * 1024 * 1024, f"the server grew by {grown} bytes"
 
-        stuck.close()
+        # A socket stalled past stalled_client_timeout is closed by the server.
+        manager.stalled_client_timeout = 1.0
         await _until(lambda: server_side not in term.clients)
+        stuck.close()
         fresh = await jp_ws_fetch("terminals", "websocket", name)
         await fresh.write_message(json.dumps(["stdin", "\x03"]))
         await _shell_output(fresh, "echo alive$((6*7))", "alive42")

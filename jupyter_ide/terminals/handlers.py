@@ -108,6 +108,12 @@ class IDETermSocket(TermSocket):
         self, message: str | bytes | dict[str, Any], binary: bool = False
     ) -> asyncio.Future[None]:
         """Send a message, counting its bytes until they are sent (Jupyter's own, otherwise)."""
+        if self.ws_connection is None or self.ws_connection.is_closing():
+            # Closing (stalled, or its browser left): output for it is dropped, not raised
+            # into the terminal's reader, which serves the other sockets too.
+            dropped: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            dropped.set_result(None)
+            return dropped
         if isinstance(message, dict):
             message = json.dumps(message)
         size = len(message.encode()) if isinstance(message, str) else len(message)
