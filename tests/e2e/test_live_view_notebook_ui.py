@@ -3,7 +3,8 @@
 sam (a student of the course) works in squares.ipynb; alan (its instructor) opens the Live
 panel, picks sam, opens the notebook and sees sam's typing in a cell and, after sam runs it,
 the cell's output and execution count, each within 2 seconds; a cell sam adds appears; alan
-cannot type into it; sam reads "your instructor alan is viewing" while in the notebook.
+cannot type into it until the course turns pair editing on; sam reads "your instructor alan
+is viewing" while in the notebook.
 """
 
 from __future__ import annotations
@@ -60,7 +61,8 @@ def test_an_instructor_watches_a_student_type_and_run_a_notebook_cell(
     browse: Callable[[IDEServer, str], Page], server: IDEServer
 ) -> None:
     """Typing in a cell, the cell's output after a run, and a new cell reach the instructor
-    within 2 s; the instructor's notebook is read-only; the student is told."""
+    within 2 s; the instructor's notebook is read-only (writable with pair editing); the student
+    is told."""
     for who in ("root", "alan", "sam"):
         _sign_in(server, who)
     _call(server, "root", "POST", "/ide/api/courses", {"name": COURSE, "title": "Live"})
@@ -132,3 +134,12 @@ def test_an_instructor_watches_a_student_type_and_run_a_notebook_cell(
         time.sleep(0.2)
     assert [c["source"] for c in saved["cells"]] == ["# Squares", "n = 6\nprint(n * n)", "# more"]
     assert "36" in json.dumps(saved["cells"][1]["outputs"])
+
+    # Pair editing on: alan's notebook is writable, his typing reaches sam's cell.
+    live.get_by_test_id("live-pairing").click()
+    expect(live.get_by_test_id("live-pairing")).to_be_checked()
+    expect(watched.get_by_test_id("live-file-state")).to_contain_text("pair editing")
+    cells.nth(1).locator(".monaco-editor .view-lines").first.click()
+    teacher.keyboard.press("Control+End")
+    teacher.keyboard.type(" # from alan")
+    expect(code).to_contain_text("# from alan", timeout=2000)

@@ -59,6 +59,9 @@ export function attachPresence(services: Services): () => void {
   };
 }
 
+/** A notebook larger than this (as JSON) is not joined live: the server shows up to 4 MB. */
+export const LIVE_NOTEBOOK_MAX = 4 * 1024 * 1024;
+
 /** What binds a notebook's cell editors to their room (the student's own, or a viewer's). */
 export interface CellLinker {
   bindCell: (id: string, editor: monaco.editor.IStandaloneCodeEditor) => () => void;
@@ -83,7 +86,8 @@ export function attachLiveNotebook(
   let leave: (() => void) | null = null;
   let gone = false;
   void liveStudent(services.ide).then(async (student) => {
-    if (!student || gone) {
+    const notebook = current();
+    if (!student || gone || !notebook || JSON.stringify(notebook).length > LIVE_NOTEBOOK_MAX) {
       return;
     }
     const { bindOwnNotebook } = await import('./liveBinding');
