@@ -13,6 +13,12 @@ vi.mock('./LiveFile', () => ({
     <div data-testid="live-file">{`${target.student} ${target.path} ${writable}`}</div>
   ),
 }));
+// So is a notebook (Monaco per cell over a socket).
+vi.mock('./LiveNotebook', () => ({
+  LiveNotebook: ({ target, writable }: { target: LiveTarget; writable: boolean }) => (
+    <div data-testid="live-notebook">{`${target.student} ${target.path} ${writable}`}</div>
+  ),
+}));
 // Joining the student's presence room needs a server: it is the browser tests' part.
 vi.mock('../lib/liveBinding', () => ({ watchPresence: () => () => undefined }));
 

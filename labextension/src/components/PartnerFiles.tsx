@@ -4,6 +4,7 @@ import { refusal } from '../api/client';
 import { liveFilePaths, type LiveEntry } from '../lib/live';
 import type { Services } from '../services';
 import { LiveFile } from './LiveFile';
+import { LiveNotebook } from './LiveNotebook';
 
 const POLL_MS = 5000;
 
@@ -75,7 +76,16 @@ export function PartnerFiles({ services, course, visible }: Props) {
           </li>
         ))}
       </ul>
-      {path && (
+      {path && path.toLowerCase().endsWith('.ipynb') && (
+        <LiveNotebook
+          key={`${partner}/${path}`}
+          settings={services.settings}
+          target={{ course, student: partner, path, line: null }}
+          writable
+          onClose={() => setPath(null)}
+        />
+      )}
+      {path && !path.toLowerCase().endsWith('.ipynb') && (
         <LiveFile
           key={`${partner}/${path}`}
           settings={services.settings}
