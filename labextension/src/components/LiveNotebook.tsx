@@ -2,6 +2,7 @@
 import type { ServerConnection } from '@jupyterlab/services';
 import { useEffect, useMemo, useState } from 'react';
 import { documentPolicy } from '../lib/contentPolicy';
+import { languageForKernel } from '../lib/languages';
 import type { LiveTarget } from '../lib/live';
 import type { CellLinker } from '../lib/liveEditor';
 import type { LiveNotebook as Shown } from '../lib/liveNotebook';
@@ -93,7 +94,7 @@ export function LiveNotebook({ settings, target, writable, onClose }: Props) {
                   source={cell.source}
                   language={
                     cell.cell_type === 'code'
-                      ? 'python'
+                      ? languageForKernel(shown?.language || 'python')
                       : cell.cell_type === 'markdown'
                         ? 'markdown'
                         : 'plaintext'

@@ -35,6 +35,9 @@ describe('a live notebook document', () => {
     writeNotebook(student, nb, 'local');
     expect(readNotebook(viewer).cells.map((c) => c.source)).toEqual(['a = 1', 'b = 2']);
     expect(viewer.getMap('meta').get('nbformat')).toBe(4);
+    expect(readNotebook(viewer).language).toBe('');
+    writeNotebook(student, { ...nb, metadata: { language_info: { name: 'c++' } } }, 'local');
+    expect(readNotebook(viewer).language).toBe('c++');
 
     const before = cellText(student, 'c0');
     const [c0, c1] = nb.cells as [Cell, Cell];

@@ -16,6 +16,8 @@ export const ERROR = 'error';
 export interface LiveNotebook {
   cells: Cell[];
   error: string | null;
+  /** The kernel's language as the notebook's metadata names it ("" when it does not). */
+  language: string;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -117,7 +119,12 @@ export function readNotebook(doc: Y.Doc): LiveNotebook {
       }
     });
   const error = doc.getMap<unknown>(STATE).get(ERROR);
-  return { cells, error: typeof error === 'string' ? error : null };
+  const metadata = plain(doc.getMap<unknown>(META).get('metadata'));
+  const info = isObject(metadata) ? metadata : {};
+  const named = (value: unknown, key: string) =>
+    isObject(value) && typeof value[key] === 'string' ? value[key] : '';
+  const language = named(info.language_info, 'name') || named(info.kernelspec, 'language');
+  return { cells, error: typeof error === 'string' ? error : null, language };
 }
 
 /** The Y.Text of a cell's source in the document (null: no such cell, or no text). */
