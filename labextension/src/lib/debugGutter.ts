@@ -49,23 +49,28 @@ export function attachDebugGutter(
       debugStore.toggle(key(), line);
     }
   });
-  // The line a context menu was opened on (the gutter's right-click), else the cursor's.
-  let menuLine: number | null = null;
-  const menu = editor.onContextMenu((e) => {
-    menuLine = e.target.position?.lineNumber ?? null;
-  });
   let closeEditor: (() => void) | null = null;
+  const edit = (line: number) => {
+    closeEditor?.();
+    closeEditor = editBreakpoint(editor, key(), line);
+  };
+  // Right-click in the glyph margin edits that line's breakpoint (Monaco shows no menu there).
+  const menu = editor.onContextMenu((e) => {
+    const line = e.target.position?.lineNumber;
+    if (e.target.type === monaco.editor.MouseTargetType.GUTTER_GLYPH_MARGIN && line) {
+      edit(line);
+    }
+  });
+  // In the text's context menu: the cursor's line.
   const action = editor.addAction({
     id: 'ide.debug.editBreakpoint',
     label: 'Edit Breakpoint Condition…',
     contextMenuGroupId: 'debug',
     contextMenuOrder: 1,
     run: () => {
-      const line = menuLine ?? editor.getPosition()?.lineNumber;
-      menuLine = null;
+      const line = editor.getPosition()?.lineNumber;
       if (line) {
-        closeEditor?.();
-        closeEditor = editBreakpoint(editor, key(), line);
+        edit(line);
       }
     },
   });
