@@ -55,27 +55,32 @@ def sandbox_argv(language: str) -> list[str]:
 
 def kernelspec(language: Language, limits: dict[str, Any] | None = None) -> dict[str, Any]:
     """Return the kernel.json of one language."""
+    metadata: dict[str, Any] = {
+        "kernel_provisioner": {
+            "provisioner_name": PROVISIONER_NAME,
+            "config": {
+                "image": image_for(language.key),
+                "language": language.key,
+                "limits": dict(limits or {}),
+            },
+        },
+        "jupyter_ide": {
+            "extension": language.extension,
+            "mimetype": language.mimetype,
+            "pygments_lexer": language.pygments,
+        },
+    }
+    if language.key == "python":
+        # ipykernel's own kernel.json says so: JupyterLab enables its debugger (the bug icon)
+        # only for kernelspecs whose metadata has "debugger": true.
+        metadata["debugger"] = True
     return {
         "argv": sandbox_argv(language.key),
         "display_name": f"{language.display} (sandbox)",
         "language": language.key,
         "interrupt_mode": "signal",
         "env": {},
-        "metadata": {
-            "kernel_provisioner": {
-                "provisioner_name": PROVISIONER_NAME,
-                "config": {
-                    "image": image_for(language.key),
-                    "language": language.key,
-                    "limits": dict(limits or {}),
-                },
-            },
-            "jupyter_ide": {
-                "extension": language.extension,
-                "mimetype": language.mimetype,
-                "pygments_lexer": language.pygments,
-            },
-        },
+        "metadata": metadata,
     }
 
 
