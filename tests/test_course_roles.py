@@ -1,6 +1,7 @@
 """Course-scoped instructors: a TA who teaches one course (course membership, hub-wide a
 student) manages that course's help queue, assignments, live view and AI policy, and no other
-course's; students are refused everywhere; hub-wide admins still manage every course."""
+course's (nor the judge submissions of another course's students); students are refused
+everywhere; hub-wide admins still manage every course."""
 
 from __future__ import annotations
 
@@ -87,6 +88,28 @@ async def test_course_instructor_manages_own_course_only(jp_serverapp: Any, jp_f
         for course in ("ca", "cb"):
             assert await _call(jp_fetch, "ann", method, path, course, payload) == 403, path
             assert await _call(jp_fetch, "root", method, path, course, payload) == 200, path
+
+
+async def test_course_instructor_lists_her_students_judge_submissions_only(
+    jp_serverapp: Any, jp_fetch: Any
+) -> None:
+    """The judge's list of others' submissions: a TA may ask for her course's members (and
+    "*", her courses'), not for a student of another course; a student for nobody else."""
+    await make_course(jp_serverapp, "ca", ["ann"], ["tess"])
+    await make_course(jp_serverapp, "cb", ["bob"])
+
+    async def listing(who: str, user: str) -> int:
+        code, _, _ = await call_as(
+            jp_fetch, who, "GET", "ide", "api", "judge", "submissions", params={"user": user}
+        )
+        return code
+
+    assert await listing("tess", "ann") == 200
+    assert await listing("tess", "*") == 200
+    assert await listing("tess", "bob") == 403
+    assert await listing("ann", "*") == 403
+    assert await listing("ann", "bob") == 403
+    assert await listing("root", "bob") == 200
 
 
 async def test_teaching_no_course_is_refused_by_the_permission_check(jp_fetch: Any) -> None:

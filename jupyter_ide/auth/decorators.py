@@ -37,7 +37,7 @@ def requires(permission: str) -> Callable[[F], F]:
             )
             if permission not in COURSE_SCOPED:
                 raise refused
-            return _as_course_instructor(self, refused, method, args, kwargs)
+            return _as_course_instructor(self, permission, refused, method, args, kwargs)
 
         setattr(wrapper, PERMISSION_ATTR, permission)
         return wrapper  # type: ignore[return-value]
@@ -45,8 +45,29 @@ def requires(permission: str) -> Callable[[F], F]:
     return decorate
 
 
+async def holds(handler: web.RequestHandler, permission: str) -> bool:
+    """Whether the signed-in caller holds ``permission``: by role, or as a course's instructor.
+
+    For a check inside a handler (what @requires decides for a whole verb); a per-course
+    permission held through teaching a course still needs the handler's course check.
+    """
+    user = handler.current_user
+    if not user:
+        return False
+    roles = handler.settings["jupyter_ide_roles"]
+    if is_allowed(roles.role_of(user), permission):
+        return True
+    courses = handler.settings.get("jupyter_ide_courses")
+    return (
+        permission in COURSE_SCOPED
+        and courses is not None
+        and bool(await courses.teaches_any(roles.name_of(user)))
+    )
+
+
 async def _as_course_instructor(
     handler: web.RequestHandler,
+    permission: str,
     refused: web.HTTPError,
     method: Callable[..., Any],
     args: tuple[Any, ...],
@@ -56,9 +77,7 @@ async def _as_course_instructor(
 
     Deny by default: a server without a course directory (a hub user's own server) refuses.
     """
-    courses = handler.settings.get("jupyter_ide_courses")
-    name = handler.settings["jupyter_ide_roles"].name_of(handler.current_user)
-    if courses is None or not await courses.teaches_any(name):
+    if not await holds(handler, permission):
         raise refused
     result = method(handler, *args, **kwargs)
     if inspect.isawaitable(result):

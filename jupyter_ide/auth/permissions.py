@@ -65,7 +65,13 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
 # the course named in the request (as it does for hub-wide instructors). A TA made instructor
 # of one course through the hub's course groups manages that course and no other.
 COURSE_SCOPED: frozenset[str] = frozenset(
-    {"courses:manage", "ai:policy:manage", "assignments:manage", "teaching:manage"}
+    {
+        "courses:manage",
+        "ai:policy:manage",
+        "assignments:manage",
+        "teaching:manage",
+        "judge:submissions:course",
+    }
 )
 
 

@@ -10,6 +10,7 @@ from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
 from ...auth import requires
+from ...auth.decorators import holds
 from ...auth.permissions import is_allowed
 from .manager import JudgeManager, JudgeUnavailable, RateLimited
 from .queue import QueueFull
@@ -202,7 +203,7 @@ class SubmissionsHandler(_JudgeHandler):
         role = self.settings["jupyter_ide_roles"].role_of(self.current_user)
         if is_allowed(role, "judge:submissions:all"):
             return (None if asked == "*" else [asked]), None
-        if is_allowed(role, "judge:submissions:course"):
+        if await holds(self, "judge:submissions:course"):
             # An instructor sees the submissions made in the courses they teach, no others.
             students = await self.judge.store.students_of(me)
             taught = await self.judge.store.courses_taught(me)
