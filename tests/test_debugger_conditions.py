@@ -3,7 +3,8 @@
 Python through ipykernel's debugger (debugpy) over the sandboxed kernel's control channel: a
 breakpoint with ``condition`` stops only where it holds, a ``logMessage`` prints without
 stopping. C through lldb-vscode in its debug sandbox: ``condition`` and ``hitCondition`` (it has
-no logpoints), and its console carries no "No module named 'lldb'" from lldb's Python.
+no logpoints), and its console carries no "No module named 'lldb'" from lldb's Python; in C++
+lldb's Python formatters work (a std::vector shows its size).
 """
 
 from __future__ import annotations
@@ -193,5 +194,51 @@ async def test_c_condition_and_hit_count_under_lldb(jp_ws_fetch: Any) -> None:
         said = dap.seen
         assert len([m for m in said if m.get("event") == "stopped"]) == 1, said
         assert "No module named" not in json.dumps(said), said
+    finally:
+        dap.ws.close()
+
+
+CPP = """\
+#include <iostream>
+#include <string>
+#include <vector>
+int main() {
+    std::vector<int> v = {1, 2, 3};
+    std::string s = "hi";
+    std::cout << v.size() << s << std::endl;
+    return 0;
+}
+"""
+
+
+async def test_cpp_lldb_python_formatters_work(jp_ws_fetch: Any) -> None:
+    """lldb's Python (its libstdc++ formatters) loads in the cpp image: a std::vector of three
+    shows size=3, and the console has no Python traceback (with the module missing, lldb
+    printed "No module named 'lldb'" / run_one_line tracebacks and showed size=1)."""
+    require_images("cpp")
+    dap = RecordingDap(await jp_ws_fetch("ide", "api", "debug", "ws", "cpp"))
+    try:
+        start = {"type": "start", "name": "main.cpp", "source": CPP}
+        await dap.ws.write_message(json.dumps(start))
+        started = await dap.until(lambda m: m.get("type") in ("started", "error"))
+        assert started["type"] == "started", started
+        await dap.request("initialize", {"adapterID": "lldb", "linesStartAt1": True})
+        await dap.request("launch", {})
+        await dap.request(
+            "setBreakpoints",
+            {"source": {"path": "/tmp/ide-debug/main.cpp"}, "breakpoints": [{"line": 7}]},
+        )
+        await dap.request("configurationDone")
+        thread, frame = await _c_stop(dap)
+        assert frame["line"] == 7, frame
+        assert (await _local(dap, frame["id"], "v")).strip() == "size=3"
+        assert (await _local(dap, frame["id"], "s")).strip() == '"hi"'
+        await dap.request("continue", {"threadId": thread})
+        await dap.event("exited")
+        await dap.until(lambda m: "3hi" in str(m.get("body", {}).get("output", "")))
+        console = "".join(
+            str(m.get("body", {}).get("output", "")) for m in dap.seen if m.get("event") == "output"
+        )
+        assert "Traceback" not in console and "No module named" not in console, console
     finally:
         dap.ws.close()
