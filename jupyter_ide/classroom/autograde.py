@@ -153,7 +153,10 @@ class GradingQueue:
                 AssignmentSubmission.status.in_(("graded", "error")),
             )
             if submission_id != "all":
-                if not submission_id.isdigit():
+                if (
+                    not (submission_id.isascii() and submission_id.isdigit())
+                    or len(submission_id) > 18
+                ):
                     raise ClassroomError(400, "A submission id is a number (or all)")
                 query = query.where(AssignmentSubmission.id == int(submission_id))
             ids = (
@@ -165,8 +168,12 @@ class GradingQueue:
                 .scalars()
                 .all()
             )
-        if submission_id != "all" and not ids:
-            raise ClassroomError(409, f"Submission {submission_id} is not graded yet, or absent")
+            if submission_id != "all" and not ids:
+                # Another assignment's (or course's) submission is as absent as a missing one.
+                mine = await session.get(AssignmentSubmission, int(submission_id))
+                if mine is None or mine.assignment_id != found.id:
+                    raise ClassroomError(404, f"No submission {submission_id} of {name}")
+                raise ClassroomError(409, f"Submission {submission_id} is not graded yet")
         for queued in ids:
             self.put(int(queued))
         return {"queued": sorted(int(i) for i in ids)}
