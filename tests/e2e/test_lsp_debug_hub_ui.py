@@ -84,7 +84,7 @@ def test_diagnostics_and_completion_from_the_services_pylsp(
     page.keyboard.type("import os; os.pa")
     widget = page.locator(f"{editor} .suggest-widget")
     try:
-        expect(widget).to_be_visible(timeout=15_000)
+        expect(widget).to_be_visible(timeout=5_000)
     except AssertionError:
         # jedi's first look at `os` in a cold sandbox, through two hops, can outlast the
         # trigger: ask again as a person would.
