@@ -42,17 +42,16 @@ PROGRAM = "".join(
     f"    return total - {i}\n\n"
     for i in range(12)
 )
-# Changed by any signed-in call, refused or not (not course data).
-VOLATILE_TABLES = frozenset({"audit_events", "users", "presence"})
 
 
 @dataclass(frozen=True)
 class Case:
     """One course-scoped route and verb: the calls that must be refused, and one that works.
 
-    Paths are under /ide/api; {A}/{B} are the courses, {a_sub}/{b_sub}, {a_req}/{b_req},
-    {a_pair}/{b_pair} objects of each. ``refused`` are (path, reason) pairs; each must answer
-    403 or 404 and change nothing; ``own`` on course A must answer 2xx.
+    Paths are under /ide/api; {A}/{B} are the courses, {a_sub}/{b_sub} (graded submissions),
+    {a_req}/{b_req} and {a_req2}/{b_req2} (open help requests), {a_pair}/{b_pair} (similarity
+    pairs) objects of each. Each ``refused`` path must answer 403 or 404 and change nothing in
+    the database; the ``own`` path, on course A, must answer 2xx.
     """
 
     refused: tuple[str, ...]
@@ -245,13 +244,11 @@ def jp_server_config(jp_server_config: dict[str, Any]) -> dict[str, Any]:
 
 
 async def snapshot(app: Any) -> dict[str, list[str]]:
-    """Every row of every table but the volatile ones, as text."""
+    """Every row of every table (the audit log too), as text."""
     db = app.web_app.settings["jupyter_ide_courses"].db
     rows: dict[str, list[str]] = {}
     async with db.session() as session:
         for table in Base.metadata.sorted_tables:
-            if table.name in VOLATILE_TABLES:
-                continue
             found = (await session.execute(select(table))).all()
             rows[table.name] = sorted(repr(tuple(r)) for r in found)
     return rows
