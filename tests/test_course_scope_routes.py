@@ -398,3 +398,10 @@ async def test_course_scoped_routes_reach_only_the_callers_course(
         assert 200 <= code < 300, (route, verb, path, code, text)
         assert MARK.encode() not in text, (route, verb, path, "shows course cb's data", text)
         await settle(app, [a_subs[0], b_subs[0]])
+
+    # The regrade's 404 for another course's id is not its 409 for one of this assignment's
+    # submissions that is not graded yet.
+    code, text, _ = await call_as(
+        jp_fetch, "tess", "POST", *f"ide/api/{SUB}/regrade".format(c="ca", s=a_subs[1]).split("/")
+    )
+    assert code == 409 and b"not graded yet" in text, (code, text)
