@@ -33,7 +33,6 @@ from jupyter_ide.auth.permissions import Role
 from jupyter_ide.contents_manager.blobstore import LocalBlobStore
 from jupyter_ide.db import Database, ensure_schema
 from jupyter_ide.db.models import (
-    SEARCH_VECTOR,
     Extension,
     MarketplacePackage,
     MarketplacePublisher,
@@ -155,7 +154,7 @@ def bare_sql(conn: psycopg.Connection[Any], q: str, category: str, sort: str) ->
     args: list[Any] = []
     terms = prefix_query(q)
     if terms:  # as Catalog.search on PostgreSQL: through the full-text index
-        where.append(f"{SEARCH_VECTOR} @@ to_tsquery('simple', %s)")
+        where.append("search_vector @@ to_tsquery('simple', %s)")
         args.append(terms)
     elif q:
         where.append("search_text LIKE %s")
@@ -166,7 +165,7 @@ def bare_sql(conn: psycopg.Connection[Any], q: str, category: str, sort: str) ->
     clause = " AND ".join(where)
     ranked: list[Any] = []
     if terms and sort == "relevance":
-        order = f"ts_rank({SEARCH_VECTOR}, to_tsquery('simple', %s)) DESC, {order}"
+        order = f"ts_rank(search_vector, to_tsquery('simple', %s)) DESC, {order}"
         ranked = [terms]
     page = conn.execute(
         f"SELECT * FROM marketplace_packages WHERE {clause} ORDER BY {order} LIMIT 20",

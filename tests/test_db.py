@@ -114,11 +114,6 @@ def test_migrations_go_up_down_and_up_again(any_db_url: str) -> None:
     assert _tables(any_db_url) == TABLES
 
 
-# The full-text index is PostgreSQL's only (ddl_if): SQLite has none to compare it with.
-@pytest.mark.filterwarnings(
-    "ignore:autogenerate skipping metadata-specified expression-based index"
-    " 'ix_marketplace_packages_search'; dialect 'sqlite':UserWarning"
-)
 def test_models_and_migrations_do_not_drift(any_db_url: str) -> None:
     """Autogenerate finds no difference between the models and the migrated schema."""
     upgrade(any_db_url)

@@ -21,8 +21,8 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
-    text,
 )
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -275,8 +275,8 @@ class MarketplaceKey(Base):
     revoked_at: Mapped[datetime | None]
 
 
-# The words of a package's search text as PostgreSQL indexes them: runs of letters and
-# digits, the 'simple' configuration (no stemming, no stop words).
+# The words of a package's search text as PostgreSQL indexes them (its search_vector): runs
+# of letters and digits, the 'simple' configuration (no stemming, no stop words).
 SEARCH_VECTOR = "to_tsvector('simple', regexp_replace(search_text, '[^[:alnum:]]+', ' ', 'g'))"
 
 
@@ -287,12 +287,8 @@ class MarketplacePackage(Base):
     __table_args__ = (
         Index("ix_marketplace_packages_listed_downloads", "listed", "downloads"),
         Index("ix_marketplace_packages_listed_updated", "listed", "updated_at"),
-        # PostgreSQL's full-text index of search_text (migration 0019; SQLite scans with LIKE).
-        Index(
-            "ix_marketplace_packages_search",
-            text(SEARCH_VECTOR),
-            postgresql_using="gin",
-        ).ddl_if(dialect="postgresql"),
+        # PostgreSQL's full-text index (migration 0019); SQLite scans search_text with LIKE.
+        Index("ix_marketplace_packages_search", "search_vector", postgresql_using="gin"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -306,6 +302,10 @@ class MarketplacePackage(Base):
     category: Mapped[str] = mapped_column(String(64), default="other", index=True)
     # Lower-cased name, display name, description and keywords: what text search matches.
     search_text: Mapped[str] = mapped_column(Text, default="")
+    # PostgreSQL: SEARCH_VECTOR of search_text, kept by a trigger (migration 0019). SQLite: NULL.
+    search_vector: Mapped[str | None] = mapped_column(
+        Text().with_variant(TSVECTOR(), "postgresql"), deferred=True
+    )
     latest_version: Mapped[str | None] = mapped_column(String(64))  # newest served, not yanked
     listed: Mapped[bool] = mapped_column(default=False)  # has a version the store serves
     downloads: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -63,7 +63,7 @@ class PackagesHandler(_MarketplaceHandler):
     @web.authenticated
     @requires("marketplace:use")
     async def get(self) -> None:
-        """Search: ?q=, ?category=, ?sort=downloads|rating|date|name|relevance, ?limit=, ?offset=."""
+        """Search: ?q=, ?category=, ?sort=downloads|rating|date|name|relevance, ?limit=, ?offset."""
         arg = self.get_query_argument
         self.reply(
             await self.marketplace.catalog.search(

@@ -4,8 +4,8 @@ On PostgreSQL a search's words (runs of letters and digits) must each start a wo
 package's search text (name, display name, description, keywords), in any order: "pyth lint"
 finds "Python linter". A search with punctuation ("vim-keys", "c++") must also hold as typed.
 Unlike the LIKE before it, a piece inside a word ("inter" of "linter") finds nothing. The
-condition is the GIN index's own expression (migration 0019), so the planner reads the index
-instead of scanning the table; results can rank by ts_rank. SQLite keeps the substring LIKE.
+condition reads ``search_vector`` (kept by a trigger, under a GIN index: migration 0019), so
+no row's text is parsed at search time; results can rank by ts_rank. SQLite keeps the LIKE.
 """
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import ColumnClause, and_, case, func, literal_column
+from sqlalchemy import and_, case, func, literal_column
 
-from ..db.models import SEARCH_VECTOR, MarketplacePackage
+from ..db.models import MarketplacePackage
 from ..db.urls import POSTGRESQL
 
 WORDS = re.compile(r"[^\W_]+")
 PUNCTUATION = re.compile(r"[^\w\s]|_")
-VECTOR: ColumnClause[Any] = literal_column(SEARCH_VECTOR)
+VECTOR = MarketplacePackage.search_vector
 
 
 def like_pattern(text: str) -> str:
