@@ -77,8 +77,10 @@ ensure_docker() {
   command -v dockerd >/dev/null || apt_install docker.io
   log "starting dockerd (unix socket only)"
   mkdir -p /var/log
-  # No TCP listener: the engine is reached through its unix socket only.
-  nohup dockerd --host=unix:///var/run/docker.sock >/var/log/jupyter-ide-dockerd.log 2>&1 &
+  # No TCP listener: the engine is reached through its unix socket only. In a session of its
+  # own (setsid), so ending the job or terminal that started it does not stop the engine.
+  setsid nohup dockerd --host=unix:///var/run/docker.sock \
+    >>/var/log/jupyter-ide-dockerd.log 2>&1 </dev/null &
   for _ in $(seq 1 60); do
     docker info >/dev/null 2>&1 && { log "Docker engine answers"; return; }
     sleep 1
