@@ -187,6 +187,27 @@ def test_a_users_own_server_passes_lsp_on_to_the_service(people: Class) -> None:
     asyncio.run(run())
 
 
+def test_a_warm_up_starts_the_callers_own_server_only(people: Class) -> None:
+    """POST /lsp/warm through Ada's own server starts (or finds) her pylsp, never Bob's; Bob's
+    call at the service starts his; each has one container, labelled with their name."""
+    a, b = people.a, people.b
+    bobs_before = _owners(people).count(b)
+    reply = user_server_call(
+        people.hub, a, people.tokens[a], "/lsp/warm", "POST", {"languages": ["python"]}
+    )
+    assert reply.status_code == 200, (reply.status_code, reply.text[:300])
+    assert reply.json()["servers"]["pylsp"] in ("started", "running")
+    assert _owners(people).count(a) == 1
+    assert _owners(people).count(b) == bobs_before
+    reply = people.hub.call("/lsp/warm", people.tokens[b], "POST", {"languages": ["python"]})
+    assert reply.status_code == 200, (reply.status_code, reply.text[:300])
+    assert _owners(people).count(a) == 1 and _owners(people).count(b) == 1
+    refused = user_server_call(
+        people.hub, a, people.tokens[b], "/lsp/warm", "POST", {"languages": ["python"]}
+    )
+    assert refused.status_code in (302, 403, 404), refused.status_code
+
+
 def test_without_a_token_nothing_opens(people: Class) -> None:
     """No token: /lsp/status and /lsp/ws are refused before anything starts."""
     reply = people.hub.call("/lsp/status", None)
