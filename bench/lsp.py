@@ -8,12 +8,18 @@ Peers, in one run on this machine, each a `jupyter server` process of its own:
 Both are spoken to the same way, as a browser does: jupyter-lsp's websocket, one JSON-RPC
 message per frame. Measured:
 - cold open: connect, initialize, open a Python file, until its first diagnostics, on a
-  server process that has no language server yet (each round a fresh `jupyter server`);
+  server process that has no language server yet (each round a fresh `jupyter server`), with
+  no warm-up at all;
+- page open, then a file: from the same starting point for both peers, a fresh `jupyter
+  server` whose /ide page has just opened. jupyter-ide's page asks for its servers at once
+  (POST /lsp/warm, as labextension/src/lsp/warm.ts does; jupyterlab-lsp starts nothing before a
+  document opens). The file is opened THINK seconds later (a user finding it), or at once;
+  timed from the open and from the page's start until the first diagnostics;
 - open: a new file opened in a running session, until its first diagnostics;
 - completion: ``os.pa`` completed (``path``), round trip, p50 and p95.
 Rounds alternate the peers so a shared machine's load falls on both alike.
 
-Run alone: ``.venv/bin/python -m bench.lsp [--cold N] [--opens N] [--completions N]``.
+Run alone: ``.venv/bin/python -m bench.lsp [--cold N] [--opens N] [--completions N] [--quick]``.
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ PYLSP = "python-lsp-server[pyflakes,pycodestyle]==1.15.0"  # as in the python im
 BIN = Path(sys.executable).parent
 CODE = "import os\nos.pa\nprint(undefined_name)\nx=1\n"
 HOST, OURS = "jupyter-lsp + host pylsp", "jupyter-ide (sandboxed pylsp)"
+THINK = 3.0  # seconds between the page opening and the user opening a file
 
 
 @dataclass
@@ -57,6 +64,17 @@ class Server:
     token: str
     process: subprocess.Popen[bytes]
     home: Path
+
+    def warm(self) -> None:
+        """POST /lsp/warm for python, as the /ide page does when it opens."""
+        request = urllib.request.Request(
+            f"{self.url}/lsp/warm",
+            data=json.dumps({"languages": ["python"]}).encode(),
+            headers={"Authorization": f"token {self.token}"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=120) as reply:
+            reply.read()
 
     def status(self) -> dict[str, Any]:
         """GET /lsp/status."""
@@ -227,6 +245,50 @@ async def cold_open(peer: str, pylsp_bin: Path | None) -> float:
         return took
 
 
+async def page_then_open(peer: str, pylsp_bin: Path | None, think: float) -> tuple[float, float]:
+    """A fresh server, its page opens; ``think`` s later a file: (open, page) -> diagnostics."""
+    with jupyter_server(peer, pylsp_bin) as server:
+        root = _root(server)
+        page = time.perf_counter()
+        warming = asyncio.ensure_future(asyncio.to_thread(server.warm)) if peer == OURS else None
+        await asyncio.sleep(think)
+        opened = time.perf_counter()
+        client = Client(await server.socket())
+        await client.initialize(root)
+        await client.open_until_diagnostics(f"{root}/cold.py")
+        done = time.perf_counter()
+        if warming is not None:
+            await warming
+        client.ws.close()
+        return (done - opened) * 1000, (done - page) * 1000
+
+
+def throttling(server: Server) -> str:
+    """The CPU quota's throttling counters of the server's pylsp container (cgroup v1 or v2)."""
+    found = subprocess.run(
+        ["docker", "ps", "-q", "--filter", "label=jupyter-ide.lsp-server=pylsp"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.split()
+    for container in found:
+        for path in ("/sys/fs/cgroup/cpu/cpu.stat", "/sys/fs/cgroup/cpu.stat"):
+            stat = subprocess.run(
+                ["docker", "exec", container, "cat", path],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if stat.returncode == 0:
+                counters = dict(line.split() for line in stat.stdout.splitlines() if " " in line)
+                return (
+                    f"periods {counters.get('nr_periods')}, throttled "
+                    f"{counters.get('nr_throttled')}, throttled time "
+                    f"{int(counters.get('throttled_time', counters.get('throttled_usec', 0))):,}"
+                )
+    return "no pylsp container found"
+
+
 async def warm(server: Server, opens: int, completions: int) -> tuple[list[float], list[float]]:
     """Time ``opens`` opens (until diagnostics) and ``completions`` completions."""
     root = _root(server)
@@ -247,6 +309,11 @@ async def warm(server: Server, opens: int, completions: int) -> tuple[list[float
     return open_ms, completion_ms
 
 
+COLD = "cold open -> diagnostics (no warm-up)"
+LATER = f"open -> diagnostics, opened {THINK:g} s after the page (ours warmed)"
+AT_ONCE = "page -> diagnostics, opened at once (ours warming)"
+
+
 async def main(cold: int = 3, opens: int = 20, completions: int = 100) -> None:
     """Run the language-server benchmark and print its table."""
     if quick():
@@ -259,17 +326,23 @@ async def main(cold: int = 3, opens: int = 20, completions: int = 100) -> None:
         peers.insert(0, HOST)
     pylsp_bin = venv / "bin" / "pylsp" if venv else None
     rows: dict[str, dict[str, list[float]]] = {
-        "cold open -> diagnostics": {p: [] for p in peers},
-        "open -> diagnostics": {p: [] for p in peers},
+        COLD: {p: [] for p in peers},
+        LATER: {p: [] for p in peers},
+        AT_ONCE: {p: [] for p in peers},
+        "open -> diagnostics (running server)": {p: [] for p in peers},
         "completion os.pa": {p: [] for p in peers},
     }
     for _ in range(cold):
         for peer in peers:
-            rows["cold open -> diagnostics"][peer].append(await cold_open(peer, pylsp_bin))
+            rows[COLD][peer].append(await cold_open(peer, pylsp_bin))
+            rows[LATER][peer].append((await page_then_open(peer, pylsp_bin, THINK))[0])
+            rows[AT_ONCE][peer].append((await page_then_open(peer, pylsp_bin, 0.0))[1])
     for peer in peers:
         with jupyter_server(peer, pylsp_bin) as server:
             open_ms, completion_ms = await warm(server, opens, completions)
-        rows["open -> diagnostics"][peer] += open_ms
+            if peer == OURS:
+                print(f"pylsp container's CPU quota: {throttling(server)}", flush=True)
+        rows["open -> diagnostics (running server)"][peer] += open_ms
         rows["completion os.pa"][peer] += completion_ms
     print_table(
         f"Language servers: pylsp via jupyter-lsp's websocket ({cold} cold starts, {opens} "
@@ -286,5 +359,10 @@ if __name__ == "__main__":
     parser.add_argument("--cold", type=int, default=3)
     parser.add_argument("--opens", type=int, default=20)
     parser.add_argument("--completions", type=int, default=100)
+    parser.add_argument(
+        "--quick", action="store_true", help="1 cold round, 3 opens, 10 completions"
+    )
     options = parser.parse_args()
+    if options.quick:
+        options.cold, options.opens, options.completions = 1, 3, 10
     asyncio.run(main(options.cold, options.opens, options.completions))
