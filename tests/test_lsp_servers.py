@@ -116,6 +116,18 @@ async def test_pylsp_diagnostics_and_completion_in_a_sandbox(
     assert attrs["Config"]["User"] != "root" and attrs["HostConfig"]["CapDrop"] == ["ALL"]
     assert attrs["HostConfig"]["Memory"] > 0 and attrs["HostConfig"]["NanoCpus"] > 0
     assert any(m["Destination"] == "/workspace" for m in attrs["Mounts"])
+    # jedi's parse cache came from the image (copied, times kept), not parsed again here.
+    baked, seeded = (
+        dict(
+            line.split(" ", 1)
+            for line in boxes[0]
+            .exec_run(["find", where, "-type", "f", "-printf", "%P %T@\n"])
+            .output.decode()
+            .splitlines()
+        )
+        for where in ("/opt/ide/jedi-cache", "/home/sandbox/.cache/jedi")
+    )
+    assert baked and {name: seeded.get(name) for name in baked} == baked
     status = await _status(jp_fetch)
     assert status["sessions"]["pylsp"]["status"] == "started"
     assert status["sessions"]["pylsp"]["handler_count"] == 1
