@@ -2,7 +2,7 @@
 import type { ServerConnection } from '@jupyterlab/services';
 import { useEffect, useRef, useState } from 'react';
 import { languageForPath } from '../lib/languages';
-import type { LiveTarget } from '../lib/live';
+import { liveStatusLabel, type LiveState, type LiveTarget } from '../lib/live';
 import { monaco } from '../monaco/setup';
 
 interface Props {
@@ -15,11 +15,9 @@ interface Props {
   testId?: string;
 }
 
-type State = 'connecting' | 'connected' | 'synced' | 'failed' | 'closed';
-
 export function LiveFile({ settings, target, writable, onClose, testId = 'live-file' }: Props) {
   const host = useRef<HTMLDivElement>(null);
-  const [state, setState] = useState<State>('connecting');
+  const [state, setState] = useState<LiveState>('connecting');
   const [lineText, setLineText] = useState<string | null>(null);
   const { course, student, path, line } = target;
 
@@ -81,14 +79,7 @@ export function LiveFile({ settings, target, writable, onClose, testId = 'live-f
     };
   }, [settings, course, student, path, line, writable]);
 
-  const status =
-    state === 'failed'
-      ? 'could not connect'
-      : state === 'synced'
-        ? writable
-          ? 'live, pair editing'
-          : 'live'
-        : 'connecting…';
+  const status = liveStatusLabel(state, writable);
   return (
     <div className="help-file live-file" data-testid={testId} aria-label={`${student}: ${path}`}>
       <div className="panel-header">

@@ -3,7 +3,7 @@ import type { ServerConnection } from '@jupyterlab/services';
 import { useEffect, useMemo, useState } from 'react';
 import { documentPolicy } from '../lib/contentPolicy';
 import { languageForKernel } from '../lib/languages';
-import type { LiveTarget } from '../lib/live';
+import { liveStatusLabel, type LiveState, type LiveTarget } from '../lib/live';
 import type { CellLinker } from '../lib/liveEditor';
 import type { LiveNotebook as Shown } from '../lib/liveNotebook';
 import { CellEditor } from './CellEditor';
@@ -17,12 +17,10 @@ interface Props {
   onClose: () => void;
 }
 
-type State = 'connecting' | 'connected' | 'synced' | 'failed' | 'closed';
-
 const ignore = () => undefined;
 
 export function LiveNotebook({ settings, target, writable, onClose }: Props) {
-  const [state, setState] = useState<State>('connecting');
+  const [state, setState] = useState<LiveState>('connecting');
   const [shown, setShown] = useState<Shown | null>(null);
   const [linker, setLinker] = useState<CellLinker | null>(null);
   const { course, student, path } = target;
@@ -46,14 +44,7 @@ export function LiveNotebook({ settings, target, writable, onClose }: Props) {
     };
   }, [settings, course, student, path]);
 
-  const status =
-    state === 'failed'
-      ? 'could not connect'
-      : state === 'synced'
-        ? writable
-          ? 'live, pair editing'
-          : 'live'
-        : 'connecting…';
+  const status = liveStatusLabel(state, writable);
   return (
     <div
       className="help-file live-file"

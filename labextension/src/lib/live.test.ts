@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   liveFilePaths,
   liveSocket,
+  liveStatusLabel,
   parseLiveFiles,
   parseLiveMembers,
   parseLiveRuns,
@@ -65,5 +66,15 @@ describe('live view', () => {
     const [run] = parseLiveRuns({ runs: [{ token: 't', stdout: 'hi\n', exit_code: 0 }] });
     expect(run).toMatchObject({ token: 't', stdout: 'hi\n', stderr: null, exitCode: 0 });
     expect(() => parseLiveRuns('nope')).toThrow();
+  });
+});
+
+describe('liveStatusLabel', () => {
+  it('names each state of a live view, pair editing when writable', () => {
+    expect(liveStatusLabel('connecting', false)).toBe('connecting…');
+    expect(liveStatusLabel('connected', true)).toBe('connecting…');
+    expect(liveStatusLabel('synced', false)).toBe('live');
+    expect(liveStatusLabel('synced', true)).toBe('live, pair editing');
+    expect(liveStatusLabel('failed', true)).toBe('could not connect');
   });
 });

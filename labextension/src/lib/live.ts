@@ -127,6 +127,16 @@ export function viewersIn(states: Iterable<unknown>): string[] {
   return [...found].sort();
 }
 
+/** A live view's connection: connecting, connected, synced with the room, failed or closed. */
+export type LiveState = 'connecting' | 'connected' | 'synced' | 'failed' | 'closed';
+
+/** The words a live view's header shows for its connection. */
+export function liveStatusLabel(state: LiveState, writable: boolean): string {
+  if (state === 'failed') return 'could not connect';
+  if (state === 'synced') return writable ? 'live, pair editing' : 'live';
+  return 'connecting…';
+}
+
 /** The notice a student reads while someone views their workspace ("" when no one does). */
 export function viewingNotice(viewers: string[], partner: string | null = null): string {
   const together =
