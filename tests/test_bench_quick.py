@@ -92,7 +92,7 @@ EXPECTED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "lsp": (
         ("Language servers: pylsp via jupyter-lsp's websocket",),
-        ("completion os.pa            jupyter-ide (sandboxed pylsp)", "goal: under 150 ms"),
+        ("completion os.pa", "jupyter-ide (sandboxed pylsp)", "jupyter-ide completion p95:"),
     ),
     "lsp_paint": (
         ("lsp paint: /ide opening a Python file, LSP client against none",),
