@@ -172,8 +172,15 @@ def test_orphans_of_a_crashed_run_are_swept_at_start(host: KernelHost) -> None:
     spec = SandboxSpec(image=image_for("python"), command=["sleep", "600"], labels=labels)
     orphan = docker.from_env().containers.create(**container_options(spec))
     orphan.start()
-    stale = manager.socket_root() / "deadbeef"
-    stale.mkdir()
+    # A crashed run's socket folder: under the data dir's root, or (a data dir too deep for
+    # socket paths) a whole folder of its own in the temp dir, beside this run's.
+    root = manager.socket_root()
+    prefix = manager._fallback_prefix()
+    if root.name.startswith(prefix):
+        stale = root.parent / f"{prefix}deadbeef-crashed"
+    else:
+        stale = root / "deadbeef"
+    stale.mkdir(mode=0o700)
     other_server = dict(labels, **{LABEL_SERVER: "another-server"})
     bystander = docker.from_env().containers.create(
         **container_options(SandboxSpec(image_for("python"), ["sleep", "600"], labels=other_server))
