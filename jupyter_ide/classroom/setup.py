@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import os
 from typing import Any
 
 from tornado.ioloop import IOLoop
@@ -13,6 +12,7 @@ from traitlets.config import LoggingConfigurable
 from ..contents_manager import IDEContentsManager
 from ..db import Database
 from .autograde import GradingQueue
+from .env_numbers import positive_env
 from .gradebook import Gradebook
 from .grading_run import GradingRun, Reader
 from .handlers import Classroom
@@ -23,20 +23,6 @@ from .submissions import Submissions
 from .workspaces import WorkspaceFiles
 
 GRADER_SETTING = "jupyter_ide_grader"
-
-
-def _env_number(name: str, fallback: float) -> float:
-    """Return a positive number from the environment, or ``fallback`` when unset."""
-    text = os.environ.get(name, "").strip()
-    if not text:
-        return fallback
-    try:
-        value = float(text)
-    except ValueError as e:
-        raise TraitError(f"{name}={text!r} is not a number") from e
-    if value <= 0:
-        raise TraitError(f"{name} must be above 0")
-    return value
 
 
 class ClassroomSettings(LoggingConfigurable):
@@ -57,11 +43,11 @@ class ClassroomSettings(LoggingConfigurable):
 
     @default("grading_workers")
     def _default_workers(self) -> int:
-        return int(_env_number("JUPYTER_IDE_GRADING_WORKERS", 4))
+        return int(positive_env("JUPYTER_IDE_GRADING_WORKERS", 4))
 
     @default("stale_grading_seconds")
     def _default_stale(self) -> float:
-        return _env_number("JUPYTER_IDE_STALE_GRADING_SECONDS", 1800.0)
+        return positive_env("JUPYTER_IDE_STALE_GRADING_SECONDS", 1800.0)
 
     @validate("grading_workers", "stale_grading_seconds")
     def _positive(self, proposal: Any) -> Any:
